@@ -1,0 +1,378 @@
+//! Turns a source (plain text or Markdown today) into a Document.
+//!
+//! Every [`Sentence`] keeps the byte range it came from in the *file*, so later stages (and
+//! people reading a timing sidecar) can point back at the exact source text.
+
+mod markdown;
+mod text;
+
+use crate::document::{Document, Sentence};
+use crate::error::{Error, Result};
+use crate::segment::split_sentences;
+use std::ops::Range;
+use std::path::Path;
+
+const BYTE_ORDER_MARK: char = '\u{feff}';
+
+/// The kinds of source `aloud` can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Markdown,
+}
+
+impl Format {
+    /// Trusts a `.md`/`.markdown`/`.txt` extension; otherwise calls the contents Markdown if
+    /// any line opens with a `#` or `##` heading.
+    pub fn detect(path: &Path, contents: &str) -> Format {
+        let extension = path
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("md" | "markdown") => Format::Markdown,
+            Some("txt") => Format::Text,
+            _ if looks_like_markdown(contents) => Format::Markdown,
+            _ => Format::Text,
+        }
+    }
+}
+
+fn looks_like_markdown(contents: &str) -> bool {
+    let contents = contents.strip_prefix(BYTE_ORDER_MARK).unwrap_or(contents);
+    contents
+        .lines()
+        .any(|line| line.starts_with("# ") || line.starts_with("## "))
+}
+
+/// Reads a file: Error::InputNotFound if missing, Error::NotText{offset} if not valid UTF-8
+/// (or contains NUL bytes — a binary), Error::EmptyInput if there is nothing to narrate
+/// (after ingest, zero sentences), Error::Io otherwise. A UTF-8 BOM is skipped; source
+/// offsets stay relative to the file's bytes.
+pub fn load(path: &Path) -> Result<Document> {
+    let bytes = std::fs::read(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => Error::InputNotFound {
+            path: path.to_path_buf(),
+        },
+        _ => Error::io(path, source),
+    })?;
+    let contents = decode_text(&bytes).map_err(|offset| Error::NotText {
+        path: path.to_path_buf(),
+        offset,
+    })?;
+    parse(contents, Format::detect(path, contents), path)
+}
+
+/// Parses text already in memory; `name` is for error messages and for a fallback title
+/// (file stem). A leading BOM is skipped; source offsets stay relative to `contents`.
+pub fn parse(contents: &str, format: Format, name: &Path) -> Result<Document> {
+    // Parsers must not see the BOM (it would hide a leading `# Title`), but ranges have to
+    // index the original bytes, so parse what follows it and shift every range back.
+    let body = contents.strip_prefix(BYTE_ORDER_MARK).unwrap_or(contents);
+    let body_offset = contents.len() - body.len();
+    let fallback_title = title_from_file_name(name);
+    let mut document = match format {
+        Format::Text => text::parse(body, &fallback_title),
+        Format::Markdown => markdown::parse(body, &fallback_title),
+    };
+    if document.is_empty() {
+        return Err(Error::EmptyInput {
+            path: name.to_path_buf(),
+        });
+    }
+    shift_sources(&mut document, body_offset);
+    Ok(document)
+}
+
+/// The file as text, or the offset of the first byte that shows it is not: invalid UTF-8,
+/// or a NUL, which text never contains but binaries (and UTF-16) nearly always do.
+fn decode_text(bytes: &[u8]) -> std::result::Result<&str, usize> {
+    let first_nul = bytes.iter().position(|&byte| byte == 0);
+    match (std::str::from_utf8(bytes), first_nul) {
+        (Ok(text), None) => Ok(text),
+        (Ok(_), Some(nul)) => Err(nul),
+        (Err(invalid), None) => Err(invalid.valid_up_to()),
+        (Err(invalid), Some(nul)) => Err(invalid.valid_up_to().min(nul)),
+    }
+}
+
+fn shift_sources(document: &mut Document, by: usize) {
+    if by == 0 {
+        return;
+    }
+    for chapter in &mut document.chapters {
+        let paragraph_sentences = chapter
+            .paragraphs
+            .iter_mut()
+            .flat_map(|paragraph| paragraph.sentences.iter_mut());
+        for sentence in chapter.heading.iter_mut().chain(paragraph_sentences) {
+            sentence.source = sentence.source.start + by..sentence.source.end + by;
+        }
+    }
+}
+
+/// `my-first_post.md` -> `my first post`: something speakable when the source has no title.
+fn title_from_file_name(name: &Path) -> String {
+    let stem = name
+        .file_stem()
+        .map(|stem| stem.to_string_lossy())
+        .unwrap_or_default();
+    let title = spoken_text(&stem.replace(['-', '_'], " "));
+    if title.is_empty() {
+        "Untitled".to_string()
+    } else {
+        title
+    }
+}
+
+/// Text as it is spoken: runs of whitespace, line breaks included, become one space.
+fn spoken_text(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Splits `text` into sentences. `to_source` maps a (trimmed) byte range of `text` to the
+/// range of the source file it was taken from.
+fn sentences_in(text: &str, to_source: impl Fn(Range<usize>) -> Range<usize>) -> Vec<Sentence> {
+    split_sentences(text)
+        .into_iter()
+        .map(|range| Sentence {
+            text: spoken_text(&text[range.clone()]),
+            source: to_source(range),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// A file in a fresh directory that is removed when the test ends.
+    struct TempFile {
+        dir: PathBuf,
+        path: PathBuf,
+    }
+
+    impl TempFile {
+        fn new(name: &str, bytes: &[u8]) -> TempFile {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let dir = std::env::temp_dir().join(format!(
+                "aloud-ingest-test-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::create_dir_all(&dir).expect("create temp dir");
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).expect("write temp file");
+            TempFile { dir, path }
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn assert_sources_match_text(contents: &str, document: &Document) {
+        for sentence in document.spoken_sentences() {
+            let source = contents
+                .get(sentence.source.clone())
+                .unwrap_or_else(|| panic!("bad source range {:?}", sentence.source));
+            assert_eq!(spoken_text(source), sentence.text);
+        }
+    }
+
+    #[test]
+    fn detects_format_from_extension_then_contents() {
+        let cases = [
+            ("a.md", "plain words", Format::Markdown),
+            ("a.MARKDOWN", "plain words", Format::Markdown),
+            ("a.txt", "# Looks like markdown", Format::Text),
+            ("a", "Title\n\n## Section\n", Format::Markdown),
+            ("a.html", "# Heading", Format::Markdown),
+            ("a", "\u{feff}# Heading after a BOM", Format::Markdown),
+            ("a", "#hashtag is not a heading\nplain", Format::Text),
+            ("a", "Just text.\n\nMore text.", Format::Text),
+        ];
+        for (path, contents, expected) in cases {
+            assert_eq!(
+                Format::detect(Path::new(path), contents),
+                expected,
+                "{path} {contents:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn fallback_title_prettifies_the_file_stem() {
+        assert_eq!(
+            title_from_file_name(Path::new("dir/my-first_post.md")),
+            "my first post"
+        );
+        assert_eq!(title_from_file_name(Path::new("")), "Untitled");
+    }
+
+    #[test]
+    fn loads_plain_text_with_offsets_into_the_file() {
+        let contents = "My Title\n\nFirst sentence. Second one.\n";
+        let file = TempFile::new("article.txt", contents.as_bytes());
+        let document = load(&file.path).expect("loads");
+        assert_eq!(document.title, "My Title");
+        let texts: Vec<&str> = document
+            .spoken_sentences()
+            .map(|s| s.text.as_str())
+            .collect();
+        assert_eq!(texts, ["My Title", "First sentence.", "Second one."]);
+        assert_sources_match_text(contents, &document);
+    }
+
+    #[test]
+    fn sniffs_markdown_without_an_extension() {
+        let file = TempFile::new("notes", b"# Heading\n\nSome *text* here.\n");
+        let document = load(&file.path).expect("loads");
+        assert_eq!(document.title, "Heading");
+        let texts: Vec<&str> = document
+            .spoken_sentences()
+            .map(|s| s.text.as_str())
+            .collect();
+        assert_eq!(texts, ["Heading", "Some text here."]);
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped_but_offsets_count_it() {
+        for (name, body) in [
+            ("bom.txt", "Title\n\nHello there."),
+            ("bom.md", "# Title\n\nHello there."),
+        ] {
+            let contents = format!("\u{feff}{body}");
+            let file = TempFile::new(name, contents.as_bytes());
+            let document = load(&file.path).expect("loads");
+            assert_eq!(document.title, "Title", "{name}");
+            let heading = document.chapters[0].heading.as_ref().expect("heading");
+            let title_at = contents.find("Title").expect("title in contents");
+            assert_eq!(heading.source, title_at..title_at + "Title".len(), "{name}");
+            assert_eq!(heading.source.start, 3 + body.find("Title").expect("title"));
+            assert_sources_match_text(&contents, &document);
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_reports_the_offset_of_the_bad_byte() {
+        let mut bytes = b"Title\n\nGood text, then ".to_vec();
+        let bad_at = bytes.len();
+        bytes.extend_from_slice(&[0xC3, 0x28, b'.']);
+        let file = TempFile::new("latin1.txt", &bytes);
+        match load(&file.path) {
+            Err(Error::NotText { offset, path }) => {
+                assert_eq!(offset, bad_at);
+                assert_eq!(path, file.path);
+            }
+            other => panic!("expected NotText, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nul_bytes_mean_a_binary() {
+        let file = TempFile::new("image.txt", b"PNG\0\x01\x02 looks like text");
+        match load(&file.path) {
+            Err(Error::NotText { offset, .. }) => assert_eq!(offset, 3),
+            other => panic!("expected NotText, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_first_bad_byte_wins_between_nul_and_invalid_utf8() {
+        assert_eq!(decode_text(b"ab\xffcd\0"), Err(2));
+        assert_eq!(decode_text(b"ab\0cd\xff"), Err(2));
+        assert_eq!(decode_text("é ok".as_bytes()), Ok("é ok"));
+    }
+
+    #[test]
+    fn nothing_to_narrate_is_empty_input() {
+        let cases: [(&str, &str); 6] = [
+            ("empty.txt", ""),
+            ("blank.txt", "  \n\n\t \n"),
+            ("empty.md", ""),
+            ("blank.md", "\n   \n"),
+            ("code.md", "```rust\nfn main() {}\n```\n"),
+            ("image.md", "![a picture](cat.png)\n\n<!-- a comment -->\n"),
+        ];
+        for (name, contents) in cases {
+            let file = TempFile::new(name, contents.as_bytes());
+            match load(&file.path) {
+                Err(Error::EmptyInput { path }) => assert_eq!(path, file.path),
+                other => panic!("{name}: expected EmptyInput, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn parse_reports_empty_input_with_the_given_name() {
+        match parse("   ", Format::Text, Path::new("inline")) {
+            Err(Error::EmptyInput { path }) => assert_eq!(path, Path::new("inline")),
+            other => panic!("expected EmptyInput, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_file_is_input_not_found() {
+        let path = std::env::temp_dir().join("aloud-definitely-missing/article.md");
+        match load(&path) {
+            Err(Error::InputNotFound { path: reported }) => assert_eq!(reported, path),
+            other => panic!("expected InputNotFound, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_directory_is_an_io_error() {
+        let file = TempFile::new("x.txt", b"x");
+        match load(&file.dir) {
+            Err(Error::Io { path, .. }) => assert_eq!(path, file.dir),
+            other => panic!("expected Io, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn seed_article_loses_no_text() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/seed-article.txt");
+        if !path.exists() {
+            eprintln!(
+                "skipping: {} is absent, so the seed article cannot be checked",
+                path.display()
+            );
+            return;
+        }
+        let contents = std::fs::read_to_string(&path).expect("seed article is UTF-8");
+        let document = load(&path).expect("seed article loads");
+        assert_sources_match_text(&contents, &document);
+
+        let mut previous_end = 0;
+        for sentence in document.spoken_sentences() {
+            assert!(previous_end <= sentence.source.start, "out of order");
+            previous_end = sentence.source.end;
+        }
+        let spoken: String = document
+            .spoken_sentences()
+            .flat_map(|s| s.text.chars())
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let original: String = contents.chars().filter(|c| !c.is_whitespace()).collect();
+        assert_eq!(spoken, original);
+        // A splitter that never split would pass the checks above; this article has 18
+        // sentences (counted by hand), including an `Oct. 19, 2023.` that must stay whole.
+        assert!(
+            document.sentence_count() >= 15,
+            "{}",
+            document.sentence_count()
+        );
+        let date = "Thursday, Oct. 19, 2023.";
+        if contents.contains(date) {
+            assert!(
+                document.spoken_sentences().any(|s| s.text.ends_with(date)),
+                "split inside {date:?}"
+            );
+        }
+    }
+}

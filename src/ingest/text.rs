@@ -1,0 +1,187 @@
+//! Plain text: first line is the title, blank lines separate paragraphs.
+
+use super::{sentences_in, spoken_text};
+use crate::document::{Chapter, Document, Paragraph, Sentence};
+use std::ops::Range;
+
+pub(super) fn parse(contents: &str, fallback_title: &str) -> Document {
+    let mut lines = lines_of(contents).skip_while(|line| is_blank(&contents[line.clone()]));
+    let Some(title_line) = lines.next() else {
+        return Document {
+            title: fallback_title.to_string(),
+            chapters: Vec::new(),
+        };
+    };
+    let title_range = trimmed(contents, title_line);
+    let heading = Sentence {
+        text: spoken_text(&contents[title_range.clone()]),
+        source: title_range,
+    };
+
+    let paragraphs = paragraph_ranges(contents, lines)
+        .into_iter()
+        .map(|range| Paragraph {
+            // The splitter sees the raw lines, newlines included, so its ranges are offsets
+            // into the file after adding the paragraph's start.
+            sentences: sentences_in(&contents[range.clone()], |sentence| {
+                range.start + sentence.start..range.start + sentence.end
+            }),
+        })
+        .filter(|paragraph| !paragraph.sentences.is_empty())
+        .collect();
+
+    let title = heading.text.clone();
+    Document {
+        title: title.clone(),
+        chapters: vec![Chapter {
+            title,
+            heading: Some(heading),
+            paragraphs,
+        }],
+    }
+}
+
+/// Each line's byte range, its line break included.
+fn lines_of(contents: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    contents.split_inclusive('\n').scan(0, |start, line| {
+        let range = *start..*start + line.len();
+        *start = range.end;
+        Some(range)
+    })
+}
+
+fn is_blank(line: &str) -> bool {
+    line.trim().is_empty()
+}
+
+/// Groups consecutive non-blank lines into paragraph ranges.
+fn paragraph_ranges(
+    contents: &str,
+    lines: impl Iterator<Item = Range<usize>>,
+) -> Vec<Range<usize>> {
+    let mut paragraphs: Vec<Range<usize>> = Vec::new();
+    let mut current: Option<Range<usize>> = None;
+    for line in lines {
+        if is_blank(&contents[line.clone()]) {
+            paragraphs.extend(current.take());
+        } else {
+            let paragraph = current.get_or_insert(line.clone());
+            paragraph.end = line.end;
+        }
+    }
+    paragraphs.extend(current);
+    paragraphs
+}
+
+fn trimmed(contents: &str, range: Range<usize>) -> Range<usize> {
+    let slice = &contents[range.clone()];
+    let start = range.start + (slice.len() - slice.trim_start().len());
+    start..start + slice.trim().len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::Strategy;
+
+    fn paragraph_texts(document: &Document) -> Vec<Vec<&str>> {
+        document.chapters[0]
+            .paragraphs
+            .iter()
+            .map(|p| p.sentences.iter().map(|s| s.text.as_str()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn first_line_is_the_title_and_the_spoken_heading() {
+        let contents = "\n\n   The Title  \nBody line one.\n";
+        let document = parse(contents, "fallback");
+        assert_eq!(document.title, "The Title");
+        assert_eq!(document.chapters.len(), 1);
+        let chapter = &document.chapters[0];
+        assert_eq!(chapter.title, "The Title");
+        let heading = chapter.heading.as_ref().expect("heading");
+        assert_eq!(heading.text, "The Title");
+        assert_eq!(heading.source, 5..14);
+        assert_eq!(&contents[heading.source.clone()], "The Title");
+        assert_eq!(paragraph_texts(&document), [["Body line one."]]);
+    }
+
+    #[test]
+    fn blank_lines_separate_paragraphs_and_single_newlines_join_lines() {
+        let contents =
+            "Title\n\nOne line\ncontinues here. Next sentence.\n  \t\nSecond\nparagraph.\n\n\n";
+        let document = parse(contents, "fallback");
+        assert_eq!(
+            paragraph_texts(&document),
+            vec![
+                vec!["One line continues here.", "Next sentence."],
+                vec!["Second paragraph."],
+            ]
+        );
+    }
+
+    #[test]
+    fn sources_are_offsets_into_the_whole_file() {
+        let contents =
+            "Title\r\n\r\nFirst   one.\r\nSecond\r\n one.\r\n\r\nThird — “quoted”. Fourth.";
+        let document = parse(contents, "fallback");
+        let sentences: Vec<&Sentence> = document.spoken_sentences().collect();
+        assert_eq!(sentences.len(), 5);
+        for sentence in &sentences {
+            assert_eq!(
+                spoken_text(&contents[sentence.source.clone()]),
+                sentence.text
+            );
+        }
+        let second = sentences[2];
+        assert_eq!(second.text, "Second one.");
+        assert_eq!(&contents[second.source.clone()], "Second\r\n one.");
+        assert_eq!(
+            second.source.start,
+            contents.find("Second").expect("present")
+        );
+        let fourth = sentences[4];
+        assert_eq!(
+            fourth.source,
+            contents.len() - "Fourth.".len()..contents.len()
+        );
+    }
+
+    #[test]
+    fn a_lone_title_is_still_something_to_say() {
+        let document = parse("Just a title", "fallback");
+        assert_eq!(document.sentence_count(), 1);
+        assert!(document.chapters[0].paragraphs.is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_text_loses_nothing_and_sources_match(
+            contents in proptest::collection::vec(
+                proptest::sample::select(&[
+                    "Word", "word", ". ", "? ", "Mr. ", "\n", "\n\n", "\r\n", " \n", "  ", "é", "“", "”", "—", "\u{feff}",
+                ][..]),
+                0..60,
+            ).prop_map(|parts| parts.concat())
+        ) {
+            let document = parse(&contents, "fallback");
+            let mut previous_end = 0;
+            for sentence in document.spoken_sentences() {
+                proptest::prop_assert!(previous_end <= sentence.source.start, "out of order");
+                previous_end = sentence.source.end;
+                proptest::prop_assert_eq!(spoken_text(&contents[sentence.source.clone()]), sentence.text.as_str());
+            }
+            let spoken: String = document.spoken_sentences().flat_map(|s| s.text.chars()).filter(|c| !c.is_whitespace()).collect();
+            let original: String = contents.chars().filter(|c| !c.is_whitespace()).collect();
+            proptest::prop_assert_eq!(spoken, original);
+        }
+    }
+
+    #[test]
+    fn no_text_means_no_sentences() {
+        let document = parse(" \n \n", "fallback");
+        assert!(document.is_empty());
+        assert_eq!(document.title, "fallback");
+    }
+}

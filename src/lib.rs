@@ -1,0 +1,14 @@
+//! aloud: turn written articles into listenable audio.
+
+pub mod assets;
+pub mod document;
+pub mod error;
+pub mod ingest;
+pub mod narrate;
+pub mod segment;
+pub mod sidecar;
+pub mod stitch;
+pub mod synth;
+pub mod voice;
+
+pub use error::{Error, Result};

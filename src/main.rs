@@ -1,0 +1,338 @@
+//! The `aloud` command line: a thin clap front over the library.
+
+use aloud::assets::{AssetOptions, Progress};
+use aloud::narrate::{Event, Narrator, NarratorOptions};
+use aloud::stitch::markers::read_wav_summary;
+use aloud::voice::{DEFAULT_VOICE, VoiceProfile};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "aloud",
+    version,
+    about = "Turn written articles into listenable audio.",
+    long_about = "Turn written articles into listenable audio.\n\n\
+        aloud reads an article (plain text or Markdown), splits it into sentences, speaks each \
+        one with a text-to-speech voice, and stitches the clips into one WAV with chapter \
+        markers, plus a timeline of when every sentence is heard.\n\n\
+        The default voice runs in-process (Piper on ONNX Runtime): no server, no API key. \
+        Its engine files are fetched once, on first use or by `aloud setup`.",
+    after_help = "Examples:\n  \
+        aloud narrate samples/city-council-budget.txt -o budget.wav\n  \
+        aloud narrate article.md --voice joe --json\n  \
+        aloud inspect budget.wav\n  \
+        aloud setup --check"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Narrate an article into a WAV with chapter markers and a timeline sidecar.
+    #[command(
+        after_help = "The output is written to a temporary file and renamed into place \
+        only when the whole narration succeeded; OUT.timeline.json is written beside it.\n\n\
+        Examples:\n  aloud narrate story.txt\n  aloud narrate guide.md -o guide.wav --voice joe-deterministic"
+    )]
+    Narrate(NarrateArgs),
+    /// Fetch and verify the embedded engine's files (ONNX Runtime, espeak-ng, the default voice).
+    Setup(SetupArgs),
+    /// Show a WAV's format, length and the chapters read back from its markers.
+    Inspect(InspectArgs),
+    /// List the voice profiles aloud can find.
+    Voices(VoicesArgs),
+}
+
+#[derive(Args)]
+struct NarrateArgs {
+    /// The article: a .txt or .md file.
+    input: PathBuf,
+    /// Where to write the WAV [default: INPUT with a .wav extension, in the current directory].
+    #[arg(short, long, value_name = "OUT.wav")]
+    output: Option<PathBuf>,
+    /// Voice profile: a name from `aloud voices` or a path to a profile .toml.
+    #[arg(short, long, default_value = DEFAULT_VOICE)]
+    voice: String,
+    /// Sentences synthesized at once [default: the backend's own].
+    #[arg(long, value_name = "N")]
+    concurrency: Option<usize>,
+    /// Print one JSON object describing the result instead of the summary line.
+    #[arg(long)]
+    json: bool,
+    /// No progress display.
+    #[arg(short, long)]
+    quiet: bool,
+    #[command(flatten)]
+    assets: AssetArgs,
+}
+
+#[derive(Args)]
+struct SetupArgs {
+    /// Only report what is present, missing or corrupt; fetch nothing.
+    #[arg(long)]
+    check: bool,
+    /// Print the asset report as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    assets: AssetArgs,
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// A WAV file.
+    file: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct VoicesArgs {
+    /// Print the list as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Where the engine's files come from.
+#[derive(Args)]
+#[command(next_help_heading = "Engine files")]
+struct AssetArgs {
+    /// Never fetch anything; fail, naming what is missing, if a file is not already here.
+    #[arg(long)]
+    offline: bool,
+    /// Where fetched engine files live [env: ALOUD_DATA_DIR; default: the XDG data dir]/aloud.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Use this libonnxruntime.so (1.31 or newer) [env: ALOUD_ORT_LIB].
+    #[arg(long, value_name = "PATH")]
+    onnxruntime: Option<PathBuf>,
+    /// Use this libespeak-ng.so [env: ALOUD_ESPEAK_LIB].
+    #[arg(long, value_name = "PATH")]
+    espeak_lib: Option<PathBuf>,
+    /// Directory containing espeak-ng-data [env: ALOUD_ESPEAK_DATA].
+    #[arg(long, value_name = "DIR")]
+    espeak_data: Option<PathBuf>,
+}
+
+impl AssetArgs {
+    fn options(&self) -> AssetOptions {
+        AssetOptions {
+            data_dir: self.data_dir.clone(),
+            offline: self.offline,
+            onnxruntime: self.onnxruntime.clone(),
+            espeak_library: self.espeak_lib.clone(),
+            espeak_data: self.espeak_data.clone(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Narrate(args) => narrate(args),
+        Command::Setup(args) => setup(args),
+        Command::Inspect(args) => inspect(args),
+        Command::Voices(args) => voices(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("aloud: error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Provisioning messages go to stderr so `--json` output stays clean.
+fn report_progress(quiet: bool) -> impl FnMut(Progress) {
+    move |progress| {
+        if !quiet {
+            eprintln!("aloud: {progress}");
+        }
+    }
+}
+
+fn default_output(input: &Path) -> PathBuf {
+    let stem = input.file_stem().unwrap_or(input.as_os_str());
+    PathBuf::from(stem).with_extension("wav")
+}
+
+fn narrate(args: NarrateArgs) -> aloud::Result<()> {
+    let document = aloud::ingest::load(&args.input)?;
+    let profile = VoiceProfile::find(&args.voice)?;
+    let output = args.output.unwrap_or_else(|| default_output(&args.input));
+    let options = NarratorOptions {
+        assets: args.assets.options(),
+        concurrency: args.concurrency,
+    };
+    let narrator = Narrator::open(profile, &options, &mut report_progress(args.quiet))?;
+
+    let show_bar = !args.quiet && !args.json && std::io::stderr().is_terminal();
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if !show_bar {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {wide_bar} {pos}/{len} sentences, {elapsed} ({eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut on_event = |event: Event| match event {
+        Event::Started { sentences } => bar.set_length(sentences as u64),
+        Event::SentenceDone { done, .. } => bar.set_position(done as u64),
+    };
+    let summary = narrator.narrate_blocking(&document, &output, &mut on_event);
+    bar.finish_and_clear();
+    let summary = summary?;
+
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&summary).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        );
+    } else {
+        println!(
+            "{}: {} sentences in {} chapters, {} of audio in {:.1} s ({:.1}x real time), timeline {}",
+            summary.output.display(),
+            summary.sentences,
+            summary.chapters,
+            clock(summary.audio_seconds),
+            summary.wall_seconds,
+            summary.real_time_factor,
+            summary.timeline.display()
+        );
+    }
+    Ok(())
+}
+
+fn setup(args: SetupArgs) -> aloud::Result<()> {
+    let options = args.assets.options();
+    if !args.check {
+        options.setup(&mut report_progress(args.json))?;
+    }
+    let status = options.status();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&status).unwrap_or_default()
+        );
+    } else {
+        for asset in &status {
+            println!("{asset}");
+        }
+    }
+    let unavailable = status.iter().filter(|a| !a.is_ok()).count();
+    if unavailable > 0 {
+        if !args.json {
+            println!(
+                "\nTo fetch the engine files by hand (e.g. on a machine without aloud's network access):"
+            );
+            for command in options.manual_fetch_commands() {
+                println!("  {command}");
+            }
+        }
+        return Err(aloud::Error::AssetMissing {
+            what: format!("{unavailable} of the files listed above"),
+            hint: "run `aloud setup` to fetch them".into(),
+        });
+    }
+    Ok(())
+}
+
+fn inspect(args: InspectArgs) -> aloud::Result<()> {
+    let summary = read_wav_summary(&args.file)?;
+    let seconds = summary.frames as f64 / f64::from(summary.sample_rate.max(1));
+    if args.json {
+        let chapters: Vec<serde_json::Value> = summary
+            .chapters
+            .iter()
+            .map(|c| {
+                let rate = f64::from(summary.sample_rate.max(1));
+                serde_json::json!({
+                    "title": c.title,
+                    "start": c.start_frame as f64 / rate,
+                    "end": (c.start_frame + c.length_frames) as f64 / rate,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "file": args.file,
+                "sample_rate": summary.sample_rate,
+                "channels": summary.channels,
+                "bits_per_sample": summary.bits_per_sample,
+                "duration": seconds,
+                "chapters": chapters,
+            })
+        );
+        return Ok(());
+    }
+    println!(
+        "{}: {} Hz, {}-bit, {} channel{}, {}, {} chapter{}",
+        args.file.display(),
+        summary.sample_rate,
+        summary.bits_per_sample,
+        summary.channels,
+        if summary.channels == 1 { "" } else { "s" },
+        clock(seconds),
+        summary.chapters.len(),
+        if summary.chapters.len() == 1 { "" } else { "s" },
+    );
+    let rate = f64::from(summary.sample_rate.max(1));
+    for (i, chapter) in summary.chapters.iter().enumerate() {
+        println!(
+            "  {:>2}  {} - {}  {}",
+            i + 1,
+            clock(chapter.start_frame as f64 / rate),
+            clock((chapter.start_frame + chapter.length_frames) as f64 / rate),
+            chapter.title
+        );
+    }
+    Ok(())
+}
+
+fn voices(args: VoicesArgs) -> aloud::Result<()> {
+    let found = VoiceProfile::available();
+    if args.json {
+        let list: Vec<serde_json::Value> = found
+            .iter()
+            .map(|(name, origin)| serde_json::json!({"name": name, "origin": origin}))
+            .collect();
+        println!("{}", serde_json::Value::Array(list));
+    } else {
+        for (name, origin) in found {
+            let marker = if name == DEFAULT_VOICE {
+                " (default)"
+            } else {
+                ""
+            };
+            println!("{name}{marker}\t{origin}");
+        }
+    }
+    Ok(())
+}
+
+/// `83.4` -> `1:23.4`, `3725.0` -> `1:02:05.0`.
+fn clock(seconds: f64) -> String {
+    let tenths = (seconds * 10.0).round() as u64;
+    let (h, m, s, t) = (
+        tenths / 36000,
+        tenths / 600 % 60,
+        tenths / 10 % 60,
+        tenths % 10,
+    );
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}.{t}")
+    } else {
+        format!("{m}:{s:02}.{t}")
+    }
+}

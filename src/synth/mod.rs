@@ -1,0 +1,88 @@
+//! The pluggable text-to-speech backend: the trait every engine implements and the registry that names them.
+//!
+//! Adding a backend is one new file implementing [`Backend`] plus one line in [`BACKENDS`].
+
+pub mod espeak;
+pub mod piper;
+
+use crate::assets::{AssetOptions, Progress};
+use crate::error::{Error, Result};
+use crate::voice::VoiceProfile;
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Mono audio returned by a backend for one sentence, samples in [-1.0, 1.0].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clip {
+    pub samples: Vec<f32>,
+    pub sample_rate: u32,
+}
+
+impl Clip {
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.samples.len() as f64 / f64::from(self.sample_rate.max(1)))
+    }
+}
+
+/// What a backend can take in one request and how hard it may be driven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackendLimits {
+    /// Longest text accepted in one request; longer sentences are split at clause boundaries.
+    pub max_chars: usize,
+    /// Requests in flight at once when the user does not say.
+    pub default_concurrency: usize,
+}
+
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Short name used in messages, e.g. `piper`.
+    fn name(&self) -> &str;
+    /// Rate of the clips this backend returns.
+    fn sample_rate(&self) -> u32;
+    fn limits(&self) -> BackendLimits;
+    /// Speaks one sentence.
+    async fn synthesize(&self, text: &str) -> Result<Clip>;
+    /// Total time spent inside the engine proper so far (for benchmarks).
+    fn engine_time(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+/// What a backend may need while it opens: where assets live and where to report provisioning.
+pub struct OpenContext<'a> {
+    pub assets: &'a AssetOptions,
+    pub progress: &'a mut dyn FnMut(Progress),
+    /// Requests the caller intends to run at once (lets engines size their worker pools).
+    pub concurrency: Option<usize>,
+}
+
+/// A registered backend: the `engine` name voice profiles use, and how to open one.
+pub struct BackendEntry {
+    pub engine: &'static str,
+    pub description: &'static str,
+    pub open: fn(&VoiceProfile, &mut OpenContext) -> Result<Arc<dyn Backend>>,
+}
+
+/// Every backend aloud knows, in the order `aloud voices` lists them.
+pub static BACKENDS: &[BackendEntry] = &[piper::ENTRY];
+
+/// Opens the backend that speaks `profile`.
+pub fn open(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
+    let entry = BACKENDS
+        .iter()
+        .find(|entry| entry.engine == profile.engine)
+        .ok_or_else(|| Error::VoiceProfile {
+            path: profile.name.clone().into(),
+            message: format!(
+                "unknown engine '{}' (known: {})",
+                profile.engine,
+                BACKENDS
+                    .iter()
+                    .map(|e| e.engine)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })?;
+    (entry.open)(profile, context)
+}

@@ -1,0 +1,290 @@
+//! Voice profiles: one small TOML file per voice naming its engine, model, rate, noise and pauses.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The profile used when none is named.
+pub const DEFAULT_VOICE: &str = "joe";
+
+/// Profiles shipped inside the binary, so an installed `aloud` works from any directory.
+const BUILTIN_PROFILES: &[(&str, &str)] = &[
+    ("joe", include_str!("../voices/joe.toml")),
+    (
+        "joe-deterministic",
+        include_str!("../voices/joe-deterministic.toml"),
+    ),
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceProfile {
+    pub name: String,
+    /// Which registered backend speaks this voice (`piper` for the embedded engine).
+    pub engine: String,
+    /// BCP 47 language tag of the voice.
+    pub language: String,
+    /// A built-in voice name (provisioned by `aloud setup`) or a path to a Piper `.onnx` model,
+    /// relative to the profile file.
+    pub model: String,
+    /// The model's `.onnx.json`; defaults to the model path plus `.json`.
+    #[serde(default)]
+    pub config: Option<String>,
+    /// Speed multiplier: 1.0 is the voice's natural pace.
+    #[serde(default = "default_speaking_rate")]
+    pub speaking_rate: f32,
+    /// Piper sampling noise; `None` keeps the voice's own default.
+    #[serde(default)]
+    pub noise_scale: Option<f32>,
+    /// Piper phoneme-duration noise; `None` keeps the voice's own default.
+    #[serde(default)]
+    pub noise_w: Option<f32>,
+    /// Speaker id for multi-speaker models.
+    #[serde(default)]
+    pub speaker: Option<i64>,
+    #[serde(default)]
+    pub pauses: PausePolicy,
+    /// Directory the profile was read from, for resolving relative model paths.
+    #[serde(skip)]
+    pub base_dir: Option<PathBuf>,
+}
+
+/// Silence inserted between clips, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PausePolicy {
+    pub sentence_ms: u32,
+    pub paragraph_ms: u32,
+    pub before_heading_ms: u32,
+    pub after_heading_ms: u32,
+}
+
+impl Default for PausePolicy {
+    fn default() -> Self {
+        PausePolicy {
+            sentence_ms: 250,
+            paragraph_ms: 700,
+            before_heading_ms: 1200,
+            after_heading_ms: 600,
+        }
+    }
+}
+
+fn default_speaking_rate() -> f32 {
+    1.0
+}
+
+impl VoiceProfile {
+    /// Parses a profile from TOML text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Self> {
+        let profile: VoiceProfile = toml::from_str(text).map_err(|e| Error::VoiceProfile {
+            path: origin.to_path_buf(),
+            message: e.message().to_string(),
+        })?;
+        profile.validate(origin)?;
+        Ok(profile)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::UnknownVoice {
+                name: path.display().to_string(),
+                searched: path.display().to_string(),
+            },
+            _ => Error::io(path, e),
+        })?;
+        let mut profile = Self::from_toml(&text, path)?;
+        profile.base_dir = path.parent().map(Path::to_path_buf);
+        Ok(profile)
+    }
+
+    /// Finds a profile by name or path. A name is looked up as `NAME.toml` in
+    /// `$ALOUD_VOICES_DIR`, then `./voices`, then the user's config directory, then among
+    /// the profiles built into aloud.
+    pub fn find(name_or_path: &str) -> Result<Self> {
+        let as_path = Path::new(name_or_path);
+        if name_or_path.ends_with(".toml") || name_or_path.contains(std::path::MAIN_SEPARATOR) {
+            return Self::from_file(as_path);
+        }
+        let dirs = search_dirs();
+        for dir in &dirs {
+            let candidate = dir.join(format!("{name_or_path}.toml"));
+            if candidate.is_file() {
+                return Self::from_file(&candidate);
+            }
+        }
+        if let Some((_, text)) = BUILTIN_PROFILES.iter().find(|(n, _)| *n == name_or_path) {
+            return Self::from_toml(text, Path::new(&format!("<built-in {name_or_path}>")));
+        }
+        let mut searched: Vec<String> = dirs
+            .iter()
+            .map(|d| d.join(format!("{name_or_path}.toml")).display().to_string())
+            .collect();
+        searched.push("the built-in profiles".to_string());
+        Err(Error::UnknownVoice {
+            name: name_or_path.to_string(),
+            searched: searched.join(", "),
+        })
+    }
+
+    /// Every profile that `find` can see, by name (first match wins, as in `find`).
+    pub fn available() -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = Vec::new();
+        for dir in search_dirs() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+            paths.sort();
+            for path in paths {
+                if path.extension().is_some_and(|e| e == "toml")
+                    && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
+                    && !found.iter().any(|(n, _)| n == stem)
+                {
+                    found.push((stem.to_string(), path.display().to_string()));
+                }
+            }
+        }
+        for (name, _) in BUILTIN_PROFILES {
+            if !found.iter().any(|(n, _)| n == name) {
+                found.push((name.to_string(), "built-in".to_string()));
+            }
+        }
+        found
+    }
+
+    /// The model path when `model` names a file rather than a built-in voice.
+    pub fn model_path(&self) -> Option<PathBuf> {
+        let looks_like_path = self.model.ends_with(".onnx") || self.model.contains('/');
+        looks_like_path.then(|| self.resolve_relative(&self.model))
+    }
+
+    pub fn config_path(&self) -> Option<PathBuf> {
+        match &self.config {
+            Some(config) => Some(self.resolve_relative(config)),
+            None => self.model_path().map(|m| {
+                let mut s = m.into_os_string();
+                s.push(".json");
+                PathBuf::from(s)
+            }),
+        }
+    }
+
+    fn resolve_relative(&self, path: &str) -> PathBuf {
+        let path = Path::new(path);
+        match &self.base_dir {
+            Some(base) if path.is_relative() => base.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+
+    fn validate(&self, origin: &Path) -> Result<()> {
+        let fail = |message: String| {
+            Err(Error::VoiceProfile {
+                path: origin.to_path_buf(),
+                message,
+            })
+        };
+        if !(0.25..=4.0).contains(&self.speaking_rate) {
+            return fail(format!(
+                "speaking_rate {} is outside 0.25..=4.0",
+                self.speaking_rate
+            ));
+        }
+        for (field, value) in [("noise_scale", self.noise_scale), ("noise_w", self.noise_w)] {
+            if let Some(v) = value
+                && !(0.0..=2.0).contains(&v)
+            {
+                return fail(format!("{field} {v} is outside 0.0..=2.0"));
+            }
+        }
+        if self.model.trim().is_empty() {
+            return fail("model is empty".to_string());
+        }
+        Ok(())
+    }
+}
+
+fn search_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = std::env::var_os("ALOUD_VOICES_DIR") {
+        dirs.push(PathBuf::from(dir));
+    }
+    dirs.push(PathBuf::from("voices"));
+    if let Some(config) = dirs::config_dir() {
+        dirs.push(config.join("aloud").join("voices"));
+    }
+    dirs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_profiles_parse_and_match_the_voices_directory() {
+        for (name, text) in BUILTIN_PROFILES {
+            let profile = VoiceProfile::from_toml(text, Path::new(name)).unwrap();
+            assert_eq!(&profile.name, name);
+            assert_eq!(profile.engine, "piper");
+            let on_disk = std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("voices/{name}.toml")),
+            )
+            .unwrap();
+            assert_eq!(&on_disk, text);
+        }
+    }
+
+    #[test]
+    fn default_voice_is_found_by_name() {
+        let profile = VoiceProfile::find(DEFAULT_VOICE).unwrap();
+        assert_eq!(profile.model, "en_US-joe-medium");
+        assert!(profile.model_path().is_none());
+    }
+
+    #[test]
+    fn unknown_voice_names_what_was_searched() {
+        let err = VoiceProfile::find("no-such-voice-xyz").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("no-such-voice-xyz"), "{text}");
+        assert!(text.contains("built-in"), "{text}");
+    }
+
+    #[test]
+    fn bad_fields_are_rejected_with_the_file_named() {
+        let err = VoiceProfile::from_toml(
+            "name='x'\nengine='piper'\nlanguage='en'\nmodel='m'\nspeaking_rate=9.0",
+            Path::new("x.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("x.toml"));
+        assert!(err.to_string().contains("speaking_rate"));
+        let err = VoiceProfile::from_toml(
+            "name='x'\nengine='piper'\nlanguage='en'\nmodel='m'\nvolume=3",
+            Path::new("y.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("volume"), "{err}");
+    }
+
+    #[test]
+    fn model_paths_resolve_relative_to_the_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custom.toml");
+        std::fs::write(
+            &path,
+            "name='custom'\nengine='piper'\nlanguage='en-GB'\nmodel='models/alan.onnx'\n",
+        )
+        .unwrap();
+        let profile = VoiceProfile::from_file(&path).unwrap();
+        assert_eq!(
+            profile.model_path().unwrap(),
+            dir.path().join("models/alan.onnx")
+        );
+        assert_eq!(
+            profile.config_path().unwrap(),
+            dir.path().join("models/alan.onnx.json")
+        );
+        assert_eq!(profile.pauses, PausePolicy::default());
+    }
+}

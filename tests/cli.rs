@@ -1,0 +1,243 @@
+//! The `aloud` binary as a user meets it: summaries, JSON, inspect, and bad input that fails
+//! with one clear line, a non-zero exit and nothing left behind.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn aloud(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("aloud runs")
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Files in `dir` other than the inputs a test put there.
+fn leftovers(dir: &Path, inputs: &[&str]) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !inputs.contains(&n.as_str()))
+        .collect();
+    names.sort();
+    names
+}
+
+/// A failure is one line on stderr, starting `aloud: error:` and naming `needle`.
+fn assert_one_line_error(output: &Output, needle: &str) {
+    assert!(!output.status.success(), "expected failure");
+    let text = stderr(output);
+    let errors: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("aloud: error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "stderr: {text}");
+    assert!(
+        errors[0].contains(needle),
+        "'{}' lacks '{needle}'",
+        errors[0]
+    );
+    assert!(output.stdout.is_empty(), "nothing on stdout for a failure");
+}
+
+#[test]
+fn narrate_json_summary_and_inspect_read_back_the_chapters() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("brief.md"),
+        "# Brief\n\nFirst paragraph. It has two sentences.\n\n## Second part\n\nThe end.\n",
+    )
+    .unwrap();
+    let run = aloud(
+        &[
+            "narrate",
+            "brief.md",
+            "-o",
+            "brief.wav",
+            "--json",
+            "--voice",
+            repo("voices/joe-deterministic.toml").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).expect("one JSON object");
+    assert_eq!(summary["sentences"], 5);
+    assert_eq!(summary["synthesized"], 5);
+    assert_eq!(summary["chapters"], 2);
+    assert_eq!(summary["output"], "brief.wav");
+    assert!(summary["audio_seconds"].as_f64().unwrap() > 3.0);
+    assert!(summary["wall_seconds"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        leftovers(dir.path(), &["brief.md"]),
+        ["brief.timeline.json", "brief.wav"]
+    );
+
+    let inspect = aloud(&["inspect", "brief.wav", "--json"], dir.path());
+    assert!(inspect.status.success(), "{}", stderr(&inspect));
+    let report: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    let titles: Vec<&str> = report["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Brief", "Second part"]);
+    let timeline: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("brief.timeline.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        report["chapters"][1]["start"],
+        timeline["chapters"][1]["start"]
+    );
+
+    let human = aloud(&["inspect", "brief.wav"], dir.path());
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("22050 Hz") && text.contains("2 chapters"),
+        "{text}"
+    );
+    assert!(text.contains("Second part"), "{text}");
+}
+
+#[test]
+fn plain_summary_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("note.txt"), "A note\n\nShort and sweet.\n").unwrap();
+    let run = aloud(&["narrate", "note.txt", "--quiet"], dir.path());
+    assert!(run.status.success(), "{}", stderr(&run));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.starts_with("note.wav: 2 sentences in 1 chapters"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn missing_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = aloud(&["narrate", "nowhere.txt", "-o", "out.wav"], dir.path());
+    assert_one_line_error(&run, "nowhere.txt");
+    assert!(leftovers(dir.path(), &[]).is_empty());
+}
+
+#[test]
+fn empty_and_blank_inputs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("empty.txt"), "").unwrap();
+    std::fs::write(dir.path().join("blank.md"), "\n\n   \n").unwrap();
+    for input in ["empty.txt", "blank.md"] {
+        let run = aloud(&["narrate", input, "-o", "out.wav"], dir.path());
+        assert_one_line_error(&run, input);
+    }
+    assert!(leftovers(dir.path(), &["empty.txt", "blank.md"]).is_empty());
+}
+
+#[test]
+fn binary_input_is_not_text() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("photo.txt"),
+        [0x89, b'P', b'N', b'G', 0xff, 0xfe, 0, 1],
+    )
+    .unwrap();
+    let run = aloud(&["narrate", "photo.txt", "-o", "out.wav"], dir.path());
+    assert_one_line_error(&run, "photo.txt");
+    assert!(stderr(&run).contains("UTF-8"), "{}", stderr(&run));
+    assert!(leftovers(dir.path(), &["photo.txt"]).is_empty());
+}
+
+#[test]
+fn unknown_voice_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "Title\n\nBody.\n").unwrap();
+    let run = aloud(&["narrate", "a.txt", "--voice", "nobody-here"], dir.path());
+    assert_one_line_error(&run, "nobody-here");
+    assert!(leftovers(dir.path(), &["a.txt"]).is_empty());
+}
+
+#[test]
+fn unwritable_output_fails_and_an_existing_output_survives() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "Title\n\nBody.\n").unwrap();
+    let run = aloud(
+        &["narrate", "a.txt", "-o", "no/such/dir/out.wav"],
+        dir.path(),
+    );
+    assert_one_line_error(&run, "no/such/dir/out.wav");
+
+    // A failing run (here: an unknown engine file) never touches what is already there.
+    std::fs::write(dir.path().join("keep.wav"), b"previous narration").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let run = aloud(
+        &[
+            "narrate",
+            "a.txt",
+            "-o",
+            "keep.wav",
+            "--offline",
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--onnxruntime",
+            "/nonexistent/libonnxruntime.so",
+        ],
+        dir.path(),
+    );
+    assert!(!run.status.success());
+    assert_eq!(
+        std::fs::read(dir.path().join("keep.wav")).unwrap(),
+        b"previous narration"
+    );
+    assert_eq!(
+        leftovers(dir.path(), &["a.txt", "keep.wav"]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn offline_with_no_assets_says_what_is_missing_and_how_to_get_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "Title\n\nBody.\n").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args(["narrate", "a.txt", "--offline"])
+        .env("ALOUD_DATA_DIR", data.path())
+        .env_remove("ALOUD_ORT_LIB")
+        .env_remove("ORT_DYLIB_PATH")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_one_line_error(&run, "aloud setup");
+    assert!(
+        leftovers(dir.path(), &["a.txt"]).is_empty(),
+        "{:?}",
+        leftovers(dir.path(), &["a.txt"])
+    );
+}
+
+#[test]
+fn inspect_rejects_what_is_not_a_wav() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.wav"), b"not a riff file at all").unwrap();
+    let run = aloud(&["inspect", "x.wav"], dir.path());
+    assert_one_line_error(&run, "x.wav");
+}
+
+#[test]
+fn help_teaches() {
+    let run = aloud(&["narrate", "--help"], Path::new("."));
+    let text = String::from_utf8_lossy(&run.stdout);
+    for needle in ["--voice", "--json", "--offline", "Examples"] {
+        assert!(text.contains(needle), "narrate --help lacks {needle}");
+    }
+}

@@ -1,0 +1,244 @@
+//! End to end with the real embedded engine (Piper joe voice on ONNX Runtime): articles in,
+//! one WAV with chapters and a timeline out, checked by our reader and by ffprobe.
+
+use aloud::document::Document;
+use aloud::narrate::{Narrator, NarratorOptions, Summary};
+use aloud::sidecar::Timeline;
+use aloud::stitch::markers::read_wav_summary;
+use aloud::voice::VoiceProfile;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// One narrator for the whole test binary: loading the voice once keeps the suite quick.
+fn narrator() -> &'static Narrator {
+    static NARRATOR: OnceLock<Narrator> = OnceLock::new();
+    NARRATOR.get_or_init(|| {
+        let profile = VoiceProfile::find(repo("voices/joe-deterministic.toml").to_str().unwrap())
+            .expect("profile");
+        Narrator::open(profile, &NarratorOptions::default(), &mut |p| {
+            eprintln!("{p}")
+        })
+        .expect("the embedded engine opens (run `aloud setup` first)")
+    })
+}
+
+fn narrate(document: &Document, output: &Path) -> Summary {
+    narrator()
+        .narrate_blocking(document, output, &mut |_| {})
+        .expect("narration succeeds")
+}
+
+fn read_samples(path: &Path) -> (hound::WavSpec, Vec<i16>) {
+    let mut reader = hound::WavReader::open(path).expect("hound reads the output");
+    let spec = reader.spec();
+    let samples = reader.samples::<i16>().map(|s| s.unwrap()).collect();
+    (spec, samples)
+}
+
+fn rms(samples: &[i16]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    (sum / samples.len() as f64).sqrt() / 32768.0
+}
+
+fn ffprobe_chapters(path: &Path) -> Option<Vec<(String, f64, f64)>> {
+    let output = Command::new("ffprobe")
+        .args(["-v", "error", "-show_chapters", "-of", "json"])
+        .arg(path)
+        .output()
+        .ok()?;
+    assert!(
+        output.status.success(),
+        "ffprobe failed on {}",
+        path.display()
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    Some(
+        json["chapters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["tags"]["title"].as_str().unwrap_or("").to_string(),
+                    c["start_time"].as_str().unwrap().parse().unwrap(),
+                    c["end_time"].as_str().unwrap().parse().unwrap(),
+                )
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn markdown_article_becomes_speech_with_chapters_readers_agree_on() {
+    let input = repo("samples/night-sky-guide.md");
+    let document = aloud::ingest::load(&input).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("guide.wav");
+    let summary = narrate(&document, &output);
+
+    let (spec, samples) = read_samples(&output);
+    assert_eq!(spec.sample_rate, 22050);
+    assert_eq!(spec.channels, 1);
+    assert_eq!(spec.bits_per_sample, 16);
+
+    // Natural speech runs 120 to 240 words a minute, pauses included.
+    let minutes = samples.len() as f64 / 22050.0 / 60.0;
+    let words_per_minute = document.word_count() as f64 / minutes;
+    assert!(
+        (120.0..=240.0).contains(&words_per_minute),
+        "{words_per_minute:.0} words per minute over {minutes:.2} min"
+    );
+
+    // Every sentence's stretch of the program carries speech, not silence.
+    let timeline = Timeline::read(&summary.timeline).unwrap();
+    assert_eq!(timeline.sentences.len(), document.sentence_count());
+    for sentence in &timeline.sentences {
+        let from = (sentence.start * 22050.0) as usize;
+        let to = (sentence.end * 22050.0) as usize;
+        let level = rms(&samples[from..to]);
+        assert!(
+            level > 0.02,
+            "'{}' is near silent (rms {level:.4})",
+            sentence.text
+        );
+    }
+
+    // Chapters: one per heading, with the document's titles, in our reader and in ffprobe.
+    let expected_titles: Vec<&str> = document.chapters.iter().map(|c| c.title.as_str()).collect();
+    assert_eq!(
+        expected_titles,
+        [
+            "A Beginner's Guide to the Night Sky",
+            "Finding a Dark Place",
+            "What to Look For First",
+            "Constellations",
+            "Keeping a Record"
+        ]
+    );
+    let wav = read_wav_summary(&output).unwrap();
+    let read_titles: Vec<&str> = wav.chapters.iter().map(|c| c.title.as_str()).collect();
+    assert_eq!(read_titles, expected_titles);
+    assert_eq!(summary.chapters, 5);
+    for (mark, timed) in wav.chapters.iter().zip(&timeline.chapters) {
+        let start = mark.start_frame as f64 / 22050.0;
+        let end = (mark.start_frame + mark.length_frames) as f64 / 22050.0;
+        assert!(
+            (start - timed.start).abs() < 1e-3,
+            "{start} vs {}",
+            timed.start
+        );
+        assert!((end - timed.end).abs() < 1e-3, "{end} vs {}", timed.end);
+    }
+    // A chapter starts where its heading is spoken.
+    for chapter in &timeline.chapters[1..] {
+        assert!(
+            timeline
+                .sentences
+                .iter()
+                .any(|s| s.text == chapter.title && (s.start - chapter.start).abs() < 1e-6),
+            "chapter '{}' does not start at its heading",
+            chapter.title
+        );
+    }
+    match ffprobe_chapters(&output) {
+        None => eprintln!("skipping the ffprobe check: ffprobe is not installed"),
+        Some(chapters) => {
+            assert_eq!(chapters.len(), timeline.chapters.len());
+            for ((title, start, end), timed) in chapters.iter().zip(&timeline.chapters) {
+                assert_eq!(title, &timed.title);
+                assert!(
+                    (start - timed.start).abs() < 1e-3,
+                    "{start} vs {}",
+                    timed.start
+                );
+                assert!((end - timed.end).abs() < 1e-3, "{end} vs {}", timed.end);
+            }
+        }
+    }
+
+    // Sentence sources point at the Markdown they came from.
+    let source = std::fs::read_to_string(&input).unwrap();
+    let jupiter = timeline
+        .sentences
+        .iter()
+        .find(|s| s.text.starts_with("Jupiter, whose"))
+        .expect("the list item is narrated");
+    assert!(source[jupiter.source[0]..jupiter.source[1]].starts_with("Jupiter, whose"));
+    assert!(
+        !timeline
+            .sentences
+            .iter()
+            .any(|s| s.text.contains("star chart") || s.text.contains("Perseid")),
+        "image alt text and code blocks are not narrated"
+    );
+}
+
+#[test]
+fn a_sentence_in_the_program_is_bit_identical_to_speaking_it_alone() {
+    // With Piper's noise off the engine is deterministic, so stitching must not alter a clip.
+    let document = aloud::ingest::parse(
+        "Golden test\n\nThe quick brown fox jumps over the lazy dog. It was not amused.\n",
+        aloud::ingest::Format::Text,
+        Path::new("golden.txt"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("golden.wav");
+    let summary = narrate(&document, &output);
+    let timeline = Timeline::read(&summary.timeline).unwrap();
+    let (_, program) = read_samples(&output);
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for sentence in &timeline.sentences {
+        let alone = runtime
+            .block_on(narrator().speak(&sentence.spoken))
+            .unwrap();
+        let again = runtime
+            .block_on(narrator().speak(&sentence.spoken))
+            .unwrap();
+        assert_eq!(alone, again, "the deterministic voice varied between runs");
+        let from = (sentence.start * 22050.0).round() as usize;
+        let expected: Vec<i16> = alone
+            .samples
+            .iter()
+            .map(|&s| aloud::stitch::wav::to_i16(s))
+            .collect();
+        assert_eq!(
+            &program[from..from + expected.len()],
+            expected.as_slice(),
+            "'{}' differs inside the program",
+            sentence.text
+        );
+    }
+}
+
+#[test]
+fn the_seed_article_narrates_whole() {
+    let seed = repo("../shared/samples/seed-article.txt");
+    if !seed.is_file() {
+        eprintln!("skipping: {} is absent", seed.display());
+        return;
+    }
+    let document = aloud::ingest::load(&seed).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("seed.wav");
+    let summary = narrate(&document, &output);
+    assert_eq!(summary.sentences, document.sentence_count());
+    assert_eq!(summary.synthesized, summary.sentences);
+    let (_, samples) = read_samples(&output);
+    let minutes = samples.len() as f64 / 22050.0 / 60.0;
+    let words_per_minute = document.word_count() as f64 / minutes;
+    assert!(
+        (120.0..=240.0).contains(&words_per_minute),
+        "{words_per_minute:.0} words per minute"
+    );
+    assert!(rms(&samples) > 0.02);
+}
