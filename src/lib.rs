@@ -5,6 +5,7 @@ pub mod document;
 pub mod error;
 pub mod ingest;
 pub mod narrate;
+pub mod normalize;
 pub mod segment;
 pub mod sidecar;
 pub mod stitch;

@@ -200,10 +200,12 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
         );
     } else {
         println!(
-            "{}: {} sentences in {} chapters, {} of audio in {:.1} s ({:.1}x real time), timeline {}",
+            "{}: {} sentence{} in {} chapter{}, {} of audio in {:.1} s ({:.1}x real time), timeline {}",
             summary.output.display(),
             summary.sentences,
+            plural(summary.sentences),
             summary.chapters,
+            plural(summary.chapters),
             clock(summary.audio_seconds),
             summary.wall_seconds,
             summary.real_time_factor,
@@ -282,10 +284,10 @@ fn inspect(args: InspectArgs) -> aloud::Result<()> {
         summary.sample_rate,
         summary.bits_per_sample,
         summary.channels,
-        if summary.channels == 1 { "" } else { "s" },
+        plural(usize::from(summary.channels)),
         clock(seconds),
         summary.chapters.len(),
-        if summary.chapters.len() == 1 { "" } else { "s" },
+        plural(summary.chapters.len()),
     );
     let rate = f64::from(summary.sample_rate.max(1));
     for (i, chapter) in summary.chapters.iter().enumerate() {
@@ -319,6 +321,10 @@ fn voices(args: VoicesArgs) -> aloud::Result<()> {
         }
     }
     Ok(())
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
 }
 
 /// `83.4` -> `1:23.4`, `3725.0` -> `1:02:05.0`.

@@ -118,7 +118,7 @@ fn plain_summary_is_one_line() {
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(
-        stdout.starts_with("note.wav: 2 sentences in 1 chapters"),
+        stdout.starts_with("note.wav: 2 sentences in 1 chapter,"),
         "{stdout}"
     );
 }

@@ -242,7 +242,8 @@ fn the_seed_article_narrates_whole() {
     let output = dir.path().join("seed.wav");
     let summary = narrate(&document, &output);
     assert_eq!(summary.sentences, document.sentence_count());
-    assert_eq!(summary.synthesized, summary.sentences);
+    // Sentences longer than the engine takes are spoken in clause-sized pieces.
+    assert!(summary.synthesized >= summary.sentences);
     let (_, samples) = read_samples(&output);
     let minutes = samples.len() as f64 / 22050.0 / 60.0;
     let words_per_minute = document.word_count() as f64 / minutes;
