@@ -30,6 +30,9 @@ pub enum Error {
     #[error("voice profile {path}: {message}")]
     VoiceProfile { path: PathBuf, message: String },
 
+    #[error("lexicon {path}: {message}")]
+    Lexicon { path: PathBuf, message: String },
+
     #[error("cannot write output {path}: {message}")]
     Output { path: PathBuf, message: String },
 

@@ -1,7 +1,9 @@
 //! The `aloud` command line: a thin clap front over the library.
 
 use aloud::assets::{AssetOptions, Progress};
+use aloud::lexicon::Lexicon;
 use aloud::narrate::{Event, Narrator, NarratorOptions};
+use aloud::plan::Plan;
 use aloud::stitch::markers::read_wav_summary;
 use aloud::voice::{DEFAULT_VOICE, VoiceProfile};
 use clap::{Args, Parser, Subcommand};
@@ -24,6 +26,7 @@ use std::process::ExitCode;
     after_help = "Examples:\n  \
         aloud narrate samples/city-council-budget.txt -o budget.wav\n  \
         aloud narrate article.md --voice joe --json\n  \
+        aloud plan article.md\n  \
         aloud inspect budget.wav\n  \
         aloud setup --check"
 )]
@@ -43,6 +46,9 @@ enum Command {
     Narrate(NarrateArgs),
     /// Fetch and verify the embedded engine's files (ONNX Runtime, espeak-ng, the default voice).
     Setup(SetupArgs),
+    /// Show what would be spoken, without synthesizing: chapters, paragraphs and each
+    /// sentence in spoken form.
+    Plan(PlanArgs),
     /// Show a WAV's format, length and the chapters read back from its markers.
     Inspect(InspectArgs),
     /// List the voice profiles aloud can find.
@@ -59,6 +65,10 @@ struct NarrateArgs {
     /// Voice profile: a name from `aloud voices` or a path to a profile .toml.
     #[arg(short, long, default_value = DEFAULT_VOICE)]
     voice: String,
+    /// Pronunciation lexicon (TOML); repeatable, later files win over earlier ones and over
+    /// the voice's own.
+    #[arg(short, long, value_name = "FILE")]
+    lexicon: Vec<PathBuf>,
     /// Sentences synthesized at once [default: the backend's own].
     #[arg(long, value_name = "N")]
     concurrency: Option<usize>,
@@ -70,6 +80,21 @@ struct NarrateArgs {
     quiet: bool,
     #[command(flatten)]
     assets: AssetArgs,
+}
+
+#[derive(Args)]
+struct PlanArgs {
+    /// The article: a .txt or .md file.
+    input: PathBuf,
+    /// Voice profile whose backend limits and lexicon apply.
+    #[arg(short, long, default_value = DEFAULT_VOICE)]
+    voice: String,
+    /// Pronunciation lexicon (TOML); repeatable.
+    #[arg(short, long, value_name = "FILE")]
+    lexicon: Vec<PathBuf>,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -138,6 +163,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Narrate(args) => narrate(args),
         Command::Setup(args) => setup(args),
+        Command::Plan(args) => plan(args),
         Command::Inspect(args) => inspect(args),
         Command::Voices(args) => voices(args),
     };
@@ -171,6 +197,7 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
     let options = NarratorOptions {
         assets: args.assets.options(),
         concurrency: args.concurrency,
+        lexicon: load_lexicons(&args.lexicon)?,
     };
     let narrator = Narrator::open(profile, &options, &mut report_progress(args.quiet))?;
 
@@ -211,6 +238,67 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
             summary.real_time_factor,
             summary.timeline.display()
         );
+    }
+    Ok(())
+}
+
+fn load_lexicons(paths: &[PathBuf]) -> aloud::Result<Lexicon> {
+    let mut lexicon = Lexicon::default();
+    for path in paths {
+        lexicon.merge(&Lexicon::from_file(path)?);
+    }
+    Ok(lexicon)
+}
+
+fn plan(args: PlanArgs) -> aloud::Result<()> {
+    let document = aloud::ingest::load(&args.input)?;
+    let profile = VoiceProfile::find(&args.voice)?;
+    let mut lexicon = profile.load_lexicon()?;
+    lexicon.merge(&load_lexicons(&args.lexicon)?);
+    let limits = aloud::synth::limits_for(&profile)?;
+    let plan = Plan::new(&document, &lexicon, limits.max_chars);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&plan).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    let paragraphs: usize = plan.chapters.iter().map(|c| c.paragraphs.len()).sum();
+    println!("{}", plan.title);
+    println!(
+        "{} chapter{}, {paragraphs} paragraph{}, {} sentence{}; {} characters to {} in {} request{}",
+        plan.chapters.len(),
+        plural(plan.chapters.len()),
+        plural(paragraphs),
+        plan.sentences,
+        plural(plan.sentences),
+        plan.characters,
+        profile.engine,
+        plan.requests,
+        plural(plan.requests),
+    );
+    let show = |label: &str, sentence: &aloud::plan::PlannedSentence| {
+        println!("  {label:>4}  {}", sentence.text);
+        if sentence.spoken != sentence.text {
+            println!("        says: {}", sentence.spoken);
+        }
+    };
+    for (number, chapter) in plan.chapters.iter().enumerate() {
+        println!("\n{}. {}", number + 1, chapter.title);
+        if let Some(heading) = &chapter.heading {
+            show("#", heading);
+        }
+        for (p, paragraph) in chapter.paragraphs.iter().enumerate() {
+            for (i, sentence) in paragraph.sentences.iter().enumerate() {
+                let label = if i == 0 {
+                    format!("¶{}", p + 1)
+                } else {
+                    String::new()
+                };
+                show(&label, sentence);
+            }
+        }
     }
     Ok(())
 }

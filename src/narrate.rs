@@ -1,12 +1,13 @@
 //! The narration pipeline: a document's sentences through a backend, in order, into one stitched program.
 
 use crate::assets::{AssetOptions, Progress};
-use crate::document::{Document, Sentence};
+use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::segment;
+use crate::lexicon::Lexicon;
+use crate::plan::{Placement, Plan};
 use crate::sidecar::{Timeline, timeline_path};
-use crate::stitch::{Placed, Position, Stitcher};
-use crate::synth::{self, Backend, Clip, OpenContext};
+use crate::stitch::{Placed, Stitcher};
+use crate::synth::{self, Backend, Clip, OpenContext, SpeechRequest};
 use crate::voice::VoiceProfile;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
@@ -20,6 +21,8 @@ pub struct NarratorOptions {
     pub assets: AssetOptions,
     /// Sentences synthesized at once; `None` uses the backend's default.
     pub concurrency: Option<usize>,
+    /// The job's lexicon; its entries override the voice profile's.
+    pub lexicon: Lexicon,
 }
 
 /// Something the caller may want to show while a narration runs.
@@ -53,16 +56,9 @@ pub struct Summary {
 /// A voice, opened and ready to narrate any number of documents.
 pub struct Narrator {
     profile: VoiceProfile,
+    lexicon: Lexicon,
     backend: Arc<dyn Backend>,
     concurrency: usize,
-}
-
-/// One sentence as the backend will receive it, with its place in the document.
-struct Utterance<'a> {
-    sentence: &'a Sentence,
-    pieces: Vec<&'a str>,
-    position: Position,
-    starts_chapter: Option<&'a str>,
 }
 
 impl Narrator {
@@ -73,6 +69,8 @@ impl Narrator {
         options: &NarratorOptions,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Self> {
+        let mut lexicon = profile.load_lexicon()?;
+        lexicon.merge(&options.lexicon);
         let mut context = OpenContext {
             assets: &options.assets,
             progress,
@@ -85,6 +83,7 @@ impl Narrator {
             .max(1);
         Ok(Narrator {
             profile,
+            lexicon,
             backend,
             concurrency,
         })
@@ -98,9 +97,14 @@ impl Narrator {
         &self.backend
     }
 
-    /// Speaks one sentence (for previews and tests).
-    pub async fn speak(&self, text: &str) -> Result<Clip> {
-        self.backend.synthesize(text).await
+    /// What `document` would become: its sentences in spoken form, cut to the backend's size.
+    pub fn plan(&self, document: &Document) -> Plan {
+        Plan::new(document, &self.lexicon, self.backend.limits().max_chars)
+    }
+
+    /// Speaks one request (for previews and tests).
+    pub async fn speak(&self, request: &SpeechRequest) -> Result<Clip> {
+        self.backend.synthesize(request).await
     }
 
     /// Narrates `document` into `output` (a WAV) and its timeline sidecar. Nothing appears at
@@ -113,56 +117,33 @@ impl Narrator {
     ) -> Result<Summary> {
         let started = Instant::now();
         let engine_before = self.backend.engine_time();
-        let utterances = self.utterances(document);
-        if utterances.is_empty() {
+        let plan = self.plan(document);
+        let placements = plan.placements();
+        if placements.is_empty() {
             return Err(Error::EmptyInput {
                 path: PathBuf::from(&document.title),
             });
         }
-        let total = utterances.len();
+        let total = placements.len();
         on_event(Event::Started { sentences: total });
 
         let mut stitcher =
             Stitcher::create(output, self.backend.sample_rate(), self.profile.pauses)?;
         let backend = &self.backend;
-        let mut requests = 0;
-        let mut clips = stream::iter(utterances.iter().enumerate())
-            .map(|(index, utterance)| async move {
-                let mut joined: Option<Clip> = None;
-                for piece in &utterance.pieces {
-                    let clip = backend
-                        .synthesize(piece)
-                        .await
-                        .map_err(|e| sentence_error(backend.name(), index, utterance, e))?;
-                    match &mut joined {
-                        Some(whole) => whole.samples.extend_from_slice(&clip.samples),
-                        None => joined = Some(clip),
-                    }
-                }
-                joined
-                    .map(|clip| (index, clip, utterance.pieces.len()))
-                    .ok_or_else(|| {
-                        sentence_error(
-                            backend.name(),
-                            index,
-                            utterance,
-                            Error::Engine {
-                                backend: backend.name().to_string(),
-                                message: "nothing to say".into(),
-                            },
-                        )
-                    })
-            })
+        // `buffered` keeps up to `concurrency` sentences in flight and yields them in order,
+        // so clips stream into the WAV as soon as their turn comes.
+        let mut clips = stream::iter(placements.iter().enumerate())
+            .map(|(index, placement)| speak_sentence(backend.as_ref(), index, placement))
             .buffered(self.concurrency);
-        while let Some((index, clip, pieces)) = clips.try_next().await? {
-            let utterance = &utterances[index];
-            requests += pieces;
+        while let Some((index, clip)) = clips.try_next().await? {
+            let placement = &placements[index];
             stitcher.push(
                 Placed {
-                    sentence: utterance.sentence,
-                    spoken: &utterance.sentence.text,
-                    position: utterance.position,
-                    starts_chapter: utterance.starts_chapter,
+                    text: &placement.sentence.text,
+                    spoken: &placement.sentence.spoken,
+                    source: placement.sentence.source,
+                    position: placement.position,
+                    starts_chapter: placement.starts_chapter,
                 },
                 &clip,
             )?;
@@ -190,7 +171,7 @@ impl Narrator {
             chapters: chapters.len(),
             sentences: total,
             words: document.word_count(),
-            synthesized: requests,
+            synthesized: plan.requests,
             audio_seconds: timeline.duration,
             wall_seconds: wall.as_secs_f64(),
             engine_seconds: engine.as_secs_f64(),
@@ -214,61 +195,53 @@ impl Narrator {
             })?;
         runtime.block_on(self.narrate(document, output, on_event))
     }
-
-    fn utterances<'a>(&self, document: &'a Document) -> Vec<Utterance<'a>> {
-        let max_chars = self.backend.limits().max_chars;
-        let split = |sentence: &'a Sentence| -> Vec<&'a str> {
-            if sentence.text.chars().count() <= max_chars {
-                return vec![sentence.text.as_str()];
-            }
-            segment::split_long(&sentence.text, max_chars)
-                .into_iter()
-                .filter_map(|range| sentence.text.get(range))
-                .collect()
-        };
-        let mut utterances = Vec::new();
-        for chapter in &document.chapters {
-            let mut chapter_title = Some(chapter.title.as_str());
-            if let Some(heading) = &chapter.heading {
-                utterances.push(Utterance {
-                    sentence: heading,
-                    pieces: split(heading),
-                    position: Position::Heading,
-                    starts_chapter: chapter_title.take(),
-                });
-            }
-            for paragraph in &chapter.paragraphs {
-                for (i, sentence) in paragraph.sentences.iter().enumerate() {
-                    utterances.push(Utterance {
-                        sentence,
-                        pieces: split(sentence),
-                        position: if i == 0 {
-                            Position::ParagraphStart
-                        } else {
-                            Position::InParagraph
-                        },
-                        starts_chapter: chapter_title.take(),
-                    });
-                }
-            }
-        }
-        utterances
-    }
 }
 
-fn sentence_error(backend: &str, index: usize, utterance: &Utterance, error: Error) -> Error {
+/// Speaks every request of one sentence and joins the clips.
+async fn speak_sentence(
+    backend: &dyn Backend,
+    index: usize,
+    placement: &Placement<'_>,
+) -> Result<(usize, Clip)> {
+    let sentence = placement.sentence;
+    let mut joined: Option<Clip> = None;
+    for request in &sentence.requests {
+        let clip = backend
+            .synthesize(request)
+            .await
+            .map_err(|e| sentence_error(backend.name(), index, &sentence.text, e))?;
+        match &mut joined {
+            Some(whole) => whole.samples.extend_from_slice(&clip.samples),
+            None => joined = Some(clip),
+        }
+    }
+    let clip = joined.ok_or_else(|| Error::Synthesis {
+        backend: backend.name().to_string(),
+        index: index + 1,
+        excerpt: excerpt(&sentence.text),
+        message: "nothing to say".to_string(),
+    })?;
+    Ok((index, clip))
+}
+
+fn sentence_error(backend: &str, index: usize, text: &str, error: Error) -> Error {
     let message = match error {
         Error::Engine { message, .. } => message,
         other => other.to_string(),
     };
-    let mut excerpt: String = utterance.sentence.text.chars().take(60).collect();
-    if excerpt.len() < utterance.sentence.text.len() {
-        excerpt.push('…');
-    }
     Error::Synthesis {
         backend: backend.to_string(),
         index: index + 1,
-        excerpt,
+        excerpt: excerpt(text),
         message,
     }
+}
+
+/// The start of a sentence, short enough for a one-line error.
+fn excerpt(text: &str) -> String {
+    let mut excerpt: String = text.chars().take(60).collect();
+    if excerpt.len() < text.len() {
+        excerpt.push('…');
+    }
+    excerpt
 }

@@ -1,6 +1,7 @@
 //! Voice profiles: one small TOML file per voice naming its engine, model, rate, noise and pauses.
 
 use crate::error::{Error, Result};
+use crate::lexicon::Lexicon;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -44,6 +45,9 @@ pub struct VoiceProfile {
     pub speaker: Option<i64>,
     #[serde(default)]
     pub pauses: PausePolicy,
+    /// A pronunciation lexicon for this voice (TOML, relative to the profile).
+    #[serde(default)]
+    pub lexicon: Option<String>,
     /// Directory the profile was read from, for resolving relative model paths.
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -170,6 +174,14 @@ impl VoiceProfile {
         }
     }
 
+    /// The voice's own lexicon, empty when it has none.
+    pub fn load_lexicon(&self) -> Result<Lexicon> {
+        match &self.lexicon {
+            Some(path) => Lexicon::from_file(&self.resolve_relative(path)),
+            None => Ok(Lexicon::default()),
+        }
+    }
+
     fn resolve_relative(&self, path: &str) -> PathBuf {
         let path = Path::new(path);
         match &self.base_dir {
@@ -286,5 +298,38 @@ mod tests {
             dir.path().join("models/alan.onnx.json")
         );
         assert_eq!(profile.pauses, PausePolicy::default());
+        assert!(profile.load_lexicon().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_profile_lexicon_is_read_relative_to_the_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("names.toml"),
+            "[words]\nKremlev = \"Krem-lev\"\n",
+        )
+        .unwrap();
+        let path = dir.path().join("v.toml");
+        std::fs::write(
+            &path,
+            "name='v'\nengine='piper'\nlanguage='en'\nmodel='m'\nlexicon='names.toml'\n",
+        )
+        .unwrap();
+        let lexicon = VoiceProfile::from_file(&path)
+            .unwrap()
+            .load_lexicon()
+            .unwrap();
+        assert_eq!(lexicon.apply("Kremlev").text, "Krem-lev");
+
+        std::fs::write(
+            &path,
+            "name='v'\nengine='piper'\nlanguage='en'\nmodel='m'\nlexicon='gone.toml'\n",
+        )
+        .unwrap();
+        let err = VoiceProfile::from_file(&path)
+            .unwrap()
+            .load_lexicon()
+            .unwrap_err();
+        assert!(err.to_string().contains("gone.toml"), "{err}");
     }
 }

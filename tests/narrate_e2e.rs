@@ -2,9 +2,11 @@
 //! one WAV with chapters and a timeline out, checked by our reader and by ffprobe.
 
 use aloud::document::Document;
+use aloud::lexicon::Lexicon;
 use aloud::narrate::{Narrator, NarratorOptions, Summary};
 use aloud::sidecar::Timeline;
 use aloud::stitch::markers::read_wav_summary;
+use aloud::synth::SpeechRequest;
 use aloud::voice::VoiceProfile;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -208,12 +210,9 @@ fn a_sentence_in_the_program_is_bit_identical_to_speaking_it_alone() {
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for sentence in &timeline.sentences {
-        let alone = runtime
-            .block_on(narrator().speak(&sentence.spoken))
-            .unwrap();
-        let again = runtime
-            .block_on(narrator().speak(&sentence.spoken))
-            .unwrap();
+        let request = SpeechRequest::plain(&sentence.spoken);
+        let alone = runtime.block_on(narrator().speak(&request)).unwrap();
+        let again = runtime.block_on(narrator().speak(&request)).unwrap();
         assert_eq!(alone, again, "the deterministic voice varied between runs");
         let from = (sentence.start * 22050.0).round() as usize;
         let expected: Vec<i16> = alone
@@ -252,4 +251,37 @@ fn the_seed_article_narrates_whole() {
         "{words_per_minute:.0} words per minute"
     );
     assert!(rms(&samples) > 0.02);
+}
+
+#[test]
+fn lexicon_phonemes_reach_the_engine() {
+    // espeak-ng reads "hello" as həlˈoʊ; a lexicon giving those phonemes for a made-up word
+    // must make the deterministic voice say exactly what it says for "hello".
+    let lexicon = Lexicon::from_toml(
+        "[words]\nKremlev = { ipa = \"həlˈoʊ\" }\n",
+        Path::new("test-lexicon.toml"),
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let say = |text: &str, lexicon: &Lexicon| {
+        let applied = lexicon.apply(text);
+        let request = SpeechRequest {
+            text: applied.text,
+            pronunciations: applied.pronunciations,
+        };
+        runtime.block_on(narrator().speak(&request)).unwrap()
+    };
+    for (with_word, with_hello) in [
+        ("Say Kremlev, please.", "Say hello, please."),
+        ("I said Kremlev.", "I said hello."),
+        ("Kremlev? Yes.", "hello? Yes."),
+    ] {
+        let with_lexicon = say(with_word, &lexicon);
+        assert_eq!(
+            with_lexicon,
+            say(with_hello, &Lexicon::default()),
+            "{with_word}"
+        );
+        assert_ne!(with_lexicon, say(with_word, &Lexicon::default()));
+    }
 }

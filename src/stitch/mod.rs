@@ -3,7 +3,6 @@
 pub mod markers;
 pub mod wav;
 
-use crate::document::Sentence;
 use crate::error::{Error, Result};
 use crate::sidecar::{TimedChapter, TimedSentence, Timeline};
 use crate::synth::Clip;
@@ -24,9 +23,12 @@ pub enum Position {
 
 /// One sentence ready to join the program.
 pub struct Placed<'a> {
-    pub sentence: &'a Sentence,
+    /// As written.
+    pub text: &'a str,
     /// What the backend was asked to say.
     pub spoken: &'a str,
+    /// Byte range `[start, end)` in the source.
+    pub source: [usize; 2],
     pub position: Position,
     /// Set on the first sentence of each chapter: the chapter's title.
     pub starts_chapter: Option<&'a str>,
@@ -109,11 +111,11 @@ impl Stitcher {
         let start = self.seconds();
         self.writer.push_samples(&clip.samples)?;
         self.sentences.push(TimedSentence {
-            text: placed.sentence.text.clone(),
+            text: placed.text.to_string(),
             spoken: placed.spoken.to_string(),
             start,
             end: self.seconds(),
-            source: [placed.sentence.source.start, placed.sentence.source.end],
+            source: placed.source,
         });
         self.previous = Some(placed.position);
         Ok(())
@@ -167,11 +169,8 @@ mod tests {
         }
     }
 
-    fn sentence(text: &str, start: usize) -> Sentence {
-        Sentence {
-            text: text.to_string(),
-            source: start..start + text.len(),
-        }
+    fn sentence(text: &str, start: usize) -> (&str, [usize; 2]) {
+        (text, [start, start + text.len()])
     }
 
     #[test]
@@ -191,12 +190,14 @@ mod tests {
         let second = sentence("Two.", 11);
         let third = sentence("Three.", 17);
         let section = sentence("Section", 25);
-        let place = |s, position, starts_chapter| Placed {
-            sentence: s,
-            spoken: "x",
-            position,
-            starts_chapter,
-        };
+        let place =
+            |(text, source): &(&'static str, [usize; 2]), position, starts_chapter| Placed {
+                text,
+                spoken: "x",
+                source: *source,
+                position,
+                starts_chapter,
+            };
         let clip = tone(0.5, rate);
         stitcher
             .push(place(&heading, Position::Heading, Some("Title")), &clip)
@@ -242,8 +243,9 @@ mod tests {
         let err = stitcher
             .push(
                 Placed {
-                    sentence: &s,
+                    text: s.0,
                     spoken: "Hi.",
+                    source: s.1,
                     position: Position::ParagraphStart,
                     starts_chapter: None,
                 },

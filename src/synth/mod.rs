@@ -7,6 +7,7 @@ pub mod piper;
 
 use crate::assets::{AssetOptions, Progress};
 use crate::error::{Error, Result};
+use crate::lexicon::Pronunciation;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -22,6 +23,24 @@ pub struct Clip {
 impl Clip {
     pub fn duration(&self) -> Duration {
         Duration::from_secs_f64(self.samples.len() as f64 / f64::from(self.sample_rate.max(1)))
+    }
+}
+
+/// One request to a backend: the text to say and, for engines that take phonemes, the
+/// lexicon's pronunciations for spans of it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SpeechRequest {
+    pub text: String,
+    /// Byte ranges of `text` with the IPA to use for them; ordered and non-overlapping.
+    pub pronunciations: Vec<Pronunciation>,
+}
+
+impl SpeechRequest {
+    pub fn plain(text: impl Into<String>) -> Self {
+        SpeechRequest {
+            text: text.into(),
+            pronunciations: Vec::new(),
+        }
     }
 }
 
@@ -41,8 +60,8 @@ pub trait Backend: Send + Sync {
     /// Rate of the clips this backend returns.
     fn sample_rate(&self) -> u32;
     fn limits(&self) -> BackendLimits;
-    /// Speaks one sentence.
-    async fn synthesize(&self, text: &str) -> Result<Clip>;
+    /// Speaks one request (a sentence, or a clause-sized piece of a long one).
+    async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip>;
     /// Total time spent inside the engine proper so far (for benchmarks).
     fn engine_time(&self) -> Duration {
         Duration::ZERO
@@ -61,15 +80,16 @@ pub struct OpenContext<'a> {
 pub struct BackendEntry {
     pub engine: &'static str,
     pub description: &'static str,
+    /// Known before opening, so a plan can be made without loading the engine.
+    pub limits: BackendLimits,
     pub open: fn(&VoiceProfile, &mut OpenContext) -> Result<Arc<dyn Backend>>,
 }
 
 /// Every backend aloud knows, in the order `aloud voices` lists them.
 pub static BACKENDS: &[BackendEntry] = &[piper::ENTRY];
 
-/// Opens the backend that speaks `profile`.
-pub fn open(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
-    let entry = BACKENDS
+fn entry_for(profile: &VoiceProfile) -> Result<&'static BackendEntry> {
+    BACKENDS
         .iter()
         .find(|entry| entry.engine == profile.engine)
         .ok_or_else(|| Error::VoiceProfile {
@@ -83,6 +103,15 @@ pub fn open(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc<dyn
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-        })?;
-    (entry.open)(profile, context)
+        })
+}
+
+/// The limits of the backend that speaks `profile`, without opening it.
+pub fn limits_for(profile: &VoiceProfile) -> Result<BackendLimits> {
+    Ok(entry_for(profile)?.limits)
+}
+
+/// Opens the backend that speaks `profile`.
+pub fn open(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
+    (entry_for(profile)?.open)(profile, context)
 }

@@ -1,7 +1,7 @@
 //! The embedded engine: Piper voices run in-process on ONNX Runtime, one inference per sentence.
 
 use super::espeak::Espeak;
-use super::{Backend, BackendEntry, BackendLimits, Clip, OpenContext};
+use super::{Backend, BackendEntry, BackendLimits, Clip, OpenContext, SpeechRequest};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -19,7 +19,13 @@ use std::time::{Duration, Instant};
 pub const ENTRY: BackendEntry = BackendEntry {
     engine: "piper",
     description: "Piper voices in-process on ONNX Runtime (no server, no key)",
+    limits: LIMITS,
     open: open_backend,
+};
+
+const LIMITS: BackendLimits = BackendLimits {
+    max_chars: MAX_CHARS,
+    default_concurrency: DEFAULT_CONCURRENCY,
 };
 
 const NAME: &str = "piper";
@@ -44,10 +50,7 @@ fn open_backend(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc
             (voice.model, voice.config)
         }
     };
-    let concurrency = context
-        .concurrency
-        .unwrap_or_else(default_concurrency)
-        .max(1);
+    let concurrency = context.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1);
     let voice = PiperVoice::open(
         &engine.onnxruntime,
         &engine.espeak_library,
@@ -63,9 +66,7 @@ fn open_backend(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc
 /// One session using every core: measured here on 2 cores, a sentence took 0.67 s with two
 /// intra-op threads against 1.23 s with one, so two single-threaded sessions would gain nothing
 /// in throughput and cost a second copy of the model in memory.
-fn default_concurrency() -> usize {
-    1
-}
+const DEFAULT_CONCURRENCY: usize = 1;
 
 /// The parts of a Piper `.onnx.json` that synthesis needs.
 #[derive(Debug, Deserialize)]
@@ -294,14 +295,15 @@ impl PiperVoice {
         })
     }
 
-    /// The phonemes Piper will be given for `text`, with clause punctuation kept.
-    pub fn phonemize(&self, text: &str) -> Result<String> {
-        self.inner.phonemize(text)
+    /// The phonemes Piper will be given for `request`, with clause punctuation kept and the
+    /// lexicon's IPA spliced in where it has any.
+    pub fn phonemize(&self, request: &SpeechRequest) -> Result<String> {
+        self.inner.phonemize(request)
     }
 
-    /// Blocking synthesis of one sentence.
-    pub fn synthesize_blocking(&self, text: &str) -> Result<Clip> {
-        self.inner.synthesize_blocking(text)
+    /// Blocking synthesis of one request.
+    pub fn synthesize_blocking(&self, request: &SpeechRequest) -> Result<Clip> {
+        self.inner.synthesize_blocking(request)
     }
 }
 
@@ -343,12 +345,47 @@ impl PiperInner {
         }
     }
 
-    fn phonemize(&self, text: &str) -> Result<String> {
-        self.espeak.phonemize(text, &self.espeak_voice)
+    fn phonemize(&self, request: &SpeechRequest) -> Result<String> {
+        let text = &request.text;
+        let mut phonemes = String::new();
+        let mut spoken_to = 0;
+        for pronunciation in &request.pronunciations {
+            let range = &pronunciation.range;
+            // A malformed span is ignored rather than trusted: the words are still spoken.
+            let Some(before) = text.get(spoken_to..range.start) else {
+                continue;
+            };
+            if range.end > text.len() || !text.is_char_boundary(range.end) {
+                continue;
+            }
+            self.phonemize_segment(&mut phonemes, before)?;
+            join_phonemes(&mut phonemes, &pronunciation.ipa);
+            spoken_to = range.end;
+        }
+        self.phonemize_segment(&mut phonemes, &text[spoken_to..])?;
+        Ok(phonemes)
     }
 
-    fn synthesize_blocking(&self, text: &str) -> Result<Clip> {
-        let phonemes = self.phonemize(text)?;
+    /// Appends the phonemes of a run of text. A clause mark that opens the run (the comma in
+    /// ", please" after a lexicon word) is kept: espeak-ng drops punctuation before any word.
+    fn phonemize_segment(&self, phonemes: &mut String, segment: &str) -> Result<()> {
+        let spoken = self.espeak.phonemize(segment, &self.espeak_voice)?;
+        let leading_mark = segment
+            .trim_start()
+            .chars()
+            .next()
+            .filter(|c| CLAUSE_MARKS.contains(c));
+        if let Some(mark) = leading_mark
+            && !spoken.starts_with(CLAUSE_MARKS)
+        {
+            join_phonemes(phonemes, &mark.to_string());
+        }
+        join_phonemes(phonemes, &spoken);
+        Ok(())
+    }
+
+    fn synthesize_blocking(&self, request: &SpeechRequest) -> Result<Clip> {
+        let phonemes = self.phonemize(request)?;
         let (ids, _unknown) = self.phoneme_ids.encode(&phonemes);
         let mut session = self.take_session()?;
         let started = Instant::now();
@@ -405,6 +442,22 @@ impl PiperInner {
     }
 }
 
+/// The punctuation Piper voices hear, as espeak-ng's clause terminators.
+const CLAUSE_MARKS: [char; 6] = [',', '.', ';', ':', '?', '!'];
+
+/// Appends a phoneme run, separated by a word break unless it starts with punctuation.
+fn join_phonemes(phonemes: &mut String, next: &str) {
+    let next = next.trim();
+    if next.is_empty() {
+        return;
+    }
+    let attaches = next.starts_with(CLAUSE_MARKS);
+    if !phonemes.is_empty() && !attaches {
+        phonemes.push(' ');
+    }
+    phonemes.push_str(next);
+}
+
 #[async_trait]
 impl Backend for PiperVoice {
     fn name(&self) -> &str {
@@ -416,18 +469,15 @@ impl Backend for PiperVoice {
     }
 
     fn limits(&self) -> BackendLimits {
-        BackendLimits {
-            max_chars: MAX_CHARS,
-            default_concurrency: default_concurrency(),
-        }
+        LIMITS
     }
 
-    async fn synthesize(&self, text: &str) -> Result<Clip> {
+    async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
         // Inference is CPU-bound: run it on the blocking pool so the async side keeps
         // scheduling other sentences.
         let inner = Arc::clone(&self.inner);
-        let text = text.to_string();
-        tokio::task::spawn_blocking(move || inner.synthesize_blocking(&text))
+        let request = request.clone();
+        tokio::task::spawn_blocking(move || inner.synthesize_blocking(&request))
             .await
             .map_err(|e| engine_error(format!("synthesis task failed: {e}")))?
     }
@@ -470,6 +520,15 @@ mod tests {
         let (ids, unknown) = map.encode("hq");
         assert_eq!(ids, vec![1, 0, 20, 0, 2]);
         assert_eq!(unknown, 1);
+    }
+
+    #[test]
+    fn phoneme_runs_join_with_word_breaks_but_punctuation_attaches() {
+        let mut phonemes = String::new();
+        for run in ["hˈɛloʊ", "ŋwˈɪn", ", hˈaʊ", "", "  ", "ɑːɹ juː?"] {
+            join_phonemes(&mut phonemes, run);
+        }
+        assert_eq!(phonemes, "hˈɛloʊ ŋwˈɪn, hˈaʊ ɑːɹ juː?");
     }
 
     #[test]
