@@ -241,3 +241,78 @@ fn help_teaches() {
         assert!(text.contains(needle), "narrate --help lacks {needle}");
     }
 }
+
+#[test]
+fn plan_shows_what_would_be_said_without_an_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("story.md"),
+        "# Story\n\nOrtiz spoke. A GIF played.\n\n## Later\n\nThe end.\n",
+    )
+    .unwrap();
+    let lexicon = repo("samples/newsroom-lexicon.toml");
+    // No engine files are needed to plan: an empty data dir, offline, still works.
+    let data = tempfile::tempdir().unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args([
+            "plan",
+            "story.md",
+            "--json",
+            "--lexicon",
+            lexicon.to_str().unwrap(),
+        ])
+        .env("ALOUD_DATA_DIR", data.path())
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    let plan: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(plan["title"], "Story");
+    assert_eq!(plan["sentences"], 5);
+    let chapters = plan["chapters"].as_array().unwrap();
+    assert_eq!(chapters.len(), 2);
+    assert_eq!(chapters[1]["title"], "Later");
+    let first = &chapters[0]["paragraphs"][0]["sentences"];
+    assert_eq!(first[0]["text"], "Ortiz spoke.");
+    assert_eq!(first[0]["spoken"], "Or-teez spoke.");
+    assert_eq!(first[1]["spoken"], "A jif played.");
+    let source: Vec<usize> = first[1]["source"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let markdown = std::fs::read_to_string(dir.path().join("story.md")).unwrap();
+    assert_eq!(&markdown[source[0]..source[1]], "A GIF played.");
+    assert!(
+        leftovers(dir.path(), &["story.md"]).is_empty(),
+        "plan writes nothing"
+    );
+
+    let human = aloud(
+        &["plan", "story.md", "--lexicon", lexicon.to_str().unwrap()],
+        dir.path(),
+    );
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("2 chapters, 2 paragraphs, 5 sentences"),
+        "{text}"
+    );
+    assert!(text.contains("says: Or-teez spoke."), "{text}");
+}
+
+#[test]
+fn a_missing_or_broken_lexicon_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "Title\n\nBody.\n").unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[words]\n\"two words\" = \"x\"\n",
+    )
+    .unwrap();
+    let run = aloud(&["plan", "a.txt", "--lexicon", "gone.toml"], dir.path());
+    assert_one_line_error(&run, "gone.toml");
+    let run = aloud(&["narrate", "a.txt", "--lexicon", "bad.toml"], dir.path());
+    assert_one_line_error(&run, "bad.toml");
+    assert!(leftovers(dir.path(), &["a.txt", "bad.toml"]).is_empty());
+}
