@@ -4,28 +4,44 @@
 //! trim the pieces between consecutive cuts. Because the pieces tile the input, no text can
 //! be lost, duplicated or reordered, whatever the rules decide; the rules can only move cuts.
 //!
-//! Sentence splitting has two stages so that it can grow rule by rule:
+//! Sentence splitting has three parts so that it can grow rule by rule:
 //! 1. [`Candidate`]s: every run of terminal punctuation (plus closing quotes or brackets)
-//!    that is followed by whitespace. The end of the text needs no candidate.
+//!    that is followed by whitespace. A spaced ellipsis (`. . .`) counts as one run. The end
+//!    of the text needs no candidate.
 //! 2. [`NOT_A_SENTENCE_END`]: a list of rules, each of which may reject a candidate
 //!    (an abbreviation, an initial, a lower-case continuation, ...). A new heuristic is a new
 //!    entry in that list, and rules see the same [`Candidate`] context.
+//! 3. [`ListItems`]: list items (`1.`, `b)`, `•`) start a new piece even where no punctuation
+//!    ends the previous item, as in `1) The first item 2) The second item`.
 
 use std::ops::Range;
 
 /// Splits `text` into sentences, returned as trimmed, ordered, non-overlapping byte ranges
 /// that together cover every non-whitespace character of `text`.
 pub fn split_sentences(text: &str) -> Vec<Range<usize>> {
+    let list_items = ListItems::find(text);
+    let mut item_cuts = list_items.cuts.iter().copied().peekable();
     let mut cuts = Vec::new();
     let mut sentence_start = 0;
     let mut search_from = 0;
-    while let Some(candidate) = next_candidate(text, search_from, sentence_start) {
+    while let Some(mut candidate) = next_candidate(text, search_from) {
         search_from = candidate.end;
+        // A list item that starts before this candidate starts a sentence of its own.
+        while let Some(cut) = item_cuts.next_if(|&cut| cut <= candidate.terminators.start) {
+            cuts.push(cut);
+            sentence_start = cut;
+        }
+        candidate.sentence_start = sentence_start;
+        candidate.in_list_marker = list_items.marker_contains(candidate.terminators.start);
         if !NOT_A_SENTENCE_END.iter().any(|rule| rule(&candidate)) {
             cuts.push(candidate.end);
             sentence_start = candidate.end;
         }
     }
+    cuts.extend(item_cuts);
+    // Both kinds of cut are in order already; sorting is cheap insurance for the invariant
+    // that `pieces_between_cuts` relies on.
+    cuts.sort_unstable();
     pieces_between_cuts(text, 0..text.len(), &cuts)
 }
 
@@ -47,18 +63,25 @@ const TERMINATORS: &[char] = &['.', '?', '!', '…'];
 const CLOSERS: &[char] = &['"', '”', '’', '\'', ')', ']'];
 /// Punctuation that may open a sentence.
 const OPENERS: &[char] = &['"', '“', '‘', '\'', '(', '['];
+/// Characters that mark an item of a bulleted list. The ASCII `-` and `*` are left out: in
+/// running text they are dashes and footnote marks far more often than bullets.
+const BULLETS: &[char] = &['•', '◦', '‣', '⁃', '▪', '▫', '●', '○', '■', '□', '►', '▸'];
 
 /// A possible sentence end, with the context the rules need to judge it.
 struct Candidate<'a> {
     text: &'a str,
-    /// Where the sentence this candidate would end begins (after the previous accepted cut).
+    /// Where the sentence this candidate would end begins (after the previous cut).
     sentence_start: usize,
-    /// The run of terminal punctuation, e.g. `.`, `?!` or `...`.
+    /// The run of terminal punctuation, e.g. `.`, `?!`, `...` or the spaced `. . .`.
     terminators: Range<usize>,
     /// Where the sentence would end: after the terminators and any closing quotes/brackets.
     end: usize,
-    /// The first non-whitespace character after `end`, if any.
-    next: Option<char>,
+    /// Where the text that would follow the sentence starts: the first non-whitespace
+    /// character after `end`, or after the ellipsis in `word. . . . Next`. `text.len()` at
+    /// the end of the text.
+    next_start: usize,
+    /// Whether the terminators belong to the marker of a list item (`2.` in `item 2. The`).
+    in_list_marker: bool,
 }
 
 impl Candidate<'_> {
@@ -66,42 +89,103 @@ impl Candidate<'_> {
         &self.text[self.terminators.clone()]
     }
 
+    /// The first character of the text that would follow the sentence.
+    fn next(&self) -> Option<char> {
+        self.text[self.next_start..].chars().next()
+    }
+
+    /// The leading letters of the word that would follow the sentence, after any opening
+    /// punctuation: `It` for `It's`, `We` for `“We`.
+    fn next_word(&self) -> &str {
+        let rest = self.text[self.next_start..].trim_start_matches(OPENERS);
+        let len = rest
+            .find(|c: char| !c.is_alphabetic())
+            .unwrap_or(rest.len());
+        &rest[..len]
+    }
+
+    /// The text from the start of the sentence to the terminators.
+    fn sentence_so_far(&self) -> &str {
+        &self.text[self.sentence_start..self.terminators.start]
+    }
+
     /// The whitespace-delimited token the terminators are attached to, without any opening
     /// punctuation, e.g. `Mr` in `(Mr. Smith`, or `e.g` in `e.g. this`.
     fn word_before(&self) -> &str {
-        let before = &self.text[self.sentence_start..self.terminators.start];
-        let token_start = before
-            .char_indices()
-            .rev()
-            .find(|(_, c)| c.is_whitespace())
-            .map_or(0, |(at, c)| at + c.len_utf8());
-        before[token_start..].trim_start_matches(OPENERS)
+        last_token(self.sentence_so_far()).trim_start_matches(OPENERS)
+    }
+
+    /// The token before [`Self::word_before`], without surrounding punctuation, e.g.
+    /// `Albert` in `Albert I.`; empty at the start of the sentence.
+    fn previous_word(&self) -> &str {
+        let so_far = self.sentence_so_far();
+        let before = &so_far[..so_far.len() - last_token(so_far).len()];
+        last_token(before.trim_end()).trim_matches(|c: char| !c.is_alphanumeric())
     }
 
     fn char_before_terminators(&self) -> Option<char> {
         self.text[..self.terminators.start].chars().next_back()
     }
+
+    /// Whether the next word, quoted or not, is one that typically opens a sentence (a
+    /// pronoun, article, conjunction, ...). After a word that may or may not end a sentence
+    /// (`U.S.`, `Co.`, an initial), this tells `I live in the U.S. How about you?` from
+    /// `I work for the U.S. Government.` and `at 3 p.m. (local time)` from `p.m. “We won.”`
+    fn next_opens_a_sentence(&self) -> bool {
+        SENTENCE_STARTERS.contains(&self.next_word())
+    }
+}
+
+/// The text after the last whitespace in `text`: all of it if there is none.
+fn last_token(text: &str) -> &str {
+    let start = text
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(0, |(at, c)| at + c.len_utf8());
+    &text[start..]
 }
 
 /// Finds the next run of terminal punctuation at or after `from` that is followed by
 /// whitespace. A terminator glued to the next character (`3.14`, `example.com`, `Jr.'s`)
 /// is never a candidate, which is what keeps decimals, URLs and e-mail addresses whole.
-fn next_candidate(text: &str, from: usize, sentence_start: usize) -> Option<Candidate<'_>> {
+///
+/// The dots of a spaced ellipsis (`. . .`) form one run. When four of them follow a word
+/// directly (`word. . . . Next`), the first is the word's full stop and the other three an
+/// ellipsis that opens the next sentence; that full stop is a candidate of its own, judged
+/// by what follows the ellipsis.
+fn next_candidate(text: &str, from: usize) -> Option<Candidate<'_>> {
     let mut search_from = from;
     loop {
         let rest = text.get(search_from..)?;
         let run_start = search_from + rest.find(TERMINATORS)?;
-        let run_end = end_of_run(text, run_start, TERMINATORS);
+        let mut run_end = end_of_run(text, run_start, TERMINATORS);
+        let mut next_after = None;
+        if &text[run_start..run_end] == "." {
+            let (ellipsis_end, dots) = spaced_ellipsis(text, run_start);
+            let after_word = text[..run_start]
+                .chars()
+                .next_back()
+                .is_some_and(|c| !c.is_whitespace());
+            if dots >= 4 && after_word {
+                next_after = Some(end_of_run(text, ellipsis_end, CLOSERS));
+            } else if dots >= 3 {
+                run_end = ellipsis_end;
+            }
+        }
         let end = end_of_run(text, run_end, CLOSERS);
         let after = &text[end..];
         let followed_by_whitespace = after.chars().next().is_some_and(char::is_whitespace);
         if followed_by_whitespace {
+            let next_from = next_after.unwrap_or(end);
+            let next_text = &text[next_from..];
             return Some(Candidate {
                 text,
-                sentence_start,
+                sentence_start: 0,
                 terminators: run_start..run_end,
                 end,
-                next: after.trim_start().chars().next(),
+                next_start: next_from + (next_text.len() - next_text.trim_start().len()),
+                in_list_marker: false,
             });
         }
         if end >= text.len() {
@@ -118,13 +202,36 @@ fn end_of_run(text: &str, from: usize, chars: &[char]) -> usize {
     from + run_len
 }
 
+/// The end of the spaced ellipsis (`. . .`) whose first dot is at `dot`, and its number of
+/// dots; dots are separated by exactly one space (or no-break space).
+fn spaced_ellipsis(text: &str, dot: usize) -> (usize, usize) {
+    let mut end = dot + 1;
+    let mut dots = 1;
+    loop {
+        let rest = &text[end..];
+        let Some(space) = rest.chars().next().filter(|&c| c == ' ' || c == '\u{a0}') else {
+            break;
+        };
+        if !rest[space.len_utf8()..].starts_with('.') {
+            break;
+        }
+        end += space.len_utf8() + 1;
+        dots += 1;
+    }
+    (end, dots)
+}
+
 /// Rules that reject a candidate; any one saying `true` keeps the sentence going.
 const NOT_A_SENTENCE_END: &[fn(&Candidate) -> bool] = &[
     next_does_not_start_a_sentence,
-    after_abbreviation,
+    after_prepositive_abbreviation,
+    after_time_of_day,
+    after_ambiguous_abbreviation,
     after_number_abbreviation,
     after_initial,
     after_enumeration_marker,
+    ends_a_list_marker,
+    spaced_ellipsis_inside_a_sentence,
     inside_brackets,
 ];
 
@@ -132,29 +239,142 @@ const NOT_A_SENTENCE_END: &[fn(&Candidate) -> bool] = &[
 /// full stop is more likely the same sentence (`Yahoo! in the`, `"Great." she said`).
 fn next_does_not_start_a_sentence(candidate: &Candidate) -> bool {
     !candidate
-        .next
+        .next()
         .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || OPENERS.contains(&c))
 }
 
-/// Abbreviations that are nearly always followed by more of the same sentence. Matched
-/// case-sensitively: `co.` or `no.` in lower case are ordinary sentence ends far more often.
+/// Words that open sentences far more often than they continue a name, compared with the
+/// word after an ambiguous abbreviation. Capitalised, as they would follow a sentence end.
 #[rustfmt::skip]
-const ABBREVIATIONS: &[&str] = &[
-    // Titles and ranks, which precede a name.
-    "Mr", "Mrs", "Ms", "Dr", "Prof", "St", "Mt", "Gov", "Sen", "Rep", "Lt", "Col", "Gen", "Sgt",
-    "Capt", "Jr", "Sr",
-    // Latin and other common short forms.
-    "vs", "etc", "e.g", "i.e", "a.m", "p.m",
-    // Company forms.
-    "Inc", "Corp", "Ltd", "Co",
-    // Months. Word-like ones (`Mar.` is a verb, `Jun.` a name) count only before a number.
-    "Jan", "Feb", "Aug", "Sept", "Oct", "Nov", "Dec",
-    // Countries and bodies.
-    "U.S", "U.K", "U.N",
+const SENTENCE_STARTERS: &[&str] = &[
+    // Pronouns and determiners.
+    "I", "It", "He", "She", "We", "They", "You", "Its", "His", "Her", "Their", "Our", "My",
+    "Your", "The", "A", "An", "This", "That", "These", "Those", "There", "Here", "Some", "Many",
+    "Most", "Much", "All", "Each", "Every", "Both", "Neither", "Either", "Such", "Several", "Few",
+    "Other", "Others", "Another", "Any", "No", "Nobody", "None", "Nothing", "Everyone",
+    "Everything", "Someone", "Something", "One",
+    // Conjunctions and sentence adverbs.
+    "And", "But", "Or", "So", "Yet", "Then", "Now", "However", "Meanwhile", "Also", "Still",
+    "Thus", "Therefore", "Instead", "Indeed", "Moreover", "Furthermore", "Nevertheless",
+    "Otherwise", "Overall", "Even", "Only", "Not", "Just", "Yes", "Today", "Yesterday",
+    "Tomorrow", "Earlier", "Later", "Last", "Next", "Finally", "First", "Please", "Let",
+    // Question words and auxiliaries.
+    "How", "What", "Why", "When", "Where", "Who", "Whom", "Whose", "Which", "Is", "Are", "Was",
+    "Were", "Do", "Does", "Did", "Has", "Have", "Had", "Will", "Would", "Could", "Should",
+    // Prepositions and subordinators.
+    "In", "On", "At", "As", "After", "Before", "During", "Since", "While", "Although", "Though",
+    "Because", "If", "Unless", "Until", "For", "From", "With", "Without", "By", "Of", "To",
+    "Under", "Over", "About", "Despite", "Like",
 ];
 
-fn after_abbreviation(candidate: &Candidate) -> bool {
-    candidate.terminators() == "." && ABBREVIATIONS.contains(&candidate.word_before())
+/// Titles and ranks, which precede a name, and short forms that introduce an example: they
+/// are followed by more of the same sentence. Matched case-sensitively.
+#[rustfmt::skip]
+const PREPOSITIVE_ABBREVIATIONS: &[&str] = &[
+    "Mr", "Mrs", "Ms", "Mx", "Dr", "Prof", "Gov", "Sen", "Sens", "Rep", "Reps", "Lt", "Col",
+    "Gen", "Maj", "Sgt", "Cpl", "Pvt", "Capt", "Cmdr", "Adm", "Brig", "Rev", "Hon", "Pres",
+    "Supt", "Det", "Insp", "Messrs", "Mmes", "Msgr", "Fr", "Atty", "Mt",
+    "vs", "e.g", "i.e", "cf", "viz",
+];
+
+fn after_prepositive_abbreviation(candidate: &Candidate) -> bool {
+    candidate.terminators() == "." && PREPOSITIVE_ABBREVIATIONS.contains(&candidate.word_before())
+}
+
+/// Abbreviations that end a name or a list and may therefore end a sentence too:
+/// `Acme Inc. said` but `He works for Acme Inc. It is big.` Matched case-sensitively, so
+/// `co.` in lower case is left to the general rules. Initialisms such as `U.S.` or `E.U.`
+/// are recognised by their shape (see [`is_initialism`]) and judged the same way.
+#[rustfmt::skip]
+const AMBIGUOUS_ABBREVIATIONS: &[&str] = &[
+    // Company forms and name suffixes.
+    "Inc", "Corp", "Ltd", "Co", "Bros", "Jr", "Sr", "Esq", "Ph.D",
+    // Streets, which also abbreviate `Saint` (`St. Louis`).
+    "St", "Ave", "Blvd", "Rd",
+    // Latin.
+    "etc", "al",
+    // Months. Word-like ones (`Mar.` is a verb, `Jun.` a name) count only before a number.
+    "Jan", "Feb", "Aug", "Sept", "Oct", "Nov", "Dec",
+    // U.S. states in AP style, leaving out those that are also words (`Ill.`, `Wash.`).
+    "Ala", "Ariz", "Ark", "Calif", "Colo", "Conn", "Del", "Fla", "Ga", "Ind", "Kan", "Ky", "Md",
+    "Mich", "Minn", "Mont", "Neb", "Nev", "Okla", "Ore", "Pa", "Tenn", "Vt", "Va", "Wis", "Wyo",
+];
+
+/// After an abbreviation that may end a sentence, the sentence ends only if the next word
+/// opens one: `Pitt, Briggs & Co. It closed` but `the U.S. Government`.
+fn after_ambiguous_abbreviation(candidate: &Candidate) -> bool {
+    let word = candidate.word_before();
+    candidate.terminators() == "."
+        && (AMBIGUOUS_ABBREVIATIONS.contains(&word) || is_initialism(word))
+        && !is_time_of_day(word)
+        && !candidate.next_opens_a_sentence()
+}
+
+/// Single letters joined by full stops, without the last one: `U.S`, `E.U`, `U.S.A`, `D.C`.
+fn is_initialism(word: &str) -> bool {
+    let mut letters = 0;
+    for (at, c) in word.char_indices() {
+        let letter_expected = at % 2 == 0;
+        if letter_expected != c.is_ascii_alphabetic() || (!letter_expected && c != '.') {
+            return false;
+        }
+        letters += usize::from(letter_expected);
+    }
+    letters >= 2 && word.len() % 2 == 1
+}
+
+fn is_time_of_day(word: &str) -> bool {
+    ["a.m", "p.m"].iter().any(|t| word.eq_ignore_ascii_case(t))
+}
+
+/// Words that continue a time of day: `9 a.m. Tuesday`, `5 p.m. EST`, `noon Jan. 5`.
+#[rustfmt::skip]
+const AFTER_TIME_OF_DAY: &[&str] = &[
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep",
+    "Sept", "Oct", "Nov", "Dec",
+    "Eastern", "Central", "Mountain", "Pacific", "Greenwich", "local",
+    "ET", "EST", "EDT", "CT", "CST", "CDT", "MT", "MST", "MDT", "PT", "PST", "PDT", "GMT", "UTC",
+    "BST", "CET", "CEST",
+];
+
+/// Prepositions that open a sentence with its time (`At 5 a.m. Mr. Smith went`).
+const TIME_PREPOSITIONS: &[&str] = &[
+    "At",
+    "By",
+    "Before",
+    "After",
+    "Until",
+    "Till",
+    "From",
+    "Around",
+    "About",
+    "Since",
+    "Shortly",
+    "Just",
+    "Sometime",
+    "Starting",
+    "Beginning",
+    "Between",
+];
+
+/// `a.m.` and `p.m.` before a capitalised word end the sentence (`He left at 9 a.m. Mr.
+/// Smith stayed`), unless that word continues the time (`9 a.m. Tuesday`) or the sentence so
+/// far is only an opening time phrase, whose subject follows (`At 5 a.m. Mr. Smith went`).
+fn after_time_of_day(candidate: &Candidate) -> bool {
+    if candidate.terminators() != "." || !is_time_of_day(candidate.word_before()) {
+        return false;
+    }
+    if candidate.next_opens_a_sentence() {
+        return false;
+    }
+    let mut words = candidate.sentence_so_far().split_whitespace();
+    let opening_time_phrase = words
+        .next()
+        .is_some_and(|first| TIME_PREPOSITIONS.contains(&first.trim_start_matches(OPENERS)))
+        && words.take(5).count() < 5;
+    opening_time_phrase || AFTER_TIME_OF_DAY.contains(&candidate.next_word())
 }
 
 /// Abbreviations that introduce a number (`No. 5`, `p. 55`, `Jun. 4`). Only before a digit,
@@ -166,30 +386,59 @@ const NUMBER_ABBREVIATIONS: &[&str] = &[
 
 fn after_number_abbreviation(candidate: &Candidate) -> bool {
     candidate.terminators() == "."
-        && candidate.next.is_some_and(|c| c.is_ascii_digit())
+        && candidate.next().is_some_and(|c| c.is_ascii_digit())
         && NUMBER_ABBREVIATIONS.contains(&candidate.word_before())
 }
 
-/// A single capital before a full stop is an initial (`Jonas E. Smith`). Except `I`, which
-/// ends sentences as a pronoun (`you and I. Then`) more often than it is an initial.
+/// A single capital before a full stop is an initial (`Jonas E. Smith`) unless the next
+/// word opens a sentence (`Plan B. The`). `I` is usually the pronoun (`you and I. Then`):
+/// it is an initial only after a capitalised word (`Albert I. Jones`).
 fn after_initial(candidate: &Candidate) -> bool {
     let mut chars = candidate.word_before().chars();
-    let single_capital = match (chars.next(), chars.next()) {
-        (Some(c), None) => c.is_uppercase() && c != 'I',
-        _ => false,
+    let Some(letter) = chars
+        .next()
+        .filter(|c| c.is_uppercase() && chars.next().is_none())
+    else {
+        return false;
     };
-    candidate.terminators() == "." && single_capital
+    let after_a_name = || {
+        candidate
+            .previous_word()
+            .chars()
+            .next()
+            .is_some_and(char::is_uppercase)
+    };
+    candidate.terminators() == "."
+        && (letter != 'I' || after_a_name())
+        && !candidate.next_opens_a_sentence()
 }
 
 /// `1.` or `a.` opening a sentence numbers a list item; it does not end anything.
 fn after_enumeration_marker(candidate: &Candidate) -> bool {
-    let sentence_so_far = candidate.text[candidate.sentence_start..candidate.terminators.start]
-        .trim_start_matches(|c: char| c.is_whitespace() || OPENERS.contains(&c));
+    let sentence_so_far = candidate.sentence_so_far().trim_start_matches(|c: char| {
+        c.is_whitespace() || OPENERS.contains(&c) || BULLETS.contains(&c)
+    });
     let is_number =
         !sentence_so_far.is_empty() && sentence_so_far.chars().all(|c| c.is_ascii_digit());
-    let is_letter =
-        sentence_so_far.chars().count() == 1 && sentence_so_far.chars().all(char::is_alphabetic);
+    let mut chars = sentence_so_far.chars();
+    let is_letter = matches!((chars.next(), chars.next()), (Some(c), None) if c.is_alphabetic());
     candidate.terminators() == "." && (is_number || is_letter)
+}
+
+/// The full stop of a list marker found by [`ListItems`] (`2.` in `item 2. The second`).
+fn ends_a_list_marker(candidate: &Candidate) -> bool {
+    candidate.in_list_marker
+}
+
+/// A spaced ellipsis of three dots after a space marks an omission inside the sentence
+/// (`the thing is . . . I didn't`); one ending a sentence takes a fourth dot, its full stop.
+fn spaced_ellipsis_inside_a_sentence(candidate: &Candidate) -> bool {
+    let terminators = candidate.terminators();
+    terminators.contains(' ')
+        && terminators.matches('.').count() == 3
+        && candidate
+            .char_before_terminators()
+            .is_none_or(char::is_whitespace)
 }
 
 /// Punctuation right after an opening bracket or quote is quoted, as in the omission
@@ -198,6 +447,178 @@ fn inside_brackets(candidate: &Candidate) -> bool {
     candidate
         .char_before_terminators()
         .is_some_and(|c| OPENERS.contains(&c))
+}
+
+/// Where list items start in a text, for lists written inline or on lines of their own.
+///
+/// Two kinds of item are recognised:
+/// - a bullet (see [`BULLETS`]) at the start of the text or after whitespace;
+/// - an enumeration marker, a number or letter followed by `.`, `)` or `.)` and whitespace,
+///   that belongs to a *sequence*: a first marker at the start of the text, of a line or of a
+///   sentence (or after a colon), followed later by markers of the same style numbering on
+///   from it (`1.` `2.` `3.`, `a)` `b)`, `9.` `10.`). Letter lists start at `a`; upper-case
+///   letters count only with a bracket, since `A. Smith` is an initial. A lone `2.` is just
+///   a number, and a sequence is what tells `item 2. The second item` from prose.
+///
+/// Each item starts a new piece, except an item right after a comma, semicolon, colon,
+/// `and` or `or`, which continues an inline list inside one sentence (`1) flour, 2) eggs`).
+struct ListItems {
+    /// Where items start (the bullet or marker), sorted.
+    cuts: Vec<usize>,
+    /// The enumeration markers of items, such as `2.` or `b)`, sorted.
+    markers: Vec<Range<usize>>,
+}
+
+/// An enumeration marker, possibly after a bullet: `2.`, `• 9.`, `b)`, `1.)`.
+struct Marker {
+    /// Where the item starts: at the bullet if there is one.
+    item_start: usize,
+    /// The number or letter and its punctuation.
+    marker: Range<usize>,
+    /// The kind of label and the punctuation after it: items of one list share both.
+    style: (Label, &'static str),
+    /// The position the label stands for: `2` for `2.` or `b)`.
+    value: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Label {
+    Number,
+    Lower,
+    Upper,
+}
+
+impl ListItems {
+    fn find(text: &str) -> ListItems {
+        let mut item_starts = Vec::new();
+        let mut markers = Vec::new();
+        let mut after_space = true;
+        let mut bullet_start = None;
+        for (at, c) in text.char_indices() {
+            if BULLETS.contains(&c) && after_space {
+                item_starts.push(at);
+                bullet_start = Some(at);
+            } else if c.is_ascii_alphanumeric() && (after_space || bullet_start.is_some()) {
+                if let Some(mut marker) = parse_marker(text, at) {
+                    marker.item_start = bullet_start.unwrap_or(at);
+                    markers.push(marker);
+                }
+                bullet_start = None;
+            } else if !c.is_whitespace() {
+                bullet_start = None;
+            }
+            after_space = c.is_whitespace();
+        }
+
+        let mut in_sequence = vec![false; markers.len()];
+        for first in 0..markers.len() {
+            if in_sequence[first] || !starts_a_sequence(text, &markers[first]) {
+                continue;
+            }
+            let mut sequence = vec![first];
+            let mut last = first;
+            // The next marker of the same style must number on from the last one.
+            while let Some(next) = (last + 1..markers.len())
+                .find(|&next| markers[next].style == markers[last].style)
+                .filter(|&next| markers[next].value == markers[last].value + 1)
+            {
+                sequence.push(next);
+                last = next;
+            }
+            if sequence.len() >= 2 {
+                for index in sequence {
+                    in_sequence[index] = true;
+                }
+            }
+        }
+
+        let mut cuts = item_starts;
+        let mut marker_ranges = Vec::new();
+        for (marker, _) in markers
+            .into_iter()
+            .zip(in_sequence)
+            .filter(|(_, kept)| *kept)
+        {
+            if !continues_a_sentence(&text[..marker.item_start]) {
+                cuts.push(marker.item_start);
+            }
+            marker_ranges.push(marker.marker);
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        ListItems {
+            cuts,
+            markers: marker_ranges,
+        }
+    }
+
+    fn marker_contains(&self, at: usize) -> bool {
+        let index = self.markers.partition_point(|marker| marker.end <= at);
+        self.markers
+            .get(index)
+            .is_some_and(|marker| marker.contains(&at))
+    }
+}
+
+/// Parses an enumeration marker (`12.`, `b)`, `3.)`) starting at `at`, which must be
+/// followed by whitespace.
+fn parse_marker(text: &str, at: usize) -> Option<Marker> {
+    let rest = &text[at..];
+    let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let (kind, value, label_len) = match digits {
+        0 => {
+            let letter = rest.chars().next().filter(char::is_ascii_alphabetic)?;
+            let kind = if letter.is_ascii_lowercase() {
+                Label::Lower
+            } else {
+                Label::Upper
+            };
+            (
+                kind,
+                u32::from(letter.to_ascii_lowercase()) - u32::from('a') + 1,
+                1,
+            )
+        }
+        1..=3 => (Label::Number, rest[..digits].parse().ok()?, digits),
+        _ => return None,
+    };
+    let after_label = &rest[label_len..];
+    let punctuation = [".)", ")", "."]
+        .into_iter()
+        .find(|p| after_label.starts_with(p))?;
+    let marker_end = at + label_len + punctuation.len();
+    if !text[marker_end..].starts_with(char::is_whitespace)
+        || (kind == Label::Upper && punctuation == ".")
+    {
+        return None;
+    }
+    Some(Marker {
+        item_start: at,
+        marker: at..marker_end,
+        style: (kind, punctuation),
+        value,
+    })
+}
+
+/// Whether a marker can open a list: at the start of the text, of a line or of a sentence,
+/// or after a colon; letter lists start at `a`.
+fn starts_a_sequence(text: &str, marker: &Marker) -> bool {
+    if marker.style.0 != Label::Number && marker.value != 1 {
+        return false;
+    }
+    let before =
+        text[..marker.item_start].trim_end_matches(|c: char| c.is_whitespace() && c != '\n');
+    before.is_empty()
+        || before.ends_with(['\n', ':'])
+        || before.trim_end_matches(CLOSERS).ends_with(TERMINATORS)
+}
+
+/// Whether an item starting after `before` continues the sentence: after a comma, a
+/// semicolon, a colon, `and` or `or`.
+fn continues_a_sentence(before: &str) -> bool {
+    let before = before.trim_end();
+    before.ends_with([',', ';', ':'])
+        || ["and", "or"].iter().any(|word| last_token(before) == *word)
 }
 
 /// Where `split_long` may cut, most natural first.
@@ -379,7 +800,8 @@ mod tests {
                 "At 5 a.m. Mr. Smith left. He was back by 6 p.m. Nobody saw him.",
                 &[
                     "At 5 a.m. Mr. Smith left.",
-                    "He was back by 6 p.m. Nobody saw him.",
+                    "He was back by 6 p.m.",
+                    "Nobody saw him.",
                 ],
             ),
             (
@@ -524,6 +946,176 @@ mod tests {
                 ],
             ),
             (
+                "newsroom: title before a name",
+                "Gov. Jane Smith said Tuesday. Lt. Col. John Doe arrived.",
+                &[
+                    "Gov. Jane Smith said Tuesday.",
+                    "Lt. Col. John Doe arrived.",
+                ],
+            ),
+            (
+                "newsroom: U.S. and a decimal",
+                "The U.S. economy grew 2.5 percent. Analysts were surprised.",
+                &[
+                    "The U.S. economy grew 2.5 percent.",
+                    "Analysts were surprised.",
+                ],
+            ),
+            (
+                "newsroom: a.m. ends a sentence before a pronoun",
+                "He left at 9 a.m. He returned at noon.",
+                &["He left at 9 a.m.", "He returned at noon."],
+            ),
+            (
+                "a.m. before a parenthesis or a quote",
+                "It began at 3 p.m. (local time). It ended at 5 p.m. “We won,” he said.",
+                &[
+                    "It began at 3 p.m. (local time).",
+                    "It ended at 5 p.m.",
+                    "“We won,” he said.",
+                ],
+            ),
+            (
+                "a.m. before a day or a time zone",
+                "Polls open at 7 a.m. Tuesday and close at 8 p.m. EST in most states.",
+                &["Polls open at 7 a.m. Tuesday and close at 8 p.m. EST in most states."],
+            ),
+            (
+                "upper-case P.M. before a name ends the sentence",
+                "He left the bank at 6 P.M. Mr. Smith then went to the store.",
+                &[
+                    "He left the bank at 6 P.M.",
+                    "Mr. Smith then went to the store.",
+                ],
+            ),
+            (
+                "newsroom: company form inside and at the end",
+                "She works at Acme Inc. in Ohio. Her boss runs Pitt, Briggs & Co. It is small.",
+                &[
+                    "She works at Acme Inc. in Ohio.",
+                    "Her boss runs Pitt, Briggs & Co.",
+                    "It is small.",
+                ],
+            ),
+            (
+                "initialisms before a name and at a sentence end",
+                "I work for the U.S. Government. I live in the U.S. How about you? The E.U. It grew.",
+                &[
+                    "I work for the U.S. Government.",
+                    "I live in the U.S.",
+                    "How about you?",
+                    "The E.U.",
+                    "It grew.",
+                ],
+            ),
+            (
+                "Jr. and St.",
+                "He met John Smith Jr. They spoke on Main St. Later St. Louis won.",
+                &[
+                    "He met John Smith Jr.",
+                    "They spoke on Main St.",
+                    "Later St. Louis won.",
+                ],
+            ),
+            (
+                "an initial before a sentence-opening word",
+                "They chose Plan B. The rest agreed with Jonas E. Smith.",
+                &["They chose Plan B.", "The rest agreed with Jonas E. Smith."],
+            ),
+            (
+                "I as an initial after a name",
+                "We make a good team, you and I. Did you see Albert I. Jones?",
+                &[
+                    "We make a good team, you and I.",
+                    "Did you see Albert I. Jones?",
+                ],
+            ),
+            (
+                "newsroom: curly quotes end sentences",
+                "“We won,” she said. “It's over.” Then she left.",
+                &["“We won,” she said.", "“It's over.”", "Then she left."],
+            ),
+            (
+                "newsroom: quoted question",
+                "He asked, \"Why?\" Then he left.",
+                &["He asked, \"Why?\"", "Then he left."],
+            ),
+            (
+                "newsroom: parenthetical sentence",
+                "(See page 4.) Next sentence.",
+                &["(See page 4.)", "Next sentence."],
+            ),
+            (
+                "newsroom: e-mail and URL mid-sentence",
+                "Contact press@example.org or visit https://example.org/News.html for details. Thanks.",
+                &[
+                    "Contact press@example.org or visit https://example.org/News.html for details.",
+                    "Thanks.",
+                ],
+            ),
+            (
+                "inline numbered list without full stops",
+                "1) The first item 2) The second item",
+                &["1) The first item", "2) The second item"],
+            ),
+            (
+                "inline list with full-stop markers",
+                "1. The first item 2. The second item 3. The third",
+                &["1. The first item", "2. The second item", "3. The third"],
+            ),
+            (
+                "lettered list",
+                "a. The first item b. The second item c) Not the same style",
+                &[
+                    "a. The first item",
+                    "b. The second item c) Not the same style",
+                ],
+            ),
+            (
+                "list on lines of its own",
+                "Steps:\n1. Mix the flour\n2. Add eggs\n3. Bake",
+                &["Steps:\n1. Mix the flour", "2. Add eggs", "3. Bake"],
+            ),
+            (
+                "bullets",
+                "• 9. The first item • 10. The second item ⁃ A third",
+                &["• 9. The first item", "• 10. The second item", "⁃ A third"],
+            ),
+            (
+                "inline list inside one sentence",
+                "You need: 1) flour, 2) eggs, and 3) milk. Then bake.",
+                &["You need: 1) flour, 2) eggs, and 3) milk.", "Then bake."],
+            ),
+            (
+                "numbers that are not a list",
+                "It ended in 1998. 1999 was better. Plan a. Then plan b. Then stop.",
+                &[
+                    "It ended in 1998.",
+                    "1999 was better.",
+                    "Plan a.",
+                    "Then plan b.",
+                    "Then stop.",
+                ],
+            ),
+            (
+                "spaced ellipsis inside a sentence",
+                "I mean . . . what I'm saying is . . . I didn't mean it.",
+                &["I mean . . . what I'm saying is . . . I didn't mean it."],
+            ),
+            (
+                "spaced ellipsis with a fourth dot ends the sentence",
+                "He stopped . . . . Next sentence.",
+                &["He stopped . . . .", "Next sentence."],
+            ),
+            (
+                "full stop then an ellipsis opening the next sentence",
+                "It was compounds. . . . The practice was not abandoned. . . .",
+                &[
+                    "It was compounds.",
+                    ". . . The practice was not abandoned. . . .",
+                ],
+            ),
+            (
                 "newlines are whitespace",
                 "First line.\nSecond line\ncontinues.\n\nThird.",
                 &["First line.", "Second line\ncontinues.", "Third."],
@@ -632,10 +1224,15 @@ mod tests {
         Ok(())
     }
 
+    #[rustfmt::skip]
     const FRAGMENTS: &[&str] = &[
         ". ", "? ", "! ", "Mr. ", "e.g. ", "U.S. ", "No. 5", "... ", "…", "\"", "'", "“", "”", "’",
         "(", ")", "[", "]", "\n", "\n\n", " ", "  ", "\t", "é", "É", "—", " — ", "; ", ": ", ", ",
         "word", "Word", "A", "I", "3.14", "1. ", "x@y.com", "\u{a0}",
+        // Constructs with rules of their own.
+        "2. ", "10. ", "1) ", "2) ", "1.) ", "a) ", "b) ", "a. ", "b. ", "A) ", "•", "• ", "⁃",
+        ". . .", " . . . ", ". . . .", ". ", ".", "a.m. ", "P.M. ", "Co. ", "Inc. ", "St. ", "E.U. ",
+        "It ", "The ", "Tuesday", "At ", "I. ", "and ", "Jr.'s",
     ];
 
     fn messy_text() -> impl Strategy<Value = String> {
