@@ -621,9 +621,9 @@ const COUNT_AFTER: [&str; 30] = [
 const NUMBER_BEFORE: [&str; 4] = ["page", "pages", "number", "#"];
 
 /// Words before a Roman numeral that make it a cardinal: "Super Bowl LVII", "Title IX".
-const ROMAN_CARDINAL_BEFORE: [&str; 18] = [
+const ROMAN_CARDINAL_BEFORE: [&str; 20] = [
     "War", "Bowl", "Title", "Chapter", "Part", "Phase", "Volume", "Vol.", "Act", "Stage", "Type",
-    "Class", "Article", "Section", "Book", "Tier", "Category", "Grade",
+    "Class", "Article", "Section", "Book", "Tier", "Category", "Grade", "Episode", "Apollo",
 ];
 /// Names after which even "I" is a regnal number.
 const REGNAL_NAMES: [&str; 34] = [
@@ -1131,7 +1131,10 @@ impl<'a> Normalizer<'a> {
     }
 
     fn prev_is_name(&self, i: usize) -> bool {
-        i > 0 && self.trail(i - 1).is_empty() && is_name(self.core(i - 1))
+        i > 0
+            && self.trail(i - 1).is_empty()
+            && is_name(self.core(i - 1))
+            && !NOT_NAMES.contains(&self.core(i - 1))
     }
 
     fn run(&mut self) {
@@ -1188,7 +1191,11 @@ impl<'a> Normalizer<'a> {
             if !ok {
                 return None;
             }
-            format!("{} at {}", say_url_part(local), say_host(domain, false)?)
+            format!(
+                "{} at {}",
+                say_url_part(local),
+                say_host(domain, false, true)?
+            )
         } else {
             let lower = c.get(..8).unwrap_or(c).to_ascii_lowercase();
             let (rest, scheme) = if lower.starts_with("https://") {
@@ -1199,7 +1206,7 @@ impl<'a> Normalizer<'a> {
                 (c, false)
             };
             let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            let host = say_host(host, !scheme)?;
+            let host = say_host(host, !scheme, false)?;
             if !path
                 .chars()
                 .all(|ch| ch.is_ascii_alphanumeric() || "-._~/?=&%#+:".contains(ch))
@@ -1256,9 +1263,6 @@ impl<'a> Normalizer<'a> {
         }
         let (full, abbr) = month(self.core(i + 1))?;
         let t1 = self.trail(i + 1);
-        if !(t1.is_empty() || t1 == "," || (abbr && t1.starts_with('.'))) {
-            return None;
-        }
         self.put(self.ch[i].core.clone(), format!("the {day} of"));
         if abbr {
             self.put(
@@ -1463,6 +1467,10 @@ impl<'a> Normalizer<'a> {
             Suffix::Ordinal
         } else if simple && matches!(rest, "s" | "'s" | "’s") {
             Suffix::Decade
+        } else if cur.is_none() && scale.is_none() && rest == "m" && self.plural_noun_after(i) {
+            // "2.5m copies": a million, not meters.
+            scale = Some("million");
+            Suffix::None
         } else if cur.is_none()
             && scale.is_none()
             && let Some(u) = unit_exact(rest)
@@ -1596,6 +1604,16 @@ impl<'a> Normalizer<'a> {
         Some(last - i + 1)
     }
 
+    /// Whether a plural noun follows chunk `i`: "5m people".
+    fn plural_noun_after(&self, i: usize) -> bool {
+        let nx = self.core(i + 1);
+        self.trail(i).is_empty()
+            && nx.len() > 2
+            && nx.ends_with('s')
+            && !nx.ends_with("ss")
+            && nx.chars().all(|c| c.is_lowercase())
+    }
+
     /// "a $5 million fine", "a 5 km race": the unit is said in the singular.
     fn adjectival(&self, i: usize, last: usize) -> bool {
         let nx = self.core(last + 1);
@@ -1624,7 +1642,7 @@ impl<'a> Normalizer<'a> {
             4 if ya < yb && yb <= 2099 => Some(format!("{} to {}", year(ya), year(yb))),
             2 if ya % 100 < yb => {
                 let full = ya / 100 * 100 + yb;
-                let second = if (2000..2010).contains(&full) || yb < 10 {
+                let second = if full >= 2000 || yb < 10 {
                     year(full)
                 } else {
                     cardinal(yb)
@@ -1768,10 +1786,16 @@ impl<'a> Normalizer<'a> {
             return None;
         }
         let v = roman(base)?;
+        if base.len() == 1
+            && self.trail(i).starts_with('.')
+            && !self.is_final(self.ch[i].core.end + 1)
+        {
+            return None; // an initial: "Mary I. Smith"
+        }
         let prev = self.core(i - 1);
         let words = if prev == "War" && i >= 2 && self.core(i - 2) == "World" {
             capitalize(&cardinal(v))
-        } else if ROMAN_CARDINAL_BEFORE.contains(&prev) || prev == "Apollo" {
+        } else if ROMAN_CARDINAL_BEFORE.contains(&prev) {
             cardinal(v)
         } else if is_name(prev)
             && !NOT_NAMES.contains(&prev)
@@ -1824,7 +1848,7 @@ impl<'a> Normalizer<'a> {
 }
 
 /// A host name said aloud, or None if `host` is not one. A bare name needs a known top-level domain.
-fn say_host(host: &str, bare: bool) -> Option<String> {
+fn say_host(host: &str, bare: bool, any_case: bool) -> Option<String> {
     let labels: Vec<&str> = host.split('.').collect();
     if labels.len() < 2
         || labels
@@ -1834,7 +1858,11 @@ fn say_host(host: &str, bare: bool) -> Option<String> {
         return None;
     }
     let tld = labels[labels.len() - 1];
-    if tld.len() < 2 || !tld.bytes().all(|b| b.is_ascii_lowercase()) {
+    if tld.len() < 2
+        || !tld
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || (any_case && b.is_ascii_uppercase()))
+    {
         return None;
     }
     if bare && labels[0] != "www" && !TLDS.contains(&tld) {

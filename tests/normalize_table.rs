@@ -55,246 +55,121 @@ fn maps(input: &str, spoken: &str, written: &str) {
 }
 
 #[test]
+#[rustfmt::skip]
 fn cardinals() {
     check(&[
-        (
-            "The council drew 1,234 residents.",
-            "The council drew one thousand two hundred thirty-four residents.",
-        ),
+        ("The council drew 1,234 residents.", "The council drew one thousand two hundred thirty-four residents."),
         ("About 200 people came.", "About two hundred people came."),
-        (
-            "The fund holds 25,000,000 shares.",
-            "The fund holds twenty-five million shares.",
-        ),
+        ("The fund holds 25,000,000 shares.", "The fund holds twenty-five million shares."),
         ("The vote was 5 to 2.", "The vote was five to two."),
-        (
-            "It fell to -5 overnight.",
-            "It fell to minus five overnight.",
-        ),
-        (
-            "The firm hired 1500 workers.",
-            "The firm hired one thousand five hundred workers.",
-        ),
-        (
-            "Some 2020 people signed.",
-            "Some two thousand twenty people signed.",
-        ),
+        ("It fell to -5 overnight.", "It fell to minus five overnight."),
+        ("The firm hired 1500 workers.", "The firm hired one thousand five hundred workers."),
+        ("Some 2020 people signed.", "Some two thousand twenty people signed."),
         ("Is it 5?", "Is it five?"),
     ]);
-    maps(
-        "The council drew 1,234 residents.",
-        "one thousand two hundred thirty-four",
-        "1,234",
-    );
+    maps("The council drew 1,234 residents.", "one thousand two hundred thirty-four", "1,234");
     maps("It fell to -5 overnight.", "minus five", "-5");
 }
 
 #[test]
+#[rustfmt::skip]
 fn ordinals() {
     check(&[
-        (
-            "She finished 1st, he was 22nd.",
-            "She finished first, he was twenty-second.",
-        ),
-        (
-            "The 103rd Congress met.",
-            "The one hundred third Congress met.",
-        ),
+        ("She finished 1st, he was 22nd.", "She finished first, he was twenty-second."),
+        ("The 103rd Congress met.", "The one hundred third Congress met."),
         ("It is the 11th time.", "It is the eleventh time."),
-        (
-            "They won their 1,000th game.",
-            "They won their one thousandth game.",
-        ),
+        ("They won their 1,000th game.", "They won their one thousandth game."),
     ]);
     maps("She finished 1st, he was 22nd.", "twenty-second", "22nd");
 }
 
 #[test]
+#[rustfmt::skip]
 fn decimals() {
     check(&[
-        (
-            "Pi is about 3.14 today.",
-            "Pi is about three point one four today.",
-        ),
-        (
-            "The rate rose 0.25 points.",
-            "The rate rose zero point two five points.",
-        ),
+        ("Pi is about 3.14 today.", "Pi is about three point one four today."),
+        ("The rate rose 0.25 points.", "The rate rose zero point two five points."),
         ("Only .5 remained.", "Only point five remained."),
-        (
-            "Growth was 2.5 percent.",
-            "Growth was two point five percent.",
-        ),
-        (
-            "The index hit 1,234.5 points.",
-            "The index hit one thousand two hundred thirty-four point five points.",
-        ),
+        ("Growth was 2.5 percent.", "Growth was two point five percent."),
+        ("The index hit 1,234.5 points.", "The index hit one thousand two hundred thirty-four point five points."),
     ]);
     maps("Pi is about 3.14 today.", "three point one four", "3.14");
 }
 
 #[test]
+#[rustfmt::skip]
 fn ranges_and_scores() {
     check(&[
-        (
-            "The Senate voted 52-48.",
-            "The Senate voted fifty-two to forty-eight.",
-        ),
-        (
-            "Boston won 7-6 on Sunday.",
-            "Boston won seven to six on Sunday.",
-        ),
-        (
-            "He served from 1990-95 in Ohio.",
-            "He served from nineteen ninety to ninety-five in Ohio.",
-        ),
-        (
-            "The 2019–2021 season was long.",
-            "The twenty nineteen to twenty twenty-one season was long.",
-        ),
+        ("The Senate voted 52-48.", "The Senate voted fifty-two to forty-eight."),
+        ("Boston won 7-6 on Sunday.", "Boston won seven to six on Sunday."),
+        ("He served from 1990-95 in Ohio.", "He served from nineteen ninety to ninety-five in Ohio."),
+        ("The 2019–2021 season was long.", "The twenty nineteen to twenty twenty-one season was long."),
         ("See pages 10-12.", "See pages ten to twelve."),
-        (
-            "She led from 2001-05 there.",
-            "She led from two thousand one to two thousand five there.",
-        ),
-        (
-            "Groups of 10-12-year-olds came.",
-            "Groups of ten to twelve-year-olds came.",
-        ),
+        ("She led from 2001-05 there.", "She led from two thousand one to two thousand five there."),
+        ("The 2010-15 plan failed.", "The twenty ten to twenty fifteen plan failed."),
+        ("Groups of 10-12-year-olds came.", "Groups of ten to twelve-year-olds came."),
     ]);
-    maps(
-        "The Senate voted 52-48.",
-        "fifty-two to forty-eight",
-        "52-48",
-    );
-    maps(
-        "The 2019–2021 season was long.",
-        "twenty nineteen to twenty twenty-one",
-        "2019–2021",
-    );
+    maps("The Senate voted 52-48.", "fifty-two to forty-eight", "52-48");
+    maps("The 2019–2021 season was long.", "twenty nineteen to twenty twenty-one", "2019–2021");
 }
 
 #[test]
+#[rustfmt::skip]
 fn years_and_decades() {
     check(&[
-        (
-            "In 1921, the bridge opened.",
-            "In nineteen twenty-one, the bridge opened.",
-        ),
-        (
-            "The law changed in 2019.",
-            "The law changed in twenty nineteen.",
-        ),
+        ("In 1921, the bridge opened.", "In nineteen twenty-one, the bridge opened."),
+        ("The law changed in 2019.", "The law changed in twenty nineteen."),
         ("By 2000 it was gone.", "By two thousand it was gone."),
         ("It reopened in 2005.", "It reopened in two thousand five."),
-        (
-            "William invaded in 1066.",
-            "William invaded in ten sixty-six.",
-        ),
-        (
-            "The 2024 election is over.",
-            "The twenty twenty-four election is over.",
-        ),
+        ("William invaded in 1066.", "William invaded in ten sixty-six."),
+        ("The 2024 election is over.", "The twenty twenty-four election is over."),
         ("It was built in 1905.", "It was built in nineteen oh five."),
-        (
-            "Jazz boomed in the 1900s.",
-            "Jazz boomed in the nineteen hundreds.",
-        ),
+        ("Jazz boomed in the 1900s.", "Jazz boomed in the nineteen hundreds."),
         ("Grunge ruled the '90s.", "Grunge ruled the nineties."),
         ("In the ’80s, it grew.", "In the eighties, it grew."),
-        (
-            "Prices soared in the 1970s and the mid-1980s.",
-            "Prices soared in the nineteen seventies and the mid-nineteen eighties.",
-        ),
-        (
-            "Phones changed in the 2000s.",
-            "Phones changed in the two thousands.",
-        ),
+        ("Prices soared in the 1970s and the mid-1980s.", "Prices soared in the nineteen seventies and the mid-nineteen eighties."),
+        ("Phones changed in the 2000s.", "Phones changed in the two thousands."),
         ("She is in her 40s.", "She is in her forties."),
     ]);
     maps("In 1921, the bridge opened.", "nineteen twenty-one", "1921");
     maps("Grunge ruled the '90s.", "nineties", "'90s");
-    maps(
-        "Prices soared in the mid-1980s.",
-        "nineteen eighties",
-        "1980s",
-    );
+    maps("Prices soared in the mid-1980s.", "nineteen eighties", "1980s");
 }
 
 #[test]
+#[rustfmt::skip]
 fn dates() {
     check(&[
-        (
-            "The storm hit on Oct. 19, 2023, at dawn.",
-            "The storm hit on October nineteenth, twenty twenty-three, at dawn.",
-        ),
+        ("The storm hit on Oct. 19, 2023, at dawn.", "The storm hit on October nineteenth, twenty twenty-three, at dawn."),
         ("The parade is on July 4.", "The parade is on July fourth."),
-        (
-            "The budget takes effect on July 1.",
-            "The budget takes effect on July first.",
-        ),
-        (
-            "It ended on 19 October 2023.",
-            "It ended on the nineteenth of October twenty twenty-three.",
-        ),
-        (
-            "Sales began in Jan. 2020.",
-            "Sales began in January twenty twenty.",
-        ),
-        (
-            "The festival runs Aug. 3-5.",
-            "The festival runs August third to fifth.",
-        ),
-        (
-            "She was born March 3rd, 1990.",
-            "She was born March third, nineteen ninety.",
-        ),
-        (
-            "The deadline is 10/19/2023.",
-            "The deadline is October nineteenth, twenty twenty-three.",
-        ),
-        (
-            "On Sept. 11, 2001, planes hit.",
-            "On September eleventh, two thousand one, planes hit.",
-        ),
-        (
-            "It began in October 1999.",
-            "It began in October nineteen ninety-nine.",
-        ),
+        ("The budget takes effect on July 1.", "The budget takes effect on July first."),
+        ("It ended on 19 October 2023.", "It ended on the nineteenth of October twenty twenty-three."),
+        ("Sales began in Jan. 2020.", "Sales began in January twenty twenty."),
+        ("The festival runs Aug. 3-5.", "The festival runs August third to fifth."),
+        ("She was born March 3rd, 1990.", "She was born March third, nineteen ninety."),
+        ("The deadline is 10/19/2023.", "The deadline is October nineteenth, twenty twenty-three."),
+        ("On Sept. 11, 2001, planes hit.", "On September eleventh, two thousand one, planes hit."),
+        ("It began in October 1999.", "It began in October nineteen ninety-nine."),
+        ("The race was on 4 July.", "The race was on the fourth of July."),
+        ("It opened 1 Sept. 2021 in Leeds.", "It opened the first of September twenty twenty-one in Leeds."),
     ]);
-    maps(
-        "The storm hit on Oct. 19, 2023, at dawn.",
-        "October",
-        "Oct.",
-    );
-    maps(
-        "The storm hit on Oct. 19, 2023, at dawn.",
-        "nineteenth",
-        "19",
-    );
+    maps("The storm hit on Oct. 19, 2023, at dawn.", "October", "Oct.");
+    maps("The storm hit on Oct. 19, 2023, at dawn.", "nineteenth", "19");
     maps("It ended on 19 October 2023.", "the nineteenth of", "19");
 }
 
 #[test]
+#[rustfmt::skip]
 fn times() {
     check(&[
-        (
-            "The meeting starts at 7 a.m. sharp.",
-            "The meeting starts at seven a m sharp.",
-        ),
+        ("The meeting starts at 7 a.m. sharp.", "The meeting starts at seven a m sharp."),
         ("Doors open at 9:30 p.m.", "Doors open at nine thirty p m."),
-        (
-            "The train left at 12:05.",
-            "The train left at twelve oh five.",
-        ),
+        ("The train left at 12:05.", "The train left at twelve oh five."),
         ("Lunch is at 12 noon.", "Lunch is at twelve noon."),
         ("We met at 9:00 a.m. today.", "We met at nine a m today."),
         ("The shop opens at 10am.", "The shop opens at ten a m."),
         ("Kickoff is at 3:00.", "Kickoff is at three o'clock."),
-        (
-            "The flight departs at 14:30.",
-            "The flight departs at fourteen thirty.",
-        ),
+        ("The flight departs at 14:30.", "The flight departs at fourteen thirty."),
         ("Is it 7 a.m.?", "Is it seven a m?"),
         ("It closes at 5 PM.", "It closes at five p m."),
     ]);
@@ -305,78 +180,39 @@ fn times() {
 }
 
 #[test]
+#[rustfmt::skip]
 fn currency() {
     check(&[
-        (
-            "The city borrowed $2.5 million last year.",
-            "The city borrowed two point five million dollars last year.",
-        ),
+        ("The city borrowed $2.5 million last year.", "The city borrowed two point five million dollars last year."),
         ("Tickets cost $40.", "Tickets cost forty dollars."),
-        (
-            "A coffee is $3.50 now.",
-            "A coffee is three dollars and fifty cents now.",
-        ),
-        (
-            "Entry is €40 per person.",
-            "Entry is forty euros per person.",
-        ),
-        (
-            "The deal is worth £3bn.",
-            "The deal is worth three billion pounds.",
-        ),
+        ("A coffee is $3.50 now.", "A coffee is three dollars and fifty cents now."),
+        ("Entry is €40 per person.", "Entry is forty euros per person."),
+        ("The deal is worth £3bn.", "The deal is worth three billion pounds."),
         ("It cost ¥500.", "It cost five hundred yen."),
-        (
-            "Exports hit US$5 billion.",
-            "Exports hit five billion U S dollars.",
-        ),
-        (
-            "Riverton approved a $48.2 million budget.",
-            "Riverton approved a forty-eight point two million dollar budget.",
-        ),
+        ("Exports hit US$5 billion.", "Exports hit five billion U S dollars."),
+        ("Riverton approved a $48.2 million budget.", "Riverton approved a forty-eight point two million dollar budget."),
         ("It costs $1.", "It costs one dollar."),
-        (
-            "Bus fare is $0.75 today.",
-            "Bus fare is seventy-five cents today.",
-        ),
-        (
-            "Prices range from $5-$10.",
-            "Prices range from five to ten dollars.",
-        ),
+        ("Bus fare is $0.75 today.", "Bus fare is seventy-five cents today."),
+        ("Prices range from $5-$10.", "Prices range from five to ten dollars."),
         ("It was $1.01 once.", "It was one dollar and one cent once."),
         ("A stamp is £1.50.", "A stamp is one pound and fifty pence."),
-        (
-            "The firm raised $1 billion.",
-            "The firm raised one billion dollars.",
-        ),
-        (
-            "They paid $5m for it.",
-            "They paid five million dollars for it.",
-        ),
+        ("The firm raised $1 billion.", "The firm raised one billion dollars."),
+        ("They paid $5m for it.", "They paid five million dollars for it."),
+        ("Win £1,000,000!", "Win one million pounds!"),
+        ("It is €5.99 or ¥1,000.", "It is five euros and ninety-nine cents or one thousand yen."),
     ]);
-    maps(
-        "The city borrowed $2.5 million last year.",
-        "two point five million dollars",
-        "$2.5 million",
-    );
+    maps("The city borrowed $2.5 million last year.", "two point five million dollars", "$2.5 million");
     maps("The deal is worth £3bn.", "three billion pounds", "£3bn");
 }
 
 #[test]
+#[rustfmt::skip]
 fn percentages() {
     check(&[
         ("Turnout was 45%.", "Turnout was forty-five percent."),
-        (
-            "Rates rose 2.5 percent.",
-            "Rates rose two point five percent.",
-        ),
-        (
-            "Support fell to 10-15% in May.",
-            "Support fell to ten to fifteen percent in May.",
-        ),
-        (
-            "Prices moved -3% overnight.",
-            "Prices moved minus three percent overnight.",
-        ),
+        ("Rates rose 2.5 percent.", "Rates rose two point five percent."),
+        ("Support fell to 10-15% in May.", "Support fell to ten to fifteen percent in May."),
+        ("Prices moved -3% overnight.", "Prices moved minus three percent overnight."),
         ("It was 45 % higher.", "It was forty-five percent higher."),
         ("Only 0.5% agreed.", "Only zero point five percent agreed."),
     ]);
@@ -384,54 +220,30 @@ fn percentages() {
 }
 
 #[test]
+#[rustfmt::skip]
 fn units() {
     check(&[
         ("She ran 5 km today.", "She ran five kilometers today."),
-        (
-            "It was 30 °C outside.",
-            "It was thirty degrees Celsius outside.",
-        ),
-        (
-            "It was 30°C outside.",
-            "It was thirty degrees Celsius outside.",
-        ),
-        (
-            "It hit 95°F on Monday.",
-            "It hit ninety-five degrees Fahrenheit on Monday.",
-        ),
-        (
-            "It fell to -5°C overnight.",
-            "It fell to minus five degrees Celsius overnight.",
-        ),
+        ("It was 30 °C outside.", "It was thirty degrees Celsius outside."),
+        ("It was 30°C outside.", "It was thirty degrees Celsius outside."),
+        ("It hit 95°F on Monday.", "It hit ninety-five degrees Fahrenheit on Monday."),
+        ("It fell to -5°C overnight.", "It fell to minus five degrees Celsius overnight."),
         ("He is 6 ft. tall.", "He is six feet tall."),
-        (
-            "The limit is 65 mph here.",
-            "The limit is sixty-five miles per hour here.",
-        ),
+        ("The limit is 65 mph here.", "The limit is sixty-five miles per hour here."),
         ("The bag weighs 1 kg.", "The bag weighs one kilogram."),
         ("It weighs 20 lb.", "It weighs twenty pounds."),
         ("The town is 3 mi away.", "The town is three miles away."),
         ("The wall is 2 m high.", "The wall is two meters high."),
         ("Add 15 cm of soil.", "Add fifteen centimeters of soil."),
         ("Rain totaled 12 mm.", "Rain totaled twelve millimeters."),
-        (
-            "The phone has 128 GB of storage.",
-            "The phone has one hundred twenty-eight gigabytes of storage.",
-        ),
+        ("The phone has 128 GB of storage.", "The phone has one hundred twenty-eight gigabytes of storage."),
         ("The file is 1 MB.", "The file is one megabyte."),
-        (
-            "A 10-km race starts today.",
-            "A ten-kilometer race starts today.",
-        ),
-        (
-            "He won the 100m dash.",
-            "He won the one hundred meters dash.",
-        ),
-        (
-            "The trail is 1.5 km long.",
-            "The trail is one point five kilometers long.",
-        ),
+        ("A 10-km race starts today.", "A ten-kilometer race starts today."),
+        ("He won the 100m dash.", "He won the one hundred meters dash."),
+        ("The trail is 1.5 km long.", "The trail is one point five kilometers long."),
         ("It rose 5 ° overnight.", "It rose five degrees overnight."),
+        ("It sold 2.5m copies.", "It sold two point five million copies."),
+        ("Walk 5-10 km daily.", "Walk five to ten kilometers daily."),
     ]);
     maps("It was 30 °C outside.", "thirty degrees Celsius", "30 °C");
     maps("He is 6 ft. tall.", "six feet", "6 ft.");
@@ -439,69 +251,34 @@ fn units() {
 }
 
 #[test]
+#[rustfmt::skip]
 fn abbreviations_and_titles() {
     check(&[
         ("Dr. Smith arrived late.", "Doctor Smith arrived late."),
         ("Dr. Dre performed.", "Doctor Dre performed."),
-        (
-            "They live on Elm Dr. near the park.",
-            "They live on Elm Drive near the park.",
-        ),
+        ("They live on Elm Dr. near the park.", "They live on Elm Drive near the park."),
         ("Mr. and Mrs. Jones came.", "Mister and Missus Jones came."),
         ("Ms. Lee spoke.", "Miz Lee spoke."),
         ("Prof. Alan Turing taught.", "Professor Alan Turing taught."),
-        (
-            "Gov. Newsom and Sen. Padilla met Rep. Lee.",
-            "Governor Newsom and Senator Padilla met Representative Lee.",
-        ),
-        (
-            "Lt. Col. Jane Smith retired.",
-            "Lieutenant Colonel Jane Smith retired.",
-        ),
-        (
-            "Gen. Milley, Sgt. Ray and Capt. Cook left.",
-            "General Milley, Sergeant Ray and Captain Cook left.",
-        ),
-        (
-            "Martin Luther King Jr. spoke.",
-            "Martin Luther King Junior spoke.",
-        ),
+        ("Gov. Newsom and Sen. Padilla met Rep. Lee.", "Governor Newsom and Senator Padilla met Representative Lee."),
+        ("Lt. Col. Jane Smith retired.", "Lieutenant Colonel Jane Smith retired."),
+        ("Gen. Milley, Sgt. Ray and Capt. Cook left.", "General Milley, Sergeant Ray and Captain Cook left."),
+        ("Martin Luther King Jr. spoke.", "Martin Luther King Junior spoke."),
         ("Ken Griffey Sr. watched.", "Ken Griffey Senior watched."),
-        (
-            "They prayed at St. Mary's church.",
-            "They prayed at Saint Mary's church.",
-        ),
+        ("They prayed at St. Mary's church.", "They prayed at Saint Mary's church."),
         ("He lives in St. Louis.", "He lives in Saint Louis."),
-        (
-            "The shop is on Main St. near the bank.",
-            "The shop is on Main Street near the bank.",
-        ),
+        ("The shop is on Main St. near the bank.", "The shop is on Main Street near the bank."),
         ("The shop is on Main St.", "The shop is on Main Street."),
-        (
-            "The bar is on 5th St. downtown.",
-            "The bar is on fifth Street downtown.",
-        ),
+        ("The bar is on 5th St. downtown.", "The bar is on fifth Street downtown."),
         ("He wore No. 5 for years.", "He wore number five for years."),
         ("It was Ali vs. Frazier.", "It was Ali versus Frazier."),
-        (
-            "Roe v. Wade was overturned.",
-            "Roe versus Wade was overturned.",
-        ),
-        (
-            "Bring pens, paper, etc., to class.",
-            "Bring pens, paper, et cetera, to class.",
-        ),
+        ("Roe v. Wade was overturned.", "Roe versus Wade was overturned."),
+        ("Bring pens, paper, etc., to class.", "Bring pens, paper, et cetera, to class."),
         ("Bring pens, paper, etc.", "Bring pens, paper, et cetera."),
         ("Use fruit, e.g. apples.", "Use fruit, for example apples."),
-        (
-            "One state, i.e. Ohio, voted.",
-            "One state, that is Ohio, voted.",
-        ),
+        ("One state, i.e. Ohio, voted.", "One state, that is Ohio, voted."),
         ("Acme Inc. grew.", "Acme Incorporated grew."),
-        (
-            "Wait, Dr. Lee, is it 7 a.m.?",
-            "Wait, Doctor Lee, is it seven a m?",
-        ),
+        ("Wait, Dr. Lee, is it 7 a.m.?", "Wait, Doctor Lee, is it seven a m?"),
     ]);
     maps("Dr. Smith arrived late.", "Doctor", "Dr.");
     // At the end of the sentence the abbreviation's period is kept as the full stop.
@@ -511,13 +288,11 @@ fn abbreviations_and_titles() {
 }
 
 #[test]
+#[rustfmt::skip]
 fn initialisms() {
     check(&[
         ("The U.S. economy grew.", "The U S economy grew."),
-        (
-            "She spoke at the U.N. today.",
-            "She spoke at the U N today.",
-        ),
+        ("She spoke at the U.N. today.", "She spoke at the U N today."),
         ("He moved to the U.K.", "He moved to the U K."),
         ("The E.U. agreed.", "The E U agreed."),
         ("The U.S.-led coalition won.", "The U S-led coalition won."),
@@ -529,120 +304,57 @@ fn initialisms() {
 }
 
 #[test]
+#[rustfmt::skip]
 fn roman_numerals() {
     check(&[
-        (
-            "King Charles III was crowned.",
-            "King Charles the Third was crowned.",
-        ),
+        ("King Charles III was crowned.", "King Charles the Third was crowned."),
         ("Charles III was crowned.", "Charles the Third was crowned."),
         ("He fought in World War II.", "He fought in World War Two."),
-        (
-            "World War I ended in 1918.",
-            "World War One ended in nineteen eighteen.",
-        ),
-        (
-            "She watched Super Bowl LVII.",
-            "She watched Super Bowl fifty-seven.",
-        ),
-        (
-            "Queen Elizabeth I ruled.",
-            "Queen Elizabeth the First ruled.",
-        ),
-        (
-            "Pope John Paul II visited.",
-            "Pope John Paul the Second visited.",
-        ),
-        (
-            "Louis XIV built Versailles.",
-            "Louis the Fourteenth built Versailles.",
-        ),
+        ("World War I ended in 1918.", "World War One ended in nineteen eighteen."),
+        ("She watched Super Bowl LVII.", "She watched Super Bowl fifty-seven."),
+        ("Queen Elizabeth I ruled.", "Queen Elizabeth the First ruled."),
+        ("Pope John Paul II visited.", "Pope John Paul the Second visited."),
+        ("Louis XIV built Versailles.", "Louis the Fourteenth built Versailles."),
         ("Title IX changed sports.", "Title nine changed sports."),
-        (
-            "King Charles III's coronation was long.",
-            "King Charles the Third's coronation was long.",
-        ),
+        ("Star Wars: Episode IV was first.", "Star Wars: Episode four was first."),
+        ("Henry VIII had six wives.", "Henry the Eighth had six wives."),
+        ("King Charles III's coronation was long.", "King Charles the Third's coronation was long."),
         ("Mary Smith IV spoke.", "Mary Smith the Fourth spoke."),
     ]);
     maps("King Charles III was crowned.", "the Third", "III");
 }
 
 #[test]
+#[rustfmt::skip]
 fn web_addresses_and_email() {
     check(&[
-        (
-            "Read more at example.com/news today.",
-            "Read more at example dot com slash news today.",
-        ),
-        (
-            "Write to jane.doe@example.org for help.",
-            "Write to jane dot doe at example dot org for help.",
-        ),
-        (
-            "Visit https://www.example.com/a-b.",
-            "Visit w w w dot example dot com slash a dash b.",
-        ),
+        ("Read more at example.com/news today.", "Read more at example dot com slash news today."),
+        ("Write to jane.doe@example.org for help.", "Write to jane dot doe at example dot org for help."),
+        ("Visit https://www.example.com/a-b.", "Visit w w w dot example dot com slash a dash b."),
         ("Visit Amazon.com now.", "Visit Amazon dot com now."),
-        (
-            "See (bbc.co.uk) for more.",
-            "See (bbc dot co dot uk) for more.",
-        ),
-        (
-            "Mail press_office@city.gov today.",
-            "Mail press underscore office at city dot gov today.",
-        ),
+        ("See (bbc.co.uk) for more.", "See (bbc dot co dot uk) for more."),
+        ("Mail press_office@city.gov today.", "Mail press underscore office at city dot gov today."),
+        ("Email John.Smith@Example.COM now.", "Email John dot Smith at Example dot COM now."),
     ]);
-    maps(
-        "Read more at example.com/news today.",
-        "example dot com slash news",
-        "example.com/news",
-    );
-    maps(
-        "Visit https://www.example.com/a-b.",
-        "w w w dot example dot com slash a dash b",
-        "https://www.example.com/a-b",
-    );
-    maps(
-        "Write to jane.doe@example.org for help.",
-        "jane dot doe at example dot org",
-        "jane.doe@example.org",
-    );
+    maps("Read more at example.com/news today.", "example dot com slash news", "example.com/news");
+    maps("Visit https://www.example.com/a-b.", "w w w dot example dot com slash a dash b", "https://www.example.com/a-b");
+    maps("Write to jane.doe@example.org for help.", "jane dot doe at example dot org", "jane.doe@example.org");
 }
 
 #[test]
+#[rustfmt::skip]
 fn symbols() {
     check(&[
         ("Johnson & Johnson sued.", "Johnson and Johnson sued."),
         ("Spending on R&D rose.", "Spending on R and D rose."),
-        (
-            "Applicants and/or spouses may apply.",
-            "Applicants and or spouses may apply.",
-        ),
-        (
-            "Each student must bring his/her book.",
-            "Each student must bring his or her book.",
-        ),
-        (
-            "It is a 24/7 service.",
-            "It is a twenty-four seven service.",
-        ),
-        (
-            "We saw 2 + 2 = 4 on the board.",
-            "We saw two plus two equals four on the board.",
-        ),
-        (
-            "He wrote 2+2=4 again.",
-            "He wrote two plus two equals four again.",
-        ),
+        ("Applicants and/or spouses may apply.", "Applicants and or spouses may apply."),
+        ("Each student must bring his/her book.", "Each student must bring his or her book."),
+        ("It is a 24/7 service.", "It is a twenty-four seven service."),
+        ("We saw 2 + 2 = 4 on the board.", "We saw two plus two equals four on the board."),
+        ("He wrote 2+2=4 again.", "He wrote two plus two equals four again."),
         ("The team is #1 again.", "The team is number one again."),
-        (
-            "The film is rated 18+ here.",
-            "The film is rated eighteen plus here.",
-        ),
-        (
-            "Disney+ grew.",
-            "Disney+ grew.".replace("Disney+", "Disney plus").leak(),
-        ),
+        ("The film is rated 18+ here.", "The film is rated eighteen plus here."),
+        ("Disney+ grew.", "Disney plus grew."),
         ("Follow @aloud for news.", "Follow at aloud for news."),
         ("It was a 50/50 call.", "It was a fifty-fifty call."),
     ]);
@@ -652,30 +364,20 @@ fn symbols() {
 }
 
 #[test]
+#[rustfmt::skip]
 fn sentence_punctuation_is_kept() {
     check(&[
-        (
-            "Dr. Lee, who is 45, left.",
-            "Doctor Lee, who is forty-five, left.",
-        ),
+        ("Dr. Lee, who is 45, left.", "Doctor Lee, who is forty-five, left."),
         ("Did it cost $5?", "Did it cost five dollars?"),
-        (
-            "\"It was 1999,\" she said.",
-            "\"It was nineteen ninety-nine,\" she said.",
-        ),
-        (
-            "He said (about 5 km) it was far.",
-            "He said (about five kilometers) it was far.",
-        ),
-        (
-            "They met Dr. Jones; it was 3:15 p.m.!",
-            "They met Doctor Jones; it was three fifteen p m!",
-        ),
+        ("\"It was 1999,\" she said.", "\"It was nineteen ninety-nine,\" she said."),
+        ("He said (about 5 km) it was far.", "He said (about five kilometers) it was far."),
+        ("They met Dr. Jones; it was 3:15 p.m.!", "They met Doctor Jones; it was three fifteen p m!"),
         ("It ended at 5 p.m.\"", "It ended at five p m.\""),
     ]);
 }
 
 #[test]
+#[rustfmt::skip]
 fn left_as_written() {
     unchanged(&[
         "I went home.",
@@ -701,6 +403,12 @@ fn left_as_written() {
         "Agent 007 returned.",
         "The 2023-10-19 log is here.",
         "Smith I think is right.",
+        "Mary I. Smith spoke.",
+        "The St. was closed.",
+        "He opened report.pdf today.",
+        "The ratio was 3:1.",
+        "The team went 10-2-1.",
+        "Use the km/h setting.",
         "He said it — twice.",
         "",
     ]);
