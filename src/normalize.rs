@@ -563,6 +563,8 @@ const UNITS: [Unit; 37] = [
     unit("sec", "second", "seconds", true),
 ];
 
+const INCH: Unit = unit("in", "inch", "inches", true);
+
 fn unit_exact(s: &str) -> Option<&'static Unit> {
     UNITS.iter().find(|u| u.abbr == s)
 }
@@ -1512,6 +1514,12 @@ impl<'a> Normalizer<'a> {
                 "°" => Some(Suffix::Degrees(None)),
                 "°C" => Some(Suffix::Degrees(Some("Celsius"))),
                 "°F" => Some(Suffix::Degrees(Some("Fahrenheit"))),
+                // "in" is an inch only with its period, inside the sentence: "8 in. of snow".
+                "in" if self.trail(j).starts_with('.')
+                    && self.abbr_end(j) > self.ch[j].core.end =>
+                {
+                    Some(Suffix::Unit(&INCH, false))
+                }
                 _ => unit_exact(nx).map(|u| Suffix::Unit(u, false)),
             };
             if let Some(unit) = unit {

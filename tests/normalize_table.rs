@@ -244,6 +244,8 @@ fn units() {
         ("It rose 5 ° overnight.", "It rose five degrees overnight."),
         ("It sold 2.5m copies.", "It sold two point five million copies."),
         ("Walk 5-10 km daily.", "Walk five to ten kilometers daily."),
+        ("Snow totaled 8 in. overnight.", "Snow totaled eight inches overnight."),
+        ("He came in 2 in a row.", "He came in two in a row."),
     ]);
     maps("It was 30 °C outside.", "thirty degrees Celsius", "30 °C");
     maps("He is 6 ft. tall.", "six feet", "6 ft.");
