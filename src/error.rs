@@ -64,6 +64,80 @@ pub enum Error {
 
     #[error("{path}: not a readable WAV file: {message}")]
     BadWav { path: PathBuf, message: String },
+
+    /// Text in a declared charset other than UTF-8 that does not decode (or holds a NUL byte,
+    /// as binaries do). UTF-8 input that fails is [`Error::NotText`].
+    #[error("{input}: not {charset} text (invalid byte at offset {offset})")]
+    NotTextIn {
+        input: String,
+        charset: String,
+        offset: usize,
+    },
+
+    #[error("{input}: no article found in the page (only navigation, links or boilerplate)")]
+    NoArticle { input: String },
+
+    #[error("{input}: larger than the {} limit", byte_size(*.limit))]
+    TooLarge { input: String, limit: u64 },
+
+    #[error("{url}: only http:// and https:// URLs can be fetched, not {scheme}:")]
+    UnsupportedScheme { url: String, scheme: String },
+
+    #[error("{url}: not a valid URL: {message}")]
+    BadUrl { url: String, message: String },
+
+    #[error("{url}: no answer within {} (timed out)", seconds(*.after))]
+    FetchTimeout {
+        url: String,
+        after: std::time::Duration,
+    },
+
+    #[error("{url}: the server answered HTTP {status}{}", reason_suffix(.reason))]
+    HttpStatus {
+        url: String,
+        status: u16,
+        reason: String,
+    },
+
+    #[error("{url}: redirect loop: {target} redirects back to a page already visited")]
+    RedirectLoop { url: String, target: String },
+
+    #[error("{url}: more than {limit} redirects")]
+    TooManyRedirects { url: String, limit: usize },
+
+    #[error("{url}: not a web page or text (Content-Type: {content_type})")]
+    UnsupportedContent { url: String, content_type: String },
+
+    #[error("{url}: {message}")]
+    Fetch { url: String, message: String },
+}
+
+/// `10485760` -> `10 MiB`, `65536` -> `64 KiB`, `1000` -> `1000 bytes`.
+fn byte_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// `30 s`, `1.5 s`, `0.25 s`.
+fn seconds(duration: std::time::Duration) -> String {
+    let text = format!("{:.3}", duration.as_secs_f64());
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text} s")
+}
+
+fn reason_suffix(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(" {reason}")
+    }
 }
 
 impl Error {
@@ -72,5 +146,28 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations_read_naturally() {
+        assert_eq!(byte_size(10 * 1024 * 1024), "10 MiB");
+        assert_eq!(byte_size(64 * 1024), "64 KiB");
+        assert_eq!(byte_size(1000), "1000 bytes");
+        assert_eq!(seconds(std::time::Duration::from_secs(30)), "30 s");
+        assert_eq!(seconds(std::time::Duration::from_millis(1500)), "1.5 s");
+        let status = Error::HttpStatus {
+            url: "http://x/".into(),
+            status: 404,
+            reason: "Not Found".into(),
+        };
+        assert_eq!(
+            status.to_string(),
+            "http://x/: the server answered HTTP 404 Not Found"
+        );
     }
 }

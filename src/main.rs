@@ -1,6 +1,7 @@
 //! The `aloud` command line: a thin clap front over the library.
 
 use aloud::assets::{AssetOptions, Progress};
+use aloud::ingest::Source;
 use aloud::lexicon::Lexicon;
 use aloud::narrate::{Event, Narrator, NarratorOptions};
 use aloud::plan::Plan;
@@ -18,9 +19,9 @@ use std::process::ExitCode;
     version,
     about = "Turn written articles into listenable audio.",
     long_about = "Turn written articles into listenable audio.\n\n\
-        aloud reads an article (plain text or Markdown), splits it into sentences, speaks each \
-        one with a text-to-speech voice, and stitches the clips into one WAV with chapter \
-        markers, plus a timeline of when every sentence is heard.\n\n\
+        aloud reads an article (plain text, Markdown or a web page), splits it into \
+        sentences, speaks each one with a text-to-speech voice, and stitches the clips into \
+        one WAV with chapter markers, plus a timeline of when every sentence is heard.\n\n\
         The default voice runs in-process (Piper on ONNX Runtime): no server, no API key. \
         Its engine files are fetched once, on first use or by `aloud setup`.",
     after_help = "Examples:\n  \
@@ -41,7 +42,8 @@ enum Command {
     #[command(
         after_help = "The output is written to a temporary file and renamed into place \
         only when the whole narration succeeded; OUT.timeline.json is written beside it.\n\n\
-        Examples:\n  aloud narrate story.txt\n  aloud narrate guide.md -o guide.wav --voice joe-deterministic"
+        Examples:\n  aloud narrate story.txt\n  aloud narrate guide.md -o guide.wav --voice joe-deterministic\n  \
+        aloud narrate https://example.com/news/story.html\n  curl -s https://example.com/a | aloud narrate - -o a.wav"
     )]
     Narrate(NarrateArgs),
     /// Fetch and verify the embedded engine's files (ONNX Runtime, espeak-ng, the default voice).
@@ -57,9 +59,11 @@ enum Command {
 
 #[derive(Args)]
 struct NarrateArgs {
-    /// The article: a .txt or .md file.
+    /// The article: a .txt, .md or .html file, an http:// or https:// URL, or - for standard
+    /// input.
     input: PathBuf,
-    /// Where to write the WAV [default: INPUT with a .wav extension, in the current directory].
+    /// Where to write the WAV [default: INPUT with a .wav extension, in the current directory;
+    /// for a URL its last path segment, for - the article's title].
     #[arg(short, long, value_name = "OUT.wav")]
     output: Option<PathBuf>,
     /// Voice profile: a name from `aloud voices` or a path to a profile .toml.
@@ -84,7 +88,8 @@ struct NarrateArgs {
 
 #[derive(Args)]
 struct PlanArgs {
-    /// The article: a .txt or .md file.
+    /// The article: a .txt, .md or .html file, an http:// or https:// URL, or - for standard
+    /// input.
     input: PathBuf,
     /// Voice profile whose backend limits and lexicon apply.
     #[arg(short, long, default_value = DEFAULT_VOICE)]
@@ -185,15 +190,22 @@ fn report_progress(quiet: bool) -> impl FnMut(Progress) {
     }
 }
 
-fn default_output(input: &Path) -> PathBuf {
-    let stem = input.file_stem().unwrap_or(input.as_os_str());
-    PathBuf::from(stem).with_extension("wav")
+/// A file, a URL or `-`. A path that is not UTF-8 can only be a file.
+fn input_source(input: &Path) -> aloud::Result<Source> {
+    match input.to_str() {
+        Some(text) => Source::parse(text),
+        None => Ok(Source::File(input.to_path_buf())),
+    }
 }
 
 fn narrate(args: NarrateArgs) -> aloud::Result<()> {
-    let document = aloud::ingest::load(&args.input)?;
+    let source = input_source(&args.input)?;
+    let document = aloud::ingest::load_source(&source)?;
     let profile = VoiceProfile::find(&args.voice)?;
-    let output = args.output.unwrap_or_else(|| default_output(&args.input));
+    // A file's stem, a URL's last path segment (or host), or standard input's title.
+    let output = args
+        .output
+        .unwrap_or_else(|| source.default_output(&document));
     let options = NarratorOptions {
         assets: args.assets.options(),
         concurrency: args.concurrency,
@@ -251,7 +263,7 @@ fn load_lexicons(paths: &[PathBuf]) -> aloud::Result<Lexicon> {
 }
 
 fn plan(args: PlanArgs) -> aloud::Result<()> {
-    let document = aloud::ingest::load(&args.input)?;
+    let document = aloud::ingest::load_source(&input_source(&args.input)?)?;
     let profile = VoiceProfile::find(&args.voice)?;
     let mut lexicon = profile.load_lexicon()?;
     lexicon.merge(&load_lexicons(&args.lexicon)?);

@@ -1,16 +1,24 @@
-//! Turns a source (plain text or Markdown today) into a Document.
+//! Turns a source (plain text, Markdown or an HTML page; a file, a URL or standard input)
+//! into a Document.
 //!
 //! Every [`Sentence`] keeps the byte range it came from in the *file*, so later stages (and
-//! people reading a timing sidecar) can point back at the exact source text.
+//! people reading a timing sidecar) can point back at the exact source text. For HTML the
+//! range is found again in the page after extraction (see the `html` module); for a page in
+//! another charset than UTF-8 it indexes the decoded text.
 
+pub mod fetch;
+mod html;
 mod markdown;
 mod text;
+
+pub use fetch::{DEFAULT_MAX_BYTES, FetchOptions, Fetched};
 
 use crate::document::{Document, Sentence};
 use crate::error::{Error, Result};
 use crate::segment::split_sentences;
+use std::io::Read;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const BYTE_ORDER_MARK: char = '\u{feff}';
 
@@ -19,21 +27,39 @@ const BYTE_ORDER_MARK: char = '\u{feff}';
 pub enum Format {
     Text,
     Markdown,
+    Html,
 }
 
 impl Format {
-    /// Trusts a `.md`/`.markdown`/`.txt` extension; otherwise calls the contents Markdown if
-    /// any line opens with a `#` or `##` heading.
+    /// Trusts a `.md`/`.markdown`/`.txt`/`.html`/`.htm`/`.xhtml` extension; otherwise calls
+    /// the contents HTML if they open with `<!doctype html` or `<html`, Markdown if any line
+    /// opens with a `#` or `##` heading, and plain text if not.
     pub fn detect(path: &Path, contents: &str) -> Format {
+        Format::from_extension(path).unwrap_or_else(|| Format::sniff(contents.as_bytes()))
+    }
+
+    fn from_extension(path: &Path) -> Option<Format> {
         let extension = path
             .extension()
             .and_then(|extension| extension.to_str())
             .map(str::to_ascii_lowercase);
         match extension.as_deref() {
-            Some("md" | "markdown") => Format::Markdown,
-            Some("txt") => Format::Text,
-            _ if looks_like_markdown(contents) => Format::Markdown,
-            _ => Format::Text,
+            Some("md" | "markdown") => Some(Format::Markdown),
+            Some("txt") => Some(Format::Text),
+            Some("html" | "htm" | "xhtml") => Some(Format::Html),
+            _ => None,
+        }
+    }
+
+    /// The format of contents with no name to go by. Works on bytes, so that an HTML page
+    /// can be recognised before its charset is known.
+    fn sniff(contents: &[u8]) -> Format {
+        if html::looks_like_html(contents) {
+            Format::Html
+        } else if std::str::from_utf8(contents).is_ok_and(looks_like_markdown) {
+            Format::Markdown
+        } else {
+            Format::Text
         }
     }
 }
@@ -48,7 +74,9 @@ fn looks_like_markdown(contents: &str) -> bool {
 /// Reads a file: Error::InputNotFound if missing, Error::NotText{offset} if not valid UTF-8
 /// (or contains NUL bytes — a binary), Error::EmptyInput if there is nothing to narrate
 /// (after ingest, zero sentences), Error::Io otherwise. A UTF-8 BOM is skipped; source
-/// offsets stay relative to the file's bytes.
+/// offsets stay relative to the file's bytes. An HTML file is decoded in the charset its
+/// `<meta>` declares (Error::NotTextIn if it does not decode), and Error::NoArticle if it has
+/// text but no story.
 pub fn load(path: &Path) -> Result<Document> {
     let bytes = std::fs::read(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => Error::InputNotFound {
@@ -56,6 +84,11 @@ pub fn load(path: &Path) -> Result<Document> {
         },
         _ => Error::io(path, source),
     })?;
+    let format = Format::from_extension(path);
+    if format == Some(Format::Html) || (format.is_none() && html::looks_like_html(&bytes)) {
+        let contents = decode_page(&bytes, None, true, path)?;
+        return parse(&contents, Format::Html, path);
+    }
     let contents = decode_text(&bytes).map_err(|offset| Error::NotText {
         path: path.to_path_buf(),
         offset,
@@ -66,14 +99,34 @@ pub fn load(path: &Path) -> Result<Document> {
 /// Parses text already in memory; `name` is for error messages and for a fallback title
 /// (file stem). A leading BOM is skipped; source offsets stay relative to `contents`.
 pub fn parse(contents: &str, format: Format, name: &Path) -> Result<Document> {
+    parse_titled(contents, format, name, &title_from_file_name(name))
+}
+
+fn parse_titled(
+    contents: &str,
+    format: Format,
+    name: &Path,
+    fallback_title: &str,
+) -> Result<Document> {
     // Parsers must not see the BOM (it would hide a leading `# Title`), but ranges have to
     // index the original bytes, so parse what follows it and shift every range back.
     let body = contents.strip_prefix(BYTE_ORDER_MARK).unwrap_or(contents);
     let body_offset = contents.len() - body.len();
-    let fallback_title = title_from_file_name(name);
     let mut document = match format {
-        Format::Text => text::parse(body, &fallback_title),
-        Format::Markdown => markdown::parse(body, &fallback_title),
+        Format::Text => text::parse(body, fallback_title),
+        Format::Markdown => markdown::parse(body, fallback_title),
+        Format::Html => match html::parse(body, fallback_title) {
+            html::Outcome::Article(document) => document,
+            html::Outcome::Blank => Document {
+                title: fallback_title.to_string(),
+                chapters: Vec::new(),
+            },
+            html::Outcome::NoArticle => {
+                return Err(Error::NoArticle {
+                    input: name.display().to_string(),
+                });
+            }
+        },
     };
     if document.is_empty() {
         return Err(Error::EmptyInput {
@@ -82,6 +135,265 @@ pub fn parse(contents: &str, format: Format, name: &Path) -> Result<Document> {
     }
     shift_sources(&mut document, body_offset);
     Ok(document)
+}
+
+/// Where an article comes from, as given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    File(PathBuf),
+    /// An `http://` or `https://` URL.
+    Url(String),
+    /// Standard input (`-`).
+    Stdin,
+}
+
+/// How standard input is named in errors.
+pub const STDIN_NAME: &str = "standard input";
+
+/// URL schemes that are refused by name even without `//` (`mailto:x`): anything else
+/// before a colon could be part of a file name.
+const OTHER_URL_SCHEMES: &[&str] = &[
+    "file",
+    "ftp",
+    "ftps",
+    "sftp",
+    "data",
+    "javascript",
+    "mailto",
+    "about",
+    "blob",
+    "gopher",
+    "ws",
+    "wss",
+];
+
+impl Source {
+    /// `-` is standard input; `http://...` and `https://...` are URLs; another URL scheme
+    /// (`file:`, `ftp:`, anything with `://`) is Error::UnsupportedScheme; the rest are files.
+    pub fn parse(arg: &str) -> Result<Source> {
+        if arg == "-" {
+            return Ok(Source::Stdin);
+        }
+        let Some((scheme, rest)) = arg.split_once(':') else {
+            return Ok(Source::File(PathBuf::from(arg)));
+        };
+        let is_scheme = scheme.len() > 1
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        let scheme_lower = scheme.to_ascii_lowercase();
+        if !is_scheme
+            || !(rest.starts_with("//") || OTHER_URL_SCHEMES.contains(&scheme_lower.as_str()))
+        {
+            return Ok(Source::File(PathBuf::from(arg)));
+        }
+        match scheme_lower.as_str() {
+            "http" | "https" => {
+                fetch::check_url(arg)?;
+                Ok(Source::Url(arg.to_string()))
+            }
+            _ => Err(Error::UnsupportedScheme {
+                url: arg.to_string(),
+                scheme: scheme.to_string(),
+            }),
+        }
+    }
+
+    /// The WAV name to use when none is given, in the current directory: a file's stem
+    /// (`story.md` -> `story.wav`); for a URL its last path segment without extension, or
+    /// its host; for standard input the article's title. Only `[A-Za-z0-9._-]` are kept.
+    pub fn default_output(&self, document: &Document) -> PathBuf {
+        let stem = match self {
+            Source::File(path) => {
+                let stem = path.file_stem().unwrap_or(path.as_os_str());
+                return PathBuf::from(stem).with_extension("wav");
+            }
+            Source::Url(url) => url_stem(url),
+            Source::Stdin => file_name_safe(&document.title),
+        };
+        let stem = if stem.is_empty() {
+            "article".to_string()
+        } else {
+            stem
+        };
+        PathBuf::from(format!("{stem}.wav"))
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::File(path) => write!(f, "{}", path.display()),
+            Source::Url(url) => f.write_str(url),
+            Source::Stdin => f.write_str(STDIN_NAME),
+        }
+    }
+}
+
+/// `https://example.com/news/2025/ferry-night-service.html?x=1` -> `ferry-night-service`;
+/// `https://example.com/` -> `example.com`.
+fn url_stem(url: &str) -> String {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return String::new();
+    };
+    let segment = parsed
+        .path_segments()
+        .and_then(|mut segments| segments.rfind(|segment| !segment.is_empty()))
+        .map(|segment| {
+            let segment = segment.split('.').next().unwrap_or(segment);
+            file_name_safe(segment)
+        })
+        .filter(|segment| !segment.is_empty());
+    segment.unwrap_or_else(|| file_name_safe(parsed.host_str().unwrap_or_default()))
+}
+
+/// Words of `text` joined by `-`, keeping ASCII letters, digits, `.` and `_`; at most 80
+/// characters.
+fn file_name_safe(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c.to_ascii_lowercase()
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let joined = cleaned.split_whitespace().collect::<Vec<_>>().join("-");
+    let joined = joined.trim_matches(|c| c == '.' || c == '-');
+    joined.chars().take(80).collect()
+}
+
+/// Loads an article from a file, a URL (with [`FetchOptions::default`]) or standard input.
+/// Blocking; from async code use [`load_source_async`].
+pub fn load_source(source: &Source) -> Result<Document> {
+    load_source_with(source, &FetchOptions::default())
+}
+
+/// [`load_source`] with explicit limits (they bound standard input's size, too).
+pub fn load_source_with(source: &Source, options: &FetchOptions) -> Result<Document> {
+    match source {
+        Source::File(path) => load(path),
+        Source::Url(url) => parse_fetched(&fetch::fetch_blocking(url, options)?),
+        Source::Stdin => read_input(std::io::stdin().lock(), STDIN_NAME, options.max_bytes),
+    }
+}
+
+/// [`load_source_with`] for async callers: the fetch is async, file and stdin reads run on
+/// tokio's blocking pool.
+pub async fn load_source_async(source: &Source, options: &FetchOptions) -> Result<Document> {
+    let blocking_failed = |error: tokio::task::JoinError| {
+        Error::io(
+            source.to_string(),
+            std::io::Error::other(format!("reading thread failed: {error}")),
+        )
+    };
+    match source {
+        Source::File(path) => {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || load(&path))
+                .await
+                .map_err(blocking_failed)?
+        }
+        Source::Url(url) => parse_fetched(&fetch::fetch(url, options).await?),
+        Source::Stdin => {
+            let max_bytes = options.max_bytes;
+            tokio::task::spawn_blocking(move || {
+                read_input(std::io::stdin().lock(), STDIN_NAME, max_bytes)
+            })
+            .await
+            .map_err(blocking_failed)?
+        }
+    }
+}
+
+/// Reads an article from any reader (standard input, in the binary), at most `max_bytes` of
+/// it (Error::TooLarge past that), and detects its format from the contents. `name` is for
+/// error messages. Source offsets index what was read.
+pub fn read_input(reader: impl Read, name: &str, max_bytes: u64) -> Result<Document> {
+    let mut bytes = Vec::new();
+    reader
+        .take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::io(name, source))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(Error::TooLarge {
+            input: name.to_string(),
+            limit: max_bytes,
+        });
+    }
+    let path = Path::new(name);
+    if Format::sniff(&bytes) == Format::Html {
+        let contents = decode_page(&bytes, None, true, path)?;
+        return parse_titled(&contents, Format::Html, path, UNTITLED);
+    }
+    let contents = decode_text(&bytes).map_err(|offset| Error::NotText {
+        path: path.to_path_buf(),
+        offset,
+    })?;
+    parse_titled(contents, Format::sniff(&bytes), path, UNTITLED)
+}
+
+/// Turns a fetched page into a Document: its Content-Type decides the format (HTML, plain
+/// text or Markdown; without one, the contents do) and its charset parameter the decoding.
+pub fn parse_fetched(page: &Fetched) -> Result<Document> {
+    let content_type = page.content_type.as_deref().unwrap_or_default();
+    let essence = fetch::mime_essence(content_type);
+    if !content_type.is_empty() && !fetch::is_narratable(content_type) {
+        return Err(Error::UnsupportedContent {
+            url: page.url.clone(),
+            content_type: content_type.to_string(),
+        });
+    }
+    let format = match essence.as_str() {
+        "text/html" | "application/xhtml+xml" => Format::Html,
+        "text/markdown" | "text/x-markdown" => Format::Markdown,
+        // Servers label many a page text/plain, or nothing at all.
+        _ => Format::sniff(&page.body),
+    };
+    let charset = fetch::charset_parameter(content_type);
+    let name = Path::new(&page.url);
+    let contents = decode_page(&page.body, charset, format == Format::Html, name)?;
+    let fallback_title = url_title(&page.url);
+    parse_titled(&contents, format, name, &fallback_title)
+}
+
+const UNTITLED: &str = "Untitled";
+
+/// `https://example.com/news/ferry-night-service.html` -> `ferry night service`.
+fn url_title(url: &str) -> String {
+    let stem = url_stem(url).replace(['-', '_'], " ");
+    let title = spoken_text(&stem);
+    if title.is_empty() {
+        UNTITLED.to_string()
+    } else {
+        title
+    }
+}
+
+/// Decodes a page or a fetched text (see `html::decode`), naming `name` if it is not text.
+fn decode_page(
+    bytes: &[u8],
+    declared_charset: Option<&str>,
+    sniff_meta: bool,
+    name: &Path,
+) -> Result<String> {
+    html::decode(bytes, declared_charset, sniff_meta).map_err(|undecodable| {
+        if undecodable.encoding == encoding_rs::UTF_8 {
+            Error::NotText {
+                path: name.to_path_buf(),
+                offset: undecodable.offset,
+            }
+        } else {
+            Error::NotTextIn {
+                input: name.display().to_string(),
+                charset: undecodable.encoding.name().to_string(),
+                offset: undecodable.offset,
+            }
+        }
+    })
 }
 
 /// The file as text, or the offset of the first byte that shows it is not: invalid UTF-8,
@@ -191,7 +503,12 @@ mod tests {
             ("a.MARKDOWN", "plain words", Format::Markdown),
             ("a.txt", "# Looks like markdown", Format::Text),
             ("a", "Title\n\n## Section\n", Format::Markdown),
-            ("a.html", "# Heading", Format::Markdown),
+            ("a.html", "# Heading", Format::Html),
+            ("a.HTM", "plain words", Format::Html),
+            ("a", "<!DOCTYPE html><p>x", Format::Html),
+            ("a", "\u{feff} <!-- c --> <html lang=en>", Format::Html),
+            ("a", "<htmlx>", Format::Text),
+            ("a.txt", "<!doctype html>", Format::Text),
             ("a", "\u{feff}# Heading after a BOM", Format::Markdown),
             ("a", "#hashtag is not a heading\nplain", Format::Text),
             ("a", "Just text.\n\nMore text.", Format::Text),
