@@ -25,9 +25,16 @@ pub struct VoiceProfile {
     pub engine: String,
     /// BCP 47 language tag of the voice.
     pub language: String,
-    /// A built-in voice name (provisioned by `aloud setup`) or a path to a Piper `.onnx` model,
-    /// relative to the profile file.
+    /// The engine's model: for Piper a built-in voice name (provisioned by `aloud setup`) or a
+    /// path to a `.onnx`, relative to the profile file; for services, their model name.
+    #[serde(default)]
     pub model: String,
+    /// The backend's own name for the voice (`alloy`, `Joanna`, `en-US-JennyNeural`, ...).
+    #[serde(default)]
+    pub voice: Option<String>,
+    /// Settings only one backend understands (endpoint, output format, ...).
+    #[serde(default)]
+    pub options: toml::Table,
     /// The model's `.onnx.json`; defaults to the model path plus `.json`.
     #[serde(default)]
     pub config: Option<String>,
@@ -106,6 +113,9 @@ impl VoiceProfile {
     /// `$ALOUD_VOICES_DIR`, then `./voices`, then the user's config directory, then among
     /// the profiles built into aloud.
     pub fn find(name_or_path: &str) -> Result<Self> {
+        if let Some(profile) = Self::ad_hoc(name_or_path) {
+            return Ok(profile);
+        }
         let as_path = Path::new(name_or_path);
         if name_or_path.ends_with(".toml") || name_or_path.contains(std::path::MAIN_SEPARATOR) {
             return Self::from_file(as_path);
@@ -129,6 +139,40 @@ impl VoiceProfile {
             name: name_or_path.to_string(),
             searched: searched.join(", "),
         })
+    }
+
+    /// `BACKEND:VOICE` (say `piper:en_US-joe-medium` or `openai:alloy`) names a voice without a
+    /// profile file; everything else takes its default.
+    fn ad_hoc(spec: &str) -> Option<Self> {
+        let (engine, voice) = spec.split_once(':')?;
+        let is_engine = !engine.is_empty()
+            && engine
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !is_engine || voice.is_empty() || voice.starts_with("//") {
+            return None;
+        }
+        let mut profile = VoiceProfile {
+            name: spec.to_string(),
+            engine: engine.to_string(),
+            language: "en-US".to_string(),
+            model: String::new(),
+            voice: Some(voice.to_string()),
+            options: toml::Table::new(),
+            config: None,
+            speaking_rate: default_speaking_rate(),
+            noise_scale: None,
+            noise_w: None,
+            speaker: None,
+            pauses: PausePolicy::default(),
+            lexicon: None,
+            base_dir: None,
+        };
+        // A Piper voice is its model.
+        if engine == "piper" {
+            profile.model = voice.to_string();
+        }
+        Some(profile)
     }
 
     /// Every profile that `find` can see, by name (first match wins, as in `find`).
@@ -210,8 +254,8 @@ impl VoiceProfile {
                 return fail(format!("{field} {v} is outside 0.0..=2.0"));
             }
         }
-        if self.model.trim().is_empty() {
-            return fail("model is empty".to_string());
+        if self.engine == "piper" && self.model.trim().is_empty() {
+            return fail("a piper voice needs a model".to_string());
         }
         Ok(())
     }
@@ -252,6 +296,20 @@ mod tests {
         let profile = VoiceProfile::find(DEFAULT_VOICE).unwrap();
         assert_eq!(profile.model, "en_US-joe-medium");
         assert!(profile.model_path().is_none());
+    }
+
+    #[test]
+    fn backend_colon_voice_needs_no_profile_file() {
+        let profile = VoiceProfile::find("piper:en_US-joe-medium").unwrap();
+        assert_eq!(profile.engine, "piper");
+        assert_eq!(profile.model, "en_US-joe-medium");
+        let profile = VoiceProfile::find("openai:alloy").unwrap();
+        assert_eq!(profile.engine, "openai");
+        assert_eq!(profile.voice.as_deref(), Some("alloy"));
+        assert_eq!(profile.pauses, PausePolicy::default());
+        // Not engine names: a Windows-style path or a URL-like string.
+        assert!(VoiceProfile::ad_hoc("C:voice").is_none());
+        assert!(VoiceProfile::ad_hoc("http://x").is_none());
     }
 
     #[test]

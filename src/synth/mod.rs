@@ -51,6 +51,12 @@ pub struct BackendLimits {
     pub max_chars: usize,
     /// Requests in flight at once when the user does not say.
     pub default_concurrency: usize,
+    /// Audio encodings the backend can be asked for (`wav`, `pcm`, `mp3`, ...).
+    pub formats: &'static [&'static str],
+    /// Whether it can report when each word is spoken.
+    pub timings: bool,
+    /// Whether it takes IPA for lexicon entries (others get the `say` respelling).
+    pub phonemes: bool,
 }
 
 #[async_trait]

@@ -26,6 +26,9 @@ pub const ENTRY: BackendEntry = BackendEntry {
 const LIMITS: BackendLimits = BackendLimits {
     max_chars: MAX_CHARS,
     default_concurrency: DEFAULT_CONCURRENCY,
+    formats: &["pcm"],
+    timings: false,
+    phonemes: true,
 };
 
 const NAME: &str = "piper";
