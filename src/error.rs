@@ -64,6 +64,10 @@ pub enum Error {
 
     #[error("{path}: not a readable WAV file: {message}")]
     BadWav { path: PathBuf, message: String },
+
+    /// Audio a backend returned that cannot be decoded or converted; `origin` names the backend and sentence.
+    #[error("{origin}: {message}")]
+    Audio { origin: String, message: String },
 }
 
 impl Error {
