@@ -65,6 +65,10 @@ pub enum Error {
     #[error("{path}: not a readable WAV file: {message}")]
     BadWav { path: PathBuf, message: String },
 
+    /// Audio a backend returned that cannot be decoded or converted; `origin` names the backend and sentence.
+    #[error("{origin}: {message}")]
+    Audio { origin: String, message: String },
+
     /// Text in a declared charset other than UTF-8 that does not decode (or holds a NUL byte,
     /// as binaries do). UTF-8 input that fails is [`Error::NotText`].
     #[error("{input}: not {charset} text (invalid byte at offset {offset})")]
