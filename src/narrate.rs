@@ -1,6 +1,7 @@
 //! The narration pipeline: a document's sentences through a backend, in order, into one stitched program.
 
 use crate::assets::{AssetOptions, Progress};
+use crate::audio;
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
@@ -130,10 +131,13 @@ impl Narrator {
         let mut stitcher =
             Stitcher::create(output, self.backend.sample_rate(), self.profile.pauses)?;
         let backend = &self.backend;
+        let stitcher_rate = stitcher.sample_rate();
         // `buffered` keeps up to `concurrency` sentences in flight and yields them in order,
         // so clips stream into the WAV as soon as their turn comes.
         let mut clips = stream::iter(placements.iter().enumerate())
-            .map(|(index, placement)| speak_sentence(backend.as_ref(), index, placement))
+            .map(|(index, placement)| {
+                speak_sentence(backend.as_ref(), stitcher_rate, index, placement)
+            })
             .buffered(self.concurrency);
         while let Some((index, clip)) = clips.try_next().await? {
             let placement = &placements[index];
@@ -197,19 +201,20 @@ impl Narrator {
     }
 }
 
-/// Speaks every request of one sentence and joins the clips.
+/// Speaks every request of one sentence and joins the clips, at the program's rate.
 async fn speak_sentence(
     backend: &dyn Backend,
+    program_rate: u32,
     index: usize,
     placement: &Placement<'_>,
 ) -> Result<(usize, Clip)> {
     let sentence = placement.sentence;
     let mut joined: Option<Clip> = None;
     for request in &sentence.requests {
-        let clip = backend
-            .synthesize(request)
-            .await
-            .map_err(|e| sentence_error(backend.name(), index, &sentence.text, e))?;
+        let failed = |e| sentence_error(backend.name(), index, &sentence.text, e);
+        let clip = backend.synthesize(request).await.map_err(failed)?;
+        // Backends may answer at another rate (or several): the program has one.
+        let clip = audio::resample(clip, program_rate).map_err(failed)?;
         match &mut joined {
             Some(whole) => whole.samples.extend_from_slice(&clip.samples),
             None => joined = Some(clip),
@@ -244,4 +249,123 @@ fn excerpt(text: &str) -> String {
         excerpt.push('…');
     }
     excerpt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::BackendLimits;
+    use async_trait::async_trait;
+    use std::sync::Mutex;
+
+    /// Answers every request with a 440 Hz tone at its own rate, half a second per request,
+    /// and fails the request whose text contains `fail_on`. It stands in for an engine in
+    /// tests of the pipeline's joining logic, not of speech.
+    struct Tone {
+        program_rate: u32,
+        clip_rate: u32,
+        fail_on: Option<&'static str>,
+        seen: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl Backend for Tone {
+        fn name(&self) -> &str {
+            "tone"
+        }
+        fn sample_rate(&self) -> u32 {
+            self.program_rate
+        }
+        fn limits(&self) -> BackendLimits {
+            BackendLimits {
+                max_chars: 40,
+                default_concurrency: 3,
+                formats: &["pcm"],
+                timings: false,
+                phonemes: false,
+            }
+        }
+        async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
+            self.seen.lock().unwrap().push(request.text.clone());
+            if self.fail_on.is_some_and(|f| request.text.contains(f)) {
+                return Err(Error::Engine {
+                    backend: "tone".into(),
+                    message: "refused".into(),
+                });
+            }
+            let frames = self.clip_rate as usize / 2;
+            Ok(Clip {
+                samples: (0..frames)
+                    .map(|i| {
+                        0.5 * (i as f32 * 440.0 * std::f32::consts::TAU / self.clip_rate as f32)
+                            .sin()
+                    })
+                    .collect(),
+                sample_rate: self.clip_rate,
+            })
+        }
+    }
+
+    fn narrator(tone: Tone) -> Narrator {
+        Narrator {
+            profile: crate::voice::VoiceProfile::find("joe").unwrap(),
+            lexicon: Lexicon::default(),
+            concurrency: tone.limits().default_concurrency,
+            backend: Arc::new(tone),
+        }
+    }
+
+    fn document() -> Document {
+        crate::ingest::parse(
+            "# Title\n\nOne short sentence. A second sentence that is long enough to be cut into pieces, clause by clause.\n",
+            crate::ingest::Format::Markdown,
+            std::path::Path::new("t.md"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn clips_at_another_rate_are_resampled_into_the_program() {
+        let narrator = narrator(Tone {
+            program_rate: 22050,
+            clip_rate: 16000,
+            fail_on: None,
+            seen: Mutex::new(Vec::new()),
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("t.wav");
+        let summary = narrator
+            .narrate_blocking(&document(), &out, &mut |_| {})
+            .unwrap();
+        assert_eq!(summary.sentences, 3);
+        assert!(summary.synthesized > 3, "the long sentence is cut");
+        let reader = hound::WavReader::open(&out).unwrap();
+        assert_eq!(reader.spec().sample_rate, 22050);
+        let timeline = Timeline::read(&summary.timeline).unwrap();
+        // Each request is half a second whatever its rate; pieces of one sentence abut.
+        let long = &timeline.sentences[2];
+        let pieces = summary.synthesized - 2;
+        assert!(((long.end - long.start) - 0.5 * pieces as f64).abs() < 0.01);
+        assert!(((timeline.sentences[0].end - timeline.sentences[0].start) - 0.5).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_failing_sentence_fails_the_job_naming_it_and_leaves_nothing() {
+        let narrator = narrator(Tone {
+            program_rate: 22050,
+            clip_rate: 22050,
+            fail_on: Some("short"),
+            seen: Mutex::new(Vec::new()),
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("t.wav");
+        let err = narrator
+            .narrate_blocking(&document(), &out, &mut |_| {})
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(message.starts_with("tone: sentence 2"), "{message}");
+        assert!(message.contains("One short sentence."), "{message}");
+        assert!(message.contains("refused"), "{message}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 }
