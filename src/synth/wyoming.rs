@@ -141,7 +141,8 @@ impl Wyoming {
             })?
             .map_err(|e| {
                 engine_error(format!(
-                    "cannot connect to the Wyoming server at {}: {e}",
+                    "cannot connect to the Wyoming server at {}: {e} (is it running? the \
+                     voice's options.url or ALOUD_WYOMING_URL says where it listens)",
                     self.address
                 ))
             })?;
@@ -530,6 +531,8 @@ mod tests {
         NoAudioStart,
         /// Reads the request and says nothing.
         Silent,
+        /// An `error` event, as wyoming-piper sends for an unknown voice.
+        ServerError,
     }
 
     const RATE: u64 = 16000;
@@ -604,6 +607,12 @@ mod tests {
                                 .await
                                 .unwrap();
                             write_event(w, "audio-stop", &Map::new(), &[])
+                                .await
+                                .unwrap();
+                        }
+                        Script::ServerError => {
+                            let data = json!({"text": "voice not found: fake-voice", "code": "VoiceNotFoundError"});
+                            write_event(w, "error", data.as_object().unwrap(), &[])
                                 .await
                                 .unwrap();
                         }
@@ -713,6 +722,7 @@ mod tests {
         let text = failure(&format!("tcp://{address}")).await;
         assert!(text.contains(&address.to_string()), "{text}");
         assert!(text.contains("cannot connect"), "{text}");
+        assert!(text.contains("ALOUD_WYOMING_URL"), "{text}");
     }
 
     #[tokio::test]
@@ -736,6 +746,15 @@ mod tests {
     async fn audio_without_audio_start_is_an_error() {
         let text = failure(&fake_server(Script::NoAudioStart).await).await;
         assert!(text.contains("audio-chunk before audio-start"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_server_error_event_is_quoted() {
+        let text = failure(&fake_server(Script::ServerError).await).await;
+        assert!(
+            text.contains("reported an error: voice not found: fake-voice"),
+            "{text}"
+        );
     }
 
     #[tokio::test]
