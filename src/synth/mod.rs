@@ -2,8 +2,10 @@
 //!
 //! Adding a backend is one new file implementing [`Backend`] plus one line in [`BACKENDS`].
 
+pub mod command;
 pub mod espeak;
 pub mod piper;
+pub mod wyoming;
 
 use crate::assets::{AssetOptions, Progress};
 use crate::error::{Error, Result};
@@ -92,7 +94,7 @@ pub struct BackendEntry {
 }
 
 /// Every backend aloud knows, in the order `aloud voices` lists them.
-pub static BACKENDS: &[BackendEntry] = &[piper::ENTRY];
+pub static BACKENDS: &[BackendEntry] = &[piper::ENTRY, wyoming::ENTRY, command::ENTRY];
 
 fn entry_for(profile: &VoiceProfile) -> Result<&'static BackendEntry> {
     BACKENDS
