@@ -3,7 +3,10 @@
 //! Adding a backend is one new file implementing [`Backend`] plus one line in [`BACKENDS`].
 
 pub mod espeak;
+pub mod http;
+pub mod openai;
 pub mod piper;
+pub mod piper_http;
 
 use crate::assets::{AssetOptions, Progress};
 use crate::error::{Error, Result};
@@ -92,7 +95,7 @@ pub struct BackendEntry {
 }
 
 /// Every backend aloud knows, in the order `aloud voices` lists them.
-pub static BACKENDS: &[BackendEntry] = &[piper::ENTRY];
+pub static BACKENDS: &[BackendEntry] = &[piper::ENTRY, piper_http::ENTRY, openai::ENTRY];
 
 fn entry_for(profile: &VoiceProfile) -> Result<&'static BackendEntry> {
     BACKENDS
