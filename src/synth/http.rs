@@ -522,7 +522,7 @@ pub fn decode_body(body: &[u8], expect: Expect) -> Result<Clip, Failure> {
     }
     match expect {
         Expect::Pcm16 { sample_rate } => {
-            if body.len() % 2 != 0 {
+            if !body.len().is_multiple_of(2) {
                 return Err(Failure::Retry {
                     message: "the PCM answer ends in half a sample (truncated)".to_string(),
                     wait: None,
