@@ -110,6 +110,10 @@ pub enum Error {
 
     #[error("{url}: {message}")]
     Fetch { url: String, message: String },
+
+    /// Audio a backend returned that cannot be decoded or converted; `origin` names the backend and sentence.
+    #[error("{origin}: {message}")]
+    Audio { origin: String, message: String },
 }
 
 /// `10485760` -> `10 MiB`, `65536` -> `64 KiB`, `1000` -> `1000 bytes`.

@@ -1,6 +1,7 @@
 //! aloud: turn written articles into listenable audio.
 
 pub mod assets;
+pub mod audio;
 pub mod document;
 pub mod error;
 pub mod ingest;

@@ -536,18 +536,23 @@ pub fn decode_body(body: &[u8], expect: Expect) -> Result<Clip, Failure> {
                 sample_rate,
             })
         }
-        Expect::Sniffed => {
-            if body.starts_with(b"RIFF") && body.get(8..12) == Some(b"WAVE") {
-                decode_wav(body)
-            } else {
-                Err(Failure::Fatal {
-                    message: format!(
-                        "the answer is not audio aloud can read (starts with {})",
-                        describe_start(body)
-                    ),
-                })
-            }
-        }
+        Expect::Sniffed => match crate::audio::sniff(body) {
+            // Our own reader, to tell a WAV cut short in transit (retry) from a bad one.
+            crate::audio::AudioFormat::Wav if body.starts_with(b"RIFF") => decode_wav(body),
+            crate::audio::AudioFormat::Unknown => Err(Failure::Fatal {
+                message: format!(
+                    "the answer is not audio aloud can read (starts with {})",
+                    describe_start(body)
+                ),
+            }),
+            // RF64, MP3, FLAC, Ogg: aloud::audio.
+            _ => crate::audio::decode(body, "the answer").map_err(|e| Failure::Fatal {
+                message: match e {
+                    Error::Audio { message, .. } => format!("the answer's audio: {message}"),
+                    other => other.to_string(),
+                },
+            }),
+        },
     }
 }
 
@@ -644,31 +649,19 @@ fn decode_wav(body: &[u8]) -> Result<Clip, Failure> {
     Err(truncated("no audio data chunk"))
 }
 
-/// Brings a clip to `rate` by linear interpolation (servers normally answer at the declared
-/// rate; this covers one that does not).
-pub fn to_rate(clip: Clip, rate: u32) -> Clip {
-    if clip.sample_rate == rate || clip.samples.is_empty() {
-        return Clip {
-            samples: clip.samples,
-            sample_rate: rate,
-        };
+/// Brings a clip to `rate` (servers normally answer at the declared rate; this covers one
+/// that does not, or a compressed format decoded at its own rate).
+pub fn to_rate(backend: &str, clip: Clip, rate: u32) -> Result<Clip> {
+    if clip.sample_rate == rate {
+        return Ok(clip);
     }
-    let ratio = f64::from(clip.sample_rate) / f64::from(rate);
-    let out_len = ((clip.samples.len() as f64) / ratio).round() as usize;
-    let last = clip.samples.len() - 1;
-    let samples = (0..out_len)
-        .map(|i| {
-            let x = i as f64 * ratio;
-            let i0 = (x.floor() as usize).min(last);
-            let i1 = (i0 + 1).min(last);
-            let t = (x - i0 as f64) as f32;
-            clip.samples[i0] * (1.0 - t) + clip.samples[i1] * t
-        })
-        .collect();
-    Clip {
-        samples,
-        sample_rate: rate,
-    }
+    crate::audio::resample(clip, rate).map_err(|e| Error::Engine {
+        backend: backend.to_string(),
+        message: match e {
+            Error::Audio { message, .. } => message,
+            other => other.to_string(),
+        },
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! `{model, input, voice, response_format, speed}`, answered with the audio itself.
 //!
 //! Profile options: `base_url` (else `OPENAI_BASE_URL`, else https://api.openai.com), `model`
-//! (else the profile's `model`, else `gpt-4o-mini-tts`), `format` (`wav`, default, or `pcm`),
+//! (else the profile's `model`, else `gpt-4o-mini-tts`), `format` (`wav`, default, `pcm`, `mp3` or `flac`),
 //! plus the timeouts and retries of [`super::http::HttpSettings`]. The key comes from
 //! `OPENAI_API_KEY` only; servers on this machine usually need none.
 
@@ -37,8 +37,9 @@ const DEFAULT_VOICE: &str = "alloy";
 /// OpenAI's `pcm` is 24 kHz signed 16-bit little-endian mono, and its `wav` the same in a
 /// header; clips at another rate (a compatible server's own voice) are resampled to this.
 pub const SAMPLE_RATE: u32 = 24_000;
-/// Encodings aloud decodes itself today; the compressed ones wait for `aloud::audio`.
-const DECODED: &[&str] = &["wav", "pcm"];
+/// Encodings aloud can decode: OpenAI's `opus` is Ogg Opus and `aac` is ADTS, neither of
+/// which `aloud::audio` reads.
+const DECODED: &[&str] = &["wav", "pcm", "mp3", "flac"];
 
 /// What one request says, beyond the text.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +70,9 @@ impl SpeechSettings {
         if !DECODED.contains(&format.as_str()) {
             return Err(Error::VoiceProfile {
                 path: profile.name.clone().into(),
-                message: format!("options.format '{format}' cannot be decoded yet; use wav or pcm"),
+                message: format!(
+                    "options.format '{format}' cannot be decoded by aloud; use wav, pcm, mp3 or flac"
+                ),
             });
         }
         Ok(SpeechSettings {
@@ -206,6 +209,6 @@ impl Backend for OpenAi {
             |bytes| http::decode_body(bytes, expect),
         )
         .await?;
-        Ok(http::to_rate(clip, SAMPLE_RATE))
+        http::to_rate(NAME, clip, SAMPLE_RATE)
     }
 }

@@ -218,6 +218,6 @@ impl Backend for PiperHttp {
             |bytes| http::decode_body(bytes, Expect::Sniffed),
         )
         .await?;
-        Ok(http::to_rate(clip, self.sample_rate))
+        http::to_rate(NAME, clip, self.sample_rate)
     }
 }

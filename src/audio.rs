@@ -1,0 +1,951 @@
+//! Decodes whatever a backend returns (WAV, MP3, FLAC, Ogg Vorbis, raw PCM) and converts it to the program's rate and channel layout.
+//!
+//! A backend passes its response body to [`decode`] whatever its `Content-Type` said (Piper's
+//! HTTP server labels WAV `text/html`): the format is [`sniff`]ed from magic bytes. WAV is parsed
+//! here rather than by symphonia, because speech engines that stream write placeholder sizes
+//! (`espeak-ng --stdout` declares a data chunk of 0x7FFFF000 bytes, some servers 0 or
+//! 0xFFFFFFFF), which symphonia either refuses (a RIFF size of 0) or cannot tell from a cut
+//! body; MP3, FLAC and Ogg Vorbis go through symphonia. Headerless PCM, which a backend
+//! has to ask for with a known layout, goes through [`decode_raw`]. Every decoder downmixes to
+//! mono by averaging the channels, and [`resample`] brings a clip to the program's rate.
+
+use crate::error::{Error, Result};
+use crate::synth::Clip;
+
+/// A container recognised by its magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioFormat {
+    /// RIFF/WAVE, including RF64 and BW64.
+    Wav,
+    /// MPEG-1/2 Layer III, with or without a leading ID3v2 tag.
+    Mp3,
+    Flac,
+    /// An Ogg stream; only Vorbis inside it can be decoded.
+    Ogg,
+    Unknown,
+}
+
+/// Sample encoding of headerless PCM; multi-byte encodings are little-endian.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PcmEncoding {
+    /// Unsigned 8-bit, silence at 128.
+    U8,
+    S16LE,
+    /// Signed 24-bit packed in three bytes.
+    S24LE,
+    S32LE,
+    F32LE,
+    F64LE,
+    /// G.711 μ-law, one byte a sample.
+    MuLaw,
+    /// G.711 A-law, one byte a sample.
+    ALaw,
+}
+
+impl PcmEncoding {
+    pub fn bytes_per_sample(self) -> usize {
+        match self {
+            PcmEncoding::U8 | PcmEncoding::MuLaw | PcmEncoding::ALaw => 1,
+            PcmEncoding::S16LE => 2,
+            PcmEncoding::S24LE => 3,
+            PcmEncoding::S32LE | PcmEncoding::F32LE => 4,
+            PcmEncoding::F64LE => 8,
+        }
+    }
+}
+
+/// The layout of headerless PCM, which the backend knows from what it asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawPcm {
+    pub sample_rate: u32,
+    /// Interleaved channels.
+    pub channels: u16,
+    pub encoding: PcmEncoding,
+}
+
+/// Rates outside this range are taken for a corrupt header rather than audio.
+const RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
+
+/// A declared data size at least this large that overruns the body is a streaming placeholder
+/// (no sentence clip is 1 GiB), so the audio runs to the end; a smaller one means truncation.
+const PLACEHOLDER_SIZE: usize = 0x4000_0000;
+
+/// Identifies the container from its first bytes, never from a `Content-Type`.
+pub fn sniff(bytes: &[u8]) -> AudioFormat {
+    if bytes.len() >= 12
+        && matches!(&bytes[..4], b"RIFF" | b"RF64" | b"BW64")
+        && &bytes[8..12] == b"WAVE"
+    {
+        return AudioFormat::Wav;
+    }
+    if bytes.starts_with(b"OggS") {
+        return AudioFormat::Ogg;
+    }
+    let after_tag = skip_id3v2(bytes);
+    if after_tag.starts_with(b"fLaC") {
+        return AudioFormat::Flac;
+    }
+    if after_tag.len() < bytes.len() || is_mp3_frame_header(bytes) {
+        return AudioFormat::Mp3;
+    }
+    AudioFormat::Unknown
+}
+
+/// The bytes after a leading ID3v2 tag, or all of them when there is none.
+fn skip_id3v2(bytes: &[u8]) -> &[u8] {
+    if bytes.len() < 10 || !bytes.starts_with(b"ID3") || bytes[6..10].iter().any(|b| b & 0x80 != 0)
+    {
+        return bytes;
+    }
+    // The size is "syncsafe": four 7-bit groups, excluding the 10-byte header and any footer.
+    let size = bytes[6..10]
+        .iter()
+        .fold(0usize, |size, &b| (size << 7) | usize::from(b));
+    let footer = if bytes[5] & 0x10 != 0 { 10 } else { 0 };
+    &bytes[(10 + size + footer).min(bytes.len())..]
+}
+
+/// A plausible MPEG audio Layer III frame header: sync, a valid version, bitrate and rate.
+fn is_mp3_frame_header(bytes: &[u8]) -> bool {
+    let [0xFF, b1, b2, ..] = *bytes else {
+        return false;
+    };
+    b1 & 0xE0 == 0xE0
+        && (b1 >> 3) & 0b11 != 0b01 // reserved version
+        && (b1 >> 1) & 0b11 == 0b01 // Layer III
+        && b2 >> 4 != 0xF // bad bitrate
+        && (b2 >> 2) & 0b11 != 0b11 // reserved rate
+}
+
+fn audio_error(origin: &str, message: impl Into<String>) -> Error {
+    Error::Audio {
+        origin: origin.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Decodes an encoded clip to mono f32 at its own rate. `origin` names the backend/sentence for errors.
+pub fn decode(bytes: &[u8], origin: &str) -> Result<Clip> {
+    let decoded = match sniff(bytes) {
+        AudioFormat::Wav => decode_wav(bytes),
+        AudioFormat::Unknown => Err(describe_unknown(bytes)),
+        format @ (AudioFormat::Mp3 | AudioFormat::Flac | AudioFormat::Ogg) => {
+            if format == AudioFormat::Ogg && ogg_codec_is_opus(bytes) {
+                Err(
+                    "Ogg Opus is not supported; ask the backend for WAV, FLAC, MP3 or Ogg Vorbis"
+                        .to_string(),
+                )
+            } else {
+                // Symphonia is well fuzzed, but a panic on one server's odd stream must not take
+                // the whole narration down with it.
+                std::panic::catch_unwind(|| decode_with_symphonia(bytes, format)).unwrap_or_else(
+                    |_| Err(format!("the {format:?} decoder failed on this stream")),
+                )
+            }
+        }
+    };
+    decoded
+        .and_then(check_clip)
+        .map_err(|message| audio_error(origin, message))
+}
+
+/// Decodes headerless interleaved PCM laid out as `format` says; a trailing partial frame is ignored.
+pub fn decode_raw(bytes: &[u8], format: &RawPcm, origin: &str) -> Result<Clip> {
+    let fail = |message: String| audio_error(origin, message);
+    if !RATES.contains(&format.sample_rate) {
+        return Err(fail(format!(
+            "raw PCM at {} Hz is outside {}..={} Hz",
+            format.sample_rate,
+            RATES.start(),
+            RATES.end()
+        )));
+    }
+    if format.channels == 0 {
+        return Err(fail("raw PCM with zero channels".to_string()));
+    }
+    if bytes.is_empty() || looks_like_text(bytes) {
+        return Err(fail(describe_unknown(bytes)));
+    }
+    if sniff(bytes) == AudioFormat::Wav {
+        // The server sent a WAV file although raw PCM was asked for: its header says more than
+        // the request did, and reading it as samples would put a click at the start.
+        return decode(bytes, origin);
+    }
+    let samples = pcm_to_mono(bytes, usize::from(format.channels), format.encoding);
+    check_clip(Clip {
+        samples,
+        sample_rate: format.sample_rate,
+    })
+    .map_err(fail)
+}
+
+/// Resamples with rubato (a quality sinc resampler) and returns a clip at `rate`; identity when equal.
+///
+/// The asynchronous sinc resampler with cubic interpolation of a 256-tap Blackman-Harris filter
+/// is rubato's highest quality setting; the clip's length becomes `ceil(len * rate / clip_rate)`
+/// with the filter delay trimmed, so a resampled clip starts where the original did.
+pub fn resample(clip: Clip, rate: u32) -> Result<Clip> {
+    use rubato::audioadapter_buffers::direct::InterleavedSlice;
+    use rubato::{Async, FixedAsync, Resampler, SincInterpolationParameters, WindowFunction};
+
+    if clip.sample_rate == rate {
+        return Ok(clip);
+    }
+    let fail = |message: String| {
+        audio_error(
+            "resampler",
+            format!("{} Hz to {rate} Hz: {message}", clip.sample_rate),
+        )
+    };
+    if !RATES.contains(&rate) || !RATES.contains(&clip.sample_rate) {
+        return Err(fail(format!(
+            "rates must lie within {}..={} Hz",
+            RATES.start(),
+            RATES.end()
+        )));
+    }
+    if clip.samples.is_empty() {
+        return Ok(Clip {
+            samples: Vec::new(),
+            sample_rate: rate,
+        });
+    }
+    let frames = clip.samples.len();
+    let ratio = f64::from(rate) / f64::from(clip.sample_rate);
+    let parameters = SincInterpolationParameters::new(256, WindowFunction::BlackmanHarris2);
+    let mut resampler = Async::<f32>::new_sinc(ratio, 1.0, &parameters, 1024, 1, FixedAsync::Input)
+        .map_err(|e| fail(e.to_string()))?;
+    let input =
+        InterleavedSlice::new(&clip.samples[..], 1, frames).map_err(|e| fail(e.to_string()))?;
+    let output = resampler
+        .process_all(&input, frames, None)
+        .map_err(|e| fail(e.to_string()))?;
+    let mut samples = output.take_data();
+    // The sinc filter rings a little past full scale on clipped input.
+    for sample in &mut samples {
+        *sample = sample.clamp(-1.0, 1.0);
+    }
+    Ok(Clip {
+        samples,
+        sample_rate: rate,
+    })
+}
+
+/// The last checks every decoded clip passes: a sane rate and at least one sample.
+fn check_clip(clip: Clip) -> std::result::Result<Clip, String> {
+    if !RATES.contains(&clip.sample_rate) {
+        return Err(format!(
+            "sample rate {} Hz is outside {}..={} Hz",
+            clip.sample_rate,
+            RATES.start(),
+            RATES.end()
+        ));
+    }
+    if clip.samples.is_empty() {
+        return Err("the audio holds no samples".to_string());
+    }
+    Ok(clip)
+}
+
+/// Says what a body that is not recognisable audio looks like instead.
+fn describe_unknown(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "expected audio, got an empty body".to_string();
+    }
+    let n = bytes.len();
+    if looks_like_text(bytes) {
+        let text = String::from_utf8_lossy(&bytes[..n.min(200)]);
+        let excerpt: String = text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .chars()
+            .take(40)
+            .map(|c| if c.is_whitespace() { ' ' } else { c })
+            .collect();
+        return format!(
+            "expected audio, got {n} bytes starting '{}'",
+            excerpt.trim_end()
+        );
+    }
+    let unsupported = if bytes.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        Some("WebM/Matroska")
+    } else if bytes.get(4..8) == Some(b"ftyp") {
+        Some("MP4/M4A")
+    } else if bytes.len() >= 2 && bytes[0] == 0xFF && bytes[1] & 0xF6 == 0xF0 {
+        Some("AAC (ADTS)")
+    } else if bytes.starts_with(b"FORM") && matches!(bytes.get(8..12), Some(b"AIFF" | b"AIFC")) {
+        Some("AIFF")
+    } else if bytes.starts_with(b"RIFX") {
+        Some("big-endian WAV (RIFX)")
+    } else {
+        None
+    };
+    if let Some(name) = unsupported {
+        return format!(
+            "{name} audio is not supported; ask the backend for WAV, FLAC, MP3 or Ogg Vorbis"
+        );
+    }
+    let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!(
+        "expected audio (WAV, MP3, FLAC or Ogg Vorbis), got {n} bytes of an unknown format starting {}",
+        head.join(" ")
+    )
+}
+
+/// True for a body that reads as text: an HTML error page, JSON, a plain message.
+fn looks_like_text(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(256)];
+    let text = match std::str::from_utf8(head) {
+        Ok(text) => text,
+        // The 256-byte window may end inside a character.
+        Err(e) if e.error_len().is_none() => {
+            std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return false,
+    };
+    let text = text.trim_start_matches('\u{feff}');
+    !text.trim().is_empty()
+        && text
+            .chars()
+            .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// True when the first logical stream of an Ogg body is Opus.
+fn ogg_codec_is_opus(bytes: &[u8]) -> bool {
+    // The first page's single packet starts right after the header and its segment table.
+    let Some(&segments) = bytes.get(26) else {
+        return false;
+    };
+    let start = 27 + usize::from(segments);
+    bytes
+        .get(start..start + 8)
+        .is_some_and(|magic| magic == b"OpusHead")
+}
+
+/// Interleaved PCM to mono by averaging channels; a trailing partial frame is dropped.
+fn pcm_to_mono(data: &[u8], channels: usize, encoding: PcmEncoding) -> Vec<f32> {
+    let width = encoding.bytes_per_sample();
+    let frame_bytes = width * channels;
+    let scale = 1.0 / channels as f32;
+    data.chunks_exact(frame_bytes)
+        .map(|frame| {
+            let sum: f32 = frame
+                .chunks_exact(width)
+                .map(|sample| pcm_sample(sample, encoding))
+                .sum();
+            sanitize(sum * scale)
+        })
+        .collect()
+}
+
+fn sanitize(sample: f32) -> f32 {
+    if sample.is_finite() {
+        sample.clamp(-1.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+fn pcm_sample(b: &[u8], encoding: PcmEncoding) -> f32 {
+    match encoding {
+        PcmEncoding::U8 => (f32::from(b[0]) - 128.0) / 128.0,
+        PcmEncoding::S16LE => f32::from(i16::from_le_bytes([b[0], b[1]])) / 32_768.0,
+        PcmEncoding::S24LE => {
+            // Shift the 24 bits to the top of an i32 so the sign extends, then scale.
+            let value = i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8;
+            value as f32 / 8_388_608.0
+        }
+        PcmEncoding::S32LE => {
+            (f64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])) / 2_147_483_648.0) as f32
+        }
+        PcmEncoding::F32LE => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        PcmEncoding::F64LE => {
+            f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
+        }
+        PcmEncoding::MuLaw => f32::from(mulaw_to_linear(b[0])) / 32_768.0,
+        PcmEncoding::ALaw => f32::from(alaw_to_linear(b[0])) / 32_768.0,
+    }
+}
+
+/// G.711 μ-law expansion to 16-bit linear.
+fn mulaw_to_linear(byte: u8) -> i16 {
+    let u = !byte;
+    let magnitude = ((i16::from(u & 0x0F) << 3) + 0x84) << ((u >> 4) & 0x07);
+    if u & 0x80 != 0 {
+        0x84 - magnitude
+    } else {
+        magnitude - 0x84
+    }
+}
+
+/// G.711 A-law expansion to 16-bit linear.
+fn alaw_to_linear(byte: u8) -> i16 {
+    let a = byte ^ 0x55;
+    let mantissa = i16::from(a & 0x0F) << 4;
+    let magnitude = match (a >> 4) & 0x07 {
+        0 => mantissa + 8,
+        segment => (mantissa + 0x108) << (segment - 1),
+    };
+    if a & 0x80 != 0 { magnitude } else { -magnitude }
+}
+
+const WAVE_FORMAT_PCM: u16 = 0x0001;
+const WAVE_FORMAT_IEEE_FLOAT: u16 = 0x0003;
+const WAVE_FORMAT_ALAW: u16 = 0x0006;
+const WAVE_FORMAT_MULAW: u16 = 0x0007;
+const WAVE_FORMAT_EXTENSIBLE: u16 = 0xFFFE;
+
+/// What a WAV's fmt chunk says, resolved to one of the encodings decoded here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct WavFormat {
+    channels: u16,
+    sample_rate: u32,
+    encoding: PcmEncoding,
+}
+
+fn u16_at(bytes: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([bytes[at], bytes[at + 1]])
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+fn decode_wav(bytes: &[u8]) -> std::result::Result<Clip, String> {
+    let (format, data) = parse_wav(bytes)?;
+    Ok(Clip {
+        samples: pcm_to_mono(data, usize::from(format.channels), format.encoding),
+        sample_rate: format.sample_rate,
+    })
+}
+
+/// True when a chunk header that fits the body starts at `at`: four ASCII letters, digits or
+/// spaces, and a size that does not overrun.
+fn chunk_header_at(bytes: &[u8], at: usize) -> bool {
+    let Some(header) = bytes.get(at..at.saturating_add(8)) else {
+        return false;
+    };
+    header[..4]
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || b == b' ')
+        && u32_at(header, 4) as usize <= bytes.len() - at - 8
+}
+
+/// Finds the format and the sample bytes of a RIFF/WAVE body (the caller has checked the magic).
+///
+/// The RIFF size is ignored. A data size is honoured when it fits the body; a placeholder
+/// (0, or 1 GiB and more, as streaming writers use) means the samples run to the end; any other
+/// size that overruns means the body was cut short.
+fn parse_wav(bytes: &[u8]) -> std::result::Result<(WavFormat, &[u8]), String> {
+    let mut format = None;
+    let mut data: Option<&[u8]> = None;
+    let mut at: usize = 12;
+    while at.saturating_add(8) <= bytes.len() {
+        let id = &bytes[at..at + 4];
+        let size = u32_at(bytes, at + 4) as usize;
+        let body = at + 8;
+        let available = bytes.len() - body;
+        match id {
+            b"fmt " => {
+                if size > available {
+                    return Err(format!(
+                        "truncated WAV header: the fmt chunk declares {size} bytes but {available} follow"
+                    ));
+                }
+                format = Some(parse_fmt(&bytes[body..body + size])?);
+            }
+            b"data" => {
+                let placeholder_zero = size == 0 && available > 0 && !chunk_header_at(bytes, body);
+                if size <= available && !placeholder_zero {
+                    data = Some(&bytes[body..body + size]);
+                } else if size == 0 || size >= PLACEHOLDER_SIZE {
+                    data = Some(&bytes[body..]);
+                    break;
+                } else {
+                    return Err(format!(
+                        "truncated WAV: the data chunk declares {size} bytes but {available} follow"
+                    ));
+                }
+                if format.is_some() {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        let mut next = body.saturating_add(size);
+        // Chunks are padded to even sizes, but some writers forget the pad byte.
+        if size % 2 == 1
+            && (chunk_header_at(bytes, next.saturating_add(1)) || !chunk_header_at(bytes, next))
+        {
+            next = next.saturating_add(1);
+        }
+        at = next;
+    }
+    let format = format.ok_or_else(|| {
+        if bytes.len() < 12 + 8 + 16 {
+            format!("truncated WAV header ({} bytes)", bytes.len())
+        } else {
+            "WAV without a fmt chunk".to_string()
+        }
+    })?;
+    let data = data.ok_or("truncated WAV header: no data chunk")?;
+    Ok((format, data))
+}
+
+/// Reads a fmt chunk: PCM, IEEE float, A-law, μ-law, or WAVE_FORMAT_EXTENSIBLE wrapping one.
+fn parse_fmt(chunk: &[u8]) -> std::result::Result<WavFormat, String> {
+    if chunk.len() < 16 {
+        return Err(format!(
+            "WAV fmt chunk of {} bytes is too short",
+            chunk.len()
+        ));
+    }
+    let mut tag = u16_at(chunk, 0);
+    let channels = u16_at(chunk, 2);
+    let sample_rate = u32_at(chunk, 4);
+    let bits = u16_at(chunk, 14);
+    if tag == WAVE_FORMAT_EXTENSIBLE {
+        // cbSize, valid bits, channel mask, then the sub-format GUID whose first two bytes are
+        // the format tag.
+        if chunk.len() < 40 {
+            return Err(format!(
+                "WAVE_FORMAT_EXTENSIBLE fmt chunk of {} bytes is too short",
+                chunk.len()
+            ));
+        }
+        tag = u16_at(chunk, 24);
+    }
+    if channels == 0 {
+        return Err("WAV with zero channels".to_string());
+    }
+    if !RATES.contains(&sample_rate) {
+        return Err(format!(
+            "WAV sample rate {sample_rate} Hz is outside {}..={} Hz",
+            RATES.start(),
+            RATES.end()
+        ));
+    }
+    let encoding = match (tag, bits) {
+        // Depths between byte sizes (12, 20 bits) sit left-justified in whole-byte containers.
+        (WAVE_FORMAT_PCM, 1..=8) => PcmEncoding::U8,
+        (WAVE_FORMAT_PCM, 9..=16) => PcmEncoding::S16LE,
+        (WAVE_FORMAT_PCM, 17..=24) => PcmEncoding::S24LE,
+        (WAVE_FORMAT_PCM, 25..=32) => PcmEncoding::S32LE,
+        (WAVE_FORMAT_IEEE_FLOAT, 32) => PcmEncoding::F32LE,
+        (WAVE_FORMAT_IEEE_FLOAT, 64) => PcmEncoding::F64LE,
+        (WAVE_FORMAT_ALAW, 8) => PcmEncoding::ALaw,
+        (WAVE_FORMAT_MULAW, 8) => PcmEncoding::MuLaw,
+        _ => {
+            return Err(format!(
+                "unsupported WAV encoding (format tag 0x{tag:04x}, {bits} bits); \
+                 8/16/24/32-bit integer, 32/64-bit float, A-law and μ-law are"
+            ));
+        }
+    };
+    Ok(WavFormat {
+        channels,
+        sample_rate,
+        encoding,
+    })
+}
+
+fn decode_with_symphonia(bytes: &[u8], format: AudioFormat) -> std::result::Result<Clip, String> {
+    use symphonia::core::codecs::audio::AudioDecoderOptions;
+    use symphonia::core::errors::Error as SymphoniaError;
+    use symphonia::core::formats::probe::Hint;
+    use symphonia::core::formats::{FormatOptions, TrackType};
+    use symphonia::core::io::MediaSourceStream;
+    use symphonia::core::meta::MetadataOptions;
+
+    let name = match format {
+        AudioFormat::Mp3 => "MP3",
+        AudioFormat::Flac => "FLAC",
+        AudioFormat::Ogg => "Ogg",
+        AudioFormat::Wav | AudioFormat::Unknown => "audio",
+    };
+    let source = MediaSourceStream::new(Box::new(std::io::Cursor::new(bytes)), Default::default());
+    let mut hint = Hint::new();
+    hint.with_extension(match format {
+        AudioFormat::Mp3 => "mp3",
+        AudioFormat::Flac => "flac",
+        _ => "ogg",
+    });
+    let mut reader = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            source,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| format!("not a readable {name} stream ({} bytes): {e}", bytes.len()))?;
+    let track = reader
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| format!("{name} stream without an audio track"))?;
+    let track_id = track.id;
+    let promised_frames = track.num_frames;
+    let parameters = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| format!("{name} stream without audio codec parameters"))?
+        .clone();
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&parameters, &AudioDecoderOptions::default())
+        .map_err(|e| format!("cannot decode the {name} stream's codec: {e}"))?;
+
+    let mut sample_rate = parameters.sample_rate;
+    let mut samples = Vec::new();
+    let mut interleaved: Vec<f32> = Vec::new();
+    let mut last_error = None;
+    loop {
+        let packet = match reader.next_packet() {
+            Ok(Some(packet)) => packet,
+            Ok(None) => break,
+            // A body cut mid-packet ends where it ends; a promised length catches it below.
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                break;
+            }
+            // A chained stream (a second Ogg stream after the first): keep the first.
+            Err(SymphoniaError::ResetRequired) => break,
+            Err(e) => return Err(format!("cannot read the {name} stream: {e}")),
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        match decoder.decode(&packet) {
+            Ok(buffer) => {
+                let rate = buffer.spec().rate();
+                if *sample_rate.get_or_insert(rate) != rate {
+                    return Err(format!("{name} stream changes sample rate mid-stream"));
+                }
+                let channels = buffer.num_planes();
+                if channels == 0 {
+                    continue;
+                }
+                interleaved.resize(buffer.samples_interleaved(), 0.0);
+                buffer.copy_to_slice_interleaved(&mut interleaved);
+                let scale = 1.0 / channels as f32;
+                samples.extend(
+                    interleaved
+                        .chunks_exact(channels)
+                        .map(|frame| sanitize(frame.iter().sum::<f32>() * scale)),
+                );
+            }
+            // A corrupt packet is skipped, as players do; the rest may still decode.
+            Err(SymphoniaError::DecodeError(e)) => last_error = Some(e.to_string()),
+            Err(SymphoniaError::IoError(e)) => last_error = Some(e.to_string()),
+            Err(e) => return Err(format!("cannot decode the {name} stream: {e}")),
+        }
+    }
+    if samples.is_empty() {
+        return Err(match last_error {
+            Some(e) => format!("{name} stream decoded to no samples (last error: {e})"),
+            None => format!("{name} stream holds no samples"),
+        });
+    }
+    if let Some(promised) = promised_frames
+        && (samples.len() as u64) < promised
+    {
+        return Err(format!(
+            "truncated {name}: the stream promises {promised} frames but only {} decode",
+            samples.len()
+        ));
+    }
+    Ok(Clip {
+        samples,
+        sample_rate: sample_rate.unwrap_or(0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A WAV header with the given sizes; `extra` chunks go between fmt and data.
+    fn wav(
+        channels: u16,
+        rate: u32,
+        tag: u16,
+        bits: u16,
+        extra: &[u8],
+        data_size: u32,
+        data: &[u8],
+    ) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(b"RIFF");
+        out.extend_from_slice(&0x7FFF_F024u32.to_le_bytes());
+        out.extend_from_slice(b"WAVE");
+        out.extend_from_slice(b"fmt ");
+        out.extend_from_slice(&16u32.to_le_bytes());
+        out.extend_from_slice(&tag.to_le_bytes());
+        out.extend_from_slice(&channels.to_le_bytes());
+        out.extend_from_slice(&rate.to_le_bytes());
+        let align = channels * bits / 8;
+        out.extend_from_slice(&(rate * u32::from(align)).to_le_bytes());
+        out.extend_from_slice(&align.to_le_bytes());
+        out.extend_from_slice(&bits.to_le_bytes());
+        out.extend_from_slice(extra);
+        out.extend_from_slice(b"data");
+        out.extend_from_slice(&data_size.to_le_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    fn s16(samples: &[i16]) -> Vec<u8> {
+        samples.iter().flat_map(|s| s.to_le_bytes()).collect()
+    }
+
+    fn decoded(bytes: &[u8]) -> Clip {
+        decode(bytes, "test").unwrap()
+    }
+
+    fn message(result: Result<Clip>) -> String {
+        match result {
+            Err(Error::Audio { origin, message }) => {
+                assert_eq!(origin, "test");
+                message
+            }
+            other => panic!("expected an audio error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sniffs_containers_by_magic() {
+        assert_eq!(sniff(b"RIFF\0\0\0\0WAVEfmt "), AudioFormat::Wav);
+        assert_eq!(sniff(b"RF64\xff\xff\xff\xffWAVEds64"), AudioFormat::Wav);
+        assert_eq!(sniff(b"RIFF\0\0\0\0AVI LIST"), AudioFormat::Unknown);
+        assert_eq!(sniff(b"fLaC\0\0\0\x22"), AudioFormat::Flac);
+        assert_eq!(sniff(b"OggS\0\x02"), AudioFormat::Ogg);
+        assert_eq!(
+            sniff(b"ID3\x04\0\0\0\0\0\x05abcde\xff\xfb\x90\x64"),
+            AudioFormat::Mp3
+        );
+        // An ID3v2 tag in front of FLAC.
+        assert_eq!(sniff(b"ID3\x04\0\0\0\0\0\x02abfLaC"), AudioFormat::Flac);
+        // MPEG-1 and MPEG-2 Layer III frames without a tag.
+        assert_eq!(sniff(&[0xFF, 0xFB, 0x90, 0x64]), AudioFormat::Mp3);
+        assert_eq!(sniff(&[0xFF, 0xF3, 0x64, 0xC4]), AudioFormat::Mp3);
+        // ADTS AAC has layer bits 00; a bad bitrate index is not a frame.
+        assert_eq!(sniff(&[0xFF, 0xF1, 0x50, 0x80]), AudioFormat::Unknown);
+        assert_eq!(sniff(&[0xFF, 0xFB, 0xF0, 0x64]), AudioFormat::Unknown);
+        assert_eq!(sniff(b"<!DOCTYPE html>"), AudioFormat::Unknown);
+        assert_eq!(sniff(b""), AudioFormat::Unknown);
+        assert_eq!(sniff(b"RIFF"), AudioFormat::Unknown);
+    }
+
+    #[test]
+    fn placeholder_sizes_read_to_the_end() {
+        let samples = s16(&[0, 16_384, -16_384, 32_767]);
+        // espeak-ng --stdout, 0xFFFFFFFF, and 0 as streaming servers write.
+        for size in [0x7FFF_F000, u32::MAX, 0] {
+            let clip = decoded(&wav(1, 22_050, 1, 16, b"", size, &samples));
+            assert_eq!(clip.sample_rate, 22_050);
+            assert_eq!(
+                clip.samples,
+                [0.0, 0.5, -0.5, 32_767.0 / 32_768.0],
+                "size {size:#x}"
+            );
+        }
+        // A trailing odd byte (a cut stream) is ignored.
+        let mut odd = wav(1, 22_050, 1, 16, b"", u32::MAX, &samples);
+        odd.push(0x12);
+        assert_eq!(decoded(&odd).samples.len(), 4);
+    }
+
+    #[test]
+    fn honest_data_size_stops_before_trailing_chunks() {
+        let mut bytes = wav(1, 8_000, 1, 16, b"", 4, &s16(&[1000, -1000]));
+        bytes.extend_from_slice(b"LIST\x04\0\0\0INFO");
+        assert_eq!(decoded(&bytes).samples.len(), 2);
+        // An honest empty data chunk followed by another chunk holds no audio.
+        let mut empty = wav(1, 8_000, 1, 16, b"", 0, b"");
+        empty.extend_from_slice(b"LIST\x04\0\0\0INFO");
+        assert!(message(decode(&empty, "test")).contains("no samples"));
+    }
+
+    #[test]
+    fn list_chunk_before_data_with_and_without_pad_byte() {
+        let samples = s16(&[8192, 8192, 8192]);
+        // "INFOa" is 5 bytes: properly padded to 6, then without the pad byte.
+        let padded = b"LIST\x05\0\0\0INFOa\0";
+        let unpadded = b"LIST\x05\0\0\0INFOa";
+        for extra in [&padded[..], &unpadded[..]] {
+            let clip = decoded(&wav(1, 16_000, 1, 16, extra, 6, &samples));
+            assert_eq!(clip.samples, [0.25; 3]);
+        }
+    }
+
+    #[test]
+    fn every_sample_format_and_downmix() {
+        // Stereo frames (L, R) averaged: (0.5 + 0) / 2 = 0.25.
+        let u8_data = [192u8, 128, 192, 128];
+        assert_eq!(
+            decoded(&wav(2, 8_000, 1, 8, b"", 4, &u8_data)).samples,
+            [0.25; 2]
+        );
+        let s24: Vec<u8> = [0x40_0000i32, 0, -0x40_0000, 0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes()[..3].to_vec())
+            .collect();
+        assert_eq!(
+            decoded(&wav(2, 48_000, 1, 24, b"", 12, &s24)).samples,
+            [0.25, -0.25]
+        );
+        // 20-bit samples in 24-bit containers read the same.
+        assert_eq!(
+            decoded(&wav(2, 48_000, 1, 20, b"", 12, &s24)).samples,
+            [0.25, -0.25]
+        );
+        let s32: Vec<u8> = [i32::MIN, 0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(
+            decoded(&wav(2, 48_000, 1, 32, b"", 8, &s32)).samples,
+            [-0.5]
+        );
+        let f32s: Vec<u8> = [0.5f32, 0.0, 2.0, 2.0, f32::NAN, 0.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        // Over-range floats clip to full scale; NaN becomes silence.
+        assert_eq!(
+            decoded(&wav(2, 24_000, 3, 32, b"", 24, &f32s)).samples,
+            [0.25, 1.0, 0.0]
+        );
+        // G.711: 0xFF/0xD5 are (near) zero, 0x80/0xAA the largest positive values.
+        let mulaw = decoded(&wav(1, 8_000, 7, 8, b"", 2, &[0xFF, 0x80])).samples;
+        assert_eq!(mulaw[0], 0.0);
+        assert!((mulaw[1] - 32_124.0 / 32_768.0).abs() < 1e-6);
+        let alaw = decoded(&wav(1, 8_000, 6, 8, b"", 2, &[0xD5, 0xAA])).samples;
+        assert!((alaw[0] - 8.0 / 32_768.0).abs() < 1e-6);
+        assert!((alaw[1] - 32_256.0 / 32_768.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn wave_format_extensible() {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(b"RIFF\0\0\0\0WAVEfmt \x28\0\0\0");
+        bytes.extend_from_slice(&0xFFFEu16.to_le_bytes());
+        bytes.extend_from_slice(&2u16.to_le_bytes());
+        bytes.extend_from_slice(&44_100u32.to_le_bytes());
+        bytes.extend_from_slice(&(44_100u32 * 8).to_le_bytes());
+        bytes.extend_from_slice(&8u16.to_le_bytes());
+        bytes.extend_from_slice(&32u16.to_le_bytes());
+        bytes.extend_from_slice(&22u16.to_le_bytes()); // cbSize
+        bytes.extend_from_slice(&32u16.to_le_bytes()); // valid bits
+        bytes.extend_from_slice(&3u32.to_le_bytes()); // FL | FR
+        // KSDATAFORMAT_SUBTYPE_IEEE_FLOAT
+        bytes.extend_from_slice(b"\x03\0\0\0\0\0\x10\0\x80\0\0\xaa\0\x38\x9b\x71");
+        bytes.extend_from_slice(b"data\x08\0\0\0");
+        bytes.extend_from_slice(&0.5f32.to_le_bytes());
+        bytes.extend_from_slice(&(-0.25f32).to_le_bytes());
+        let clip = decoded(&bytes);
+        assert_eq!((clip.sample_rate, clip.samples), (44_100, vec![0.125]));
+        // Cut inside the extension: too short to say what the samples are.
+        let mut short = bytes[..12].to_vec();
+        short.extend_from_slice(b"fmt \x12\0\0\0");
+        short.extend_from_slice(&bytes[20..38]);
+        short.extend_from_slice(&bytes[60..]);
+        assert!(message(decode(&short, "test")).contains("EXTENSIBLE"));
+    }
+
+    #[test]
+    fn truncated_and_broken_headers_are_errors() {
+        let full = wav(1, 22_050, 1, 16, b"", 8, &s16(&[1, 2, 3, 4]));
+        for cut in 12..44 {
+            let err = message(decode(&full[..cut], "test"));
+            assert!(
+                err.contains("truncated") || err.contains("without a fmt"),
+                "cut at {cut}: {err}"
+            );
+        }
+        // A plausible data size that overruns means the body was cut, not streamed.
+        let cut = wav(1, 22_050, 1, 16, b"", 4_000, &s16(&[1, 2, 3, 4]));
+        assert!(message(decode(&cut, "test")).contains("declares 4000 bytes but 8 follow"));
+        let adpcm = wav(1, 22_050, 2, 4, b"", 4, &[0; 4]);
+        assert!(message(decode(&adpcm, "test")).contains("format tag 0x0002"));
+        let zero_rate = wav(1, 0, 1, 16, b"", 4, &[0; 4]);
+        assert!(message(decode(&zero_rate, "test")).contains("0 Hz"));
+        let mono_no_samples = wav(1, 22_050, 1, 16, b"", u32::MAX, &[0x01]);
+        assert!(message(decode(&mono_no_samples, "test")).contains("no samples"));
+    }
+
+    #[test]
+    fn non_audio_bodies_say_what_they_are() {
+        let html = format!("<!DOCTYPE html>\n<html>{}</html>", "x".repeat(1500));
+        assert_eq!(
+            message(decode(html.as_bytes(), "test")),
+            format!(
+                "expected audio, got {} bytes starting '<!DOCTYPE html> <html>xxxxxxxxxxxxxxxxxx'",
+                html.len()
+            )
+        );
+        let json = br#"{"detail": {"status": "quota_exceeded"}}"#;
+        assert!(
+            message(decode(json, "test"))
+                .starts_with("expected audio, got 40 bytes starting '{\"detail\"")
+        );
+        assert_eq!(
+            message(decode(b"", "test")),
+            "expected audio, got an empty body"
+        );
+        assert!(message(decode(&[0x1A, 0x45, 0xDF, 0xA3, 0, 0], "test")).starts_with("WebM"));
+        assert!(message(decode(&[0, 1, 2, 250, 251], "test")).ends_with("00 01 02 fa fb"));
+        let opus = b"OggS\0\x02\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\x01\x13OpusHead\x01";
+        assert!(message(decode(opus, "test")).contains("Ogg Opus is not supported"));
+    }
+
+    #[test]
+    fn raw_pcm_layouts() {
+        let stereo = RawPcm {
+            sample_rate: 24_000,
+            channels: 2,
+            encoding: PcmEncoding::S16LE,
+        };
+        let mut bytes = s16(&[16_384, 0, -16_384, -16_384]);
+        bytes.push(7); // half a sample at the end of a cut stream
+        let clip = decode_raw(&bytes, &stereo, "test").unwrap();
+        assert_eq!((clip.sample_rate, clip.samples), (24_000, vec![0.25, -0.5]));
+        let mulaw = RawPcm {
+            sample_rate: 8_000,
+            channels: 1,
+            encoding: PcmEncoding::MuLaw,
+        };
+        assert_eq!(
+            decode_raw(&[0xFF, 0x7F], &mulaw, "test").unwrap().samples,
+            [0.0, 0.0]
+        );
+        // A server that answers with WAV anyway is decoded by its header.
+        let wav_body = wav(1, 16_000, 1, 16, b"", 4, &s16(&[0, 16_384]));
+        let clip = decode_raw(&wav_body, &stereo, "test").unwrap();
+        assert_eq!((clip.sample_rate, clip.samples), (16_000, vec![0.0, 0.5]));
+        assert!(message(decode_raw(b"<html>busy</html>", &stereo, "test")).contains("'<html>busy"));
+        assert!(message(decode_raw(&[1], &stereo, "test")).contains("no samples"));
+        let silly = RawPcm {
+            sample_rate: 0,
+            ..stereo
+        };
+        assert!(message(decode_raw(&[0; 4], &silly, "test")).contains("0 Hz"));
+    }
+
+    #[test]
+    fn resample_identity_and_empty() {
+        let clip = Clip {
+            samples: vec![0.1, -0.2, 0.3],
+            sample_rate: 22_050,
+        };
+        assert_eq!(resample(clip.clone(), 22_050).unwrap(), clip);
+        let empty = Clip {
+            samples: Vec::new(),
+            sample_rate: 22_050,
+        };
+        assert_eq!(resample(empty, 24_000).unwrap().sample_rate, 24_000);
+        assert!(resample(clip, 0).is_err());
+    }
+
+    #[test]
+    fn g711_tables_are_symmetric() {
+        for byte in 0..=0x7Fu8 {
+            assert_eq!(mulaw_to_linear(byte), -mulaw_to_linear(byte | 0x80));
+            assert_eq!(alaw_to_linear(byte), -alaw_to_linear(byte | 0x80));
+        }
+    }
+}
