@@ -1,7 +1,8 @@
 //! The network backends against real servers on loopback, started here:
 //! - `piper-http` against piper-tts 1.8.0's own server (`python3 -m piper.http_server`);
 //! - `openai` against tests/servers/openai_tts.py, an OpenAI-compatible server wrapping
-//!   piper-tts that checks every body against OpenAI's published OpenAPI document;
+//!   piper-tts that checks every body against OpenAI's published OpenAPI document, in wav
+//!   (streamed, placeholder sizes), pcm, and mp3 and flac (encoded by ffmpeg);
 //! - the contract: the bodies aloud builds, validated against that document.
 //!
 //! The Python side lives in a venv (`$ALOUD_TEST_VENV`, default `~/.cache/aloud-test/venv`,
@@ -276,7 +277,13 @@ fn openai_compatible_server_narrates_markdown() {
         port,
         "/v1/models",
     );
-    for format in ["wav", "pcm"] {
+    let mut formats = vec!["wav", "pcm"];
+    if Command::new("ffmpeg").arg("-version").output().is_ok() {
+        formats.extend(["mp3", "flac"]);
+    } else {
+        skip_or_fail("ffmpeg (the server's mp3/flac encoder) is not installed");
+    }
+    for format in formats {
         let profile = VoiceProfile::from_toml(
             &format!(
                 "name='openai-test'\nengine='openai'\nlanguage='en-US'\nmodel='tts-1'\nvoice='alloy'\n\

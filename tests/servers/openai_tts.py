@@ -14,6 +14,7 @@ at 24 kHz, 16-bit mono (pcm headerless little-endian). `speed` maps to Piper's l
 import argparse
 import io
 import json
+import subprocess
 import sys
 import wave
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -129,7 +130,7 @@ def main():
             if found:
                 return self.error(400, "invalid_request", "; ".join(found))
             fmt = body.get("response_format", "mp3")
-            if fmt not in ("wav", "pcm"):
+            if fmt not in ("wav", "pcm", "mp3", "flac"):
                 return self.error(400, "unsupported_format", f"{fmt} is not served here")
             pcm = synthesize(body["input"], float(body.get("speed", 1.0)))
             if fmt == "pcm":
@@ -140,7 +141,17 @@ def main():
                 w.setsampwidth(2)
                 w.setframerate(RATE)
                 w.writeframes(pcm)
-            self.reply(200, out.getvalue(), "audio/wav")
+            if fmt in ("mp3", "flac"):
+                # As OpenAI does, compressed formats come from an encoder (ffmpeg here).
+                codec = ["-f", "mp3", "-c:a", "libmp3lame", "-b:a", "128k"] if fmt == "mp3" else ["-f", "flac"]
+                encoded = subprocess.run(["ffmpeg", "-v", "error", "-i", "pipe:0", *codec, "pipe:1"],
+                                         input=out.getvalue(), capture_output=True, check=True)
+                return self.reply(200, encoded.stdout, f"audio/{'mpeg' if fmt == 'mp3' else 'flac'}")
+            # Streamed like OpenAI's: RIFF and data sizes are placeholders.
+            wav = bytearray(out.getvalue())
+            wav[4:8] = b"\xff\xff\xff\xff"
+            wav[40:44] = b"\xff\xff\xff\xff"
+            self.reply(200, bytes(wav), "audio/wav")
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     print(f"listening {server.server_address[1]}", flush=True)
