@@ -368,3 +368,32 @@ async fn concurrency_pays_off_against_a_slow_server() {
     eprintln!("speed-up at concurrency 8: {speedup:.1}x");
     assert!(speedup >= 6.0, "only {speedup:.1}x faster");
 }
+
+#[test]
+fn shipped_profiles_parse_and_registered_limits_are_declared() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let openai = VoiceProfile::from_file(&root.join("voices/openai-alloy.toml")).unwrap();
+    let limits = aloud::synth::limits_for(&openai).unwrap();
+    assert_eq!(
+        (
+            limits.max_chars,
+            limits.default_concurrency,
+            limits.timings,
+            limits.phonemes
+        ),
+        (4096, 4, false, false)
+    );
+    assert_eq!(limits.formats, ["wav", "pcm", "mp3", "flac", "opus", "aac"]);
+    let piper = VoiceProfile::from_file(&root.join("voices/piper-http.toml")).unwrap();
+    assert_eq!(aloud::synth::limits_for(&piper).unwrap().formats, ["wav"]);
+    // A format aloud cannot decode is refused when the profile is read into a request.
+    let mut opus = openai.clone();
+    opus.options.insert("format".into(), "opus".into());
+    let err = aloud::synth::openai::request_body(&opus, "x")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("opus") && err.contains("wav, pcm, mp3 or flac"),
+        "{err}"
+    );
+}
