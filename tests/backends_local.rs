@@ -104,11 +104,16 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// The Python with wyoming-piper: $ALOUD_WYOMING_PYTHON, else the venv scripts/test makes.
+/// The Python with wyoming-piper: $ALOUD_WYOMING_PYTHON, else the venv scripts/test makes
+/// ($ALOUD_TEST_VENV, or its default in the user cache dir).
 fn wyoming_python() -> Option<PathBuf> {
-    let python = match std::env::var_os("ALOUD_WYOMING_PYTHON") {
-        Some(path) => PathBuf::from(path),
-        None => dirs::cache_dir()?.join("aloud-test/venv/bin/python"),
+    let python = match (
+        std::env::var_os("ALOUD_WYOMING_PYTHON"),
+        std::env::var_os("ALOUD_TEST_VENV"),
+    ) {
+        (Some(path), _) => PathBuf::from(path),
+        (None, Some(venv)) => PathBuf::from(venv).join("bin/python"),
+        (None, None) => dirs::cache_dir()?.join("aloud-test/venv/bin/python"),
     };
     let works = Command::new(&python)
         .args(["-c", "import wyoming_piper"])

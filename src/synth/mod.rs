@@ -4,7 +4,10 @@
 
 pub mod command;
 pub mod espeak;
+pub mod http;
+pub mod openai;
 pub mod piper;
+pub mod piper_http;
 pub mod wyoming;
 
 use crate::assets::{AssetOptions, Progress};
@@ -94,7 +97,13 @@ pub struct BackendEntry {
 }
 
 /// Every backend aloud knows, in the order `aloud voices` lists them.
-pub static BACKENDS: &[BackendEntry] = &[piper::ENTRY, wyoming::ENTRY, command::ENTRY];
+pub static BACKENDS: &[BackendEntry] = &[
+    piper::ENTRY,
+    piper_http::ENTRY,
+    openai::ENTRY,
+    wyoming::ENTRY,
+    command::ENTRY,
+];
 
 fn entry_for(profile: &VoiceProfile) -> Result<&'static BackendEntry> {
     BACKENDS

@@ -1,0 +1,762 @@
+//! Plumbing shared by the network backends: one reqwest client per backend, a retry policy
+//! (exponential backoff with jitter, honouring `Retry-After`), and turning what a server
+//! answered into a [`Clip`], judged by its bytes and never by its Content-Type.
+//!
+//! Keys never reach a message: requests carry them in a header marked sensitive, and every
+//! error text here is built from status codes, server error codes and our own words.
+
+use super::Clip;
+use crate::error::{Error, Result};
+use crate::voice::VoiceProfile;
+use reqwest::header::{HeaderMap, HeaderValue};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+/// Timeouts and retries, from a profile's `options` or the defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HttpSettings {
+    /// Time allowed to open the connection (`connect_timeout_s`, default 10).
+    pub connect_timeout: Duration,
+    /// Time allowed for a whole request, answer included (`timeout_s`, default 120).
+    pub timeout: Duration,
+    /// Further attempts after the first fails for a reason worth retrying (`max_retries`, 4).
+    pub max_retries: u32,
+    /// First backoff delay (`retry_base_ms`, 500); doubled each time, with jitter.
+    pub base_delay: Duration,
+    /// Ceiling for one backoff delay (`retry_max_s`, 30).
+    pub max_delay: Duration,
+    /// Longest `Retry-After` obeyed; a server asking for more fails the sentence (120 s).
+    pub max_retry_after: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(120),
+            max_retries: 4,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(120),
+        }
+    }
+}
+
+impl HttpSettings {
+    pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
+        let mut settings = HttpSettings::default();
+        let seconds = |key: &str| -> Result<Option<Duration>> {
+            match profile.options.get(key) {
+                None => Ok(None),
+                Some(value) => {
+                    let secs = value
+                        .as_float()
+                        .or_else(|| value.as_integer().map(|i| i as f64))
+                        .filter(|s| s.is_finite() && *s > 0.0 && *s < 86_400.0)
+                        .ok_or_else(|| {
+                            option_error(profile, key, "a positive number of seconds")
+                        })?;
+                    Ok(Some(Duration::from_secs_f64(secs)))
+                }
+            }
+        };
+        if let Some(d) = seconds("connect_timeout_s")? {
+            settings.connect_timeout = d;
+        }
+        if let Some(d) = seconds("timeout_s")? {
+            settings.timeout = d;
+        }
+        if let Some(d) = seconds("retry_max_s")? {
+            settings.max_delay = d;
+        }
+        if let Some(value) = profile.options.get("retry_base_ms") {
+            let ms = value
+                .as_integer()
+                .filter(|ms| (0..=600_000).contains(ms))
+                .ok_or_else(|| {
+                    option_error(profile, "retry_base_ms", "milliseconds (0..=600000)")
+                })?;
+            settings.base_delay = Duration::from_millis(ms as u64);
+        }
+        if let Some(value) = profile.options.get("max_retries") {
+            let n = value
+                .as_integer()
+                .filter(|n| (0..=20).contains(n))
+                .ok_or_else(|| option_error(profile, "max_retries", "a count from 0 to 20"))?;
+            settings.max_retries = n as u32;
+        }
+        Ok(settings)
+    }
+
+    /// The backoff before retry number `retry` (0 for the first): `base * 2^retry`, capped,
+    /// then scaled by a random factor in [0.5, 1.0) so parallel requests do not retry in step.
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << retry.min(16))
+            .min(self.max_delay);
+        exp.mul_f64(0.5 + 0.5 * jitter())
+    }
+}
+
+fn option_error(profile: &VoiceProfile, key: &str, expected: &str) -> Error {
+    Error::VoiceProfile {
+        path: profile.name.clone().into(),
+        message: format!("options.{key} must be {expected}"),
+    }
+}
+
+/// A string option from the profile, if set.
+pub fn string_option(profile: &VoiceProfile, key: &str) -> Result<Option<String>> {
+    match profile.options.get(key) {
+        None => Ok(None),
+        Some(toml::Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
+        Some(_) => Err(option_error(profile, key, "a non-empty string")),
+    }
+}
+
+/// A number in [0, 1) that differs call to call (no cryptographic pretensions).
+fn jitter() -> f64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mut x = nanos ^ COUNTER.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+    // splitmix64 finaliser
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 31;
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// reqwest is built with rustls and no crypto provider of its own: ring is installed as the
+/// process default once (a provider installed by the host program is kept).
+fn install_crypto_provider() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+    });
+}
+
+/// The client a backend keeps for its lifetime (connections are pooled across sentences).
+pub fn client(
+    backend: &str,
+    settings: &HttpSettings,
+    base: &reqwest::Url,
+) -> Result<reqwest::Client> {
+    install_crypto_provider();
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(settings.connect_timeout)
+        .timeout(settings.timeout)
+        .user_agent(concat!("aloud/", env!("CARGO_PKG_VERSION")));
+    let host = base.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+    {
+        // A proxy from the environment cannot reach this machine's own loopback.
+        builder = builder.no_proxy();
+    }
+    builder.build().map_err(|e| Error::Engine {
+        backend: backend.to_string(),
+        message: format!("cannot set up the HTTP client: {e}"),
+    })
+}
+
+/// Parses a base URL from the environment or a profile, naming where it came from on failure.
+pub fn parse_url(backend: &str, text: &str, origin: &str) -> Result<reqwest::Url> {
+    let url = reqwest::Url::parse(text).map_err(|e| Error::Engine {
+        backend: backend.to_string(),
+        message: format!("{origin} is not a valid URL ({text}): {e}"),
+    })?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(Error::Engine {
+            backend: backend.to_string(),
+            message: format!("{origin} must be an http:// or https:// URL, not {text}"),
+        });
+    }
+    Ok(url)
+}
+
+/// An API key: kept out of `Debug` output and sent only as a sensitive header.
+#[derive(Clone)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn new(key: String) -> Self {
+        ApiKey(key)
+    }
+
+    pub fn bearer(&self) -> Option<HeaderValue> {
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.0)).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// What went wrong with one attempt, and whether another may help.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// Worth another attempt (429, 5xx, timeouts, resets, truncated bodies); `wait` is what
+    /// the server asked for with `Retry-After` or `retry-after-ms`.
+    Retry {
+        message: String,
+        wait: Option<Duration>,
+    },
+    /// Retrying cannot help (bad key, unknown voice, bad request, exhausted quota, not audio).
+    Fatal { message: String },
+}
+
+impl Failure {
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Retry { message, .. } | Failure::Fatal { message } => message,
+        }
+    }
+}
+
+/// Says what an HTTP error status means for this request. `key_hint` names where the key comes
+/// from (`OPENAI_API_KEY`), for 401/403 messages.
+pub fn classify_status(
+    status: reqwest::StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    key_hint: Option<&str>,
+) -> Failure {
+    let code = status.as_u16();
+    let detail = server_detail(body);
+    let with_detail = |text: String| match &detail {
+        Some(d) => format!("{text}: {d}"),
+        None => text,
+    };
+    match code {
+        401 => Failure::Fatal {
+            message: match key_hint {
+                Some(var) => format!("{var} is rejected (HTTP 401); check the key, or set it if it is missing"),
+                None => "the server requires authentication (HTTP 401)".to_string(),
+            },
+        },
+        403 => Failure::Fatal {
+            message: with_detail(match key_hint {
+                Some(var) => format!("{var} is not allowed to use this (HTTP 403); check the key's permissions or project"),
+                None => "the server refuses the request (HTTP 403)".to_string(),
+            }),
+        },
+        404 => Failure::Fatal {
+            message: with_detail(
+                "not found (HTTP 404); check the server URL, model and voice".to_string(),
+            ),
+        },
+        400 | 422 => Failure::Fatal {
+            message: with_detail(format!(
+                "the server rejects the request (HTTP {code}); check the profile's model, voice and format"
+            )),
+        },
+        429 if error_code(body).is_some_and(|c| c == "insufficient_quota" || c == "billing_hard_limit_reached") => {
+            Failure::Fatal {
+                message: with_detail(
+                    "the account's quota is exhausted (HTTP 429 insufficient_quota); check the plan and billing"
+                        .to_string(),
+                ),
+            }
+        }
+        429 | 408 | 409 | 425 | 500..=599 => Failure::Retry {
+            message: with_detail(format!(
+                "the server answered HTTP {code}{}",
+                status
+                    .canonical_reason()
+                    .map(|r| format!(" {r}"))
+                    .unwrap_or_default()
+            )),
+            wait: retry_after(headers),
+        },
+        _ => Failure::Fatal {
+            message: with_detail(format!("unexpected answer HTTP {code}")),
+        },
+    }
+}
+
+/// The `error.code` (or `error.type`) of an OpenAI-style error body.
+fn error_code(body: &[u8]) -> Option<String> {
+    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let error = json.get("error")?;
+    error
+        .get("code")
+        .and_then(|c| c.as_str())
+        .or_else(|| error.get("type").and_then(|t| t.as_str()))
+        .map(str::to_string)
+}
+
+/// A short, printable form of what the server said, without echoing anything large.
+fn server_detail(body: &[u8]) -> Option<String> {
+    let text = if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
+        let message = json
+            .pointer("/error/message")
+            .or_else(|| json.get("detail"))
+            .or_else(|| json.get("message"))
+            .or_else(|| json.get("error"))?;
+        match message.as_str() {
+            Some(s) => s.to_string(),
+            None => message.to_string(),
+        }
+    } else {
+        let text = std::str::from_utf8(body).ok()?;
+        if text.trim_start().starts_with('<') {
+            return None; // an HTML error page says nothing useful in one line
+        }
+        text.to_string()
+    };
+    let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return None;
+    }
+    let mut short: String = text.chars().take(200).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    Some(short)
+}
+
+/// `retry-after-ms` (milliseconds), else `Retry-After` (seconds or an HTTP date).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(ms) = headers
+        .get("retry-after-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = parse_http_date(value)?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form RFC 9110 requires senders to use.
+fn parse_http_date(text: &str) -> Option<SystemTime> {
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [_, day, month, year, time, zone] = parts.as_slice() else {
+        return None;
+    };
+    if *zone != "GMT" {
+        return None;
+    }
+    let day: u64 = day.parse().ok()?;
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| m == month)? as u64
+        + 1;
+    let year: i64 = year.parse().ok()?;
+    let hms: Vec<u64> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, m, s] = hms.as_slice() else {
+        return None;
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let (y, mo) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * mo as i64 + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + (*h * 3600 + *m * 60 + *s) as i64;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?))
+}
+
+/// A transport error (no HTTP status) as a [`Failure`]: timeouts, refused or reset connections
+/// and bodies cut short are all worth another attempt.
+pub fn classify_transport(error: &reqwest::Error, settings: &HttpSettings) -> Failure {
+    let message = if error.is_timeout() {
+        format!(
+            "no complete answer within {} s (timed out)",
+            settings.timeout.as_secs_f64()
+        )
+    } else if error.is_connect() {
+        format!("cannot connect to the server: {}", root_cause(error))
+    } else if error.is_body() || error.is_decode() {
+        format!("the answer was cut short: {}", root_cause(error))
+    } else {
+        format!("the request failed: {}", root_cause(error))
+    };
+    Failure::Retry {
+        message,
+        wait: None,
+    }
+}
+
+/// The innermost cause of an error (reqwest's own text repeats the URL and little else).
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
+/// Sends a request built by `build` until it yields a clip, retrying per `settings`.
+/// `attempts` counts every request made (for tests and benchmarks).
+pub async fn send_with_retry(
+    backend: &str,
+    settings: &HttpSettings,
+    key_hint: Option<&str>,
+    attempts: &AtomicUsize,
+    build: impl Fn() -> reqwest::RequestBuilder,
+    decode: impl Fn(&[u8]) -> Result<Clip, Failure>,
+) -> Result<Clip> {
+    let mut retry = 0u32;
+    loop {
+        attempts.fetch_add(1, Ordering::Relaxed);
+        let failure = match attempt(settings, key_hint, &build).await {
+            Ok(body) => match decode(&body) {
+                Ok(clip) => return Ok(clip),
+                Err(failure) => failure,
+            },
+            Err(failure) => failure,
+        };
+        match failure {
+            Failure::Fatal { message } => {
+                return Err(Error::Engine {
+                    backend: backend.to_string(),
+                    message,
+                });
+            }
+            Failure::Retry { message, wait } => {
+                if retry >= settings.max_retries {
+                    let tries = retry + 1;
+                    return Err(Error::Engine {
+                        backend: backend.to_string(),
+                        message: format!(
+                            "{message} (gave up after {tries} attempt{}; is the server overloaded or down?)",
+                            if tries == 1 { "" } else { "s" }
+                        ),
+                    });
+                }
+                if let Some(wait) = wait
+                    && wait > settings.max_retry_after
+                {
+                    return Err(Error::Engine {
+                        backend: backend.to_string(),
+                        message: format!(
+                            "{message}; the server asks to wait {} s, longer than the {} s aloud waits — try again later",
+                            wait.as_secs(),
+                            settings.max_retry_after.as_secs()
+                        ),
+                    });
+                }
+                let delay = settings.backoff(retry).max(wait.unwrap_or(Duration::ZERO));
+                tokio::time::sleep(delay).await;
+                retry += 1;
+            }
+        }
+    }
+}
+
+async fn attempt(
+    settings: &HttpSettings,
+    key_hint: Option<&str>,
+    build: &impl Fn() -> reqwest::RequestBuilder,
+) -> std::result::Result<Vec<u8>, Failure> {
+    let response = build()
+        .send()
+        .await
+        .map_err(|e| classify_transport(&e, settings))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| classify_transport(&e, settings))?;
+    if !status.is_success() {
+        return Err(classify_status(status, &headers, &body, key_hint));
+    }
+    Ok(body.to_vec())
+}
+
+/// Audio as a server sent it: WAV (sizes may be placeholders when streamed) or raw
+/// little-endian 16-bit PCM at a known rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// A container, recognised by its bytes.
+    Sniffed,
+    /// Headerless s16le mono at this rate (OpenAI's `pcm`).
+    Pcm16 { sample_rate: u32 },
+}
+
+/// Turns a response body into a mono clip. Empty or unrecognisable bodies are fatal (the
+/// server answered, but not with audio); a WAV whose data is shorter than its header says is
+/// truncated in transit and worth a retry.
+pub fn decode_body(body: &[u8], expect: Expect) -> Result<Clip, Failure> {
+    if body.is_empty() {
+        return Err(Failure::Fatal {
+            message: "the server answered with an empty body instead of audio".to_string(),
+        });
+    }
+    match expect {
+        Expect::Pcm16 { sample_rate } => {
+            if !body.len().is_multiple_of(2) {
+                return Err(Failure::Retry {
+                    message: "the PCM answer ends in half a sample (truncated)".to_string(),
+                    wait: None,
+                });
+            }
+            Ok(Clip {
+                samples: body
+                    .chunks_exact(2)
+                    .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
+                    .collect(),
+                sample_rate,
+            })
+        }
+        Expect::Sniffed => match crate::audio::sniff(body) {
+            // Our own reader, to tell a WAV cut short in transit (retry) from a bad one.
+            crate::audio::AudioFormat::Wav if body.starts_with(b"RIFF") => decode_wav(body),
+            crate::audio::AudioFormat::Unknown => Err(Failure::Fatal {
+                message: format!(
+                    "the answer is not audio aloud can read (starts with {})",
+                    describe_start(body)
+                ),
+            }),
+            // RF64, MP3, FLAC, Ogg: aloud::audio.
+            _ => crate::audio::decode(body, "the answer").map_err(|e| Failure::Fatal {
+                message: match e {
+                    Error::Audio { message, .. } => format!("the answer's audio: {message}"),
+                    other => other.to_string(),
+                },
+            }),
+        },
+    }
+}
+
+fn describe_start(body: &[u8]) -> String {
+    let head = &body[..body.len().min(16)];
+    if head.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        format!("\"{}\"", String::from_utf8_lossy(head))
+    } else {
+        head.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// A tolerant WAV reader: PCM 8/16/24/32-bit or 32-bit float, any channel count (mixed to
+/// mono); RIFF and data sizes of 0 or 0xFFFFFFFF (streamed) mean "to the end".
+fn decode_wav(body: &[u8]) -> Result<Clip, Failure> {
+    let bad = |what: &str| Failure::Fatal {
+        message: format!("the WAV answer is malformed: {what}"),
+    };
+    let truncated = |what: &str| Failure::Retry {
+        message: format!("the WAV answer was cut short: {what}"),
+        wait: None,
+    };
+    let mut pos = 12;
+    let mut format: Option<(u16, u16, u32, u16)> = None;
+    while pos + 8 <= body.len() {
+        let id = &body[pos..pos + 4];
+        let size = u32::from_le_bytes(body[pos + 4..pos + 8].try_into().unwrap());
+        let start = pos + 8;
+        if id == b"fmt " {
+            let chunk = body
+                .get(start..start + 16)
+                .ok_or_else(|| truncated("inside the format chunk"))?;
+            let tag = u16::from_le_bytes([chunk[0], chunk[1]]);
+            let channels = u16::from_le_bytes([chunk[2], chunk[3]]);
+            let rate = u32::from_le_bytes(chunk[4..8].try_into().unwrap());
+            let bits = u16::from_le_bytes([chunk[14], chunk[15]]);
+            let tag = if tag == 0xFFFE {
+                // WAVE_FORMAT_EXTENSIBLE: the real tag starts the sub-format GUID.
+                body.get(start + 24..start + 26)
+                    .map(|b| u16::from_le_bytes([b[0], b[1]]))
+                    .ok_or_else(|| truncated("inside the format chunk"))?
+            } else {
+                tag
+            };
+            if channels == 0 || rate == 0 {
+                return Err(bad("zero channels or sample rate"));
+            }
+            format = Some((tag, channels, rate, bits));
+        } else if id == b"data" {
+            let (tag, channels, rate, bits) = format.ok_or_else(|| bad("data before format"))?;
+            let available = body.len() - start;
+            let data = if size == 0 || size == u32::MAX {
+                &body[start..]
+            } else if (size as usize) > available {
+                return Err(truncated(&format!(
+                    "{available} of {size} bytes of audio arrived"
+                )));
+            } else {
+                &body[start..start + size as usize]
+            };
+            let width = usize::from(bits / 8);
+            let frame = width * usize::from(channels);
+            let read: fn(&[u8]) -> f32 = match (tag, bits) {
+                (1, 8) => |b| (f32::from(b[0]) - 128.0) / 128.0,
+                (1, 16) => |b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0,
+                (1, 24) => {
+                    |b| (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0
+                }
+                (1, 32) => {
+                    |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0
+                }
+                (3, 32) => |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+                _ => {
+                    return Err(bad(&format!(
+                        "unsupported encoding (tag {tag}, {bits} bits)"
+                    )));
+                }
+            };
+            let samples = data
+                .chunks_exact(frame)
+                .map(|f| f.chunks_exact(width).map(read).sum::<f32>() / f32::from(channels))
+                .collect();
+            return Ok(Clip {
+                samples,
+                sample_rate: rate,
+            });
+        }
+        let padded = size as usize + (size as usize & 1);
+        pos = start.saturating_add(padded);
+    }
+    Err(truncated("no audio data chunk"))
+}
+
+/// Brings a clip to `rate` (servers normally answer at the declared rate; this covers one
+/// that does not, or a compressed format decoded at its own rate).
+pub fn to_rate(backend: &str, clip: Clip, rate: u32) -> Result<Clip> {
+    if clip.sample_rate == rate {
+        return Ok(clip);
+    }
+    crate::audio::resample(clip, rate).map_err(|e| Error::Engine {
+        backend: backend.to_string(),
+        message: match e {
+            Error::Audio { message, .. } => message,
+            other => other.to_string(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_milliseconds_and_dates() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+        headers.insert("retry-after-ms", HeaderValue::from_static("1500"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(1500)));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "retry-after",
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777))
+        );
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        let h = HeaderMap::new();
+        let status = |c| reqwest::StatusCode::from_u16(c).unwrap();
+        let f = classify_status(status(401), &h, b"", Some("OPENAI_API_KEY"));
+        assert_eq!(
+            f.message(),
+            "OPENAI_API_KEY is rejected (HTTP 401); check the key, or set it if it is missing"
+        );
+        assert!(matches!(f, Failure::Fatal { .. }));
+        for code in [400, 403, 404, 422] {
+            assert!(matches!(
+                classify_status(status(code), &h, b"", None),
+                Failure::Fatal { .. }
+            ));
+        }
+        for code in [429, 500, 502, 503] {
+            assert!(matches!(
+                classify_status(status(code), &h, b"", None),
+                Failure::Retry { .. }
+            ));
+        }
+        let quota = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#;
+        let f = classify_status(status(429), &h, quota, None);
+        assert!(matches!(f, Failure::Fatal { .. }), "{f:?}");
+        assert!(f.message().contains("quota"));
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped() {
+        let s = HttpSettings::default();
+        for retry in 0..8 {
+            let d = s.backoff(retry);
+            let full = s.base_delay.saturating_mul(1 << retry).min(s.max_delay);
+            assert!(d >= full / 2 && d <= full, "{retry}: {d:?} vs {full:?}");
+        }
+    }
+
+    #[test]
+    fn wav_with_placeholder_sizes_and_truncated_wav() {
+        let mut wav = Vec::new();
+        wav.extend_from_slice(b"RIFF\xff\xff\xff\xffWAVEfmt ");
+        wav.extend_from_slice(&16u32.to_le_bytes());
+        wav.extend_from_slice(&1u16.to_le_bytes());
+        wav.extend_from_slice(&1u16.to_le_bytes());
+        wav.extend_from_slice(&24000u32.to_le_bytes());
+        wav.extend_from_slice(&48000u32.to_le_bytes());
+        wav.extend_from_slice(&2u16.to_le_bytes());
+        wav.extend_from_slice(&16u16.to_le_bytes());
+        wav.extend_from_slice(b"data\xff\xff\xff\xff");
+        wav.extend_from_slice(&[0, 64, 0, 192]);
+        let clip = decode_body(&wav, Expect::Sniffed).unwrap();
+        assert_eq!(clip.sample_rate, 24000);
+        assert_eq!(clip.samples, vec![0.5, -0.5]);
+        let n = wav.len();
+        wav[n - 8..n - 4].copy_from_slice(&100u32.to_le_bytes());
+        assert!(matches!(
+            decode_body(&wav, Expect::Sniffed),
+            Err(Failure::Retry { .. })
+        ));
+        assert!(matches!(
+            decode_body(b"<html>oops</html>", Expect::Sniffed),
+            Err(Failure::Fatal { .. })
+        ));
+    }
+
+    #[test]
+    fn keys_do_not_show_in_debug() {
+        let key = ApiKey::new("sk-secret".into());
+        assert!(!format!("{key:?}").contains("sk-secret"));
+        assert!(key.bearer().unwrap().is_sensitive());
+    }
+}

@@ -1,0 +1,214 @@
+//! OpenAI's speech API and servers that copy it: `POST {base}/v1/audio/speech` with
+//! `{model, input, voice, response_format, speed}`, answered with the audio itself.
+//!
+//! Profile options: `base_url` (else `OPENAI_BASE_URL`, else https://api.openai.com), `model`
+//! (else the profile's `model`, else `gpt-4o-mini-tts`), `format` (`wav`, default, `pcm`, `mp3` or `flac`),
+//! plus the timeouts and retries of [`super::http::HttpSettings`]. The key comes from
+//! `OPENAI_API_KEY` only; servers on this machine usually need none.
+
+use super::http::{self, ApiKey, Expect, HttpSettings};
+use super::{Backend, BackendEntry, BackendLimits, Clip, OpenContext, SpeechRequest};
+use crate::error::{Error, Result};
+use crate::voice::VoiceProfile;
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const ENTRY: BackendEntry = BackendEntry {
+    engine: "openai",
+    description: "OpenAI's speech API or a compatible server (OPENAI_API_KEY, OPENAI_BASE_URL)",
+    limits: LIMITS,
+    open: open_backend,
+};
+
+const LIMITS: BackendLimits = BackendLimits {
+    max_chars: 4096,
+    default_concurrency: 4,
+    formats: &["wav", "pcm", "mp3", "flac", "opus", "aac"],
+    timings: false,
+    phonemes: false,
+};
+
+const NAME: &str = "openai";
+const KEY_VAR: &str = "OPENAI_API_KEY";
+const DEFAULT_BASE: &str = "https://api.openai.com";
+const DEFAULT_MODEL: &str = "gpt-4o-mini-tts";
+const DEFAULT_VOICE: &str = "alloy";
+/// OpenAI's `pcm` is 24 kHz signed 16-bit little-endian mono, and its `wav` the same in a
+/// header; clips at another rate (a compatible server's own voice) are resampled to this.
+pub const SAMPLE_RATE: u32 = 24_000;
+/// Encodings aloud can decode: OpenAI's `opus` is Ogg Opus and `aac` is ADTS, neither of
+/// which `aloud::audio` reads.
+const DECODED: &[&str] = &["wav", "pcm", "mp3", "flac"];
+
+/// What one request says, beyond the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpeechSettings {
+    pub model: String,
+    pub voice: String,
+    pub format: String,
+    pub speed: f32,
+}
+
+impl SpeechSettings {
+    pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
+        let model = match http::string_option(profile, "model")? {
+            Some(model) => model,
+            None if !profile.model.trim().is_empty() => profile.model.trim().to_string(),
+            None => DEFAULT_MODEL.to_string(),
+        };
+        let format = http::string_option(profile, "format")?.unwrap_or_else(|| "wav".into());
+        if !LIMITS.formats.contains(&format.as_str()) {
+            return Err(Error::VoiceProfile {
+                path: profile.name.clone().into(),
+                message: format!(
+                    "options.format '{format}' is not one of {}",
+                    LIMITS.formats.join(", ")
+                ),
+            });
+        }
+        if !DECODED.contains(&format.as_str()) {
+            return Err(Error::VoiceProfile {
+                path: profile.name.clone().into(),
+                message: format!(
+                    "options.format '{format}' cannot be decoded by aloud; use wav, pcm, mp3 or flac"
+                ),
+            });
+        }
+        Ok(SpeechSettings {
+            model,
+            voice: profile
+                .voice
+                .clone()
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_VOICE.to_string()),
+            format,
+            speed: profile.speaking_rate,
+        })
+    }
+
+    /// The JSON body of `POST /v1/audio/speech` for `input`.
+    pub fn body(&self, input: &str) -> serde_json::Value {
+        serde_json::json!({
+            "model": self.model,
+            "input": input,
+            "voice": self.voice,
+            "response_format": self.format,
+            "speed": self.speed,
+        })
+    }
+}
+
+/// The request body aloud would send for `profile` and `text` (for contract tests).
+pub fn request_body(profile: &VoiceProfile, text: &str) -> Result<serde_json::Value> {
+    Ok(SpeechSettings::from_profile(profile)?.body(text))
+}
+
+pub struct OpenAi {
+    client: reqwest::Client,
+    endpoint: reqwest::Url,
+    key: Option<ApiKey>,
+    speech: SpeechSettings,
+    settings: HttpSettings,
+    requests: AtomicUsize,
+}
+
+fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
+    Ok(Arc::new(OpenAi::open(profile)?))
+}
+
+impl OpenAi {
+    pub fn open(profile: &VoiceProfile) -> Result<Self> {
+        let settings = HttpSettings::from_profile(profile)?;
+        let speech = SpeechSettings::from_profile(profile)?;
+        let (base, origin) = match http::string_option(profile, "base_url")? {
+            Some(url) => (url, "the profile's options.base_url"),
+            None => match std::env::var("OPENAI_BASE_URL") {
+                Ok(url) if !url.trim().is_empty() => (url.trim().to_string(), "OPENAI_BASE_URL"),
+                _ => (DEFAULT_BASE.to_string(), "the default base URL"),
+            },
+        };
+        let base = http::parse_url(NAME, &base, origin)?;
+        // Both `https://host` and `https://host/v1` are common spellings of the base.
+        let path = base.path().trim_end_matches('/');
+        let path = path.strip_suffix("/v1").unwrap_or(path);
+        let mut endpoint = base.clone();
+        endpoint.set_path(&format!("{path}/v1/audio/speech"));
+        let key = std::env::var(KEY_VAR)
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| ApiKey::new(k.trim().to_string()));
+        if key.is_none() && base.host_str() == Some("api.openai.com") {
+            return Err(Error::Engine {
+                backend: NAME.to_string(),
+                message: format!(
+                    "{KEY_VAR} is not set; export your API key, or set OPENAI_BASE_URL to a compatible server"
+                ),
+            });
+        }
+        Ok(OpenAi {
+            client: http::client(NAME, &settings, &endpoint)?,
+            endpoint,
+            key,
+            speech,
+            settings,
+            requests: AtomicUsize::new(0),
+        })
+    }
+
+    /// HTTP requests made so far, retries included.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+#[async_trait]
+impl Backend for OpenAi {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn sample_rate(&self) -> u32 {
+        SAMPLE_RATE
+    }
+
+    fn limits(&self) -> BackendLimits {
+        LIMITS
+    }
+
+    async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
+        let body =
+            serde_json::to_vec(&self.speech.body(&request.text)).map_err(|e| Error::Engine {
+                backend: NAME.to_string(),
+                message: format!("cannot encode the request: {e}"),
+            })?;
+        let expect = if self.speech.format == "pcm" {
+            Expect::Pcm16 {
+                sample_rate: SAMPLE_RATE,
+            }
+        } else {
+            Expect::Sniffed
+        };
+        let key_hint = Some(KEY_VAR);
+        let clip = http::send_with_retry(
+            NAME,
+            &self.settings,
+            key_hint,
+            &self.requests,
+            || {
+                let mut builder = self
+                    .client
+                    .post(self.endpoint.clone())
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+                if let Some(value) = self.key.as_ref().and_then(ApiKey::bearer) {
+                    builder = builder.header(reqwest::header::AUTHORIZATION, value);
+                }
+                builder
+            },
+            |bytes| http::decode_body(bytes, expect),
+        )
+        .await?;
+        http::to_rate(NAME, clip, SAMPLE_RATE)
+    }
+}

