@@ -6,7 +6,7 @@ use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
 use crate::plan::{Placement, Plan};
-use crate::sidecar::{Timeline, timeline_path};
+use crate::sidecar::timeline_path;
 use crate::stitch::{Placed, Stitcher};
 use crate::synth::{self, Backend, Clip, OpenContext, SpeechRequest};
 use crate::voice::VoiceProfile;
@@ -156,9 +156,8 @@ impl Narrator {
                 total,
             });
         }
-        drop(clips);
 
-        let timeline: Timeline = stitcher.timeline(&document.title, &self.profile.name);
+        let timeline = stitcher.timeline(&document.title, &self.profile.name);
         let sidecar_path = timeline_path(output);
         let sidecar = timeline.prepare(&sidecar_path)?;
         let chapters = stitcher.finish()?;
@@ -254,6 +253,7 @@ fn excerpt(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sidecar::Timeline;
     use crate::synth::BackendLimits;
     use async_trait::async_trait;
     use std::sync::Mutex;
