@@ -1549,7 +1549,7 @@ fn walk(root: &Path) -> io::Result<Vec<String>> {
     Ok(out)
 }
 
-fn sha256_file(path: &Path) -> io::Result<(u64, String)> {
+pub(crate) fn sha256_file(path: &Path) -> io::Result<(u64, String)> {
     let mut file = File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];

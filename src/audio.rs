@@ -175,6 +175,7 @@ pub fn decode_raw(bytes: &[u8], format: &RawPcm, origin: &str) -> Result<Clip> {
     check_clip(Clip {
         samples,
         sample_rate: format.sample_rate,
+        words: Vec::new(),
     })
     .map_err(fail)
 }
@@ -208,6 +209,7 @@ pub fn resample(clip: Clip, rate: u32) -> Result<Clip> {
         return Ok(Clip {
             samples: Vec::new(),
             sample_rate: rate,
+            words: clip.words,
         });
     }
     let frames = clip.samples.len();
@@ -228,6 +230,7 @@ pub fn resample(clip: Clip, rate: u32) -> Result<Clip> {
     Ok(Clip {
         samples,
         sample_rate: rate,
+        words: clip.words,
     })
 }
 
@@ -416,6 +419,7 @@ fn decode_wav(bytes: &[u8]) -> std::result::Result<Clip, String> {
     Ok(Clip {
         samples: pcm_to_mono(data, usize::from(format.channels), format.encoding),
         sample_rate: format.sample_rate,
+        words: Vec::new(),
     })
 }
 
@@ -654,6 +658,7 @@ fn decode_with_symphonia(bytes: &[u8], format: AudioFormat) -> std::result::Resu
     Ok(Clip {
         samples,
         sample_rate: sample_rate.unwrap_or(0),
+        words: Vec::new(),
     })
 }
 
@@ -931,11 +936,13 @@ mod tests {
         let clip = Clip {
             samples: vec![0.1, -0.2, 0.3],
             sample_rate: 22_050,
+            words: Vec::new(),
         };
         assert_eq!(resample(clip.clone(), 22_050).unwrap(), clip);
         let empty = Clip {
             samples: Vec::new(),
             sample_rate: 22_050,
+            words: Vec::new(),
         };
         assert_eq!(resample(empty, 24_000).unwrap().sample_rate, 24_000);
         assert!(resample(clip, 0).is_err());

@@ -100,7 +100,7 @@ impl Narrator {
 
     /// What `document` would become: its sentences in spoken form, cut to the backend's size.
     pub fn plan(&self, document: &Document) -> Plan {
-        Plan::new(document, &self.lexicon, self.backend.limits().max_chars)
+        Plan::for_backend(document, &self.lexicon, &self.backend.limits())
     }
 
     /// Speaks one request (for previews and tests).
@@ -209,13 +209,23 @@ async fn speak_sentence(
 ) -> Result<(usize, Clip)> {
     let sentence = placement.sentence;
     let mut joined: Option<Clip> = None;
-    for request in &sentence.requests {
+    for (request, offset) in sentence.requests.iter().zip(&sentence.request_offsets) {
         let failed = |e| sentence_error(backend.name(), index, &sentence.text, e);
         let clip = backend.synthesize(request).await.map_err(failed)?;
         // Backends may answer at another rate (or several): the program has one.
-        let clip = audio::resample(clip, program_rate).map_err(failed)?;
+        let mut clip = audio::resample(clip, program_rate).map_err(failed)?;
+        // Word timings move from the request's text and clip to the sentence's.
+        let elapsed = joined.as_ref().map_or(0.0, |c| c.duration().as_secs_f64());
+        for word in &mut clip.words {
+            word.range = word.range.start + offset..word.range.end + offset;
+            word.start += elapsed;
+            word.end += elapsed;
+        }
         match &mut joined {
-            Some(whole) => whole.samples.extend_from_slice(&clip.samples),
+            Some(whole) => {
+                whole.samples.extend_from_slice(&clip.samples);
+                whole.words.append(&mut clip.words);
+            }
             None => joined = Some(clip),
         }
     }
@@ -273,6 +283,9 @@ mod tests {
         fn name(&self) -> &str {
             "tone"
         }
+        fn identity(&self) -> serde_json::Value {
+            serde_json::json!({"engine": "tone", "rate": self.clip_rate})
+        }
         fn sample_rate(&self) -> u32 {
             self.program_rate
         }
@@ -283,6 +296,7 @@ mod tests {
                 formats: &["pcm"],
                 timings: false,
                 phonemes: false,
+                context: false,
             }
         }
         async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
@@ -302,6 +316,7 @@ mod tests {
                     })
                     .collect(),
                 sample_rate: self.clip_rate,
+                words: Vec::new(),
             })
         }
     }

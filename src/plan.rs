@@ -5,7 +5,7 @@ use crate::lexicon::{Lexicon, Pronunciation};
 use crate::normalize::normalize;
 use crate::segment::split_long;
 use crate::stitch::Position;
-use crate::synth::SpeechRequest;
+use crate::synth::{BackendLimits, SpeechRequest};
 use serde::Serialize;
 
 /// A document made ready for a backend. Serializes as `aloud plan --json` prints it.
@@ -44,6 +44,9 @@ pub struct PlannedSentence {
     pub source: [usize; 2],
     #[serde(skip)]
     pub requests: Vec<SpeechRequest>,
+    /// Where each request's text starts in `spoken`.
+    #[serde(skip)]
+    pub request_offsets: Vec<usize>,
 }
 
 /// A planned sentence with its place in the program.
@@ -98,6 +101,39 @@ impl Plan {
         }
     }
 
+    /// Plans `document` for a backend with these limits: requests cut to its size and, for
+    /// backends that take it, each request told the text around it.
+    pub fn for_backend(document: &Document, lexicon: &Lexicon, limits: &BackendLimits) -> Plan {
+        let mut plan = Plan::new(document, lexicon, limits.max_chars);
+        if limits.context {
+            plan.link_context();
+        }
+        plan
+    }
+
+    /// Gives every request the text of the requests just before and after it in reading order.
+    fn link_context(&mut self) {
+        let texts: Vec<String> = self
+            .placements()
+            .iter()
+            .flat_map(|p| p.sentence.requests.iter().map(|r| r.text.clone()))
+            .collect();
+        let mut index = 0usize;
+        for chapter in &mut self.chapters {
+            let sentences = chapter
+                .heading
+                .iter_mut()
+                .chain(chapter.paragraphs.iter_mut().flat_map(|p| &mut p.sentences));
+            for sentence in sentences {
+                for request in &mut sentence.requests {
+                    request.previous_text = index.checked_sub(1).map(|i| texts[i].clone());
+                    request.next_text = texts.get(index + 1).cloned();
+                    index += 1;
+                }
+            }
+        }
+    }
+
     /// Every sentence in reading order, with where it sits.
     pub fn placements(&self) -> Vec<Placement<'_>> {
         let mut placements = Vec::new();
@@ -131,9 +167,13 @@ impl Plan {
 fn plan_sentence(sentence: &Sentence, lexicon: &Lexicon, max_chars: usize) -> PlannedSentence {
     let spoken = normalize(&sentence.text);
     let applied = lexicon.apply(spoken.text());
-    let requests = split_long(&applied.text, max_chars)
+    let pieces: Vec<_> = split_long(&applied.text, max_chars)
         .into_iter()
         .filter(|piece| !piece.is_empty())
+        .collect();
+    let request_offsets = pieces.iter().map(|piece| piece.start).collect();
+    let requests = pieces
+        .into_iter()
         .map(|piece| SpeechRequest {
             text: applied.text[piece.clone()].to_string(),
             // Lexicon spans are whole words and pieces never cut a word, so each span lies
@@ -147,6 +187,7 @@ fn plan_sentence(sentence: &Sentence, lexicon: &Lexicon, max_chars: usize) -> Pl
                     ipa: p.ipa.clone(),
                 })
                 .collect(),
+            ..SpeechRequest::default()
         })
         .collect();
     PlannedSentence {
@@ -154,6 +195,7 @@ fn plan_sentence(sentence: &Sentence, lexicon: &Lexicon, max_chars: usize) -> Pl
         spoken: applied.text,
         source: [sentence.source.start, sentence.source.end],
         requests,
+        request_offsets,
     }
 }
 
@@ -207,6 +249,12 @@ mod tests {
         assert!(sentence.requests.len() > 1);
         let rejoined: Vec<&str> = sentence.requests.iter().map(|r| r.text.as_str()).collect();
         assert_eq!(rejoined.join(" "), sentence.spoken);
+        for (request, offset) in sentence.requests.iter().zip(&sentence.request_offsets) {
+            assert_eq!(
+                &sentence.spoken[*offset..*offset + request.text.len()],
+                request.text
+            );
+        }
         let spans: Vec<&str> = sentence
             .requests
             .iter()
@@ -218,6 +266,44 @@ mod tests {
                 .requests
                 .iter()
                 .all(|r| r.text.chars().count() <= 60)
+        );
+    }
+
+    #[test]
+    fn backends_that_take_context_get_their_neighbours_text() {
+        let doc = document("# Title\n\nOne. Two.\n\n## Part\n\nThree.\n");
+        let mut limits = crate::synth::piper::ENTRY.limits;
+        let plain = Plan::for_backend(&doc, &Lexicon::default(), &limits);
+        assert!(
+            plain
+                .placements()
+                .iter()
+                .all(|p| p.sentence.requests[0].previous_text.is_none()
+                    && p.sentence.requests[0].next_text.is_none())
+        );
+        limits.context = true;
+        let linked = Plan::for_backend(&doc, &Lexicon::default(), &limits);
+        let context: Vec<(Option<&str>, &str, Option<&str>)> = linked
+            .placements()
+            .iter()
+            .map(|p| {
+                let r = &p.sentence.requests[0];
+                (
+                    r.previous_text.as_deref(),
+                    r.text.as_str(),
+                    r.next_text.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            context,
+            [
+                (None, "Title", Some("One.")),
+                (Some("Title"), "One.", Some("Two.")),
+                (Some("One."), "Two.", Some("Part")),
+                (Some("Two."), "Part", Some("Three.")),
+                (Some("Part"), "Three.", None),
+            ]
         );
     }
 

@@ -33,6 +33,19 @@ pub struct TimedSentence {
     pub end: f64,
     /// Byte range `[start, end)` of the sentence in the source file.
     pub source: [usize; 2],
+    /// When each word is heard, from backends that report it (Google, Polly, ElevenLabs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<TimedWord>,
+}
+
+/// One word of a sentence's spoken form, as the backend timed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimedWord {
+    pub text: String,
+    pub start: f64,
+    pub end: f64,
+    /// Byte range `[start, end)` of the word in the sentence's `spoken` text.
+    pub spoken: [usize; 2],
 }
 
 /// `article.wav` -> `article.timeline.json`, in the same directory.
@@ -125,6 +138,7 @@ mod tests {
                 start: 0.0,
                 end: 1.0,
                 source: [0, 3],
+                words: Vec::new(),
             }],
         };
         let prepared = timeline.prepare(&path).unwrap();

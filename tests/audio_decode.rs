@@ -407,6 +407,7 @@ fn sine_clip(amplitude: f32, rate: u32, seconds: f32, freq: f32) -> Clip {
             .map(|i| amplitude * (2.0 * std::f32::consts::PI * freq * i as f32 / rate as f32).sin())
             .collect(),
         sample_rate: rate,
+        words: Vec::new(),
     }
 }
 

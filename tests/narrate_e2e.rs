@@ -268,6 +268,7 @@ fn lexicon_phonemes_reach_the_engine() {
         let request = SpeechRequest {
             text: applied.text,
             pronunciations: applied.pronunciations,
+            ..SpeechRequest::default()
         };
         runtime.block_on(narrator().speak(&request)).unwrap()
     };

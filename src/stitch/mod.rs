@@ -4,7 +4,7 @@ pub mod markers;
 pub mod wav;
 
 use crate::error::{Error, Result};
-use crate::sidecar::{TimedChapter, TimedSentence, Timeline};
+use crate::sidecar::{TimedChapter, TimedSentence, TimedWord, Timeline};
 use crate::synth::Clip;
 use crate::voice::PausePolicy;
 use std::path::{Path, PathBuf};
@@ -110,12 +110,27 @@ impl Stitcher {
         }
         let start = self.seconds();
         self.writer.push_samples(&clip.samples)?;
+        let end = self.seconds();
+        let words = clip
+            .words
+            .iter()
+            .filter_map(|word| {
+                let text = placed.spoken.get(word.range.clone())?;
+                Some(TimedWord {
+                    text: text.to_string(),
+                    start: (start + word.start).min(end),
+                    end: (start + word.end).min(end),
+                    spoken: [word.range.start, word.range.end],
+                })
+            })
+            .collect();
         self.sentences.push(TimedSentence {
             text: placed.text.to_string(),
             spoken: placed.spoken.to_string(),
             start,
-            end: self.seconds(),
+            end,
             source: placed.source,
+            words,
         });
         self.previous = Some(placed.position);
         Ok(())
@@ -166,6 +181,7 @@ mod tests {
                 .map(|i| 0.3 * (i as f32 * 440.0 * std::f32::consts::TAU / rate as f32).sin())
                 .collect(),
             sample_rate: rate,
+            words: Vec::new(),
         }
     }
 

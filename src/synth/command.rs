@@ -41,6 +41,7 @@ const LIMITS: BackendLimits = BackendLimits {
     formats: &["wav"],
     timings: false,
     phonemes: false,
+    context: false,
 };
 
 const NAME: &str = "command";
@@ -230,6 +231,16 @@ fn stderr_tail(stderr: &[u8]) -> String {
 
 #[async_trait]
 impl Backend for CommandBackend {
+    fn identity(&self) -> serde_json::Value {
+        serde_json::json!({
+            "engine": NAME,
+            "program": self.program,
+            "args": self.args,
+            "voice": self.voice,
+            "sample_rate": self.sample_rate,
+        })
+    }
+
     fn name(&self) -> &str {
         NAME
     }

@@ -183,6 +183,16 @@ pub fn parse_url(backend: &str, text: &str, origin: &str) -> Result<reqwest::Url
     Ok(url)
 }
 
+/// `url` as it may be shown or keyed on: without user info or query, where credentials hide.
+pub fn public_url(url: &reqwest::Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
+}
+
 /// An API key: kept out of `Debug` output and sent only as a sensitive header.
 #[derive(Clone)]
 pub struct ApiKey(String);
@@ -432,12 +442,47 @@ pub async fn send_with_retry(
     build: impl Fn() -> reqwest::RequestBuilder,
     decode: impl Fn(&[u8]) -> Result<Clip, Failure>,
 ) -> Result<Clip> {
+    send_with_retry_as(backend, settings, attempts, build, |answer| {
+        if !answer.status.is_success() {
+            return Err(answer.failure(key_hint));
+        }
+        decode(&answer.body)
+    })
+    .await
+}
+
+/// A complete HTTP answer, whatever its status.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// What an unsuccessful status means by the common rules ([`classify_status`]).
+    pub fn failure(&self, key_hint: Option<&str>) -> Failure {
+        classify_status(self.status, &self.headers, &self.body, key_hint)
+    }
+}
+
+/// The general form of [`send_with_retry`]: `handle` sees every complete answer, successful or
+/// not, and turns it into a value or a [`Failure`]. Backends whose vendors signal errors their
+/// own way (Polly throttles with HTTP 400) or answer in JSON (timings beside base64 audio)
+/// use this; transport errors are retried the same way for all.
+pub async fn send_with_retry_as<T>(
+    backend: &str,
+    settings: &HttpSettings,
+    attempts: &AtomicUsize,
+    build: impl Fn() -> reqwest::RequestBuilder,
+    handle: impl Fn(Answer) -> Result<T, Failure>,
+) -> Result<T> {
     let mut retry = 0u32;
     loop {
         attempts.fetch_add(1, Ordering::Relaxed);
-        let failure = match attempt(settings, key_hint, &build).await {
-            Ok(body) => match decode(&body) {
-                Ok(clip) => return Ok(clip),
+        let failure = match attempt(settings, &build).await {
+            Ok(answer) => match handle(answer) {
+                Ok(value) => return Ok(value),
                 Err(failure) => failure,
             },
             Err(failure) => failure,
@@ -482,9 +527,8 @@ pub async fn send_with_retry(
 
 async fn attempt(
     settings: &HttpSettings,
-    key_hint: Option<&str>,
     build: &impl Fn() -> reqwest::RequestBuilder,
-) -> std::result::Result<Vec<u8>, Failure> {
+) -> std::result::Result<Answer, Failure> {
     let response = build()
         .send()
         .await
@@ -495,10 +539,11 @@ async fn attempt(
         .bytes()
         .await
         .map_err(|e| classify_transport(&e, settings))?;
-    if !status.is_success() {
-        return Err(classify_status(status, &headers, &body, key_hint));
-    }
-    Ok(body.to_vec())
+    Ok(Answer {
+        status,
+        headers,
+        body: body.to_vec(),
+    })
 }
 
 /// Audio as a server sent it: WAV (sizes may be placeholders when streamed) or raw
@@ -534,6 +579,7 @@ pub fn decode_body(body: &[u8], expect: Expect) -> Result<Clip, Failure> {
                     .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
                     .collect(),
                 sample_rate,
+                words: Vec::new(),
             })
         }
         Expect::Sniffed => match crate::audio::sniff(body) {
@@ -641,6 +687,7 @@ fn decode_wav(body: &[u8]) -> Result<Clip, Failure> {
             return Ok(Clip {
                 samples,
                 sample_rate: rate,
+                words: Vec::new(),
             });
         }
         let padded = size as usize + (size as usize & 1);

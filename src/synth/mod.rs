@@ -8,6 +8,7 @@ pub mod http;
 pub mod openai;
 pub mod piper;
 pub mod piper_http;
+pub mod ssml;
 pub mod wyoming;
 
 use crate::assets::{AssetOptions, Progress};
@@ -23,9 +24,29 @@ use std::time::Duration;
 pub struct Clip {
     pub samples: Vec<f32>,
     pub sample_rate: u32,
+    /// When each word is spoken, for backends that report it (empty otherwise).
+    pub words: Vec<WordTiming>,
+}
+
+/// When one word of a request is heard within its clip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WordTiming {
+    /// Byte range of the word in the request's `text`.
+    pub range: std::ops::Range<usize>,
+    /// Seconds from the start of the clip.
+    pub start: f64,
+    pub end: f64,
 }
 
 impl Clip {
+    pub fn new(samples: Vec<f32>, sample_rate: u32) -> Self {
+        Clip {
+            samples,
+            sample_rate,
+            words: Vec::new(),
+        }
+    }
+
     pub fn duration(&self) -> Duration {
         Duration::from_secs_f64(self.samples.len() as f64 / f64::from(self.sample_rate.max(1)))
     }
@@ -33,18 +54,23 @@ impl Clip {
 
 /// One request to a backend: the text to say and, for engines that take phonemes, the
 /// lexicon's pronunciations for spans of it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct SpeechRequest {
     pub text: String,
     /// Byte ranges of `text` with the IPA to use for them; ordered and non-overlapping.
     pub pronunciations: Vec<Pronunciation>,
+    /// The text spoken just before and just after this request, for backends whose prosody
+    /// follows its neighbours ([`BackendLimits::context`]); `None` for all others, so that
+    /// editing one sentence does not change its neighbours' requests.
+    pub previous_text: Option<String>,
+    pub next_text: Option<String>,
 }
 
 impl SpeechRequest {
     pub fn plain(text: impl Into<String>) -> Self {
         SpeechRequest {
             text: text.into(),
-            pronunciations: Vec::new(),
+            ..SpeechRequest::default()
         }
     }
 }
@@ -62,6 +88,9 @@ pub struct BackendLimits {
     pub timings: bool,
     /// Whether it takes IPA for lexicon entries (others get the `say` respelling).
     pub phonemes: bool,
+    /// Whether it is sent the neighbouring sentences' text for natural prosody across clips
+    /// ([`SpeechRequest::previous_text`]).
+    pub context: bool,
 }
 
 #[async_trait]
@@ -73,6 +102,10 @@ pub trait Backend: Send + Sync {
     fn limits(&self) -> BackendLimits;
     /// Speaks one request (a sentence, or a clause-sized piece of a long one).
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip>;
+    /// Everything besides the request that shapes the audio: engine, model and its version,
+    /// voice, endpoint, format and synthesis settings. Two backends with equal identities
+    /// must say a request the same way; the sentence cache keys on it. Never a credential.
+    fn identity(&self) -> serde_json::Value;
     /// Total time spent inside the engine proper so far (for benchmarks).
     fn engine_time(&self) -> Duration {
         Duration::ZERO

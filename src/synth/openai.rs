@@ -27,6 +27,7 @@ const LIMITS: BackendLimits = BackendLimits {
     formats: &["wav", "pcm", "mp3", "flac", "opus", "aac"],
     timings: false,
     phonemes: false,
+    context: false,
 };
 
 const NAME: &str = "openai";
@@ -164,6 +165,17 @@ impl OpenAi {
 
 #[async_trait]
 impl Backend for OpenAi {
+    fn identity(&self) -> serde_json::Value {
+        serde_json::json!({
+            "engine": NAME,
+            "endpoint": http::public_url(&self.endpoint),
+            "model": self.speech.model,
+            "voice": self.speech.voice,
+            "format": self.speech.format,
+            "speed": self.speech.speed,
+        })
+    }
+
     fn name(&self) -> &str {
         NAME
     }

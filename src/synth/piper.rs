@@ -9,6 +9,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
 use ort::value::Tensor;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ const LIMITS: BackendLimits = BackendLimits {
     formats: &["pcm"],
     timings: false,
     phonemes: true,
+    context: false,
 };
 
 const NAME: &str = "piper";
@@ -192,6 +194,26 @@ struct PiperInner {
     concurrency: usize,
     idle_sessions: Mutex<Vec<Session>>,
     engine_nanos: AtomicU64,
+    /// SHA-256 of the voice's `.onnx.json`.
+    config_digest: String,
+    /// SHA-256 of the model file, computed on first use (only the sentence cache needs it).
+    model_digest: OnceLock<String>,
+}
+
+/// Bumped whenever aloud's text-to-phoneme path changes what a sentence sounds like, so cached
+/// clips made by an older phonemizer are not reused.
+const PHONEMIZER_VERSION: u32 = 1;
+
+impl PiperInner {
+    fn model_digest(&self) -> String {
+        self.model_digest
+            .get_or_init(|| match crate::assets::sha256_file(&self.model) {
+                Ok((_, digest)) => digest,
+                // Unreadable now although it opened: key on the path so nothing is shared.
+                Err(_) => format!("unread:{}", self.model.display()),
+            })
+            .clone()
+    }
 }
 
 static ONNX_RUNTIME: OnceLock<std::result::Result<ort::environment::Environment, String>> =
@@ -289,6 +311,8 @@ impl PiperVoice {
             concurrency,
             idle_sessions: Mutex::new(Vec::new()),
             engine_nanos: AtomicU64::new(0),
+            config_digest: hex::encode(Sha256::digest(config_text.as_bytes())),
+            model_digest: OnceLock::new(),
         };
         // Open the first session now so a broken model fails before any work starts.
         let session = voice.new_session()?;
@@ -400,6 +424,7 @@ impl PiperInner {
         Ok(Clip {
             samples,
             sample_rate: self.sample_rate,
+            words: Vec::new(),
         })
     }
 
@@ -463,6 +488,20 @@ fn join_phonemes(phonemes: &mut String, next: &str) {
 
 #[async_trait]
 impl Backend for PiperVoice {
+    fn identity(&self) -> serde_json::Value {
+        let inner = &self.inner;
+        serde_json::json!({
+            "engine": NAME,
+            "phonemizer": PHONEMIZER_VERSION,
+            "model": inner.model_digest(),
+            "espeak_voice": inner.espeak_voice,
+            "config": inner.config_digest,
+            "sample_rate": inner.sample_rate,
+            "scales": inner.scales,
+            "speaker": inner.speaker,
+        })
+    }
+
     fn name(&self) -> &str {
         NAME
     }

@@ -29,6 +29,7 @@ const LIMITS: BackendLimits = BackendLimits {
     formats: &["wav"],
     timings: false,
     phonemes: false,
+    context: false,
 };
 
 const NAME: &str = "piper-http";
@@ -182,6 +183,16 @@ fn without_url(error: &reqwest::Error) -> String {
 
 #[async_trait]
 impl Backend for PiperHttp {
+    fn identity(&self) -> serde_json::Value {
+        serde_json::json!({
+            "engine": NAME,
+            "endpoint": http::public_url(&self.synthesize),
+            "voice": self.voice,
+            "settings": self.body_extra,
+            "sample_rate": self.sample_rate,
+        })
+    }
+
     fn name(&self) -> &str {
         NAME
     }

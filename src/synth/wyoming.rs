@@ -34,6 +34,7 @@ const LIMITS: BackendLimits = BackendLimits {
     formats: &["pcm"],
     timings: false,
     phonemes: false,
+    context: false,
 };
 
 const NAME: &str = "wyoming";
@@ -309,6 +310,16 @@ fn pcm_format(data: &Map<String, Value>) -> std::result::Result<RawPcm, String> 
 
 #[async_trait]
 impl Backend for Wyoming {
+    fn identity(&self) -> serde_json::Value {
+        serde_json::json!({
+            "engine": NAME,
+            "address": self.address,
+            "voice": self.voice,
+            "speaker": self.speaker,
+            "sample_rate": self.sample_rate,
+        })
+    }
+
     fn name(&self) -> &str {
         NAME
     }
