@@ -54,6 +54,10 @@ pub enum Error {
     #[error("{backend}: {message}")]
     Engine { backend: String, message: String },
 
+    /// A setting given on the command line or in the environment that cannot be used.
+    #[error("{message}")]
+    Usage { message: String },
+
     #[error("{backend}: sentence {index} (\"{excerpt}\"): {message}")]
     Synthesis {
         backend: String,

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod audio;
+pub mod cache;
 pub mod document;
 pub mod error;
 pub mod ingest;

@@ -1,6 +1,7 @@
 //! The `aloud` command line: a thin clap front over the library.
 
 use aloud::assets::{AssetOptions, Progress};
+use aloud::cache::ClipCache;
 use aloud::ingest::Source;
 use aloud::lexicon::Lexicon;
 use aloud::narrate::{Event, Narrator, NarratorOptions};
@@ -55,6 +56,77 @@ enum Command {
     Inspect(InspectArgs),
     /// List the voice profiles aloud can find.
     Voices(VoicesArgs),
+    /// Show, prune or clear the sentence cache (clips kept so unchanged sentences are never
+    /// synthesized twice).
+    #[command(
+        after_help = "Every clip aloud makes is stored under a key of its spoken text and         everything that shapes its sound (backend, voice, model, settings, lexicon entries),         never an API key. Re-narrating an unchanged article makes no backend calls; editing         one sentence synthesizes only that sentence. Entries are checked on read; a damaged         one is deleted and made again.\n\n\
+        Examples:\n  aloud cache stats\n  aloud cache prune --max-size 500M\n  aloud cache clear --json"
+    )]
+    Cache(CacheCommandArgs),
+}
+
+#[derive(Args)]
+struct CacheCommandArgs {
+    #[command(subcommand)]
+    action: CacheAction,
+    /// Print the result as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+#[derive(Subcommand)]
+enum CacheAction {
+    /// Where the cache is, how many clips it holds and their size.
+    Stats,
+    /// Remove the least recently used clips until the cache fits its size limit.
+    Prune,
+    /// Remove every clip.
+    Clear,
+}
+
+/// Where finished clips are kept.
+#[derive(Args)]
+#[command(next_help_heading = "Sentence cache")]
+struct CacheArgs {
+    /// Synthesize every sentence; neither read nor write the cache.
+    #[arg(long, global = true)]
+    no_cache: bool,
+    /// Where clips are kept [env: ALOUD_CACHE_DIR; default: the user cache dir/aloud/clips].
+    #[arg(long, value_name = "DIR", global = true)]
+    cache_dir: Option<PathBuf>,
+    /// Size the cache is pruned to after each narration, least recently used first
+    /// (e.g. 500M, 2G) [env: ALOUD_CACHE_MAX; default: 2G].
+    #[arg(long, value_name = "SIZE", value_parser = aloud::cache::parse_size, global = true)]
+    max_size: Option<u64>,
+}
+
+impl CacheArgs {
+    fn max_bytes(&self) -> aloud::Result<u64> {
+        if let Some(size) = self.max_size {
+            return Ok(size);
+        }
+        match std::env::var("ALOUD_CACHE_MAX") {
+            Ok(text) if !text.trim().is_empty() => {
+                aloud::cache::parse_size(&text).map_err(|message| aloud::Error::Usage {
+                    message: format!("ALOUD_CACHE_MAX: {message}"),
+                })
+            }
+            _ => Ok(aloud::cache::DEFAULT_MAX_BYTES),
+        }
+    }
+
+    /// The cache a narration uses, or `None` with `--no-cache` or no cache directory at all.
+    fn open(&self) -> aloud::Result<Option<ClipCache>> {
+        if self.no_cache {
+            return Ok(None);
+        }
+        let Some(dir) = self.cache_dir.clone().or_else(ClipCache::default_dir) else {
+            return Ok(None);
+        };
+        Ok(Some(ClipCache::new(dir, self.max_bytes()?)))
+    }
 }
 
 #[derive(Args)]
@@ -82,6 +154,8 @@ struct NarrateArgs {
     /// No progress display.
     #[arg(short, long)]
     quiet: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
     #[command(flatten)]
     assets: AssetArgs,
 }
@@ -171,6 +245,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan(args),
         Command::Inspect(args) => inspect(args),
         Command::Voices(args) => voices(args),
+        Command::Cache(args) => cache(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -210,6 +285,7 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
         assets: args.assets.options(),
         concurrency: args.concurrency,
         lexicon: load_lexicons(&args.lexicon)?,
+        cache: args.cache.open()?,
     };
     let narrator = Narrator::open(profile, &options, &mut report_progress(args.quiet))?;
 
@@ -231,6 +307,10 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
     let summary = narrator.narrate_blocking(&document, &output, &mut on_event);
     bar.finish_and_clear();
     let summary = summary?;
+    // Keep the cache within its limit; what this narration used is the most recent.
+    if let Some(cache) = &options.cache {
+        cache.prune();
+    }
 
     if args.json {
         println!(
@@ -239,7 +319,7 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
         );
     } else {
         println!(
-            "{}: {} sentence{} in {} chapter{}, {} of audio in {:.1} s ({:.1}x real time), timeline {}",
+            "{}: {} sentence{} in {} chapter{}, {} of audio in {:.1} s ({:.1}x real time){}, timeline {}",
             summary.output.display(),
             summary.sentences,
             plural(summary.sentences),
@@ -248,10 +328,74 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
             clock(summary.audio_seconds),
             summary.wall_seconds,
             summary.real_time_factor,
+            if summary.cached > 0 {
+                format!(
+                    ", {} of {} clips from the cache",
+                    summary.cached,
+                    summary.cached + summary.synthesized
+                )
+            } else {
+                String::new()
+            },
             summary.timeline.display()
         );
     }
     Ok(())
+}
+
+fn cache(args: CacheCommandArgs) -> aloud::Result<()> {
+    let Some(cache) = args.cache.open()? else {
+        return Err(aloud::Error::Usage {
+            message: "no cache directory: give --cache-dir or set ALOUD_CACHE_DIR".to_string(),
+        });
+    };
+    let report = match args.action {
+        CacheAction::Stats => serde_json::to_value(cache.stats()),
+        CacheAction::Prune => serde_json::to_value(cache.prune()),
+        CacheAction::Clear => serde_json::to_value(cache.clear()),
+    }
+    .unwrap_or_default();
+    if args.json {
+        println!("{report}");
+        return Ok(());
+    }
+    let number = |key: &str| report[key].as_u64().unwrap_or(0);
+    match args.action {
+        CacheAction::Stats => println!(
+            "{}: {} clip{}, {} (limit {})",
+            cache.dir().display(),
+            number("entries"),
+            plural(number("entries") as usize),
+            size(number("bytes")),
+            size(cache.max_bytes())
+        ),
+        CacheAction::Prune | CacheAction::Clear => println!(
+            "{}: removed {} clip{} ({}); {} left ({})",
+            cache.dir().display(),
+            number("removed"),
+            plural(number("removed") as usize),
+            size(number("freed_bytes")),
+            number("remaining_entries"),
+            size(number("remaining_bytes"))
+        ),
+    }
+    Ok(())
+}
+
+/// `1536` -> `1.5 KiB`.
+fn size(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < units.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
 }
 
 fn load_lexicons(paths: &[PathBuf]) -> aloud::Result<Lexicon> {

@@ -2,6 +2,7 @@
 
 use crate::assets::{AssetOptions, Progress};
 use crate::audio;
+use crate::cache::{CacheKey, ClipCache, Lookup};
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
@@ -14,6 +15,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How to open a narrator.
@@ -24,6 +26,8 @@ pub struct NarratorOptions {
     pub concurrency: Option<usize>,
     /// The job's lexicon; its entries override the voice profile's.
     pub lexicon: Lexicon,
+    /// Where finished clips are kept and found again; `None` synthesizes every sentence.
+    pub cache: Option<ClipCache>,
 }
 
 /// Something the caller may want to show while a narration runs.
@@ -46,6 +50,10 @@ pub struct Summary {
     pub words: usize,
     /// Backend requests made (a sentence longer than the backend takes is several).
     pub synthesized: usize,
+    /// Requests answered from the sentence cache instead.
+    pub cached: usize,
+    /// Cache entries that failed their check, were deleted and made again.
+    pub cache_rejected: usize,
     pub audio_seconds: f64,
     pub wall_seconds: f64,
     /// Time spent inside the engine proper (ONNX inference for Piper).
@@ -60,6 +68,21 @@ pub struct Narrator {
     lexicon: Lexicon,
     backend: Arc<dyn Backend>,
     concurrency: usize,
+    cache: Option<ClipCache>,
+}
+
+/// Counts of where each request's clip came from, shared by the sentences in flight.
+#[derive(Default)]
+struct Sources {
+    synthesized: AtomicUsize,
+    cached: AtomicUsize,
+    rejected: AtomicUsize,
+}
+
+/// The cache as one narration uses it: the backend's identity is computed once.
+struct CacheUse<'a> {
+    cache: &'a ClipCache,
+    identity: serde_json::Value,
 }
 
 impl Narrator {
@@ -87,6 +110,7 @@ impl Narrator {
             lexicon,
             backend,
             concurrency,
+            cache: options.cache.clone(),
         })
     }
 
@@ -132,12 +156,22 @@ impl Narrator {
             Stitcher::create(output, self.backend.sample_rate(), self.profile.pauses)?;
         let backend = &self.backend;
         let stitcher_rate = stitcher.sample_rate();
+        let sources = Sources::default();
+        let cache = self.cache.as_ref().map(|cache| CacheUse {
+            cache,
+            identity: backend.identity(),
+        });
+        let speaker = Speaker {
+            backend: backend.as_ref(),
+            program_rate: stitcher_rate,
+            cache: cache.as_ref(),
+            sources: &sources,
+        };
         // `buffered` keeps up to `concurrency` sentences in flight and yields them in order,
-        // so clips stream into the WAV as soon as their turn comes.
+        // so clips stream into the WAV as soon as their turn comes. Each clip is cached as
+        // soon as it is made, so a job that fails later keeps it for the next run.
         let mut clips = stream::iter(placements.iter().enumerate())
-            .map(|(index, placement)| {
-                speak_sentence(backend.as_ref(), stitcher_rate, index, placement)
-            })
+            .map(|(index, placement)| speaker.speak_sentence(index, placement))
             .buffered(self.concurrency);
         while let Some((index, clip)) = clips.try_next().await? {
             let placement = &placements[index];
@@ -174,7 +208,9 @@ impl Narrator {
             chapters: chapters.len(),
             sentences: total,
             words: document.word_count(),
-            synthesized: plan.requests,
+            synthesized: sources.synthesized.load(Ordering::Relaxed),
+            cached: sources.cached.load(Ordering::Relaxed),
+            cache_rejected: sources.rejected.load(Ordering::Relaxed),
             audio_seconds: timeline.duration,
             wall_seconds: wall.as_secs_f64(),
             engine_seconds: engine.as_secs_f64(),
@@ -200,42 +236,76 @@ impl Narrator {
     }
 }
 
-/// Speaks every request of one sentence and joins the clips, at the program's rate.
-async fn speak_sentence(
-    backend: &dyn Backend,
+/// What speaking a sentence needs: the backend, the program's rate and the cache.
+struct Speaker<'a> {
+    backend: &'a dyn Backend,
     program_rate: u32,
-    index: usize,
-    placement: &Placement<'_>,
-) -> Result<(usize, Clip)> {
-    let sentence = placement.sentence;
-    let mut joined: Option<Clip> = None;
-    for (request, offset) in sentence.requests.iter().zip(&sentence.request_offsets) {
-        let failed = |e| sentence_error(backend.name(), index, &sentence.text, e);
-        let clip = backend.synthesize(request).await.map_err(failed)?;
-        // Backends may answer at another rate (or several): the program has one.
-        let mut clip = audio::resample(clip, program_rate).map_err(failed)?;
-        // Word timings move from the request's text and clip to the sentence's.
-        let elapsed = joined.as_ref().map_or(0.0, |c| c.duration().as_secs_f64());
-        for word in &mut clip.words {
-            word.range = word.range.start + offset..word.range.end + offset;
-            word.start += elapsed;
-            word.end += elapsed;
-        }
-        match &mut joined {
-            Some(whole) => {
-                whole.samples.extend_from_slice(&clip.samples);
-                whole.words.append(&mut clip.words);
+    cache: Option<&'a CacheUse<'a>>,
+    sources: &'a Sources,
+}
+
+impl Speaker<'_> {
+    /// One request's clip, from the cache when it holds it, else from the backend (and then
+    /// stored). A cache that cannot be written costs the saving, not the narration.
+    async fn clip_for(&self, request: &SpeechRequest) -> Result<Clip> {
+        let Some(cache) = self.cache else {
+            self.sources.synthesized.fetch_add(1, Ordering::Relaxed);
+            return self.backend.synthesize(request).await;
+        };
+        let key = CacheKey::new(&cache.identity, request);
+        match cache.cache.get(&key) {
+            Lookup::Hit(clip) => {
+                self.sources.cached.fetch_add(1, Ordering::Relaxed);
+                return Ok(clip);
             }
-            None => joined = Some(clip),
+            Lookup::Corrupt => {
+                self.sources.rejected.fetch_add(1, Ordering::Relaxed);
+            }
+            Lookup::Miss => {}
         }
+        self.sources.synthesized.fetch_add(1, Ordering::Relaxed);
+        let clip = self.backend.synthesize(request).await?;
+        let _ = cache.cache.put(&key, &clip);
+        Ok(clip)
     }
-    let clip = joined.ok_or_else(|| Error::Synthesis {
-        backend: backend.name().to_string(),
-        index: index + 1,
-        excerpt: excerpt(&sentence.text),
-        message: "nothing to say".to_string(),
-    })?;
-    Ok((index, clip))
+
+    /// Speaks every request of one sentence and joins the clips, at the program's rate.
+    async fn speak_sentence(
+        &self,
+        index: usize,
+        placement: &Placement<'_>,
+    ) -> Result<(usize, Clip)> {
+        let backend = self.backend;
+        let sentence = placement.sentence;
+        let mut joined: Option<Clip> = None;
+        for (request, offset) in sentence.requests.iter().zip(&sentence.request_offsets) {
+            let failed = |e| sentence_error(backend.name(), index, &sentence.text, e);
+            let clip = self.clip_for(request).await.map_err(failed)?;
+            // Backends may answer at another rate (or several): the program has one.
+            let mut clip = audio::resample(clip, self.program_rate).map_err(failed)?;
+            // Word timings move from the request's text and clip to the sentence's.
+            let elapsed = joined.as_ref().map_or(0.0, |c| c.duration().as_secs_f64());
+            for word in &mut clip.words {
+                word.range = word.range.start + offset..word.range.end + offset;
+                word.start += elapsed;
+                word.end += elapsed;
+            }
+            match &mut joined {
+                Some(whole) => {
+                    whole.samples.extend_from_slice(&clip.samples);
+                    whole.words.append(&mut clip.words);
+                }
+                None => joined = Some(clip),
+            }
+        }
+        let clip = joined.ok_or_else(|| Error::Synthesis {
+            backend: backend.name().to_string(),
+            index: index + 1,
+            excerpt: excerpt(&sentence.text),
+            message: "nothing to say".to_string(),
+        })?;
+        Ok((index, clip))
+    }
 }
 
 fn sentence_error(backend: &str, index: usize, text: &str, error: Error) -> Error {
@@ -327,6 +397,7 @@ mod tests {
             lexicon: Lexicon::default(),
             concurrency: tone.limits().default_concurrency,
             backend: Arc::new(tone),
+            cache: None,
         }
     }
 
@@ -382,5 +453,140 @@ mod tests {
         assert!(message.contains("One short sentence."), "{message}");
         assert!(message.contains("refused"), "{message}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    /// A narrator over a cache, and the tone it speaks with (to count its calls).
+    fn cached_narrator(fail_on: Option<&'static str>, cache: &ClipCache) -> (Narrator, Arc<Tone>) {
+        let tone = Arc::new(Tone {
+            program_rate: 22050,
+            clip_rate: 22050,
+            fail_on,
+            seen: Mutex::new(Vec::new()),
+        });
+        let narrator = Narrator {
+            profile: crate::voice::VoiceProfile::find("joe").unwrap(),
+            lexicon: Lexicon::default(),
+            concurrency: tone.limits().default_concurrency,
+            backend: tone.clone(),
+            cache: Some(cache.clone()),
+        };
+        (narrator, tone)
+    }
+
+    fn calls(tone: &Tone) -> usize {
+        tone.seen.lock().unwrap().len()
+    }
+
+    fn markdown(text: &str) -> Document {
+        crate::ingest::parse(
+            text,
+            crate::ingest::Format::Markdown,
+            std::path::Path::new("t.md"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_unchanged_rerun_makes_no_backend_calls_and_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ClipCache::new(dir.path().join("cache"), crate::cache::DEFAULT_MAX_BYTES);
+        let (first, tone) = cached_narrator(None, &cache);
+        let out = dir.path().join("a.wav");
+        let cold = first
+            .narrate_blocking(&document(), &out, &mut |_| {})
+            .unwrap();
+        assert_eq!(cold.cached, 0);
+        assert_eq!(cold.synthesized, calls(&tone));
+        let cold_bytes = std::fs::read(&out).unwrap();
+
+        let (second, tone) = cached_narrator(None, &cache);
+        let warm = second
+            .narrate_blocking(&document(), &out, &mut |_| {})
+            .unwrap();
+        assert_eq!(calls(&tone), 0);
+        assert_eq!(warm.synthesized, 0);
+        assert_eq!(warm.cached, cold.synthesized);
+        assert_eq!(std::fs::read(&out).unwrap(), cold_bytes);
+    }
+
+    #[test]
+    fn editing_one_sentence_synthesizes_exactly_that_sentence() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ClipCache::new(dir.path().join("cache"), crate::cache::DEFAULT_MAX_BYTES);
+        let out = dir.path().join("a.wav");
+        let before = "# Title\n\nOne. Two. Three.\n\nFour. Five.\n";
+        let after = "# Title\n\nOne. Two, edited. Three.\n\nFour. Five.\n";
+        let (narrator, _) = cached_narrator(None, &cache);
+        narrator
+            .narrate_blocking(&markdown(before), &out, &mut |_| {})
+            .unwrap();
+        let (narrator, tone) = cached_narrator(None, &cache);
+        let summary = narrator
+            .narrate_blocking(&markdown(after), &out, &mut |_| {})
+            .unwrap();
+        let seen = tone.seen.lock().unwrap().clone();
+        assert_eq!(seen, ["Two, edited."]);
+        assert_eq!((summary.synthesized, summary.cached), (1, 5));
+    }
+
+    #[test]
+    fn clips_made_before_a_failure_are_kept_for_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ClipCache::new(dir.path().join("cache"), crate::cache::DEFAULT_MAX_BYTES);
+        let out = dir.path().join("a.wav");
+        let text = "# Title\n\nOne. Two. Three.\n\nFour. Five fails. Six.\n";
+        let (failing, _) = cached_narrator(Some("fails"), &cache);
+        failing
+            .narrate_blocking(&markdown(text), &out, &mut |_| {})
+            .unwrap_err();
+        assert!(!out.exists());
+        let kept = cache.stats().entries as usize;
+        // Everything before the failing sentence was finished (and maybe some after it).
+        assert!(kept >= 5, "kept {kept}");
+
+        let (retry, tone) = cached_narrator(None, &cache);
+        let summary = retry
+            .narrate_blocking(&markdown(text), &out, &mut |_| {})
+            .unwrap();
+        assert_eq!(summary.cached, kept);
+        assert_eq!(summary.synthesized, 7 - kept);
+        assert_eq!(calls(&tone), 7 - kept);
+        assert!(out.exists());
+    }
+
+    #[test]
+    fn a_corrupt_entry_is_made_again_not_stitched() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache_dir = dir.path().join("cache");
+        let cache = ClipCache::new(&cache_dir, crate::cache::DEFAULT_MAX_BYTES);
+        let out = dir.path().join("a.wav");
+        let text = "# Title\n\nOne. Two.\n";
+        cached_narrator(None, &cache)
+            .0
+            .narrate_blocking(&markdown(text), &out, &mut |_| {})
+            .unwrap();
+        let clean = std::fs::read(&out).unwrap();
+        // Damage one entry's samples.
+        let entry = std::fs::read_dir(&cache_dir)
+            .unwrap()
+            .flatten()
+            .flat_map(|shard| std::fs::read_dir(shard.path()).unwrap().flatten())
+            .next()
+            .unwrap()
+            .path();
+        let mut bytes = std::fs::read(&entry).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x40;
+        std::fs::write(&entry, bytes).unwrap();
+
+        let (narrator, _) = cached_narrator(None, &cache);
+        let summary = narrator
+            .narrate_blocking(&markdown(text), &out, &mut |_| {})
+            .unwrap();
+        assert_eq!(
+            (summary.cache_rejected, summary.synthesized, summary.cached),
+            (1, 1, 2)
+        );
+        assert_eq!(std::fs::read(&out).unwrap(), clean);
     }
 }

@@ -4,10 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The sentence cache each test's runs share: inside the test's own directory, so no test
+/// is answered from another's clips (or the user's).
+const CACHE: &str = ".aloud-cache";
+
 fn aloud(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_aloud"))
         .args(args)
         .current_dir(cwd)
+        .env("ALOUD_CACHE_DIR", cwd.join(CACHE))
         .output()
         .expect("aloud runs")
 }
@@ -26,7 +31,7 @@ fn leftovers(dir: &Path, inputs: &[&str]) -> Vec<String> {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !inputs.contains(&n.as_str()))
+        .filter(|n| !inputs.contains(&n.as_str()) && n != CACHE)
         .collect();
     names.sort();
     names
@@ -107,6 +112,58 @@ fn narrate_json_summary_and_inspect_read_back_the_chapters() {
         "{text}"
     );
     assert!(text.contains("Second part"), "{text}");
+}
+
+#[test]
+fn a_rerun_comes_from_the_cache_and_an_edit_makes_one_clip() {
+    let dir = tempfile::tempdir().unwrap();
+    let voice = repo("voices/joe-deterministic.toml");
+    let voice = voice.to_str().unwrap();
+    let text = "# Brief\n\nFirst paragraph. It has two sentences.\n\nThe end.\n";
+    std::fs::write(dir.path().join("brief.md"), text).unwrap();
+    let narrate = |extra: &[&str]| {
+        let mut args = vec!["narrate", "brief.md", "--json", "--voice", voice];
+        args.extend_from_slice(extra);
+        let run = aloud(&args, dir.path());
+        assert!(run.status.success(), "{}", stderr(&run));
+        let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let wav = std::fs::read(dir.path().join("brief.wav")).unwrap();
+        (
+            summary["synthesized"].as_u64().unwrap(),
+            summary["cached"].as_u64().unwrap(),
+            wav,
+        )
+    };
+    let (cold_made, cold_cached, cold_wav) = narrate(&[]);
+    assert_eq!((cold_made, cold_cached), (4, 0));
+    let (warm_made, warm_cached, warm_wav) = narrate(&[]);
+    assert_eq!((warm_made, warm_cached), (0, 4));
+    assert!(
+        warm_wav == cold_wav,
+        "a cached rerun is byte for byte the same"
+    );
+
+    let stats = aloud(&["cache", "stats", "--json"], dir.path());
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(stats["entries"], 4);
+
+    std::fs::write(
+        dir.path().join("brief.md"),
+        text.replace("two sentences", "2 lines"),
+    )
+    .unwrap();
+    let (edit_made, edit_cached, _) = narrate(&[]);
+    assert_eq!((edit_made, edit_cached), (1, 3));
+
+    let (bypass_made, bypass_cached, _) = narrate(&["--no-cache"]);
+    assert_eq!((bypass_made, bypass_cached), (4, 0));
+
+    let human = aloud(&["cache", "clear"], dir.path());
+    let line = String::from_utf8_lossy(&human.stdout);
+    assert!(line.contains("removed 5 clips"), "{line}");
+    let stats = aloud(&["cache", "stats", "--json"], dir.path());
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(stats["entries"], 0);
 }
 
 #[test]
