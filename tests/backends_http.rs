@@ -354,3 +354,104 @@ fn openai_request_bodies_follow_the_published_schema() {
         );
     }
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn api_keys_never_reach_output_cache_or_messages() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let secret = "sk-aloud-secret-7f3c9e1d";
+    let port = free_port();
+    let port_text = port.to_string();
+    let script = repo("tests/servers/openai_tts.py");
+    let server = Server::start(
+        &python,
+        &[
+            script.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--port",
+            &port_text,
+            "--key",
+            secret,
+        ],
+        port,
+        "/v1/models",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("article.md"), SAMPLE).unwrap();
+    std::fs::write(
+        dir.path().join("voice.toml"),
+        format!(
+            "name='openai-test'\nengine='openai'\nlanguage='en-US'\nmodel='tts-1'\nvoice='alloy'\n\
+             [options]\nbase_url='http://127.0.0.1:{}/v1'\nformat='wav'\ntimeout_s=60\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    let run = |key: &str| {
+        Command::new(env!("CARGO_BIN_EXE_aloud"))
+            .args(["narrate", "article.md", "--voice", "voice.toml", "--json"])
+            .args(["--cache-dir", "cache"])
+            .current_dir(dir.path())
+            .env("OPENAI_API_KEY", key)
+            .output()
+            .unwrap()
+    };
+    let good = run(secret);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&good.stdout).unwrap();
+    assert!(summary["synthesized"].as_u64().unwrap() >= 5);
+    let files = files_under(dir.path());
+    assert!(
+        files
+            .iter()
+            .any(|f| f.extension().is_some_and(|e| e == "clip"))
+    );
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{} holds the key",
+            file.display()
+        );
+    }
+    for stream in [&good.stdout, &good.stderr] {
+        assert!(!String::from_utf8_lossy(stream).contains(secret));
+    }
+    // A rerun with another key is answered from the cache: the key is not part of it.
+    let other = run("sk-another-key");
+    let summary: serde_json::Value = serde_json::from_slice(&other.stdout).unwrap();
+    assert_eq!(summary["synthesized"], 0);
+
+    // A wrong key fails naming the variable, never echoing the key.
+    std::fs::write(
+        dir.path().join("article.md"),
+        "# New\n\nA sentence not yet cached.\n",
+    )
+    .unwrap();
+    let wrong = "sk-wrong-4b1a";
+    let bad = run(wrong);
+    assert!(!bad.status.success());
+    let message = String::from_utf8_lossy(&bad.stderr);
+    assert!(message.contains("OPENAI_API_KEY"), "{message}");
+    assert!(!message.contains(wrong), "{message}");
+}
