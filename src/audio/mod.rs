@@ -9,6 +9,9 @@
 //! has to ask for with a known layout, goes through [`decode_raw`]. Every decoder downmixes to
 //! mono by averaging the channels, and [`resample`] brings a clip to the program's rate.
 
+pub mod edges;
+pub mod loudness;
+
 use crate::error::{Error, Result};
 use crate::synth::Clip;
 

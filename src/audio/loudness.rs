@@ -1,0 +1,424 @@
+//! Program loudness: EBU R128 measurement (the ebur128 crate), loudness targets and presets, and the true-peak limiter that keeps one whole-program gain under its ceiling.
+
+use crate::error::{Error, Result};
+use ebur128::{EbuR128, Mode};
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// What a program is brought to: integrated loudness and a true-peak ceiling.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LoudnessTarget {
+    /// Integrated loudness, LUFS.
+    pub lufs: f64,
+    /// Highest true peak allowed, dBTP.
+    pub ceiling_dbtp: f64,
+    /// The preset this came from, if any (`web`, `podcast`, `audiobook`, `broadcast`).
+    pub preset: Option<&'static str>,
+}
+
+/// The named presets, as `--loudness` takes them.
+pub const PRESETS: &[(&str, f64, f64, &str)] = &[
+    (
+        "web",
+        -16.0,
+        -1.0,
+        "-16 LUFS, -1 dBTP: news sites and apps (the default)",
+    ),
+    (
+        "podcast",
+        -16.0,
+        -1.0,
+        "-16 LUFS, -1 dBTP: podcast platforms",
+    ),
+    (
+        "audiobook",
+        -19.0,
+        -3.0,
+        "-19 LUFS, -3 dBTP, with ACX-style checks reported",
+    ),
+    ("broadcast", -23.0, -1.0, "-23 LUFS, -1 dBTP: EBU R128"),
+];
+
+impl Default for LoudnessTarget {
+    fn default() -> Self {
+        LoudnessTarget::preset("web").unwrap_or(LoudnessTarget {
+            lufs: -16.0,
+            ceiling_dbtp: -1.0,
+            preset: Some("web"),
+        })
+    }
+}
+
+impl LoudnessTarget {
+    pub fn preset(name: &str) -> Option<LoudnessTarget> {
+        PRESETS
+            .iter()
+            .find(|(preset, ..)| preset.eq_ignore_ascii_case(name))
+            .map(|&(preset, lufs, ceiling, _)| LoudnessTarget {
+                lufs,
+                ceiling_dbtp: ceiling,
+                preset: Some(preset),
+            })
+    }
+
+    /// A preset name or a number of LUFS (`-18`, `-18 LUFS`); a number keeps the -1 dBTP
+    /// ceiling unless `ceiling` says otherwise.
+    pub fn parse(text: &str) -> std::result::Result<LoudnessTarget, String> {
+        let text = text.trim();
+        if let Some(target) = LoudnessTarget::preset(text) {
+            return Ok(target);
+        }
+        let number = text
+            .trim_end_matches(|c: char| c.is_ascii_alphabetic() || c.is_whitespace())
+            .trim();
+        match number.parse::<f64>() {
+            Ok(lufs) if (-70.0..=-5.0).contains(&lufs) => Ok(LoudnessTarget {
+                lufs,
+                ceiling_dbtp: -1.0,
+                preset: None,
+            }),
+            Ok(lufs) => Err(format!(
+                "{lufs} LUFS is outside -70..-5; speech is usually -16 (web) to -23 (broadcast)"
+            )),
+            Err(_) => Err(format!(
+                "'{text}' is neither a preset ({}) nor a loudness in LUFS such as -18",
+                PRESETS.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+}
+
+/// Loudness figures of a signal, as `aloud inspect` and the narration summary report them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LoudnessReport {
+    /// Integrated loudness, LUFS (`None` for a signal too short or too quiet to gate).
+    pub integrated_lufs: Option<f64>,
+    /// Loudness range, LU.
+    pub range_lu: Option<f64>,
+    /// True peak, dBTP.
+    pub true_peak_dbtp: f64,
+    /// Highest sample, dBFS.
+    pub sample_peak_dbfs: f64,
+}
+
+/// Streams samples through an EBU R128 meter with constant memory (histogram mode), so a
+/// ten-hour program costs no more than a minute.
+pub struct Meter {
+    meter: EbuR128,
+}
+
+pub fn db(linear: f64) -> f64 {
+    if linear > 0.0 {
+        20.0 * linear.log10()
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+pub fn linear(db: f64) -> f64 {
+    10f64.powf(db / 20.0)
+}
+
+fn meter_error(e: ebur128::Error) -> Error {
+    Error::Audio {
+        origin: "loudness meter".to_string(),
+        message: e.to_string(),
+    }
+}
+
+impl Meter {
+    pub fn new(sample_rate: u32) -> Result<Meter> {
+        let mode = Mode::I | Mode::LRA | Mode::TRUE_PEAK | Mode::SAMPLE_PEAK | Mode::HISTOGRAM;
+        Ok(Meter {
+            meter: EbuR128::new(1, sample_rate, mode).map_err(meter_error)?,
+        })
+    }
+
+    pub fn add(&mut self, samples: &[f32]) -> Result<()> {
+        self.meter.add_frames_f32(samples).map_err(meter_error)
+    }
+
+    pub fn report(&self) -> LoudnessReport {
+        let finite = |v: std::result::Result<f64, ebur128::Error>| v.ok().filter(|v| v.is_finite());
+        LoudnessReport {
+            integrated_lufs: finite(self.meter.loudness_global()),
+            range_lu: finite(self.meter.loudness_range()),
+            true_peak_dbtp: db(self.meter.true_peak(0).unwrap_or(0.0)),
+            sample_peak_dbfs: db(self.meter.sample_peak(0).unwrap_or(0.0)),
+        }
+    }
+}
+
+/// Measures a whole signal in one call.
+pub fn measure(samples: &[f32], sample_rate: u32) -> Result<LoudnessReport> {
+    let mut meter = Meter::new(sample_rate)?;
+    for chunk in samples.chunks(1 << 16) {
+        meter.add(chunk)?;
+    }
+    Ok(meter.report())
+}
+
+/// Phases between two samples at which the limiter looks for inter-sample peaks.
+const OVERSAMPLE: usize = 8;
+/// Taps of the interpolation filter on each side of the point being estimated.
+const HALF_TAPS: usize = 8;
+/// Look-ahead of the limiter: gain reaches its floor before the peak arrives.
+const LOOKAHEAD_MS: f64 = 5.0;
+/// Time for the gain to recover by 63 % after a peak.
+const RELEASE_MS: f64 = 80.0;
+
+/// Inter-sample peak estimator: the largest magnitude of a band-limited reconstruction of
+/// the signal around each sample (windowed sinc, 8 phases, 16 taps).
+struct PeakEstimator {
+    phases: Vec<[f32; 2 * HALF_TAPS]>,
+}
+
+impl PeakEstimator {
+    fn new() -> Self {
+        let mut phases = Vec::with_capacity(OVERSAMPLE - 1);
+        for phase in 1..OVERSAMPLE {
+            let frac = phase as f64 / OVERSAMPLE as f64;
+            let mut taps = [0f32; 2 * HALF_TAPS];
+            for (k, tap) in taps.iter_mut().enumerate() {
+                // Sample index relative to the left neighbour: -(HALF_TAPS-1) ..= HALF_TAPS.
+                let offset = k as f64 - (HALF_TAPS as f64 - 1.0);
+                let t = frac - offset;
+                let sinc = if t.abs() < 1e-12 {
+                    1.0
+                } else {
+                    (std::f64::consts::PI * t).sin() / (std::f64::consts::PI * t)
+                };
+                // Blackman window over the filter span.
+                let x = (t + HALF_TAPS as f64) / (2.0 * HALF_TAPS as f64);
+                let window = 0.42 - 0.5 * (2.0 * std::f64::consts::PI * x).cos()
+                    + 0.08 * (4.0 * std::f64::consts::PI * x).cos();
+                *tap = (sinc * window) as f32;
+            }
+            phases.push(taps);
+        }
+        PeakEstimator { phases }
+    }
+
+    /// Peak magnitude between `signal[i]` and `signal[i + 1]` (inclusive of both samples).
+    fn peak_after(&self, signal: &VecDeque<f32>, i: usize) -> f32 {
+        let mut peak = signal[i].abs();
+        if let Some(next) = signal.get(i + 1) {
+            peak = peak.max(next.abs());
+        }
+        let start = i as isize - (HALF_TAPS as isize - 1);
+        for taps in &self.phases {
+            let mut acc = 0f32;
+            for (k, tap) in taps.iter().enumerate() {
+                let j = start + k as isize;
+                if j >= 0
+                    && let Some(s) = signal.get(j as usize)
+                {
+                    acc += s * tap;
+                }
+            }
+            peak = peak.max(acc.abs());
+        }
+        peak
+    }
+}
+
+/// Applies a fixed gain and then limits true peaks to a ceiling, streaming: feed it blocks
+/// with [`Limiter::process`], then [`Limiter::flush`]. The output has exactly as many samples
+/// as the input, in step with it (the look-ahead is internal).
+///
+/// For each sample n, `need[n]` is the gain that brings the reconstructed peak between n and
+/// n+1 to the ceiling. The gain held at n is the smallest need in the look-ahead window
+/// `n..=n+L` (instant attack) or a slow release from the previous one, whichever is lower;
+/// the gain applied is the mean of the last L+1 held gains. Every one of those windows
+/// contains n, so each held gain, and hence their mean, is at most `need[n]`: the ceiling
+/// holds, and the gain ramps over L samples instead of stepping.
+pub struct Limiter {
+    gain: f32,
+    ceiling: f32,
+    lookahead: usize,
+    release: f32,
+    estimator: PeakEstimator,
+    /// Input after gain, not yet emitted, plus up to `HALF_TAPS` emitted samples kept as the
+    /// filter's left context.
+    pending: VecDeque<f32>,
+    /// How many of `pending`'s first samples are already emitted (left context only).
+    context: usize,
+    /// `need` of the pending samples not yet emitted whose right context has arrived.
+    needed: VecDeque<f32>,
+    /// Held gains of the last `lookahead + 1` emitted samples.
+    held: VecDeque<f32>,
+    held_sum: f64,
+    last_held: f32,
+    /// Lowest gain the limiter applied (1.0 if it never acted).
+    pub min_gain: f32,
+    /// Samples whose gain the limiter reduced.
+    pub limited_samples: u64,
+}
+
+impl Limiter {
+    pub fn new(sample_rate: u32, gain_db: f64, ceiling_dbtp: f64) -> Limiter {
+        let lookahead = ((LOOKAHEAD_MS / 1000.0) * f64::from(sample_rate))
+            .round()
+            .max(1.0) as usize;
+        let release_samples = (RELEASE_MS / 1000.0) * f64::from(sample_rate);
+        Limiter {
+            gain: linear(gain_db) as f32,
+            ceiling: linear(ceiling_dbtp) as f32,
+            lookahead,
+            release: (1.0 - (-1.0 / release_samples).exp()) as f32,
+            estimator: PeakEstimator::new(),
+            pending: VecDeque::new(),
+            context: 0,
+            needed: VecDeque::new(),
+            held: VecDeque::new(),
+            held_sum: 0.0,
+            last_held: 1.0,
+            min_gain: 1.0,
+            limited_samples: 0,
+        }
+    }
+
+    /// Takes `input`, appends whatever output is ready to `output`.
+    pub fn process(&mut self, input: &[f32], output: &mut Vec<f32>) {
+        self.pending.extend(input.iter().map(|s| s * self.gain));
+        self.drain(output, false);
+    }
+
+    /// Emits the rest.
+    pub fn flush(&mut self, output: &mut Vec<f32>) {
+        self.drain(output, true);
+    }
+
+    fn drain(&mut self, output: &mut Vec<f32>, flushing: bool) {
+        loop {
+            // Analyse every sample whose right-hand filter context has arrived.
+            let next = self.context + self.needed.len();
+            if next < self.pending.len() && (flushing || next + HALF_TAPS < self.pending.len()) {
+                let peak = self.estimator.peak_after(&self.pending, next);
+                let need = if peak > self.ceiling {
+                    self.ceiling / peak
+                } else {
+                    1.0
+                };
+                self.needed.push_back(need);
+                continue;
+            }
+            // Emit the oldest sample once its look-ahead window is analysed.
+            let ready = if flushing {
+                !self.needed.is_empty()
+            } else {
+                self.needed.len() > self.lookahead
+            };
+            if !ready {
+                break;
+            }
+            let window = self.lookahead.min(self.needed.len() - 1);
+            let floor = self
+                .needed
+                .iter()
+                .take(window + 1)
+                .copied()
+                .fold(1.0f32, f32::min);
+            let held = floor.min(self.last_held + (1.0 - self.last_held) * self.release);
+            self.last_held = held;
+            self.held.push_back(held);
+            self.held_sum += f64::from(held);
+            if self.held.len() > self.lookahead + 1 {
+                self.held_sum -= f64::from(self.held.pop_front().unwrap_or(1.0));
+            }
+            let gain = ((self.held_sum / self.held.len() as f64) as f32).min(1.0);
+            if gain < 1.0 {
+                self.limited_samples += 1;
+                self.min_gain = self.min_gain.min(gain);
+            }
+            output.push(self.pending[self.context] * gain);
+            self.needed.pop_front();
+            self.context += 1;
+            if self.context > HALF_TAPS {
+                self.pending.pop_front();
+                self.context -= 1;
+            }
+        }
+    }
+}
+
+/// Renders `samples` with `gain_db` and the limiter, for tests and short signals.
+pub fn apply(samples: &[f32], sample_rate: u32, gain_db: f64, ceiling_dbtp: f64) -> Vec<f32> {
+    let mut limiter = Limiter::new(sample_rate, gain_db, ceiling_dbtp);
+    let mut out = Vec::with_capacity(samples.len());
+    for block in samples.chunks(4096) {
+        limiter.process(block, &mut out);
+    }
+    limiter.flush(&mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(rate: u32, seconds: f64, freq: f64, amplitude: f64) -> Vec<f32> {
+        (0..(seconds * f64::from(rate)) as usize)
+            .map(|i| {
+                (amplitude * (i as f64 * freq * std::f64::consts::TAU / f64::from(rate)).sin())
+                    as f32
+            })
+            .collect()
+    }
+
+    #[test]
+    fn presets_and_numbers_parse() {
+        assert_eq!(LoudnessTarget::parse("web").unwrap().lufs, -16.0);
+        let book = LoudnessTarget::parse("Audiobook").unwrap();
+        assert_eq!((book.lufs, book.ceiling_dbtp), (-19.0, -3.0));
+        assert_eq!(LoudnessTarget::parse("broadcast").unwrap().lufs, -23.0);
+        let custom = LoudnessTarget::parse("-18 LUFS").unwrap();
+        assert_eq!((custom.lufs, custom.preset), (-18.0, None));
+        assert!(LoudnessTarget::parse("loud").is_err());
+        assert!(LoudnessTarget::parse("3").is_err());
+    }
+
+    #[test]
+    fn a_full_scale_sine_measures_as_the_standard_says() {
+        // EBU Tech 3341: a 1 kHz sine at 0 dBFS peak reads -3.01 LUFS on one channel.
+        let sine = tone(48_000, 20.0, 1000.0, 1.0);
+        let report = measure(&sine, 48_000).unwrap();
+        let lufs = report.integrated_lufs.unwrap();
+        assert!((lufs + 3.01).abs() < 0.05, "{lufs}");
+        assert!(
+            report.true_peak_dbtp.abs() < 0.1,
+            "{}",
+            report.true_peak_dbtp
+        );
+    }
+
+    #[test]
+    fn the_limiter_keeps_length_and_true_peak_under_the_ceiling() {
+        let rate = 22_050;
+        // Bursts of a loud tone near Nyquist/4 with quiet gaps: inter-sample peaks matter.
+        let mut signal = Vec::new();
+        for i in 0..20 {
+            let amplitude = if i % 2 == 0 { 0.95 } else { 0.05 };
+            signal.extend(tone(rate, 0.25, 5_003.0, amplitude));
+        }
+        let out = apply(&signal, rate, 6.0, -1.0);
+        assert_eq!(out.len(), signal.len());
+        let peak = measure(&out, rate).unwrap().true_peak_dbtp;
+        assert!(peak <= -1.0 + 0.05, "true peak {peak} dBTP");
+        // Quiet parts get the full gain: 0.05 * 2 = 0.0998 (within the release).
+        let quiet = &out[(1.25 * rate as f64) as usize + 4000..(1.5 * rate as f64) as usize - 10];
+        let quiet_peak = quiet.iter().fold(0f32, |m, s| m.max(s.abs()));
+        assert!((quiet_peak - 0.0998).abs() < 0.003, "{quiet_peak}");
+    }
+
+    #[test]
+    fn below_the_ceiling_the_limiter_is_exactly_the_gain() {
+        let rate = 22_050;
+        let signal = tone(rate, 1.0, 440.0, 0.25);
+        let out = apply(&signal, rate, 3.0, -1.0);
+        let gain = linear(3.0) as f32;
+        for (a, b) in signal.iter().zip(&out) {
+            assert!((a * gain - b).abs() < 1e-6);
+        }
+    }
+}
