@@ -1,11 +1,13 @@
 //! The `aloud` command line: a thin clap front over the library.
 
 use aloud::assets::{AssetOptions, Progress};
+use aloud::audio::loudness::LoudnessTarget;
 use aloud::cache::ClipCache;
 use aloud::ingest::Source;
 use aloud::lexicon::Lexicon;
 use aloud::narrate::{Event, Narrator, NarratorOptions};
 use aloud::plan::Plan;
+use aloud::stitch::Finishing;
 use aloud::stitch::markers::read_wav_summary;
 use aloud::voice::{DEFAULT_VOICE, VoiceProfile};
 use clap::{Args, Parser, Subcommand};
@@ -46,7 +48,7 @@ enum Command {
         Examples:\n  aloud narrate story.txt\n  aloud narrate guide.md -o guide.wav --voice joe-deterministic\n  \
         aloud narrate https://example.com/news/story.html\n  curl -s https://example.com/a | aloud narrate - -o a.wav"
     )]
-    Narrate(NarrateArgs),
+    Narrate(Box<NarrateArgs>),
     /// Fetch and verify the embedded engine's files (ONNX Runtime, espeak-ng, the default voice).
     Setup(SetupArgs),
     /// Show what would be spoken, without synthesizing: chapters, paragraphs and each
@@ -155,9 +157,63 @@ struct NarrateArgs {
     #[arg(short, long)]
     quiet: bool,
     #[command(flatten)]
+    finishing: FinishArgs,
+    #[command(flatten)]
     cache: CacheArgs,
     #[command(flatten)]
     assets: AssetArgs,
+}
+
+/// How the program is finished.
+#[derive(Args)]
+#[command(next_help_heading = "Finishing")]
+struct FinishArgs {
+    /// Program loudness: a preset (web -16 LUFS, podcast -16, audiobook -19 with a -3 dBTP
+    /// ceiling, broadcast -23), a number of LUFS such as -18, or `off` to keep the engine's
+    /// level. Measured over the whole program (EBU R128), applied as one gain.
+    #[arg(long, value_name = "PRESET|LUFS", default_value = "web")]
+    loudness: String,
+    /// True-peak ceiling in dBTP [default: -1, or -3 for audiobook]; a limiter holds peaks
+    /// under it rather than clipping.
+    #[arg(long, value_name = "DBTP", allow_negative_numbers = true)]
+    true_peak: Option<f64>,
+    /// Override a pause of the voice profile: clause, sentence, paragraph, before_heading,
+    /// after_heading or chapter, in ms or seconds (e.g. --pause sentence=300 --pause chapter=2s).
+    #[arg(long, value_name = "NAME=MS")]
+    pause: Vec<String>,
+    /// Join clips exactly as the engine made them: no silence trimming, no fades.
+    #[arg(long)]
+    keep_edges: bool,
+}
+
+impl FinishArgs {
+    fn finishing(&self, profile: &VoiceProfile) -> aloud::Result<Finishing> {
+        let usage = |message: String| aloud::Error::Usage { message };
+        let mut pauses = profile.pauses;
+        pauses
+            .apply(&self.pause)
+            .map_err(|m| usage(format!("--pause: {m}")))?;
+        let mut finishing = Finishing::with_pauses(pauses);
+        if self.keep_edges {
+            finishing.edges = None;
+        }
+        finishing.loudness = if self.loudness.trim().eq_ignore_ascii_case("off") {
+            None
+        } else {
+            let mut target = LoudnessTarget::parse(&self.loudness)
+                .map_err(|m| usage(format!("--loudness: {m}")))?;
+            if let Some(ceiling) = self.true_peak {
+                if !(-20.0..=0.0).contains(&ceiling) {
+                    return Err(usage(format!(
+                        "--true-peak: {ceiling} dBTP is outside -20..0"
+                    )));
+                }
+                target.ceiling_dbtp = ceiling;
+            }
+            Some(target)
+        };
+        Ok(finishing)
+    }
 }
 
 #[derive(Args)]
@@ -240,7 +296,7 @@ impl AssetArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Narrate(args) => narrate(args),
+        Command::Narrate(args) => narrate(*args),
         Command::Setup(args) => setup(args),
         Command::Plan(args) => plan(args),
         Command::Inspect(args) => inspect(args),
@@ -286,6 +342,7 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
         concurrency: args.concurrency,
         lexicon: load_lexicons(&args.lexicon)?,
         cache: args.cache.open()?,
+        finishing: Some(args.finishing.finishing(&profile)?),
     };
     let narrator = Narrator::open(profile, &options, &mut report_progress(args.quiet))?;
 

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
 use crate::plan::{Placement, Plan};
 use crate::sidecar::timeline_path;
-use crate::stitch::{Placed, Stitcher};
+use crate::stitch::{FinishReport, Finishing, Placed, Stitcher};
 use crate::synth::{self, Backend, Clip, OpenContext, SpeechRequest};
 use crate::voice::VoiceProfile;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -28,6 +28,9 @@ pub struct NarratorOptions {
     pub lexicon: Lexicon,
     /// Where finished clips are kept and found again; `None` synthesizes every sentence.
     pub cache: Option<ClipCache>,
+    /// Pauses, edges and loudness; `None` uses the voice's pauses with clean edges and the
+    /// `web` loudness preset.
+    pub finishing: Option<Finishing>,
 }
 
 /// Something the caller may want to show while a narration runs.
@@ -60,6 +63,8 @@ pub struct Summary {
     pub engine_seconds: f64,
     /// Seconds of audio per second of wall time.
     pub real_time_factor: f64,
+    /// Loudness before and after, the gain and limiting applied, and the worst join.
+    pub finishing: FinishReport,
 }
 
 /// A voice, opened and ready to narrate any number of documents.
@@ -69,6 +74,7 @@ pub struct Narrator {
     backend: Arc<dyn Backend>,
     concurrency: usize,
     cache: Option<ClipCache>,
+    finishing: Finishing,
 }
 
 /// Counts of where each request's clip came from, shared by the sentences in flight.
@@ -105,12 +111,17 @@ impl Narrator {
             .concurrency
             .unwrap_or(backend.limits().default_concurrency)
             .max(1);
+        let finishing = options
+            .finishing
+            .clone()
+            .unwrap_or_else(|| Finishing::with_pauses(profile.pauses));
         Ok(Narrator {
             profile,
             lexicon,
             backend,
             concurrency,
             cache: options.cache.clone(),
+            finishing,
         })
     }
 
@@ -153,7 +164,7 @@ impl Narrator {
         on_event(Event::Started { sentences: total });
 
         let mut stitcher =
-            Stitcher::create(output, self.backend.sample_rate(), self.profile.pauses)?;
+            Stitcher::create(output, self.backend.sample_rate(), self.finishing.clone())?;
         let backend = &self.backend;
         let stitcher_rate = stitcher.sample_rate();
         let sources = Sources::default();
@@ -173,7 +184,7 @@ impl Narrator {
         let mut clips = stream::iter(placements.iter().enumerate())
             .map(|(index, placement)| speaker.speak_sentence(index, placement))
             .buffered(self.concurrency);
-        while let Some((index, clip)) = clips.try_next().await? {
+        while let Some((index, pieces)) = clips.try_next().await? {
             let placement = &placements[index];
             stitcher.push(
                 Placed {
@@ -183,7 +194,7 @@ impl Narrator {
                     position: placement.position,
                     starts_chapter: placement.starts_chapter,
                 },
-                &clip,
+                &pieces,
             )?;
             on_event(Event::SentenceDone {
                 done: index + 1,
@@ -194,7 +205,7 @@ impl Narrator {
         let timeline = stitcher.timeline(&document.title, &self.profile.name);
         let sidecar_path = timeline_path(output);
         let sidecar = timeline.prepare(&sidecar_path)?;
-        let chapters = stitcher.finish()?;
+        let (chapters, finishing) = stitcher.finish()?;
         sidecar.commit()?;
 
         let wall = started.elapsed();
@@ -215,6 +226,7 @@ impl Narrator {
             wall_seconds: wall.as_secs_f64(),
             engine_seconds: engine.as_secs_f64(),
             real_time_factor: timeline.duration / wall.max(Duration::from_micros(1)).as_secs_f64(),
+            finishing,
         })
     }
 
@@ -269,42 +281,35 @@ impl Speaker<'_> {
         Ok(clip)
     }
 
-    /// Speaks every request of one sentence and joins the clips, at the program's rate.
+    /// Speaks every request of one sentence: one clip per request at the program's rate,
+    /// word ranges moved into the sentence's spoken text.
     async fn speak_sentence(
         &self,
         index: usize,
         placement: &Placement<'_>,
-    ) -> Result<(usize, Clip)> {
+    ) -> Result<(usize, Vec<Clip>)> {
         let backend = self.backend;
         let sentence = placement.sentence;
-        let mut joined: Option<Clip> = None;
+        let mut pieces = Vec::with_capacity(sentence.requests.len());
         for (request, offset) in sentence.requests.iter().zip(&sentence.request_offsets) {
             let failed = |e| sentence_error(backend.name(), index, &sentence.text, e);
             let clip = self.clip_for(request).await.map_err(failed)?;
             // Backends may answer at another rate (or several): the program has one.
             let mut clip = audio::resample(clip, self.program_rate).map_err(failed)?;
-            // Word timings move from the request's text and clip to the sentence's.
-            let elapsed = joined.as_ref().map_or(0.0, |c| c.duration().as_secs_f64());
             for word in &mut clip.words {
                 word.range = word.range.start + offset..word.range.end + offset;
-                word.start += elapsed;
-                word.end += elapsed;
             }
-            match &mut joined {
-                Some(whole) => {
-                    whole.samples.extend_from_slice(&clip.samples);
-                    whole.words.append(&mut clip.words);
-                }
-                None => joined = Some(clip),
-            }
+            pieces.push(clip);
         }
-        let clip = joined.ok_or_else(|| Error::Synthesis {
-            backend: backend.name().to_string(),
-            index: index + 1,
-            excerpt: excerpt(&sentence.text),
-            message: "nothing to say".to_string(),
-        })?;
-        Ok((index, clip))
+        if pieces.is_empty() {
+            return Err(Error::Synthesis {
+                backend: backend.name().to_string(),
+                index: index + 1,
+                excerpt: excerpt(&sentence.text),
+                message: "nothing to say".to_string(),
+            });
+        }
+        Ok((index, pieces))
     }
 }
 
@@ -398,6 +403,7 @@ mod tests {
             concurrency: tone.limits().default_concurrency,
             backend: Arc::new(tone),
             cache: None,
+            finishing: Finishing::untouched(crate::voice::PausePolicy::default()),
         }
     }
 
@@ -428,10 +434,13 @@ mod tests {
         let reader = hound::WavReader::open(&out).unwrap();
         assert_eq!(reader.spec().sample_rate, 22050);
         let timeline = Timeline::read(&summary.timeline).unwrap();
-        // Each request is half a second whatever its rate; pieces of one sentence abut.
+        // Each request is half a second whatever its rate; pieces of one sentence are one
+        // clause pause apart.
         let long = &timeline.sentences[2];
         let pieces = summary.synthesized - 2;
-        assert!(((long.end - long.start) - 0.5 * pieces as f64).abs() < 0.01);
+        let clause = f64::from(crate::voice::PausePolicy::default().clause_ms) / 1000.0;
+        let expected = 0.5 * pieces as f64 + clause * (pieces - 1) as f64;
+        assert!(((long.end - long.start) - expected).abs() < 0.01);
         assert!(((timeline.sentences[0].end - timeline.sentences[0].start) - 0.5).abs() < 0.01);
     }
 
@@ -469,6 +478,7 @@ mod tests {
             concurrency: tone.limits().default_concurrency,
             backend: tone.clone(),
             cache: Some(cache.clone()),
+            finishing: Finishing::with_pauses(crate::voice::PausePolicy::default()),
         };
         (narrator, tone)
     }

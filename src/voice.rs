@@ -64,19 +64,92 @@ pub struct VoiceProfile {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PausePolicy {
+    /// Between the pieces of a sentence too long for the backend, cut at a clause.
+    pub clause_ms: u32,
     pub sentence_ms: u32,
     pub paragraph_ms: u32,
+    /// Before a heading within a chapter.
     pub before_heading_ms: u32,
     pub after_heading_ms: u32,
+    /// Before the first sentence of every chapter after the first.
+    pub chapter_ms: u32,
+}
+
+impl PausePolicy {
+    /// Names `--pause` takes, with what each is.
+    pub const NAMES: &'static [&'static str] = &[
+        "clause",
+        "sentence",
+        "paragraph",
+        "before_heading",
+        "after_heading",
+        "chapter",
+    ];
+
+    /// Sets one pause by name (`sentence`, `chapter`, ...).
+    pub fn set(&mut self, name: &str, ms: u32) -> std::result::Result<(), String> {
+        let slot = match name
+            .trim()
+            .trim_end_matches("_ms")
+            .replace('-', "_")
+            .as_str()
+        {
+            "clause" => &mut self.clause_ms,
+            "sentence" => &mut self.sentence_ms,
+            "paragraph" => &mut self.paragraph_ms,
+            "before_heading" => &mut self.before_heading_ms,
+            "after_heading" => &mut self.after_heading_ms,
+            "chapter" => &mut self.chapter_ms,
+            other => {
+                return Err(format!(
+                    "unknown pause '{other}' (known: {})",
+                    Self::NAMES.join(", ")
+                ));
+            }
+        };
+        *slot = ms;
+        Ok(())
+    }
+
+    /// Applies `NAME=MS` settings such as `sentence=300` or `chapter=2s`.
+    pub fn apply(&mut self, settings: &[String]) -> std::result::Result<(), String> {
+        for setting in settings {
+            for part in setting.split(',').filter(|p| !p.trim().is_empty()) {
+                let (name, value) = part.split_once('=').ok_or_else(|| {
+                    format!("'{part}' is not NAME=MILLISECONDS (e.g. sentence=300)")
+                })?;
+                let value = value.trim();
+                let ms =
+                    if let Some(seconds) = value.strip_suffix('s').filter(|v| !v.ends_with('m')) {
+                        seconds
+                            .trim()
+                            .parse::<f64>()
+                            .ok()
+                            .map(|s| (s * 1000.0).round())
+                    } else {
+                        value.trim_end_matches("ms").trim().parse::<f64>().ok()
+                    };
+                let ms = ms
+                    .filter(|ms| (0.0..=60_000.0).contains(ms))
+                    .ok_or_else(|| {
+                        format!("'{value}' is not a pause length (0 to 60000 ms, or 1.5s)")
+                    })?;
+                self.set(name, ms as u32)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for PausePolicy {
     fn default() -> Self {
         PausePolicy {
+            clause_ms: 150,
             sentence_ms: 250,
             paragraph_ms: 700,
-            before_heading_ms: 1200,
+            before_heading_ms: 1000,
             after_heading_ms: 600,
+            chapter_ms: 1500,
         }
     }
 }

@@ -29,6 +29,21 @@ fn narrator() -> &'static Narrator {
     })
 }
 
+/// The same voice with finishing off: clips joined exactly as the engine made them.
+fn untouched_narrator() -> &'static Narrator {
+    static NARRATOR: OnceLock<Narrator> = OnceLock::new();
+    NARRATOR.get_or_init(|| {
+        let profile = VoiceProfile::find(repo("voices/joe-deterministic.toml").to_str().unwrap())
+            .expect("profile");
+        let options = NarratorOptions {
+            finishing: Some(aloud::stitch::Finishing::untouched(profile.pauses)),
+            ..NarratorOptions::default()
+        };
+        Narrator::open(profile, &options, &mut |p| eprintln!("{p}"))
+            .expect("the embedded engine opens (run `aloud setup` first)")
+    })
+}
+
 fn narrate(document: &Document, output: &Path) -> Summary {
     narrator()
         .narrate_blocking(document, output, &mut |_| {})
@@ -195,7 +210,8 @@ fn markdown_article_becomes_speech_with_chapters_readers_agree_on() {
 
 #[test]
 fn a_sentence_in_the_program_is_bit_identical_to_speaking_it_alone() {
-    // With Piper's noise off the engine is deterministic, so stitching must not alter a clip.
+    // With Piper's noise off the engine is deterministic, so stitching with finishing off
+    // must not alter a clip.
     let document = aloud::ingest::parse(
         "Golden test\n\nThe quick brown fox jumps over the lazy dog. It was not amused.\n",
         aloud::ingest::Format::Text,
@@ -204,15 +220,21 @@ fn a_sentence_in_the_program_is_bit_identical_to_speaking_it_alone() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("golden.wav");
-    let summary = narrate(&document, &output);
+    let summary = untouched_narrator()
+        .narrate_blocking(&document, &output, &mut |_| {})
+        .unwrap();
     let timeline = Timeline::read(&summary.timeline).unwrap();
     let (_, program) = read_samples(&output);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for sentence in &timeline.sentences {
         let request = SpeechRequest::plain(&sentence.spoken);
-        let alone = runtime.block_on(narrator().speak(&request)).unwrap();
-        let again = runtime.block_on(narrator().speak(&request)).unwrap();
+        let alone = runtime
+            .block_on(untouched_narrator().speak(&request))
+            .unwrap();
+        let again = runtime
+            .block_on(untouched_narrator().speak(&request))
+            .unwrap();
         assert_eq!(alone, again, "the deterministic voice varied between runs");
         let from = (sentence.start * 22050.0).round() as usize;
         let expected: Vec<i16> = alone

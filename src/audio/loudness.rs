@@ -171,6 +171,8 @@ const RELEASE_MS: f64 = 80.0;
 /// the signal around each sample (windowed sinc, 8 phases, 16 taps).
 struct PeakEstimator {
     phases: Vec<[f32; 2 * HALF_TAPS]>,
+    /// The most any reconstructed point can exceed the largest sample it is made from.
+    gain_bound: f32,
 }
 
 impl PeakEstimator {
@@ -196,11 +198,23 @@ impl PeakEstimator {
             }
             phases.push(taps);
         }
-        PeakEstimator { phases }
+        let gain_bound = phases
+            .iter()
+            .map(|taps| taps.iter().map(|t| t.abs()).sum::<f32>())
+            .fold(1.0f32, f32::max);
+        PeakEstimator { phases, gain_bound }
     }
 
-    /// Peak magnitude between `signal[i]` and `signal[i + 1]` (inclusive of both samples).
-    fn peak_after(&self, signal: &VecDeque<f32>, i: usize) -> f32 {
+    /// Peak magnitude between `signal[i]` and `signal[i + 1]` (inclusive of both samples),
+    /// or any value at most `floor` when the true peak cannot exceed `floor` (which skips
+    /// the interpolation in the quiet majority of a program).
+    fn peak_after(&self, signal: &VecDeque<f32>, i: usize, floor: f32) -> f32 {
+        let from = i.saturating_sub(HALF_TAPS - 1);
+        let to = (i + HALF_TAPS + 1).min(signal.len());
+        let largest = signal.range(from..to).fold(0f32, |m, s| m.max(s.abs()));
+        if largest * self.gain_bound <= floor {
+            return largest;
+        }
         let mut peak = signal[i].abs();
         if let Some(next) = signal.get(i + 1) {
             peak = peak.max(next.abs());
@@ -251,9 +265,12 @@ pub struct Limiter {
     last_held: f32,
     /// Lowest gain the limiter applied (1.0 if it never acted).
     pub min_gain: f32,
-    /// Samples whose gain the limiter reduced.
+    /// Samples the limiter turned down by more than 0.1 dB.
     pub limited_samples: u64,
 }
+
+/// 0.1 dB of gain reduction: less is not counted as limiting.
+const NOTICEABLE: f32 = 0.988_553_1;
 
 impl Limiter {
     pub fn new(sample_rate: u32, gain_db: f64, ceiling_dbtp: f64) -> Limiter {
@@ -294,7 +311,7 @@ impl Limiter {
             // Analyse every sample whose right-hand filter context has arrived.
             let next = self.context + self.needed.len();
             if next < self.pending.len() && (flushing || next + HALF_TAPS < self.pending.len()) {
-                let peak = self.estimator.peak_after(&self.pending, next);
+                let peak = self.estimator.peak_after(&self.pending, next, self.ceiling);
                 let need = if peak > self.ceiling {
                     self.ceiling / peak
                 } else {
@@ -327,8 +344,10 @@ impl Limiter {
                 self.held_sum -= f64::from(self.held.pop_front().unwrap_or(1.0));
             }
             let gain = ((self.held_sum / self.held.len() as f64) as f32).min(1.0);
-            if gain < 1.0 {
+            if gain < NOTICEABLE {
                 self.limited_samples += 1;
+            }
+            if gain < 1.0 {
                 self.min_gain = self.min_gain.min(gain);
             }
             output.push(self.pending[self.context] * gain);

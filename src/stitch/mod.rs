@@ -3,10 +3,15 @@
 pub mod markers;
 pub mod wav;
 
+use crate::audio::edges::{EdgePolicy, SeamReport, clean_edges, seam_context, seam_score};
+use crate::audio::loudness::{Limiter, LoudnessReport, LoudnessTarget, Meter, db};
 use crate::error::{Error, Result};
 use crate::sidecar::{TimedChapter, TimedSentence, TimedWord, Timeline};
 use crate::synth::Clip;
 use crate::voice::PausePolicy;
+use serde::Serialize;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use wav::{ChapterMark, ProgramWriter};
 
@@ -34,28 +39,92 @@ pub struct Placed<'a> {
     pub starts_chapter: Option<&'a str>,
 }
 
-/// Streams clips into a WAV as they arrive, in order.
+/// How the program is finished: pauses, clip edges and loudness.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finishing {
+    pub pauses: PausePolicy,
+    /// Trim and fade every clip; `None` joins clips exactly as the engine made them.
+    pub edges: Option<EdgePolicy>,
+    /// Bring the whole program to this loudness with one gain; `None` leaves levels alone.
+    pub loudness: Option<LoudnessTarget>,
+}
+
+impl Finishing {
+    /// The defaults for a voice: its pauses, clean edges, the `web` loudness preset.
+    pub fn with_pauses(pauses: PausePolicy) -> Self {
+        Finishing {
+            pauses,
+            edges: Some(EdgePolicy::default()),
+            loudness: Some(LoudnessTarget::default()),
+        }
+    }
+
+    /// Clips joined as made, at their own level: only pauses are added.
+    pub fn untouched(pauses: PausePolicy) -> Self {
+        Finishing {
+            pauses,
+            edges: None,
+            loudness: None,
+        }
+    }
+}
+
+/// What finishing did, for the summary.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FinishReport {
+    /// Loudness of the program as stitched, before any gain.
+    pub before: LoudnessReport,
+    /// Loudness of the file as written.
+    pub after: LoudnessReport,
+    /// The one gain applied to the whole program, dB.
+    pub gain_db: f64,
+    /// Share of samples the true-peak limiter turned down, and its deepest reduction (dB).
+    pub limited_fraction: f64,
+    pub deepest_limiting_db: f64,
+    pub seams: SeamReport,
+}
+
+/// Streams clips, in order, into a spool of 32-bit float samples beside the output while
+/// measuring their loudness; [`Stitcher::finish`] then renders the spool once with one gain
+/// and the limiter into the WAV. Memory stays flat however long the program.
 pub struct Stitcher {
     writer: ProgramWriter,
     output: PathBuf,
-    pauses: PausePolicy,
+    sample_rate: u32,
+    finishing: Finishing,
+    spool: BufWriter<File>,
+    frames: u64,
+    meter: Meter,
+    seams: SeamReport,
+    /// The last samples written, for the seam score of the next join.
+    tail: Vec<f32>,
     previous: Option<Position>,
     sentences: Vec<TimedSentence>,
     chapter_starts: Vec<(String, u64)>,
 }
 
-/// The finished program: chapters as written into the WAV, and the timeline.
-pub struct Program {
-    pub chapters: Vec<ChapterMark>,
-    pub timeline: Timeline,
-}
-
 impl Stitcher {
-    pub fn create(output: &Path, sample_rate: u32, pauses: PausePolicy) -> Result<Self> {
+    pub fn create(output: &Path, sample_rate: u32, finishing: Finishing) -> Result<Self> {
+        let writer = ProgramWriter::create(output, sample_rate)?;
+        let dir = match output.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        // Unnamed, so it vanishes with the process however the run ends.
+        let spool = tempfile::tempfile_in(dir).map_err(|e| Error::Output {
+            path: output.to_path_buf(),
+            message: format!("cannot create a working file in {}: {e}", dir.display()),
+        })?;
         Ok(Stitcher {
-            writer: ProgramWriter::create(output, sample_rate)?,
+            writer,
             output: output.to_path_buf(),
-            pauses,
+            sample_rate,
+            finishing,
+            spool: BufWriter::with_capacity(1 << 16, spool),
+            frames: 0,
+            meter: Meter::new(sample_rate)?,
+            seams: SeamReport::default(),
+            tail: Vec::new(),
             previous: None,
             sentences: Vec::new(),
             chapter_starts: Vec::new(),
@@ -63,72 +132,141 @@ impl Stitcher {
     }
 
     pub fn sample_rate(&self) -> u32 {
-        self.writer.sample_rate()
+        self.sample_rate
     }
 
-    /// Seconds of audio written so far.
+    /// Seconds of audio stitched so far.
     pub fn seconds(&self) -> f64 {
-        self.frames_to_seconds(self.writer.position())
+        self.frames_to_seconds(self.frames)
     }
 
     fn frames_to_seconds(&self, frames: u64) -> f64 {
-        frames as f64 / f64::from(self.writer.sample_rate())
+        frames as f64 / f64::from(self.sample_rate)
     }
 
     fn pause_before(&self, placed: &Placed) -> u32 {
         let Some(previous) = self.previous else {
             return 0;
         };
-        if placed.starts_chapter.is_some() || placed.position == Position::Heading {
-            return self.pauses.before_heading_ms;
+        let pauses = &self.finishing.pauses;
+        if placed.starts_chapter.is_some() {
+            return pauses.chapter_ms;
+        }
+        if placed.position == Position::Heading {
+            return pauses.before_heading_ms;
         }
         match (previous, placed.position) {
-            (Position::Heading, _) => self.pauses.after_heading_ms,
-            (_, Position::ParagraphStart) => self.pauses.paragraph_ms,
-            _ => self.pauses.sentence_ms,
+            (Position::Heading, _) => pauses.after_heading_ms,
+            (_, Position::ParagraphStart) => pauses.paragraph_ms,
+            _ => pauses.sentence_ms,
         }
     }
 
-    pub fn push(&mut self, placed: Placed, clip: &Clip) -> Result<()> {
-        if clip.sample_rate != self.writer.sample_rate() {
+    /// Frames of silence that make the gap between two clips' sounds `ms` long: the pads
+    /// kept at clip edges count toward it.
+    fn gap_frames(&self, ms: u32) -> u64 {
+        let pads = self
+            .finishing
+            .edges
+            .map_or(0.0, |edges| edges.lead_ms + edges.tail_ms);
+        let ms = (f64::from(ms) - pads).max(0.0);
+        (ms * f64::from(self.sample_rate) / 1000.0).round() as u64
+    }
+
+    fn spool_error(&self, e: std::io::Error) -> Error {
+        Error::Output {
+            path: self.output.clone(),
+            message: format!("cannot write the working file: {e}"),
+        }
+    }
+
+    /// Appends samples to the program, scoring the join with what came before.
+    fn write(&mut self, samples: &[f32]) -> Result<()> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        let context = seam_context(self.sample_rate);
+        if self.frames > 0 {
+            let score = seam_score(&self.tail, &samples[..samples.len().min(context)]);
+            self.seams.add(score, self.seconds());
+        }
+        let mut bytes = Vec::with_capacity(samples.len() * 4);
+        for sample in samples {
+            bytes.extend_from_slice(&sample.to_le_bytes());
+        }
+        self.spool
+            .write_all(&bytes)
+            .map_err(|e| self.spool_error(e))?;
+        self.meter.add(samples)?;
+        self.tail
+            .extend_from_slice(&samples[samples.len().saturating_sub(context)..]);
+        let excess = self.tail.len().saturating_sub(context);
+        self.tail.drain(..excess);
+        self.frames += samples.len() as u64;
+        Ok(())
+    }
+
+    fn write_silence(&mut self, frames: u64) -> Result<()> {
+        let block = vec![0f32; 4096];
+        let mut left = frames;
+        while left > 0 {
+            let n = left.min(block.len() as u64) as usize;
+            self.write(&block[..n])?;
+            left -= n as u64;
+        }
+        Ok(())
+    }
+
+    /// Adds one sentence: its pieces (one clip per backend request, in order, word ranges
+    /// already in the sentence's spoken text) with clause pauses between them.
+    pub fn push(&mut self, placed: Placed, pieces: &[Clip]) -> Result<()> {
+        if let Some(clip) = pieces.iter().find(|c| c.sample_rate != self.sample_rate) {
             return Err(Error::Output {
                 path: self.output.clone(),
                 message: format!(
                     "a clip at {} Hz cannot join a {} Hz program",
-                    clip.sample_rate,
-                    self.writer.sample_rate()
+                    clip.sample_rate, self.sample_rate
                 ),
             });
         }
-        let pause_frames =
-            u64::from(self.pause_before(&placed)) * u64::from(self.writer.sample_rate()) / 1000;
-        self.writer.push_silence(pause_frames)?;
+        let pause = self.pause_before(&placed);
+        if self.previous.is_some() {
+            self.write_silence(self.gap_frames(pause))?;
+        }
         if let Some(title) = placed.starts_chapter {
-            self.writer.start_chapter(title);
-            self.chapter_starts
-                .push((title.to_string(), self.writer.position()));
+            self.chapter_starts.push((title.to_string(), self.frames));
         }
         let start = self.seconds();
-        self.writer.push_samples(&clip.samples)?;
-        let end = self.seconds();
-        let words = clip
-            .words
-            .iter()
-            .filter_map(|word| {
-                let text = placed.spoken.get(word.range.clone())?;
-                Some(TimedWord {
+        let mut words = Vec::new();
+        for (i, piece) in pieces.iter().enumerate() {
+            if i > 0 {
+                self.write_silence(self.gap_frames(self.finishing.pauses.clause_ms))?;
+            }
+            let mut samples = piece.samples.clone();
+            let cut = match &self.finishing.edges {
+                Some(edges) => clean_edges(&mut samples, self.sample_rate, edges),
+                None => 0,
+            };
+            let piece_start = self.seconds() - self.frames_to_seconds(cut as u64);
+            let kept_end = self.seconds() + self.frames_to_seconds(samples.len() as u64);
+            self.write(&samples)?;
+            for word in &piece.words {
+                let Some(text) = placed.spoken.get(word.range.clone()) else {
+                    continue;
+                };
+                words.push(TimedWord {
                     text: text.to_string(),
-                    start: (start + word.start).min(end),
-                    end: (start + word.end).min(end),
+                    start: (piece_start + word.start).clamp(start, kept_end),
+                    end: (piece_start + word.end).clamp(start, kept_end),
                     spoken: [word.range.start, word.range.end],
-                })
-            })
-            .collect();
+                });
+            }
+        }
         self.sentences.push(TimedSentence {
             text: placed.text.to_string(),
             spoken: placed.spoken.to_string(),
             start,
-            end,
+            end: self.seconds(),
             source: placed.source,
             words,
         });
@@ -156,18 +294,203 @@ impl Stitcher {
         Timeline {
             title: title.to_string(),
             voice: voice.to_string(),
-            sample_rate: self.writer.sample_rate(),
+            sample_rate: self.sample_rate,
             duration,
             chapters,
             sentences: self.sentences.clone(),
         }
     }
 
-    /// Writes the markers and renames the WAV into place.
-    pub fn finish(self) -> Result<Vec<ChapterMark>> {
+    /// Applies the one program gain (found by measuring, then re-measuring through the
+    /// limiter until the result is on target), writes the WAV with its markers, and renames
+    /// it into place.
+    pub fn finish(mut self) -> Result<(Vec<ChapterMark>, FinishReport)> {
+        self.spool.flush().map_err(|e| self.spool_error(e))?;
+        let Stitcher {
+            writer,
+            output,
+            sample_rate,
+            finishing,
+            spool,
+            frames,
+            meter,
+            seams,
+            chapter_starts,
+            ..
+        } = self;
+        let mut writer = ChapterPlacer {
+            writer,
+            chapters: chapter_starts.into_iter().peekable(),
+        };
+        let mut spool = Spool {
+            file: spool.into_inner().map_err(|e| Error::Output {
+                path: output.clone(),
+                message: format!("cannot write the working file: {}", e.error()),
+            })?,
+            frames,
+            output: &output,
+        };
+        let before = meter.report();
+        let mut after = Meter::new(sample_rate)?;
+        let Some(target) = finishing.loudness else {
+            // Untouched: samples go to the file exactly as stitched.
+            spool.replay(|block| {
+                after.add(block)?;
+                writer.push_samples(block)
+            })?;
+            let chapters = writer.finish()?;
+            return Ok((
+                chapters,
+                FinishReport {
+                    before,
+                    after: after.report(),
+                    gain_db: 0.0,
+                    limited_fraction: 0.0,
+                    deepest_limiting_db: 0.0,
+                    seams,
+                },
+            ));
+        };
+        // Too short or silent to measure: leave the level, still guard the ceiling.
+        let ceiling = target.ceiling_dbtp - CEILING_MARGIN_DB;
+        let mut gain_db = before.integrated_lufs.map_or(0.0, |m| target.lufs - m);
+        if before.integrated_lufs.is_some() {
+            // Limiting lowers loudness, more the harder it works; find the gain that lands on
+            // target through the limiter by the secant method (two or three passes on speech).
+            let mut previous: Option<(f64, f64)> = None;
+            for _ in 0..6 {
+                let mut meter = Meter::new(sample_rate)?;
+                spool.render(gain_db, ceiling, sample_rate, |block| meter.add(block))?;
+                let Some(got) = meter.report().integrated_lufs else {
+                    break;
+                };
+                let error = target.lufs - got;
+                if error.abs() < 0.05 {
+                    break;
+                }
+                let slope = match previous {
+                    Some((g0, l0)) if (gain_db - g0).abs() > 1e-6 => {
+                        ((got - l0) / (gain_db - g0)).clamp(0.1, 1.0)
+                    }
+                    _ => 1.0,
+                };
+                previous = Some((gain_db, got));
+                gain_db += error / slope;
+            }
+        }
+        let limiter = spool.render(gain_db, ceiling, sample_rate, |block| {
+            after.add(block)?;
+            writer.push_samples(block)
+        })?;
+        let chapters = writer.finish()?;
+        Ok((
+            chapters,
+            FinishReport {
+                before,
+                after: after.report(),
+                gain_db,
+                limited_fraction: limiter.limited_samples as f64 / frames.max(1) as f64,
+                deepest_limiting_db: -db(f64::from(limiter.min_gain)),
+                seams,
+            },
+        ))
+    }
+}
+
+/// Feeds the rendered program to the WAV writer, starting each chapter at its frame.
+struct ChapterPlacer<I: Iterator<Item = (String, u64)>> {
+    writer: ProgramWriter,
+    chapters: std::iter::Peekable<I>,
+}
+
+impl<I: Iterator<Item = (String, u64)>> ChapterPlacer<I> {
+    fn push_samples(&mut self, mut block: &[f32]) -> Result<()> {
+        loop {
+            let position = self.writer.position();
+            match self.chapters.peek() {
+                Some((title, start)) if *start <= position + block.len() as u64 => {
+                    let before = (start.saturating_sub(position)) as usize;
+                    self.writer.push_samples(&block[..before])?;
+                    self.writer.start_chapter(title);
+                    self.chapters.next();
+                    block = &block[before..];
+                }
+                _ => return self.writer.push_samples(block),
+            }
+        }
+    }
+
+    fn finish(mut self) -> Result<Vec<ChapterMark>> {
+        // Chapters starting at the very end (an empty last chapter) still get their mark.
+        for (title, _) in self.chapters.by_ref() {
+            self.writer.start_chapter(&title);
+        }
         self.writer.finish()
     }
 }
+
+/// The stitched program as 32-bit float samples in an unnamed working file.
+struct Spool<'a> {
+    file: File,
+    frames: u64,
+    output: &'a Path,
+}
+
+impl Spool<'_> {
+    /// Reads the program back in blocks, in order.
+    fn replay(&mut self, mut each: impl FnMut(&[f32]) -> Result<()>) -> Result<()> {
+        let read_error = |e| Error::Output {
+            path: self.output.to_path_buf(),
+            message: format!("cannot read the working file back: {e}"),
+        };
+        self.file.seek(SeekFrom::Start(0)).map_err(read_error)?;
+        let mut reader = BufReader::with_capacity(1 << 16, &self.file);
+        let mut bytes = vec![0u8; 4 * BLOCK];
+        let mut block = Vec::with_capacity(BLOCK);
+        let mut left = self.frames;
+        while left > 0 {
+            let n = left.min(BLOCK as u64) as usize;
+            reader.read_exact(&mut bytes[..4 * n]).map_err(read_error)?;
+            block.clear();
+            block.extend(
+                bytes[..4 * n]
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            );
+            each(&block)?;
+            left -= n as u64;
+        }
+        Ok(())
+    }
+
+    /// Replays the program through one gain and the true-peak limiter.
+    fn render(
+        &mut self,
+        gain_db: f64,
+        ceiling_dbtp: f64,
+        sample_rate: u32,
+        mut each: impl FnMut(&[f32]) -> Result<()>,
+    ) -> Result<Limiter> {
+        let mut limiter = Limiter::new(sample_rate, gain_db, ceiling_dbtp);
+        let mut out = Vec::with_capacity(BLOCK + 1024);
+        self.replay(|block| {
+            out.clear();
+            limiter.process(block, &mut out);
+            each(&out)
+        })?;
+        out.clear();
+        limiter.flush(&mut out);
+        each(&out)?;
+        Ok(limiter)
+    }
+}
+
+/// The limiter aims this far under the ceiling, so meters that reconstruct peaks differently
+/// (ffmpeg resamples to 192 kHz) and 16-bit rounding still find the file under it.
+const CEILING_MARGIN_DB: f64 = 0.2;
+
+/// Samples read back from the working file at a time.
+const BLOCK: usize = 16_384;
 
 #[cfg(test)]
 mod tests {
@@ -195,12 +518,14 @@ mod tests {
         let out = dir.path().join("p.wav");
         let rate = 8000;
         let pauses = PausePolicy {
+            clause_ms: 50,
             sentence_ms: 100,
             paragraph_ms: 300,
-            before_heading_ms: 1000,
+            before_heading_ms: 800,
             after_heading_ms: 500,
+            chapter_ms: 1000,
         };
-        let mut stitcher = Stitcher::create(&out, rate, pauses).unwrap();
+        let mut stitcher = Stitcher::create(&out, rate, Finishing::untouched(pauses)).unwrap();
         let heading = sentence("Title", 0);
         let first = sentence("One.", 6);
         let second = sentence("Two.", 11);
@@ -216,23 +541,38 @@ mod tests {
             };
         let clip = tone(0.5, rate);
         stitcher
-            .push(place(&heading, Position::Heading, Some("Title")), &clip)
+            .push(
+                place(&heading, Position::Heading, Some("Title")),
+                std::slice::from_ref(&clip),
+            )
             .unwrap();
         stitcher
-            .push(place(&first, Position::ParagraphStart, None), &clip)
+            .push(
+                place(&first, Position::ParagraphStart, None),
+                std::slice::from_ref(&clip),
+            )
             .unwrap();
         stitcher
-            .push(place(&second, Position::InParagraph, None), &clip)
+            .push(
+                place(&second, Position::InParagraph, None),
+                std::slice::from_ref(&clip),
+            )
             .unwrap();
         stitcher
-            .push(place(&third, Position::ParagraphStart, None), &clip)
+            .push(
+                place(&third, Position::ParagraphStart, None),
+                std::slice::from_ref(&clip),
+            )
             .unwrap();
         stitcher
-            .push(place(&section, Position::Heading, Some("Section")), &clip)
+            .push(
+                place(&section, Position::Heading, Some("Section")),
+                std::slice::from_ref(&clip),
+            )
             .unwrap();
         let timeline = stitcher.timeline("Title", "tone");
         let starts: Vec<f64> = timeline.sentences.iter().map(|s| s.start).collect();
-        // 0.5 s clips; gaps: after heading 0.5, sentence 0.1, paragraph 0.3, before heading 1.0.
+        // 0.5 s clips; gaps: after heading 0.5, sentence 0.1, paragraph 0.3, chapter 1.0.
         let expected = [0.0, 1.0, 1.6, 2.4, 3.9];
         for (got, want) in starts.iter().zip(expected) {
             assert!((got - want).abs() < 1e-9, "{starts:?} vs {expected:?}");
@@ -243,7 +583,8 @@ mod tests {
         assert!((timeline.duration - 4.4).abs() < 1e-9);
         assert_eq!(timeline.sentences[2].source, [11, 15]);
 
-        let marks = stitcher.finish().unwrap();
+        let (marks, report) = stitcher.finish().unwrap();
+        assert_eq!(report.gain_db, 0.0);
         assert_eq!(marks.len(), 2);
         assert_eq!(marks[1].start_frame, (3.9 * 8000.0) as u64);
         assert_eq!(marks[1].title, "Section");
@@ -254,7 +595,8 @@ mod tests {
     fn a_clip_at_another_rate_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("r.wav");
-        let mut stitcher = Stitcher::create(&out, 22050, PausePolicy::default()).unwrap();
+        let mut stitcher =
+            Stitcher::create(&out, 22050, Finishing::with_pauses(PausePolicy::default())).unwrap();
         let s = sentence("Hi.", 0);
         let err = stitcher
             .push(
@@ -265,11 +607,150 @@ mod tests {
                     position: Position::ParagraphStart,
                     starts_chapter: None,
                 },
-                &tone(0.1, 16000),
+                &[tone(0.1, 16000)],
             )
             .unwrap_err();
         assert!(err.to_string().contains("16000 Hz"), "{err}");
         drop(stitcher);
         assert!(!out.exists());
+    }
+
+    /// A tone with silence around it, as engines leave it, and a DC offset.
+    fn padded_tone(before: f64, sound: f64, after: f64, amplitude: f32, rate: u32) -> Clip {
+        let n = |s: f64| (s * f64::from(rate)) as usize;
+        let mut samples = vec![0.0; n(before)];
+        samples.extend((0..n(sound)).map(|i| {
+            0.02 + amplitude * (i as f32 * 220.0 * std::f32::consts::TAU / rate as f32).sin()
+        }));
+        samples.extend(vec![0.0; n(after)]);
+        Clip::new(samples, rate)
+    }
+
+    #[test]
+    fn trimmed_clips_get_exact_pauses_clause_gaps_and_shifted_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("e.wav");
+        let rate = 16_000;
+        let pauses = PausePolicy {
+            clause_ms: 200,
+            sentence_ms: 400,
+            ..PausePolicy::default()
+        };
+        let mut finishing = Finishing::with_pauses(pauses);
+        finishing.loudness = None;
+        let edges = finishing.edges.unwrap();
+        let mut stitcher = Stitcher::create(&out, rate, finishing).unwrap();
+        let place = |text, position| Placed {
+            text,
+            spoken: text,
+            source: [0, 1],
+            position,
+            starts_chapter: None,
+        };
+        // Engines leave different amounts of silence; the program should not care.
+        let first = padded_tone(0.3, 0.5, 0.6, 0.3, rate);
+        let mut second_a = padded_tone(0.1, 0.4, 0.05, 0.3, rate);
+        second_a.words = vec![crate::synth::WordTiming {
+            range: 0..3,
+            start: 0.1,
+            end: 0.3,
+        }];
+        let mut second_b = padded_tone(0.5, 0.4, 0.2, 0.3, rate);
+        second_b.words = vec![crate::synth::WordTiming {
+            range: 4..7,
+            start: 0.5,
+            end: 0.9,
+        }];
+        stitcher
+            .push(place("One.", Position::ParagraphStart), &[first])
+            .unwrap();
+        stitcher
+            .push(
+                place("Two two.", Position::InParagraph),
+                &[second_a, second_b],
+            )
+            .unwrap();
+        let timeline = stitcher.timeline("T", "tone");
+        let pads = (edges.lead_ms + edges.tail_ms) / 1000.0;
+        let window = 0.005;
+        // First sentence: the sound plus its pads (detection works in 5 ms windows).
+        let first_len = timeline.sentences[0].end - timeline.sentences[0].start;
+        assert!(
+            (first_len - (0.5 + pads)).abs() <= 2.0 * window,
+            "{first_len}"
+        );
+        // Sound to sound across the sentence gap: exactly the policy's 400 ms.
+        let gap = timeline.sentences[1].start - timeline.sentences[0].end + pads;
+        assert!((gap - 0.4).abs() < 1e-3, "gap {gap}");
+        // The second sentence: two pieces with a 200 ms clause gap between their sounds.
+        let second_len = timeline.sentences[1].end - timeline.sentences[1].start;
+        assert!(
+            (second_len - (0.4 + 0.2 + 0.4 + pads)).abs() <= 4.0 * window,
+            "{second_len}"
+        );
+        // Words moved with the trimming: each still starts where its sound does.
+        let words = &timeline.sentences[1].words;
+        assert_eq!(words.len(), 2);
+        let lead = edges.lead_ms / 1000.0;
+        assert!((words[0].start - (timeline.sentences[1].start + lead)).abs() <= window);
+        // Its sound starts one 400 ms sound and one 200 ms clause gap after the first's.
+        let second_piece_sound = timeline.sentences[1].start + lead + 0.4 + 0.2;
+        assert!(
+            (words[1].start - second_piece_sound).abs() <= 2.0 * window,
+            "{words:?}"
+        );
+        assert_eq!(words[1].text, "two");
+        let (_, report) = stitcher.finish().unwrap();
+        // Every join is click-free despite the DC offset.
+        assert!(report.seams.joins >= 4);
+        assert!(report.seams.worst < 0.5, "{:?}", report.seams);
+    }
+
+    #[test]
+    fn the_program_lands_on_the_loudness_target_under_the_ceiling() {
+        let dir = tempfile::tempdir().unwrap();
+        let rate = 22_050;
+        for (preset, quiet) in [("web", 0.05f32), ("broadcast", 0.6), ("audiobook", 0.2)] {
+            let out = dir.path().join(format!("{preset}.wav"));
+            let target = LoudnessTarget::preset(preset).unwrap();
+            let mut finishing = Finishing::with_pauses(PausePolicy::default());
+            finishing.loudness = Some(target);
+            let mut stitcher = Stitcher::create(&out, rate, finishing).unwrap();
+            for i in 0..12 {
+                // Alternating levels, with peaks, so one gain cannot be a per-clip gain.
+                let amplitude = if i % 3 == 0 { quiet * 2.0 } else { quiet };
+                let clip = padded_tone(0.1, 1.5, 0.1, amplitude.min(0.95), rate);
+                stitcher
+                    .push(
+                        Placed {
+                            text: "x",
+                            spoken: "x",
+                            source: [0, 1],
+                            position: Position::InParagraph,
+                            starts_chapter: None,
+                        },
+                        &[clip],
+                    )
+                    .unwrap();
+            }
+            let (_, report) = stitcher.finish().unwrap();
+            let got = report.after.integrated_lufs.unwrap();
+            assert!((got - target.lufs).abs() < 0.2, "{preset}: {got} LUFS");
+            assert!(
+                report.after.true_peak_dbtp <= target.ceiling_dbtp + 0.05,
+                "{preset}: {report:?}"
+            );
+            // The file holds what was measured.
+            let mut reader = hound::WavReader::open(&out).unwrap();
+            let samples: Vec<f32> = reader
+                .samples::<i16>()
+                .map(|s| f32::from(s.unwrap()) / 32767.0)
+                .collect();
+            let file = crate::audio::loudness::measure(&samples, rate).unwrap();
+            assert!(
+                (file.integrated_lufs.unwrap() - target.lufs).abs() < 0.2,
+                "{preset}: {file:?}"
+            );
+        }
     }
 }
