@@ -7,6 +7,7 @@ use aloud::ingest::Source;
 use aloud::lexicon::Lexicon;
 use aloud::narrate::{Event, Narrator, NarratorOptions};
 use aloud::plan::Plan;
+use aloud::sidecar::SidecarKind;
 use aloud::stitch::Finishing;
 use aloud::stitch::markers::read_wav_summary;
 use aloud::voice::{DEFAULT_VOICE, VoiceProfile};
@@ -184,6 +185,11 @@ struct FinishArgs {
     /// Join clips exactly as the engine made them: no silence trimming, no fades.
     #[arg(long)]
     keep_edges: bool,
+    /// Sidecars to write beside the audio, from the same timeline: vtt (captions),
+    /// chapters-vtt, srt, ffmetadata, podcast-chapters (Podcasting 2.0 JSON), cue, all or
+    /// none. OUT.timeline.json is always written.
+    #[arg(long, value_name = "LIST", default_value = "vtt")]
+    sidecars: String,
 }
 
 impl FinishArgs {
@@ -337,13 +343,19 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
     let output = args
         .output
         .unwrap_or_else(|| source.default_output(&document));
-    let options = NarratorOptions {
-        assets: args.assets.options(),
-        concurrency: args.concurrency,
-        lexicon: load_lexicons(&args.lexicon)?,
-        cache: args.cache.open()?,
-        finishing: Some(args.finishing.finishing(&profile)?),
-    };
+    let options =
+        NarratorOptions {
+            assets: args.assets.options(),
+            concurrency: args.concurrency,
+            lexicon: load_lexicons(&args.lexicon)?,
+            cache: args.cache.open()?,
+            finishing: Some(args.finishing.finishing(&profile)?),
+            sidecars: Some(SidecarKind::parse_list(&args.finishing.sidecars).map_err(
+                |message| aloud::Error::Usage {
+                    message: format!("--sidecars: {message}"),
+                },
+            )?),
+        };
     let narrator = Narrator::open(profile, &options, &mut report_progress(args.quiet))?;
 
     let show_bar = !args.quiet && !args.json && std::io::stderr().is_terminal();
@@ -376,13 +388,20 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
         );
     } else {
         println!(
-            "{}: {} sentence{} in {} chapter{}, {} of audio in {:.1} s ({:.1}x real time){}, timeline {}",
+            "{}: {} sentence{} in {} chapter{}, {} of audio{} in {:.1} s ({:.1}x real time){}, timeline {}",
             summary.output.display(),
             summary.sentences,
             plural(summary.sentences),
             summary.chapters,
             plural(summary.chapters),
             clock(summary.audio_seconds),
+            match summary.finishing.after.integrated_lufs {
+                Some(lufs) => format!(
+                    " at {lufs:.1} LUFS ({:.1} dBTP)",
+                    summary.finishing.after.true_peak_dbtp
+                ),
+                None => String::new(),
+            },
             summary.wall_seconds,
             summary.real_time_factor,
             if summary.cached > 0 {

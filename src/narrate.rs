@@ -7,7 +7,7 @@ use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
 use crate::plan::{Placement, Plan};
-use crate::sidecar::timeline_path;
+use crate::sidecar::{SidecarKind, timeline_path};
 use crate::stitch::{FinishReport, Finishing, Placed, Stitcher};
 use crate::synth::{self, Backend, Clip, OpenContext, SpeechRequest};
 use crate::voice::VoiceProfile;
@@ -31,6 +31,8 @@ pub struct NarratorOptions {
     /// Pauses, edges and loudness; `None` uses the voice's pauses with clean edges and the
     /// `web` loudness preset.
     pub finishing: Option<Finishing>,
+    /// Sidecars besides the JSON timeline (always written); `None` means WebVTT captions.
+    pub sidecars: Option<Vec<SidecarKind>>,
 }
 
 /// Something the caller may want to show while a narration runs.
@@ -45,6 +47,8 @@ pub enum Event {
 pub struct Summary {
     pub output: PathBuf,
     pub timeline: PathBuf,
+    /// Every sidecar written, the timeline first.
+    pub sidecars: Vec<PathBuf>,
     pub title: String,
     pub voice: String,
     pub backend: String,
@@ -75,6 +79,7 @@ pub struct Narrator {
     concurrency: usize,
     cache: Option<ClipCache>,
     finishing: Finishing,
+    sidecars: Vec<SidecarKind>,
 }
 
 /// Counts of where each request's clip came from, shared by the sentences in flight.
@@ -122,6 +127,10 @@ impl Narrator {
             concurrency,
             cache: options.cache.clone(),
             finishing,
+            sidecars: options
+                .sidecars
+                .clone()
+                .unwrap_or_else(|| SidecarKind::DEFAULT.to_vec()),
         })
     }
 
@@ -204,15 +213,30 @@ impl Narrator {
 
         let timeline = stitcher.timeline(&document.title, &self.profile.name);
         let sidecar_path = timeline_path(output);
-        let sidecar = timeline.prepare(&sidecar_path)?;
+        // Every sidecar is complete on disk before the audio is renamed into place, and
+        // renamed only after it: a reader never finds captions for audio that is not there.
+        let mut kinds = vec![SidecarKind::Timeline];
+        kinds.extend(
+            self.sidecars
+                .iter()
+                .filter(|k| **k != SidecarKind::Timeline),
+        );
+        let prepared = kinds
+            .iter()
+            .map(|kind| timeline.prepare_kind(*kind, output))
+            .collect::<Result<Vec<_>>>()?;
         let (chapters, finishing) = stitcher.finish()?;
-        sidecar.commit()?;
+        let sidecars = prepared
+            .into_iter()
+            .map(|sidecar| sidecar.commit())
+            .collect::<Result<Vec<_>>>()?;
 
         let wall = started.elapsed();
         let engine = self.backend.engine_time().saturating_sub(engine_before);
         Ok(Summary {
             output: output.to_path_buf(),
             timeline: sidecar_path,
+            sidecars,
             title: document.title.clone(),
             voice: self.profile.name.clone(),
             backend: self.backend.name().to_string(),
@@ -404,6 +428,7 @@ mod tests {
             backend: Arc::new(tone),
             cache: None,
             finishing: Finishing::untouched(crate::voice::PausePolicy::default()),
+            sidecars: vec![SidecarKind::Timeline],
         }
     }
 
@@ -479,6 +504,7 @@ mod tests {
             backend: tone.clone(),
             cache: Some(cache.clone()),
             finishing: Finishing::with_pauses(crate::voice::PausePolicy::default()),
+            sidecars: vec![SidecarKind::Timeline],
         };
         (narrator, tone)
     }

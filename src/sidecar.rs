@@ -1,4 +1,4 @@
-//! Timing sidecars written beside the audio: today the JSON timeline of chapters and sentences.
+//! Timing sidecars written beside the audio, all from one timeline: the JSON timeline, WebVTT captions and chapters, SRT, ffmetadata, Podcasting 2.0 chapters and a CUE sheet.
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -71,30 +71,297 @@ impl PreparedSidecar {
     }
 }
 
-impl Timeline {
-    pub fn prepare(&self, path: &Path) -> Result<PreparedSidecar> {
-        let output_error = |message: String| Error::Output {
-            path: path.to_path_buf(),
-            message,
-        };
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        let mut file = tempfile::Builder::new()
-            .prefix(".aloud-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| output_error(e.to_string()))?;
-        let json = serde_json::to_vec_pretty(self).map_err(|e| output_error(e.to_string()))?;
-        file.write_all(&json)
-            .and_then(|_| file.write_all(b"\n"))
-            .and_then(|_| file.as_file().sync_all())
-            .map_err(|e| output_error(e.to_string()))?;
-        Ok(PreparedSidecar {
-            file,
-            path: path.to_path_buf(),
+/// A sidecar format `--sidecars` can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SidecarKind {
+    /// `OUT.timeline.json`: chapters, sentences (and words) with source offsets.
+    Timeline,
+    /// `OUT.vtt`: WebVTT captions, one cue per sentence.
+    Vtt,
+    /// `OUT.chapters.vtt`: WebVTT chapters, one cue per chapter.
+    ChaptersVtt,
+    /// `OUT.srt`: SubRip captions, one per sentence.
+    Srt,
+    /// `OUT.ffmeta`: ffmpeg metadata with chapters (`-map_chapters` makes an audiobook).
+    Ffmetadata,
+    /// `OUT.chapters.json`: Podcasting 2.0 JSON chapters.
+    PodcastChapters,
+    /// `OUT.cue`: a CUE sheet, one track per chapter.
+    Cue,
+}
+
+impl SidecarKind {
+    pub const ALL: [SidecarKind; 7] = [
+        SidecarKind::Timeline,
+        SidecarKind::Vtt,
+        SidecarKind::ChaptersVtt,
+        SidecarKind::Srt,
+        SidecarKind::Ffmetadata,
+        SidecarKind::PodcastChapters,
+        SidecarKind::Cue,
+    ];
+    /// Written when nobody says: the timeline and captions.
+    pub const DEFAULT: [SidecarKind; 2] = [SidecarKind::Timeline, SidecarKind::Vtt];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SidecarKind::Timeline => "timeline",
+            SidecarKind::Vtt => "vtt",
+            SidecarKind::ChaptersVtt => "chapters-vtt",
+            SidecarKind::Srt => "srt",
+            SidecarKind::Ffmetadata => "ffmetadata",
+            SidecarKind::PodcastChapters => "podcast-chapters",
+            SidecarKind::Cue => "cue",
+        }
+    }
+
+    /// The sidecar's file beside `audio`: `story.wav` -> `story.vtt`, ...
+    pub fn path(self, audio: &Path) -> PathBuf {
+        audio.with_extension(match self {
+            SidecarKind::Timeline => "timeline.json",
+            SidecarKind::Vtt => "vtt",
+            SidecarKind::ChaptersVtt => "chapters.vtt",
+            SidecarKind::Srt => "srt",
+            SidecarKind::Ffmetadata => "ffmeta",
+            SidecarKind::PodcastChapters => "chapters.json",
+            SidecarKind::Cue => "cue",
         })
+    }
+
+    /// Parses `vtt,srt`, `all` or `none`.
+    pub fn parse_list(text: &str) -> std::result::Result<Vec<SidecarKind>, String> {
+        let mut kinds = Vec::new();
+        for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name {
+                "all" => kinds.extend(SidecarKind::ALL),
+                "none" => {}
+                _ => kinds.push(
+                    SidecarKind::ALL
+                        .into_iter()
+                        .find(|k| {
+                            k.name() == name || (name == "json" && *k == SidecarKind::Timeline)
+                        })
+                        .ok_or_else(|| {
+                            format!(
+                                "unknown sidecar '{name}' (known: {}, all, none)",
+                                SidecarKind::ALL.map(|k| k.name()).join(", ")
+                            )
+                        })?,
+                ),
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        kinds.retain(|k| seen.insert(*k));
+        Ok(kinds)
+    }
+}
+
+/// `3725.5` -> `01:02:05.500` (WebVTT) or `01:02:05,500` (SRT).
+fn clock(seconds: f64, separator: char) -> String {
+    let millis = (seconds.max(0.0) * 1000.0).round() as u64;
+    format!(
+        "{:02}:{:02}:{:02}{separator}{:03}",
+        millis / 3_600_000,
+        millis / 60_000 % 60,
+        millis / 1000 % 60,
+        millis % 1000
+    )
+}
+
+/// Text safe in a WebVTT cue: `&`, `<` and `>` escaped (so `-->` cannot end a timing line),
+/// and no blank lines (a blank line ends a cue).
+fn vtt_text(text: &str) -> String {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    one_line(&escaped)
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// ffmetadata escapes `=`, `;`, `#`, `\` and newlines with a backslash.
+fn ffmeta_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in one_line(text).chars() {
+        if matches!(c, '=' | ';' | '#' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A CUE sheet string: quoted, so double quotes inside become single ones.
+fn cue_text(text: &str) -> String {
+    one_line(text).replace('"', "'")
+}
+
+/// `text` fully written and synced to a temporary file beside `path`.
+fn prepare_text(path: &Path, text: &str) -> Result<PreparedSidecar> {
+    let output_error = |message: String| Error::Output {
+        path: path.to_path_buf(),
+        message,
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".aloud-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| output_error(e.to_string()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|_| file.as_file().sync_all())
+        .map_err(|e| output_error(e.to_string()))?;
+    Ok(PreparedSidecar {
+        file,
+        path: path.to_path_buf(),
+    })
+}
+
+impl Timeline {
+    /// The sidecar's contents.
+    pub fn render(&self, kind: SidecarKind, audio: &Path) -> String {
+        match kind {
+            SidecarKind::Timeline => serde_json::to_string_pretty(self).unwrap_or_default() + "\n",
+            SidecarKind::Vtt => self.webvtt(),
+            SidecarKind::ChaptersVtt => self.webvtt_chapters(),
+            SidecarKind::Srt => self.srt(),
+            SidecarKind::Ffmetadata => self.ffmetadata(),
+            SidecarKind::PodcastChapters => self.podcast_chapters(),
+            SidecarKind::Cue => self.cue_sheet(audio),
+        }
+    }
+
+    /// WebVTT captions: one cue per sentence, as written.
+    pub fn webvtt(&self) -> String {
+        let mut out = String::from("WEBVTT\n");
+        for (i, sentence) in self.sentences.iter().enumerate() {
+            out.push_str(&format!(
+                "\n{}\n{} --> {}\n{}\n",
+                i + 1,
+                clock(sentence.start, '.'),
+                clock(sentence.end, '.'),
+                vtt_text(&sentence.text)
+            ));
+        }
+        out
+    }
+
+    /// WebVTT chapters: one cue per chapter, titled.
+    pub fn webvtt_chapters(&self) -> String {
+        let mut out = String::from("WEBVTT\n");
+        for (i, chapter) in self.chapters.iter().enumerate() {
+            out.push_str(&format!(
+                "\nchapter-{}\n{} --> {}\n{}\n",
+                i + 1,
+                clock(chapter.start, '.'),
+                clock(chapter.end, '.'),
+                vtt_text(&chapter.title)
+            ));
+        }
+        out
+    }
+
+    /// SubRip captions: one per sentence.
+    pub fn srt(&self) -> String {
+        let mut out = String::new();
+        for (i, sentence) in self.sentences.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&format!(
+                "{}\n{} --> {}\n{}\n",
+                i + 1,
+                clock(sentence.start, ','),
+                clock(sentence.end, ','),
+                one_line(&sentence.text)
+            ));
+        }
+        out
+    }
+
+    /// ffmpeg's metadata format: title and chapters in milliseconds.
+    pub fn ffmetadata(&self) -> String {
+        let mut out = format!(";FFMETADATA1\ntitle={}\n", ffmeta_text(&self.title));
+        for chapter in &self.chapters {
+            out.push_str(&format!(
+                "\n[CHAPTER]\nTIMEBASE=1/1000\nSTART={}\nEND={}\ntitle={}\n",
+                (chapter.start * 1000.0).round() as u64,
+                (chapter.end * 1000.0).round() as u64,
+                ffmeta_text(&chapter.title)
+            ));
+        }
+        out
+    }
+
+    /// Podcasting 2.0 JSON chapters (version 1.2.0 of the spec).
+    pub fn podcast_chapters(&self) -> String {
+        let chapters: Vec<serde_json::Value> = self
+            .chapters
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "startTime": (c.start * 1000.0).round() / 1000.0,
+                    "endTime": (c.end * 1000.0).round() / 1000.0,
+                    "title": c.title,
+                })
+            })
+            .collect();
+        let document = serde_json::json!({
+            "version": "1.2.0",
+            "title": self.title,
+            "chapters": chapters,
+        });
+        serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
+    }
+
+    /// A CUE sheet for `audio`: one track per chapter, times in 1/75 s frames.
+    pub fn cue_sheet(&self, audio: &Path) -> String {
+        let file = audio
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let kind = if audio
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("mp3"))
+        {
+            "MP3"
+        } else {
+            "WAVE"
+        };
+        let mut out = format!(
+            "TITLE \"{}\"\nFILE \"{}\" {kind}\n",
+            cue_text(&self.title),
+            cue_text(&file)
+        );
+        for (i, chapter) in self.chapters.iter().enumerate() {
+            let frames = (chapter.start * 75.0).round() as u64;
+            out.push_str(&format!(
+                "  TRACK {:02} AUDIO\n    TITLE \"{}\"\n    INDEX 01 {:02}:{:02}:{:02}\n",
+                i + 1,
+                cue_text(&chapter.title),
+                frames / 75 / 60,
+                frames / 75 % 60,
+                frames % 75
+            ));
+        }
+        out
+    }
+
+    /// Writes `kind` beside `audio` to a temporary file, renamed by [`PreparedSidecar::commit`].
+    pub fn prepare_kind(&self, kind: SidecarKind, audio: &Path) -> Result<PreparedSidecar> {
+        prepare_text(&kind.path(audio), &self.render(kind, audio))
+    }
+
+    /// The JSON timeline at `path`, prepared like any other sidecar.
+    pub fn prepare(&self, path: &Path) -> Result<PreparedSidecar> {
+        prepare_text(path, &self.render(SidecarKind::Timeline, path))
     }
 
     pub fn read(path: &Path) -> Result<Timeline> {
@@ -152,5 +419,99 @@ mod tests {
         drop(dropped);
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
         assert_eq!(leftovers.len(), 1, "only the committed sidecar remains");
+    }
+
+    fn sample() -> Timeline {
+        Timeline {
+            title: "Tides & <Moons>".into(),
+            voice: "joe".into(),
+            sample_rate: 22050,
+            duration: 3725.5,
+            chapters: vec![
+                TimedChapter {
+                    title: "Tides & <Moons>".into(),
+                    start: 0.0,
+                    end: 62.0,
+                },
+                TimedChapter {
+                    title: "Spring; \"high\" = #1".into(),
+                    start: 62.0,
+                    end: 3725.5,
+                },
+            ],
+            sentences: vec![
+                TimedSentence {
+                    text: "The sea --> rises.".into(),
+                    spoken: "The sea rises.".into(),
+                    start: 0.25,
+                    end: 1.5,
+                    source: [0, 18],
+                    words: Vec::new(),
+                },
+                TimedSentence {
+                    text: "Twice\n\na day.".into(),
+                    spoken: "Twice a day.".into(),
+                    start: 3724.0,
+                    end: 3725.5,
+                    source: [19, 32],
+                    words: Vec::new(),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn webvtt_and_srt_escape_and_keep_one_cue_per_sentence() {
+        let t = sample();
+        assert_eq!(
+            t.webvtt(),
+            "WEBVTT\n\n1\n00:00:00.250 --> 00:00:01.500\nThe sea --&gt; rises.\n\n\
+             2\n01:02:04.000 --> 01:02:05.500\nTwice a day.\n"
+        );
+        assert_eq!(
+            t.srt(),
+            "1\n00:00:00,250 --> 00:00:01,500\nThe sea --> rises.\n\n\
+             2\n01:02:04,000 --> 01:02:05,500\nTwice a day.\n"
+        );
+        assert!(
+            t.webvtt_chapters()
+                .contains("00:01:02.000 --> 01:02:05.500\nSpring; \"high\" = #1\n")
+        );
+    }
+
+    #[test]
+    fn ffmetadata_cue_and_podcast_chapters() {
+        let t = sample();
+        let meta = t.ffmetadata();
+        assert!(meta.starts_with(";FFMETADATA1\ntitle=Tides & <Moons>\n"));
+        assert!(meta.contains("START=62000\nEND=3725500\ntitle=Spring\\; \"high\" \\= \\#1\n"));
+        let cue = t.cue_sheet(Path::new("out/story.wav"));
+        assert!(cue.contains("FILE \"story.wav\" WAVE\n"));
+        assert!(cue.contains(
+            "  TRACK 02 AUDIO\n    TITLE \"Spring; 'high' = #1\"\n    INDEX 01 01:02:00\n"
+        ));
+        let json: serde_json::Value = serde_json::from_str(&t.podcast_chapters()).unwrap();
+        assert_eq!(json["version"], "1.2.0");
+        assert_eq!(json["chapters"][1]["startTime"], 62.0);
+        assert_eq!(json["chapters"][1]["title"], "Spring; \"high\" = #1");
+    }
+
+    #[test]
+    fn sidecar_lists_parse() {
+        assert_eq!(
+            SidecarKind::parse_list("vtt,srt").unwrap(),
+            [SidecarKind::Vtt, SidecarKind::Srt]
+        );
+        assert_eq!(SidecarKind::parse_list("all").unwrap().len(), 7);
+        assert!(SidecarKind::parse_list("none").unwrap().is_empty());
+        assert!(
+            SidecarKind::parse_list("vtt,subs")
+                .unwrap_err()
+                .contains("subs")
+        );
+        assert_eq!(
+            SidecarKind::Ffmetadata.path(Path::new("a/b.wav")),
+            PathBuf::from("a/b.ffmeta")
+        );
     }
 }

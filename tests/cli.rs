@@ -84,7 +84,7 @@ fn narrate_json_summary_and_inspect_read_back_the_chapters() {
     assert!(summary["wall_seconds"].as_f64().unwrap() > 0.0);
     assert_eq!(
         leftovers(dir.path(), &["brief.md"]),
-        ["brief.timeline.json", "brief.wav"]
+        ["brief.timeline.json", "brief.vtt", "brief.wav"]
     );
 
     let inspect = aloud(&["inspect", "brief.wav", "--json"], dir.path());
