@@ -6,6 +6,7 @@ pub mod cache;
 pub mod document;
 pub mod error;
 pub mod ingest;
+pub mod inspect;
 pub mod lexicon;
 pub mod narrate;
 pub mod normalize;

@@ -9,7 +9,6 @@ use aloud::narrate::{Event, Narrator, NarratorOptions};
 use aloud::plan::Plan;
 use aloud::sidecar::SidecarKind;
 use aloud::stitch::Finishing;
-use aloud::stitch::markers::read_wav_summary;
 use aloud::voice::{DEFAULT_VOICE, VoiceProfile};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -376,16 +375,24 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
     let summary = narrator.narrate_blocking(&document, &output, &mut on_event);
     bar.finish_and_clear();
     let summary = summary?;
+    // An audiobook is checked against ACX's submission rules as it is made.
+    let acx = match &options.finishing {
+        Some(f) if f.loudness.is_some_and(|t| t.preset == Some("audiobook")) => {
+            Some(aloud::inspect::inspect(&summary.output)?.acx)
+        }
+        _ => None,
+    };
     // Keep the cache within its limit; what this narration used is the most recent.
     if let Some(cache) = &options.cache {
         cache.prune();
     }
 
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string(&summary).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-        );
+        let mut json = serde_json::to_value(&summary).unwrap_or_default();
+        if let Some(acx) = &acx {
+            json["acx"] = serde_json::to_value(acx).unwrap_or_default();
+        }
+        println!("{json}");
     } else {
         println!(
             "{}: {} sentence{} in {} chapter{}, {} of audio{} in {:.1} s ({:.1}x real time){}, timeline {}",
@@ -415,6 +422,18 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
             },
             summary.timeline.display()
         );
+        if let Some(acx) = &acx {
+            let verdict = |ok: bool| if ok { "ok" } else { "FAILS" };
+            println!(
+                "ACX checks: RMS {:.1} dBFS {}, peak {:.1} dBFS {}, noise floor {:.1} dBFS {}",
+                acx.rms_dbfs,
+                verdict(acx.rms_ok),
+                acx.peak_dbfs,
+                verdict(acx.peak_ok),
+                acx.noise_floor_dbfs,
+                verdict(acx.noise_floor_ok)
+            );
+        }
     }
     Ok(())
 }
@@ -570,52 +589,63 @@ fn setup(args: SetupArgs) -> aloud::Result<()> {
 }
 
 fn inspect(args: InspectArgs) -> aloud::Result<()> {
-    let summary = read_wav_summary(&args.file)?;
-    let seconds = summary.frames as f64 / f64::from(summary.sample_rate.max(1));
+    let report = aloud::inspect::inspect(&args.file)?;
     if args.json {
-        let chapters: Vec<serde_json::Value> = summary
-            .chapters
-            .iter()
-            .map(|c| {
-                let rate = f64::from(summary.sample_rate.max(1));
-                serde_json::json!({
-                    "title": c.title,
-                    "start": c.start_frame as f64 / rate,
-                    "end": (c.start_frame + c.length_frames) as f64 / rate,
-                })
-            })
-            .collect();
         println!(
             "{}",
-            serde_json::json!({
-                "file": args.file,
-                "sample_rate": summary.sample_rate,
-                "channels": summary.channels,
-                "bits_per_sample": summary.bits_per_sample,
-                "duration": seconds,
-                "chapters": chapters,
-            })
+            serde_json::to_string(&report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
         );
         return Ok(());
     }
     println!(
         "{}: {} Hz, {}-bit, {} channel{}, {}, {} chapter{}",
         args.file.display(),
-        summary.sample_rate,
-        summary.bits_per_sample,
-        summary.channels,
-        plural(usize::from(summary.channels)),
-        clock(seconds),
-        summary.chapters.len(),
-        plural(summary.chapters.len()),
+        report.sample_rate,
+        report.bits_per_sample,
+        report.channels,
+        plural(usize::from(report.channels)),
+        clock(report.duration),
+        report.chapters.len(),
+        plural(report.chapters.len()),
     );
-    let rate = f64::from(summary.sample_rate.max(1));
-    for (i, chapter) in summary.chapters.iter().enumerate() {
+    let loudness = &report.loudness;
+    let lufs = |value: Option<f64>, unit: &str| {
+        value.map_or("unmeasurable".to_string(), |v| format!("{v:.1} {unit}"))
+    };
+    println!(
+        "  loudness {} integrated, {} range, true peak {:.1} dBTP, {} clipped sample{}",
+        lufs(loudness.integrated_lufs, "LUFS"),
+        lufs(loudness.range_lu, "LU"),
+        loudness.true_peak_dbtp,
+        report.clipped_samples,
+        plural(report.clipped_samples as usize)
+    );
+    match &report.seams {
+        Some(seams) => println!(
+            "  joins: {}, worst seam {:.2} at {} (1 is a typical step of the audio around it)",
+            seams.joins,
+            seams.worst,
+            clock(seams.worst_at)
+        ),
+        None => println!("  joins: unknown (no matching timeline sidecar beside the file)"),
+    }
+    let acx = &report.acx;
+    let verdict = |ok: bool| if ok { "ok" } else { "FAILS" };
+    println!(
+        "  ACX: RMS {:.1} dBFS {} (-23..-18), peak {:.1} dBFS {} (<= -3), noise floor {:.1} dBFS {} (<= -60)",
+        acx.rms_dbfs,
+        verdict(acx.rms_ok),
+        acx.peak_dbfs,
+        verdict(acx.peak_ok),
+        acx.noise_floor_dbfs,
+        verdict(acx.noise_floor_ok)
+    );
+    for (i, chapter) in report.chapters.iter().enumerate() {
         println!(
             "  {:>2}  {} - {}  {}",
             i + 1,
-            clock(chapter.start_frame as f64 / rate),
-            clock((chapter.start_frame + chapter.length_frames) as f64 / rate),
+            clock(chapter.start),
+            clock(chapter.end),
             chapter.title
         );
     }

@@ -97,6 +97,14 @@ fn narrate_json_summary_and_inspect_read_back_the_chapters() {
         .map(|c| c["title"].as_str().unwrap())
         .collect();
     assert_eq!(titles, ["Brief", "Second part"]);
+    // The quality report: on the web target, nothing clipped, every join found and clean.
+    let lufs = report["loudness"]["integrated_lufs"].as_f64().unwrap();
+    assert!((lufs + 16.0).abs() < 0.5, "{lufs}");
+    assert!(report["loudness"]["true_peak_dbtp"].as_f64().unwrap() <= -1.0);
+    assert_eq!(report["clipped_samples"], 0);
+    // Each sentence starts and ends at a join, except where the file itself starts and ends.
+    assert_eq!(report["seams"]["joins"], 2 * 5 - 2);
+    assert!(report["seams"]["worst"].as_f64().unwrap() < 0.5);
     let timeline: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("brief.timeline.json")).unwrap())
             .unwrap();

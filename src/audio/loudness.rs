@@ -134,6 +134,16 @@ impl Meter {
         })
     }
 
+    /// A meter for interleaved audio with `channels` channels (1 and 2 are weighted alike,
+    /// as EBU R128 says for mono, left and right).
+    pub fn with_channels(sample_rate: u32, channels: u32) -> Result<Meter> {
+        let mode = Mode::I | Mode::LRA | Mode::TRUE_PEAK | Mode::SAMPLE_PEAK | Mode::HISTOGRAM;
+        Ok(Meter {
+            meter: EbuR128::new(channels, sample_rate, mode).map_err(meter_error)?,
+        })
+    }
+
+    /// Adds interleaved samples.
     pub fn add(&mut self, samples: &[f32]) -> Result<()> {
         self.meter.add_frames_f32(samples).map_err(meter_error)
     }
@@ -143,8 +153,12 @@ impl Meter {
         LoudnessReport {
             integrated_lufs: finite(self.meter.loudness_global()),
             range_lu: finite(self.meter.loudness_range()),
-            true_peak_dbtp: db(self.meter.true_peak(0).unwrap_or(0.0)),
-            sample_peak_dbfs: db(self.meter.sample_peak(0).unwrap_or(0.0)),
+            true_peak_dbtp: db((0..self.meter.channels())
+                .map(|c| self.meter.true_peak(c).unwrap_or(0.0))
+                .fold(0.0, f64::max)),
+            sample_peak_dbfs: db((0..self.meter.channels())
+                .map(|c| self.meter.sample_peak(c).unwrap_or(0.0))
+                .fold(0.0, f64::max)),
         }
     }
 }
