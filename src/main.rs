@@ -184,6 +184,10 @@ struct FinishArgs {
     /// Join clips exactly as the engine made them: no silence trimming, no fades.
     #[arg(long)]
     keep_edges: bool,
+    /// Sample rate of the output in Hz, e.g. 44100 or 48000 [default: the voice's own];
+    /// clips are resampled with a windowed-sinc resampler.
+    #[arg(long, value_name = "HZ", value_parser = clap::value_parser!(u32).range(8000..=192000))]
+    sample_rate: Option<u32>,
     /// Sidecars to write beside the audio, from the same timeline: vtt (captions),
     /// chapters-vtt, srt, ffmetadata, podcast-chapters (Podcasting 2.0 JSON), cue, all or
     /// none. OUT.timeline.json is always written.
@@ -202,6 +206,7 @@ impl FinishArgs {
         if self.keep_edges {
             finishing.edges = None;
         }
+        finishing.sample_rate = self.sample_rate;
         finishing.loudness = if self.loudness.trim().eq_ignore_ascii_case("off") {
             None
         } else {

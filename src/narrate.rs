@@ -172,8 +172,11 @@ impl Narrator {
         let total = placements.len();
         on_event(Event::Started { sentences: total });
 
-        let mut stitcher =
-            Stitcher::create(output, self.backend.sample_rate(), self.finishing.clone())?;
+        let program_rate = self
+            .finishing
+            .sample_rate
+            .unwrap_or_else(|| self.backend.sample_rate());
+        let mut stitcher = Stitcher::create(output, program_rate, self.finishing.clone())?;
         let backend = &self.backend;
         let stitcher_rate = stitcher.sample_rate();
         let sources = Sources::default();
@@ -467,6 +470,26 @@ mod tests {
         let expected = 0.5 * pieces as f64 + clause * (pieces - 1) as f64;
         assert!(((long.end - long.start) - expected).abs() < 0.01);
         assert!(((timeline.sentences[0].end - timeline.sentences[0].start) - 0.5).abs() < 0.01);
+    }
+
+    #[test]
+    fn the_program_takes_the_rate_the_job_asks_for() {
+        let mut narrator = narrator(Tone {
+            program_rate: 22050,
+            clip_rate: 22050,
+            fail_on: None,
+            seen: Mutex::new(Vec::new()),
+        });
+        narrator.finishing.sample_rate = Some(48_000);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("t.wav");
+        let summary = narrator
+            .narrate_blocking(&document(), &out, &mut |_| {})
+            .unwrap();
+        let reader = hound::WavReader::open(&out).unwrap();
+        assert_eq!(reader.spec().sample_rate, 48_000);
+        let seconds = reader.duration() as f64 / 48_000.0;
+        assert!((seconds - summary.audio_seconds).abs() < 1e-3);
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub struct Finishing {
     pub edges: Option<EdgePolicy>,
     /// Bring the whole program to this loudness with one gain; `None` leaves levels alone.
     pub loudness: Option<LoudnessTarget>,
+    /// The program's sample rate; `None` keeps the voice's own. Clips are resampled to it
+    /// (rubato's sinc resampler) before they are joined.
+    pub sample_rate: Option<u32>,
 }
 
 impl Finishing {
@@ -56,6 +59,7 @@ impl Finishing {
             pauses,
             edges: Some(EdgePolicy::default()),
             loudness: Some(LoudnessTarget::default()),
+            sample_rate: None,
         }
     }
 
@@ -65,6 +69,7 @@ impl Finishing {
             pauses,
             edges: None,
             loudness: None,
+            sample_rate: None,
         }
     }
 }
