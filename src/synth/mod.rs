@@ -3,6 +3,7 @@
 //! Adding a backend is one new file implementing [`Backend`] plus one line in [`BACKENDS`].
 
 pub mod command;
+pub mod elevenlabs;
 pub mod espeak;
 pub mod http;
 pub mod openai;
@@ -134,6 +135,7 @@ pub static BACKENDS: &[BackendEntry] = &[
     piper::ENTRY,
     piper_http::ENTRY,
     openai::ENTRY,
+    elevenlabs::ENTRY,
     wyoming::ENTRY,
     command::ENTRY,
 ];
