@@ -5,6 +5,7 @@
 pub mod command;
 pub mod elevenlabs;
 pub mod espeak;
+pub mod google;
 pub mod http;
 pub mod openai;
 pub mod piper;
@@ -136,6 +137,7 @@ pub static BACKENDS: &[BackendEntry] = &[
     piper_http::ENTRY,
     openai::ENTRY,
     elevenlabs::ENTRY,
+    google::ENTRY,
     wyoming::ENTRY,
     command::ENTRY,
 ];
