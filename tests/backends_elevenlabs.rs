@@ -362,7 +362,8 @@ fn elevenlabs_errors_and_retries() {
     assert!(err.contains("'nobody-here'"), "{err}");
     assert_eq!(backend.requests(), 1);
 
-    // An unknown field would be refused with 422 (what pydantic does): a bad model is fatal too.
+    // A model the server does not know is refused with 422, as pydantic refuses a bad field:
+    // fatal at once, with the server's detail.
     let bad_model = VoiceProfile {
         model: "eleven_nonexistent".into(),
         ..profile(port, "joe", "")

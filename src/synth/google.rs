@@ -315,7 +315,7 @@ enum Grant {
     ServiceAccount {
         email: String,
         key_id: Option<String>,
-        key: ring::signature::RsaKeyPair,
+        key: Box<ring::signature::RsaKeyPair>,
     },
     AuthorizedUser {
         client_id: String,
@@ -350,13 +350,17 @@ impl std::fmt::Debug for Grant {
 enum Credentials {
     ApiKey(ApiKey),
     Token(ApiKey),
-    Exchange {
-        grant: Grant,
-        token_uri: reqwest::Url,
-        client: reqwest::Client,
-        cached: tokio::sync::Mutex<Option<(ApiKey, Instant)>>,
-    },
+    Exchange(Box<Exchange>),
     None,
+}
+
+/// A credential file's grant, where to trade it, and the token it last brought.
+#[derive(Debug)]
+struct Exchange {
+    grant: Grant,
+    token_uri: reqwest::Url,
+    client: reqwest::Client,
+    cached: tokio::sync::Mutex<Option<(ApiKey, Instant)>>,
 }
 
 fn env_value(name: &str) -> Option<String> {
@@ -427,7 +431,7 @@ fn read_credential_file(
                 Grant::ServiceAccount {
                     email,
                     key_id: field("private_key_id"),
-                    key,
+                    key: Box::new(key),
                 },
                 "service account",
             )
@@ -455,12 +459,12 @@ fn read_credential_file(
         }
     };
     Ok((
-        Credentials::Exchange {
+        Credentials::Exchange(Box::new(Exchange {
             grant,
             client: http::client(NAME, settings, &token_uri)?,
             token_uri,
             cached: tokio::sync::Mutex::new(None),
-        },
+        })),
         Source::File {
             kind,
             path: path.to_path_buf(),
@@ -634,12 +638,13 @@ impl Google {
             Credentials::Token(token) => {
                 Ok(Some(("authorization", token.bearer().ok_or_else(invalid)?)))
             }
-            Credentials::Exchange {
-                grant,
-                token_uri,
-                client,
-                cached,
-            } => {
+            Credentials::Exchange(exchange) => {
+                let Exchange {
+                    grant,
+                    token_uri,
+                    client,
+                    cached,
+                } = exchange.as_ref();
                 let mut cached = cached.lock().await;
                 if let Some((token, expiry)) = cached.as_ref()
                     && Instant::now() + TOKEN_MARGIN < *expiry
@@ -1009,7 +1014,7 @@ mod tests {
         assert!(!backend.identity().to_string().contains("AIza-secret-1"));
         assert!(!format!("{:?}", backend.credentials).contains("AIza-secret-1"));
         let backend = Google {
-            credentials: Credentials::Exchange {
+            credentials: Credentials::Exchange(Box::new(Exchange {
                 grant: Grant::AuthorizedUser {
                     client_id: "id".into(),
                     client_secret: Secret("cs-secret".into()),
@@ -1021,7 +1026,7 @@ mod tests {
                     ApiKey::new("ya29.secret".into()),
                     Instant::now(),
                 ))),
-            },
+            })),
             ..backend
         };
         let debug = format!("{:?}", backend.credentials);
