@@ -30,7 +30,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
 
 const LIMITS: BackendLimits = BackendLimits {
     // Per-request limits differ by model (10,000 characters for eleven_multilingual_v2,
-    // 40,000 for the flash/turbo v2.5 models, 5,000 for eleven_v3); 2,500 stays under all of
+    // 40,000 for the flash/turbo v2.5 models, fewer for eleven_v3); 2,500 stays under all of
     // them, so a profile may switch models freely. Sentences are rarely that long, so the
     // planner hardly ever splits, and a request that fails late and is retried (every
     // attempt is billed per character) costs at most that much.
