@@ -209,6 +209,16 @@ impl ApiKey {
     }
 }
 
+impl ApiKey {
+    /// The key itself as a header value marked sensitive, for vendors that take it in a header
+    /// of their own (`xi-api-key`, `X-Goog-Api-Key`).
+    pub fn header_value(&self) -> Option<HeaderValue> {
+        let mut value = HeaderValue::from_str(&self.0).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+}
+
 impl std::fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ApiKey(<redacted>)")
@@ -805,5 +815,6 @@ mod tests {
         let key = ApiKey::new("sk-secret".into());
         assert!(!format!("{key:?}").contains("sk-secret"));
         assert!(key.bearer().unwrap().is_sensitive());
+        assert!(key.header_value().unwrap().is_sensitive());
     }
 }

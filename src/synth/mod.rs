@@ -3,7 +3,9 @@
 //! Adding a backend is one new file implementing [`Backend`] plus one line in [`BACKENDS`].
 
 pub mod command;
+pub mod elevenlabs;
 pub mod espeak;
+pub mod google;
 pub mod http;
 pub mod openai;
 pub mod piper;
@@ -134,6 +136,8 @@ pub static BACKENDS: &[BackendEntry] = &[
     piper::ENTRY,
     piper_http::ENTRY,
     openai::ENTRY,
+    elevenlabs::ENTRY,
+    google::ENTRY,
     wyoming::ENTRY,
     command::ENTRY,
 ];

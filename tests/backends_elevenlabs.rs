@@ -1,0 +1,431 @@
+//! The `elevenlabs` backend against tests/servers/elevenlabs_tts.py, an ElevenLabs-compatible
+//! server on loopback wrapping piper-tts that checks bodies the way the real API's models do
+//! (unknown fields refused with 422), answers `/with-timestamps` with base64 PCM and
+//! per-character times, and logs the stitching context each request carried.
+//!
+//! The Python side lives in the test venv (`$ALOUD_TEST_VENV`, default
+//! `~/.cache/aloud-test/venv`, made by scripts/test). Without it these tests skip with a note
+//! on stderr, or fail when ALOUD_REQUIRE_READERS=1.
+
+use aloud::ingest::{Format, parse};
+use aloud::narrate::{Narrator, NarratorOptions};
+use aloud::sidecar::Timeline;
+use aloud::synth::elevenlabs::ElevenLabs;
+use aloud::synth::{Backend, SpeechRequest};
+use aloud::voice::VoiceProfile;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const SAMPLE: &str = "# Tides\n\n\
+The sea rises and falls twice a day, pulled by the moon and, a little less, by the sun. \
+Sailors have kept tables of the tides for centuries.\n\n\
+## Spring Tides\n\n\
+When the sun and moon line up, the tides run higher than usual. \
+These are called spring tides, although they have nothing to do with the season.\n";
+
+const KEY: &str = "xi-local-test-key";
+
+/// The key is read from the environment when a backend opens; tests open backends one at a
+/// time under this lock so they never see each other's key.
+static ENV: Mutex<()> = Mutex::new(());
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn skip_or_fail(what: &str) {
+    if std::env::var_os("ALOUD_REQUIRE_READERS").is_some_and(|v| v != "0") {
+        panic!("{what}, and ALOUD_REQUIRE_READERS is set");
+    }
+    let _ = writeln!(std::io::stderr(), "skipping: {what}");
+}
+
+/// The test venv's Python, if it has what these tests need.
+fn python() -> Option<PathBuf> {
+    let venv = std::env::var_os("ALOUD_TEST_VENV")
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|c| c.join("aloud-test").join("venv")))?;
+    let python = venv.join("bin").join("python");
+    let ok = Command::new(&python)
+        .args(["-c", "import piper, numpy, jsonschema"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(python)
+}
+
+/// The joe model provisioned by `aloud setup`, from `aloud setup --check --json`.
+fn joe_model() -> Option<PathBuf> {
+    let output = Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args(["setup", "--check", "--json"])
+        .output()
+        .ok()?;
+    let entries: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    let path = entries
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == "voice model en_US-joe-medium")?["path"]
+        .as_str()?;
+    let path = PathBuf::from(path);
+    path.is_file().then_some(path)
+}
+
+fn setup() -> Option<(PathBuf, PathBuf)> {
+    let Some(python) = python() else {
+        skip_or_fail(
+            "the test venv with piper-tts and jsonschema is missing (scripts/test installs it)",
+        );
+        return None;
+    };
+    let Some(model) = joe_model() else {
+        skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
+        return None;
+    };
+    Some((python, model))
+}
+
+/// A server process, killed and reaped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn get_ok(port: u16, path: &str) -> bool {
+    let Ok(mut stream) =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1))
+    else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
+}
+
+/// Starts the fake ElevenLabs, logging to `log`, and waits (at most 90 s) until it answers.
+fn start_server(python: &Path, model: &Path, log: &Path) -> Server {
+    let port = free_port();
+    let child = Command::new(python)
+        .arg(repo("tests/servers/elevenlabs_tts.py"))
+        .args(["--model", model.to_str().unwrap()])
+        .args(["--port", &port.to_string()])
+        .args(["--key", KEY, "--exhausted-key", "xi-exhausted"])
+        .args(["--log", log.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut server = Server { child, port };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if get_ok(port, "/v1/models") {
+            return server;
+        }
+        if let Some(status) = server.child.try_wait().unwrap() {
+            let mut err = String::new();
+            if let Some(mut stderr) = server.child.stderr.take() {
+                let _ = stderr.read_to_string(&mut err);
+            }
+            panic!("the server exited ({status}) before answering:\n{err}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not answer within 90 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn profile(port: u16, voice: &str, options: &str) -> VoiceProfile {
+    VoiceProfile::from_toml(
+        &format!(
+            "name='elevenlabs-test'\nengine='elevenlabs'\nlanguage='en-US'\nvoice='{voice}'\n\
+             [options]\nbase_url='http://127.0.0.1:{port}'\ntimeout_s=60\nretry_base_ms=50\n{options}"
+        ),
+        Path::new("elevenlabs-test.toml"),
+    )
+    .unwrap()
+}
+
+/// Opens the backend with `key` (or none) as ELEVENLABS_API_KEY.
+fn open_with_key(profile: &VoiceProfile, key: Option<&str>) -> aloud::Result<ElevenLabs> {
+    let _guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
+    // SAFETY: every test of this binary reads and writes the environment under ENV.
+    unsafe {
+        std::env::remove_var("ELEVENLABS_BASE_URL");
+        match key {
+            Some(key) => std::env::set_var("ELEVENLABS_API_KEY", key),
+            None => std::env::remove_var("ELEVENLABS_API_KEY"),
+        }
+    }
+    let backend = ElevenLabs::open(profile);
+    unsafe { std::env::remove_var("ELEVENLABS_API_KEY") };
+    backend
+}
+
+fn rms(samples: &[i16]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    (sum / samples.len() as f64).sqrt() / 32768.0
+}
+
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+#[test]
+fn elevenlabs_narrates_with_word_timings_and_stitching() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("requests.jsonl");
+    let server = start_server(&python, &model, &log);
+    let rate = 22_050;
+    let document = parse(SAMPLE, Format::Markdown, Path::new("tides.md")).unwrap();
+    let narrator = {
+        let _guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
+        unsafe { std::env::set_var("ELEVENLABS_API_KEY", KEY) };
+        let narrator = Narrator::open(
+            profile(server.port, "joe", ""),
+            &NarratorOptions::default(),
+            &mut |_| {},
+        );
+        unsafe { std::env::remove_var("ELEVENLABS_API_KEY") };
+        narrator.expect("the backend opens")
+    };
+    assert_eq!(narrator.backend().sample_rate(), rate);
+    let output = dir.path().join("tides.wav");
+    let summary = narrator
+        .narrate_blocking(&document, &output, &mut |_| {})
+        .expect("narration succeeds");
+
+    // The audio: rate, speech in every sentence, and a plausible pace.
+    let mut reader = hound::WavReader::open(&output).unwrap();
+    let spec = reader.spec();
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (rate, 1, 16)
+    );
+    let samples: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
+    let minutes = samples.len() as f64 / f64::from(rate) / 60.0;
+    let words_per_minute = document.word_count() as f64 / minutes;
+    assert!(
+        (120.0..=240.0).contains(&words_per_minute),
+        "{words_per_minute:.0} words per minute over {minutes:.2} min"
+    );
+    let timeline = Timeline::read(&summary.timeline).unwrap();
+    assert_eq!(timeline.sentences.len(), document.sentence_count());
+    for sentence in &timeline.sentences {
+        let from = (sentence.start * f64::from(rate)) as usize;
+        let to = ((sentence.end * f64::from(rate)) as usize).min(samples.len());
+        let level = rms(&samples[from..to]);
+        assert!(
+            level > 0.02,
+            "'{}' is near silent (rms {level:.4})",
+            sentence.text
+        );
+    }
+
+    // Word timings: every word of what was spoken, in order, within its sentence.
+    let mut timed_words = 0;
+    for sentence in &timeline.sentences {
+        let texts: Vec<&str> = sentence.words.iter().map(|w| w.text.as_str()).collect();
+        let spoken: Vec<&str> = sentence.spoken.split_whitespace().collect();
+        assert_eq!(texts, spoken, "words of '{}'", sentence.spoken);
+        let mut previous_start = sentence.start;
+        for word in &sentence.words {
+            assert_eq!(
+                &sentence.spoken[word.spoken[0]..word.spoken[1]],
+                word.text,
+                "byte range of '{}'",
+                word.text
+            );
+            assert!(
+                word.start >= previous_start && word.start <= word.end,
+                "'{}' at {:.3}-{:.3} after {previous_start:.3}",
+                word.text,
+                word.start,
+                word.end
+            );
+            assert!(
+                word.start >= sentence.start - 1e-6 && word.end <= sentence.end + 1e-6,
+                "'{}' at {:.3}-{:.3} outside its sentence {:.3}-{:.3}",
+                word.text,
+                word.start,
+                word.end,
+                sentence.start,
+                sentence.end
+            );
+            previous_start = word.start;
+        }
+        // The last word ends near the clip's end (the fake spreads characters over the clip).
+        let last = sentence.words.last().unwrap();
+        assert!(sentence.end - last.end < 0.05, "{}", sentence.spoken);
+        timed_words += sentence.words.len();
+    }
+    assert_eq!(timed_words, document.word_count());
+
+    // Stitching: each request carried the text of the requests before and after it, in
+    // reading order, even though requests ran two at a time.
+    let entries: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), timeline.sentences.len());
+    let spoken: Vec<&str> = timeline
+        .sentences
+        .iter()
+        .map(|s| s.spoken.as_str())
+        .collect();
+    for (i, text) in spoken.iter().enumerate() {
+        let entry = entries
+            .iter()
+            .find(|e| e["text"] == *text)
+            .unwrap_or_else(|| panic!("no request said '{text}'"));
+        let previous = i.checked_sub(1).map(|p| spoken[p]);
+        let next = spoken.get(i + 1).copied();
+        assert_eq!(entry["previous_text"].as_str(), previous, "before '{text}'");
+        assert_eq!(entry["next_text"].as_str(), next, "after '{text}'");
+        assert_eq!(entry["timestamps"], true);
+        assert_eq!(entry["model_id"], "eleven_multilingual_v2");
+    }
+}
+
+#[test]
+fn elevenlabs_errors_and_retries() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("requests.jsonl");
+    let server = start_server(&python, &model, &log);
+    let port = server.port;
+    let request = SpeechRequest::plain("The tide is out.");
+
+    // A wrong key: fatal, naming the variable, after exactly one request.
+    let backend = open_with_key(&profile(port, "joe", ""), Some("xi-wrong")).unwrap();
+    let err = block_on(backend.synthesize(&request))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ELEVENLABS_API_KEY") && err.contains("elevenlabs"),
+        "{err}"
+    );
+    assert!(!err.contains("xi-wrong"), "the key leaks: {err}");
+    assert_eq!(backend.requests(), 1);
+
+    // An exhausted quota: fatal at once.
+    let backend = open_with_key(&profile(port, "joe", ""), Some("xi-exhausted")).unwrap();
+    let err = block_on(backend.synthesize(&request))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("quota"), "{err}");
+    assert_eq!(backend.requests(), 1);
+
+    // An unknown voice: fatal, naming it.
+    let backend = open_with_key(&profile(port, "nobody-here", ""), Some(KEY)).unwrap();
+    let err = block_on(backend.synthesize(&request))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("'nobody-here'"), "{err}");
+    assert_eq!(backend.requests(), 1);
+
+    // A model the server does not know is refused with 422, as pydantic refuses a bad field:
+    // fatal at once, with the server's detail.
+    let bad_model = VoiceProfile {
+        model: "eleven_nonexistent".into(),
+        ..profile(port, "joe", "")
+    };
+    let backend = open_with_key(&bad_model, Some(KEY)).unwrap();
+    let err = block_on(backend.synthesize(&request))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("422") && err.contains("model_id"), "{err}");
+    assert_eq!(backend.requests(), 1);
+
+    // 429 too_many_concurrent_requests, then speech: retried once, words timed.
+    let backend = open_with_key(&profile(port, "busy", ""), Some(KEY)).unwrap();
+    let clip = block_on(backend.synthesize(&request)).expect("retried after 429");
+    assert_eq!(backend.requests(), 2);
+    assert_eq!(clip.sample_rate, 22_050);
+    let words: Vec<&str> = clip
+        .words
+        .iter()
+        .map(|w| &request.text[w.range.clone()])
+        .collect();
+    assert_eq!(words, ["The", "tide", "is", "out."]);
+    let duration = clip.duration().as_secs_f64();
+    assert!(clip.words.iter().all(|w| w.end <= duration + 1e-3));
+
+    // Without timestamps: raw PCM at the rate asked for, no words.
+    let backend = open_with_key(
+        &profile(port, "joe", "timestamps=false\noutput_format='pcm_16000'\n"),
+        Some(KEY),
+    )
+    .unwrap();
+    assert_eq!(backend.sample_rate(), 16_000);
+    let clip = block_on(backend.synthesize(&request)).unwrap();
+    assert_eq!(clip.sample_rate, 16_000);
+    assert!(clip.words.is_empty());
+    let pcm: Vec<i16> = clip.samples.iter().map(|s| (s * 32767.0) as i16).collect();
+    assert!(rms(&pcm) > 0.02 && clip.duration() > Duration::from_millis(500));
+    let last: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (last["timestamps"].as_bool(), last["format"].as_str()),
+        (Some(false), Some("pcm_16000"))
+    );
+}
+
+#[test]
+fn elevenlabs_without_a_key_names_the_variable() {
+    // No server needed: the real host without a key is refused before any request.
+    let profile = VoiceProfile::find("elevenlabs:21m00Tcm4TlvDq8ikWAM").unwrap();
+    let err = open_with_key(&profile, None).err().unwrap().to_string();
+    assert!(err.contains("ELEVENLABS_API_KEY"), "{err}");
+    // The shipped profile parses and opens against a server of one's own.
+    let mut shipped = VoiceProfile::from_file(&repo("voices/elevenlabs.toml")).unwrap();
+    shipped
+        .options
+        .insert("base_url".into(), "http://127.0.0.1:9".into());
+    let backend = open_with_key(&shipped, None).unwrap();
+    assert_eq!(backend.name(), "elevenlabs");
+}

@@ -1,0 +1,628 @@
+//! The `google` backend against tests/servers/google_tts.py, a Google Cloud Text-to-Speech
+//! server on loopback wrapping piper-tts that validates every body against Google's discovery
+//! document (googleapiclient's copy of texttospeech.v1beta1), parses the SSML with xml.etree,
+//! answers base64 WAV with a timepoint per mark, and serves an OAuth token endpoint that
+//! checks service-account JWTs and refresh tokens.
+//!
+//! The Python side lives in the test venv (`$ALOUD_TEST_VENV`, default
+//! `~/.cache/aloud-test/venv`, made by scripts/test). Without it these tests skip with a note
+//! on stderr, or fail when ALOUD_REQUIRE_READERS=1.
+
+use aloud::ingest::{Format, parse};
+use aloud::lexicon::Pronunciation;
+use aloud::narrate::{Narrator, NarratorOptions};
+use aloud::sidecar::Timeline;
+use aloud::synth::google::Google;
+use aloud::synth::{Backend, SpeechRequest};
+use aloud::voice::VoiceProfile;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const SAMPLE: &str = "# Tides\n\n\
+The sea rises and falls twice a day, pulled by the moon and, a little less, by the sun. \
+Sailors have kept tables of the tides for centuries.\n\n\
+## Spring Tides\n\n\
+When the sun and moon line up, the tides run higher than usual. \
+These are called spring tides, although they have nothing to do with the season.\n";
+
+const KEY: &str = "AIza-local-test-key";
+const TOKEN: &str = "ya29.local-test-token";
+
+/// Every variable the backend reads when it opens.
+const VARS: &[&str] = &[
+    "GOOGLE_API_KEY",
+    "GOOGLE_OAUTH_ACCESS_TOKEN",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "CLOUDSDK_CONFIG",
+    "GOOGLE_CLOUD_QUOTA_PROJECT",
+    "ALOUD_GOOGLE_TTS_URL",
+];
+
+/// Backends read credentials from the environment when they open; tests open them one at a
+/// time under this lock, each with exactly the variables it means.
+static ENV: Mutex<()> = Mutex::new(());
+
+fn with_env<T>(vars: &[(&str, &str)], open: impl FnOnce() -> T) -> T {
+    let _guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
+    // gcloud's own file on this machine must not stand in for the credentials under test.
+    let empty = tempfile::tempdir().unwrap();
+    // SAFETY: every test of this binary touches the environment only under ENV.
+    unsafe {
+        for var in VARS {
+            std::env::remove_var(var);
+        }
+        std::env::set_var("CLOUDSDK_CONFIG", empty.path());
+        for (name, value) in vars {
+            std::env::set_var(name, value);
+        }
+    }
+    let result = open();
+    unsafe {
+        for var in VARS {
+            std::env::remove_var(var);
+        }
+    }
+    result
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn skip_or_fail(what: &str) {
+    if std::env::var_os("ALOUD_REQUIRE_READERS").is_some_and(|v| v != "0") {
+        panic!("{what}, and ALOUD_REQUIRE_READERS is set");
+    }
+    let _ = writeln!(std::io::stderr(), "skipping: {what}");
+}
+
+/// The test venv's Python, if it has what these tests need.
+fn python() -> Option<PathBuf> {
+    let venv = std::env::var_os("ALOUD_TEST_VENV")
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|c| c.join("aloud-test").join("venv")))?;
+    let python = venv.join("bin").join("python");
+    let ok = Command::new(&python)
+        .args([
+            "-c",
+            "import piper, numpy, jsonschema, googleapiclient, cryptography",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(python)
+}
+
+/// The joe model provisioned by `aloud setup`, from `aloud setup --check --json`.
+fn joe_model() -> Option<PathBuf> {
+    let output = Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args(["setup", "--check", "--json"])
+        .output()
+        .ok()?;
+    let entries: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    let path = entries
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == "voice model en_US-joe-medium")?["path"]
+        .as_str()?;
+    let path = PathBuf::from(path);
+    path.is_file().then_some(path)
+}
+
+fn setup() -> Option<(PathBuf, PathBuf)> {
+    let Some(python) = python() else {
+        skip_or_fail(
+            "the test venv with piper-tts, jsonschema and google-api-python-client is missing (scripts/test installs it)",
+        );
+        return None;
+    };
+    let Some(model) = joe_model() else {
+        skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
+        return None;
+    };
+    Some((python, model))
+}
+
+/// A server process, killed and reaped when dropped; its credential files and log beside it.
+struct Server {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn log(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.dir.path().join("requests.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn file(&self, name: &str) -> String {
+        self.dir.path().join(name).to_str().unwrap().to_string()
+    }
+
+    fn stats(&self) -> serde_json::Value {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .write_all(b"GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let body = answer.split("\r\n\r\n").nth(1).unwrap();
+        serde_json::from_str(body).unwrap()
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn get_ok(port: u16, path: &str) -> bool {
+    let Ok(mut stream) =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1))
+    else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
+}
+
+/// Starts the fake Google with an API key, a static token and credential files.
+fn start_server(python: &Path, model: &Path) -> Server {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(python)
+        .arg(repo("tests/servers/google_tts.py"))
+        .args(["--model", model.to_str().unwrap()])
+        .args(["--port", &port.to_string()])
+        .args(["--key", KEY, "--token", TOKEN])
+        .args(["--credentials-dir", dir.path().to_str().unwrap()])
+        .args(["--log", dir.path().join("requests.jsonl").to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut server = Server { child, port, dir };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if get_ok(port, "/stats") {
+            return server;
+        }
+        if let Some(status) = server.child.try_wait().unwrap() {
+            let mut err = String::new();
+            if let Some(mut stderr) = server.child.stderr.take() {
+                let _ = stderr.read_to_string(&mut err);
+            }
+            panic!("the server exited ({status}) before answering:\n{err}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not answer within 90 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn profile(port: u16, voice: &str, options: &str) -> VoiceProfile {
+    VoiceProfile::from_toml(
+        &format!(
+            "name='google-test'\nengine='google'\nlanguage='en-US'\nvoice='{voice}'\n\
+             [options]\nbase_url='http://127.0.0.1:{port}'\ntimeout_s=60\nretry_base_ms=50\n{options}"
+        ),
+        Path::new("google-test.toml"),
+    )
+    .unwrap()
+}
+
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+fn rms(samples: &[f32]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    (sum / samples.len() as f64).sqrt()
+}
+
+/// Runs the discovery-document check of tests/servers/google_tts.py on `body`.
+fn schema_problems(python: &Path, body: &serde_json::Value) -> Vec<String> {
+    let mut child = Command::new(python)
+        .arg(repo("tests/servers/google_tts.py"))
+        .arg("--validate")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    serde_json::from_slice(&output.stdout).expect("the validator prints a JSON list")
+}
+
+const HOSTILE: &str = r#"AT&T's <b>profit</b> rose "sharply" </speak><audio src='x.wav'/> & <![CDATA[x]]> &amp; 5 > 3."#;
+
+#[test]
+fn google_request_bodies_follow_the_discovery_schema() {
+    let Some((python, _)) = setup() else { return };
+    let shipped = VoiceProfile::from_file(&repo("voices/google-neural2-f.toml")).unwrap();
+    let adhoc = VoiceProfile::find("google:en-GB-Neural2-A").unwrap();
+    let mut fast = shipped.clone();
+    fast.speaking_rate = 1.5;
+    fast.options.insert("audio_encoding".into(), "MP3".into());
+    fast.options.insert("pitch".into(), (-2.5).into());
+    let text = "Ask Kremlev about New York today.";
+    let mut lexicon = SpeechRequest::plain(text);
+    lexicon.pronunciations = vec![
+        Pronunciation {
+            range: 4..11,
+            ipa: "kɹˈɛm\"lɛv".into(),
+        },
+        Pronunciation {
+            range: 18..26,
+            ipa: "nuː jɔːk".into(),
+        },
+    ];
+    let bodies = [
+        aloud::synth::google::request_body(&shipped, &SpeechRequest::plain("Hello there.")),
+        aloud::synth::google::request_body(&adhoc, &lexicon),
+        aloud::synth::google::request_body(&fast, &SpeechRequest::plain(HOSTILE)),
+    ]
+    .map(|b| b.unwrap());
+    for body in &bodies {
+        assert_eq!(
+            schema_problems(&python, body),
+            Vec::<String>::new(),
+            "{body}"
+        );
+    }
+    assert_eq!(bodies[1]["voice"]["languageCode"], "en-GB");
+    let ssml = bodies[1]["input"]["ssml"].as_str().unwrap();
+    assert!(
+        ssml.contains(r#"<phoneme alphabet="ipa" ph="kɹˈɛm&quot;lɛv">Kremlev</phoneme>"#)
+            && ssml.contains(r#"<phoneme alphabet="ipa" ph="nuː jɔːk">New York</phoneme>"#),
+        "{ssml}"
+    );
+    assert_eq!(bodies[2]["audioConfig"]["speakingRate"], 1.5);
+    // The check can fail: a wrong enum, a wrong type, an unknown field and a missing one.
+    let mut bad = bodies[0].clone();
+    bad["audioConfig"]["audioEncoding"] = "WAV".into();
+    bad["audioConfig"]["speakingRate"] = "fast".into();
+    bad["voice"]["gender"] = "FEMALE".into();
+    bad.as_object_mut().unwrap().remove("input");
+    let problems = schema_problems(&python, &bad).join("\n");
+    for field in ["audioEncoding", "speakingRate", "gender", "input"] {
+        assert!(
+            problems.contains(field),
+            "{field} not reported:\n{problems}"
+        );
+    }
+    let mut broken = bodies[0].clone();
+    broken["input"]["ssml"] = "<speak>AT&T</speak>".into();
+    let problems = schema_problems(&python, &broken).join("\n");
+    assert!(problems.contains("well-formed"), "{problems}");
+}
+
+#[test]
+fn google_narrates_with_word_timings() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let server = start_server(&python, &model);
+    let rate = 24_000;
+    let document = parse(SAMPLE, Format::Markdown, Path::new("tides.md")).unwrap();
+    let narrator = with_env(&[("GOOGLE_API_KEY", KEY)], || {
+        Narrator::open(
+            profile(server.port, "en-US-Neural2-F", ""),
+            &NarratorOptions::default(),
+            &mut |_| {},
+        )
+    })
+    .expect("the backend opens");
+    assert_eq!(narrator.backend().sample_rate(), rate);
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("tides.wav");
+    let summary = narrator
+        .narrate_blocking(&document, &output, &mut |_| {})
+        .expect("narration succeeds");
+
+    let mut reader = hound::WavReader::open(&output).unwrap();
+    let spec = reader.spec();
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (rate, 1, 16)
+    );
+    let samples: Vec<f32> = reader
+        .samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect();
+    let minutes = samples.len() as f64 / f64::from(rate) / 60.0;
+    let words_per_minute = document.word_count() as f64 / minutes;
+    assert!(
+        (120.0..=240.0).contains(&words_per_minute),
+        "{words_per_minute:.0} words per minute over {minutes:.2} min"
+    );
+    let timeline = Timeline::read(&summary.timeline).unwrap();
+    assert_eq!(timeline.sentences.len(), document.sentence_count());
+    let mut timed_words = 0;
+    for sentence in &timeline.sentences {
+        let from = (sentence.start * f64::from(rate)) as usize;
+        let to = ((sentence.end * f64::from(rate)) as usize).min(samples.len());
+        let level = rms(&samples[from..to]);
+        assert!(
+            level > 0.02,
+            "'{}' is near silent (rms {level:.4})",
+            sentence.text
+        );
+        let texts: Vec<&str> = sentence.words.iter().map(|w| w.text.as_str()).collect();
+        let spoken: Vec<&str> = sentence.spoken.split_whitespace().collect();
+        assert_eq!(texts, spoken, "words of '{}'", sentence.spoken);
+        let mut previous_end = sentence.start;
+        for word in &sentence.words {
+            assert_eq!(&sentence.spoken[word.spoken[0]..word.spoken[1]], word.text);
+            assert!(
+                word.start >= previous_end - 1e-6
+                    && word.start <= word.end
+                    && word.end <= sentence.end + 1e-6,
+                "'{}' at {:.3}-{:.3} after {previous_end:.3} in {:.3}-{:.3}",
+                word.text,
+                word.start,
+                word.end,
+                sentence.start,
+                sentence.end
+            );
+            previous_end = word.end;
+        }
+        // The last word lasts to the end of its clip.
+        assert!((sentence.words.last().unwrap().end - sentence.end).abs() < 1e-3);
+        timed_words += sentence.words.len();
+    }
+    assert_eq!(timed_words, document.word_count());
+    let log = server.log();
+    assert_eq!(log.len(), timeline.sentences.len());
+    assert!(
+        log.iter()
+            .all(|e| e["auth"] == "key" && e["rate"] == 24_000)
+    );
+}
+
+#[test]
+fn google_ssml_keeps_article_text_as_text() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let server = start_server(&python, &model);
+    let backend = with_env(&[("GOOGLE_OAUTH_ACCESS_TOKEN", TOKEN)], || {
+        Google::open(&profile(server.port, "en-US-Neural2-D", ""))
+    })
+    .unwrap();
+    let request = SpeechRequest::plain(HOSTILE);
+    let clip = block_on(backend.synthesize(&request)).expect("hostile text is spoken");
+    let log = server.log();
+    let entry = log.last().unwrap();
+    // The server's XML parser saw exactly the article's text, with one mark per word.
+    assert_eq!(entry["text"], HOSTILE);
+    let words: Vec<&str> = HOSTILE.split_whitespace().collect();
+    assert_eq!(entry["marks"].as_array().unwrap().len(), words.len());
+    assert_eq!(entry["auth"], "bearer");
+    let timed: Vec<&str> = clip
+        .words
+        .iter()
+        .map(|w| &request.text[w.range.clone()])
+        .collect();
+    assert_eq!(timed, words);
+    assert!(rms(&clip.samples) > 0.02);
+}
+
+#[test]
+fn google_auth_errors_are_fatal_and_busy_is_retried() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let server = start_server(&python, &model);
+    let port = server.port;
+    let request = SpeechRequest::plain("The tide is out.");
+    let fails = |vars: &[(&str, &str)], voice: &str, needle: &str| {
+        let backend = with_env(vars, || Google::open(&profile(port, voice, ""))).unwrap();
+        let err = block_on(backend.synthesize(&request))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(needle) && err.contains("google"), "{err}");
+        for (_, secret) in vars {
+            assert!(!err.contains(secret), "a secret leaks: {err}");
+        }
+        assert_eq!(backend.requests(), 1, "{err}");
+    };
+    fails(
+        &[("GOOGLE_API_KEY", "AIza-wrong")],
+        "en-US-Neural2-F",
+        "GOOGLE_API_KEY is rejected",
+    );
+    fails(
+        &[("GOOGLE_OAUTH_ACCESS_TOKEN", "ya29.wrong")],
+        "en-US-Neural2-F",
+        "GOOGLE_OAUTH_ACCESS_TOKEN is rejected",
+    );
+    // No credentials at all against a server that wants them: refused, once.
+    fails(&[], "en-US-Neural2-F", "may not use Text-to-Speech");
+    fails(
+        &[("GOOGLE_API_KEY", KEY)],
+        "en-US-Nobody-Z",
+        "Voice 'en-US-Nobody-Z' does not exist",
+    );
+
+    // 429 RESOURCE_EXHAUSTED, then speech.
+    let backend = with_env(&[("GOOGLE_API_KEY", KEY)], || {
+        Google::open(&profile(port, "en-US-Busy-A", ""))
+    })
+    .unwrap();
+    let clip = block_on(backend.synthesize(&request)).expect("retried after 429");
+    assert_eq!(backend.requests(), 2);
+    assert_eq!(clip.words.len(), 4);
+
+    // MP3 is decoded too (when ffmpeg, the server's encoder, is here).
+    if Command::new("ffmpeg").arg("-version").output().is_ok() {
+        let backend = with_env(&[("GOOGLE_API_KEY", KEY)], || {
+            Google::open(&profile(port, "en-US-Neural2-F", "audio_encoding='MP3'\n"))
+        })
+        .unwrap();
+        let clip = block_on(backend.synthesize(&request)).unwrap();
+        assert_eq!(clip.sample_rate, 24_000);
+        assert!(rms(&clip.samples) > 0.02 && clip.duration() > Duration::from_millis(500));
+        assert_eq!(server.log().last().unwrap()["encoding"], "MP3");
+    } else {
+        skip_or_fail("ffmpeg (the server's mp3 encoder) is not installed");
+    }
+}
+
+#[test]
+fn google_application_default_credentials() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let server = start_server(&python, &model);
+    let port = server.port;
+    let request = SpeechRequest::plain("The tide is out.");
+
+    // A service account: one signed JWT exchanged for a token kept across requests.
+    let account = server.file("service_account.json");
+    let backend = with_env(
+        &[
+            ("GOOGLE_APPLICATION_CREDENTIALS", &account),
+            ("GOOGLE_CLOUD_QUOTA_PROJECT", "aloud-quota"),
+        ],
+        || Google::open(&profile(port, "en-US-Neural2-F", "")),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let clip = block_on(backend.synthesize(&request)).expect("speaks with a token");
+        assert_eq!(clip.words.len(), 4);
+    }
+    assert_eq!((backend.token_requests(), backend.requests()), (1, 2));
+    assert_eq!(server.stats()["tokens"], 1);
+    let last = server.log().last().unwrap().clone();
+    assert_eq!(
+        (last["auth"].as_str(), last["user_project"].as_str()),
+        (Some("bearer"), Some("aloud-quota"))
+    );
+
+    // Tokens that expire within the renewal margin are fetched again for each request.
+    let short = server.file("service_account_short.json");
+    let backend = with_env(&[("GOOGLE_APPLICATION_CREDENTIALS", &short)], || {
+        Google::open(&profile(port, "en-US-Neural2-F", ""))
+    })
+    .unwrap();
+    for _ in 0..2 {
+        block_on(backend.synthesize(&request)).unwrap();
+    }
+    assert_eq!(backend.token_requests(), 2);
+
+    // gcloud's authorized_user file, found through CLOUDSDK_CONFIG; its quota project is used.
+    let gcloud = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        server.file("authorized_user.json"),
+        gcloud.path().join("application_default_credentials.json"),
+    )
+    .unwrap();
+    let backend = with_env(
+        &[("CLOUDSDK_CONFIG", gcloud.path().to_str().unwrap())],
+        || Google::open(&profile(port, "en-US-Neural2-F", "")),
+    )
+    .unwrap();
+    block_on(backend.synthesize(&request)).expect("speaks with a refreshed token");
+    assert_eq!((backend.token_requests(), backend.requests()), (1, 1));
+    assert_eq!(
+        server.log().last().unwrap()["user_project"],
+        "aloud-quota-from-file"
+    );
+
+    // A service account the token endpoint does not know: fatal, naming the file, and no
+    // synthesis request is made.
+    let mut forged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&account).unwrap()).unwrap();
+    forged["client_email"] = "someone-else@aloud-tests.iam.gserviceaccount.com".into();
+    let forged_path = server.dir.path().join("forged.json");
+    std::fs::write(&forged_path, forged.to_string()).unwrap();
+    let backend = with_env(
+        &[(
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            forged_path.to_str().unwrap(),
+        )],
+        || Google::open(&profile(port, "en-US-Neural2-F", "")),
+    )
+    .unwrap();
+    let err = block_on(backend.synthesize(&request))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("forged.json") && err.contains("invalid_grant"),
+        "{err}"
+    );
+    assert_eq!((backend.token_requests(), backend.requests()), (1, 0));
+
+    // A key file that is not a key fails when the backend opens.
+    forged["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".into();
+    std::fs::write(&forged_path, forged.to_string()).unwrap();
+    let err = with_env(
+        &[(
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            forged_path.to_str().unwrap(),
+        )],
+        || Google::open(&profile(port, "en-US-Neural2-F", "")),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("private_key"), "{err}");
+}
+
+#[test]
+fn google_without_credentials_names_them() {
+    // No server needed: the real host without credentials is refused before any request.
+    let profile = VoiceProfile::find("google:en-US-Neural2-F").unwrap();
+    let err = with_env(&[], || Google::open(&profile))
+        .err()
+        .unwrap()
+        .to_string();
+    for var in [
+        "GOOGLE_API_KEY",
+        "GOOGLE_OAUTH_ACCESS_TOKEN",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ] {
+        assert!(err.contains(var), "{err}");
+    }
+}
