@@ -1,6 +1,7 @@
 //! Joins sentence clips into one program: pauses by position (sentence, paragraph, heading), chapter marks, and the timeline.
 
 pub mod markers;
+pub mod mp3;
 pub mod wav;
 
 use crate::error::{Error, Result};
