@@ -161,6 +161,14 @@ impl ProgramWriter {
         self.format
     }
 
+    /// For tests outside this module: finish as RF64 when the RIFF size passes
+    /// `riff_size` rather than 4 GiB, so that readers can be tried on an RF64
+    /// file without writing 4 GiB.
+    #[doc(hidden)]
+    pub fn force_rf64_above(&mut self, riff_size: u64) {
+        self.riff_limit = riff_size;
+    }
+
     /// Appends samples in [-1.0, 1.0].
     ///
     /// Integer formats clip out-of-range values (never wrap) with a symmetric
