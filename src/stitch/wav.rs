@@ -64,6 +64,22 @@ impl SampleFormat {
     }
 }
 
+/// Parses the names a command line would use: `int16`/`s16`/`16`, `int24`/`s24`/`24`, `float32`/`f32`/`float`.
+impl std::str::FromStr for SampleFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "int16" | "s16" | "16" => Ok(SampleFormat::Int16),
+            "int24" | "s24" | "24" => Ok(SampleFormat::Int24),
+            "float32" | "f32" | "float" => Ok(SampleFormat::Float32),
+            _ => Err(format!(
+                "unknown sample format {s:?}; use int16, int24 or float32"
+            )),
+        }
+    }
+}
+
 const WAVE_FORMAT_PCM: u16 = 1;
 const WAVE_FORMAT_IEEE_FLOAT: u16 = 3;
 const WAVE_FORMAT_EXTENSIBLE: u16 = 0xFFFE;
@@ -1224,6 +1240,16 @@ mod tests {
         assert_eq!(fmt_size, 18);
         assert_eq!(&bytes[fmt_at..fmt_at + 2], &3u16.to_le_bytes());
         assert_eq!(le32(&bytes, chunks[2].1), 1001, "fact sample count");
+    }
+
+    #[test]
+    fn sample_format_names_parse() {
+        assert_eq!("int16".parse(), Ok(SampleFormat::Int16));
+        assert_eq!("S24".parse(), Ok(SampleFormat::Int24));
+        assert_eq!("float".parse(), Ok(SampleFormat::Float32));
+        assert_eq!(SampleFormat::default(), SampleFormat::Int16);
+        let err = "32".parse::<SampleFormat>().unwrap_err();
+        assert!(err.contains("int16, int24 or float32"), "{err}");
     }
 
     #[test]
