@@ -259,6 +259,29 @@ fn inspect_wav(
     })
 }
 
+/// Chapters from an ID3v2 tag's `CHAP` frames (an MP3's), in time order.
+fn id3_chapters(path: &Path) -> Vec<ChapterSpan> {
+    let Ok(tag) = id3::Tag::read_from_path(path) else {
+        return Vec::new();
+    };
+    let mut chapters: Vec<ChapterSpan> = tag
+        .chapters()
+        .map(|chapter| ChapterSpan {
+            title: chapter
+                .frames
+                .iter()
+                .find(|f| f.id() == "TIT2")
+                .and_then(|f| f.content().text())
+                .unwrap_or(&chapter.element_id)
+                .to_string(),
+            start: f64::from(chapter.start_time) / 1000.0,
+            end: f64::from(chapter.end_time) / 1000.0,
+        })
+        .collect();
+    chapters.sort_by(|a, b| a.start.total_cmp(&b.start));
+    chapters
+}
+
 fn inspect_decoded(path: &Path) -> Result<QualityReport> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let origin = path.display().to_string();
@@ -268,19 +291,18 @@ fn inspect_decoded(path: &Path) -> Result<QualityReport> {
     let joins = joins_from_timeline(path, rate, duration);
     let mut analyzer = Analyzer::new(rate, 1, joins.clone().unwrap_or_default())?;
     analyzer.push(&clip.samples)?;
-    let chapters = read_wav_summary(path)
-        .map(|summary| {
-            summary
-                .chapters
-                .iter()
-                .map(|c| ChapterSpan {
-                    title: c.title.clone(),
-                    start: c.start_frame as f64 / f64::from(rate),
-                    end: (c.start_frame + c.length_frames) as f64 / f64::from(rate),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let chapters = match read_wav_summary(path) {
+        Ok(summary) => summary
+            .chapters
+            .iter()
+            .map(|c| ChapterSpan {
+                title: c.title.clone(),
+                start: c.start_frame as f64 / f64::from(rate),
+                end: (c.start_frame + c.length_frames) as f64 / f64::from(rate),
+            })
+            .collect(),
+        Err(_) => id3_chapters(path),
+    };
     Ok(QualityReport {
         file: path.to_path_buf(),
         sample_rate: rate,

@@ -8,7 +8,8 @@ use aloud::lexicon::Lexicon;
 use aloud::narrate::{Event, Narrator, NarratorOptions};
 use aloud::plan::Plan;
 use aloud::sidecar::SidecarKind;
-use aloud::stitch::Finishing;
+use aloud::stitch::wav::SampleFormat;
+use aloud::stitch::{Container, Finishing};
 use aloud::voice::{DEFAULT_VOICE, VoiceProfile};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -184,6 +185,13 @@ struct FinishArgs {
     /// Join clips exactly as the engine made them: no silence trimming, no fades.
     #[arg(long)]
     keep_edges: bool,
+    /// WAV sample format: 16 (default), 24 or 32f (32-bit float). Name the output .mp3 for
+    /// an MP3 with ID3 chapters instead.
+    #[arg(long, value_name = "16|24|32f", default_value = "16")]
+    bits: String,
+    /// MP3 bit rate in kbit/s (CBR; 64 is ample for speech).
+    #[arg(long, value_name = "KBPS", default_value_t = aloud::stitch::mp3::DEFAULT_BITRATE_KBPS)]
+    bitrate: u32,
     /// Sample rate of the output in Hz, e.g. 44100 or 48000 [default: the voice's own];
     /// clips are resampled with a windowed-sinc resampler.
     #[arg(long, value_name = "HZ", value_parser = clap::value_parser!(u32).range(8000..=192000))]
@@ -207,6 +215,12 @@ impl FinishArgs {
             finishing.edges = None;
         }
         finishing.sample_rate = self.sample_rate;
+        let format: SampleFormat = self
+            .bits
+            .parse()
+            .map_err(|m: String| usage(format!("--bits: {m}")))?;
+        finishing.container = Container::Wav(format);
+        finishing.mp3_bitrate_kbps = self.bitrate;
         finishing.loudness = if self.loudness.trim().eq_ignore_ascii_case("off") {
             None
         } else {

@@ -8,7 +8,8 @@ use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
 use crate::plan::{Placement, Plan};
 use crate::sidecar::{SidecarKind, timeline_path};
-use crate::stitch::{FinishReport, Finishing, Placed, Stitcher};
+use crate::stitch::wav::SampleFormat;
+use crate::stitch::{Container, FinishReport, Finishing, Placed, Stitcher};
 use crate::synth::{self, Backend, Clip, OpenContext, SpeechRequest};
 use crate::voice::VoiceProfile;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -176,7 +177,25 @@ impl Narrator {
             .finishing
             .sample_rate
             .unwrap_or_else(|| self.backend.sample_rate());
-        let mut stitcher = Stitcher::create(output, program_rate, self.finishing.clone())?;
+        let mut finishing = self.finishing.clone();
+        let wants_mp3 = Container::for_path(output) != Container::default();
+        match (&finishing.container, wants_mp3) {
+            (Container::Wav(SampleFormat::Int16), true) => {
+                finishing.container = Container::Mp3 {
+                    bitrate_kbps: finishing.mp3_bitrate_kbps,
+                };
+            }
+            (Container::Wav(format), true) => {
+                return Err(Error::Output {
+                    path: output.to_path_buf(),
+                    message: format!(
+                        "an .mp3 name for a {format:?} WAV; name it .wav, or drop the sample format"
+                    ),
+                });
+            }
+            _ => {}
+        }
+        let mut stitcher = Stitcher::create(output, program_rate, finishing, &document.title)?;
         let backend = &self.backend;
         let stitcher_rate = stitcher.sample_rate();
         let sources = Sources::default();

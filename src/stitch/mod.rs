@@ -1,6 +1,7 @@
 //! Joins sentence clips into one program: pauses by position (sentence, paragraph, heading), chapter marks, and the timeline.
 
 pub mod markers;
+pub mod mp3;
 pub mod wav;
 
 use crate::audio::edges::{EdgePolicy, SeamReport, clean_edges, seam_context, seam_score};
@@ -9,11 +10,12 @@ use crate::error::{Error, Result};
 use crate::sidecar::{TimedChapter, TimedSentence, TimedWord, Timeline};
 use crate::synth::Clip;
 use crate::voice::PausePolicy;
+use mp3::{Mp3Options, Mp3Writer};
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use wav::{ChapterMark, ProgramWriter};
+use wav::{ChapterMark, ProgramWriter, SampleFormat, chapter_marks};
 
 /// Where a sentence sits in the document, which decides the pause before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +52,67 @@ pub struct Finishing {
     /// The program's sample rate; `None` keeps the voice's own. Clips are resampled to it
     /// (rubato's sinc resampler) before they are joined.
     pub sample_rate: Option<u32>,
+    /// The file written: a WAV in some sample format, or an MP3 with ID3 chapters. An output
+    /// named `.mp3` becomes an MP3 at `mp3_bitrate_kbps` when this is the default WAV.
+    pub container: Container,
+    pub mp3_bitrate_kbps: u32,
+}
+
+/// What kind of file the program becomes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Container {
+    Wav(SampleFormat),
+    /// CBR MP3 at this bit rate, tagged with the title and ID3v2 chapters.
+    Mp3 {
+        bitrate_kbps: u32,
+    },
+}
+
+impl Default for Container {
+    fn default() -> Self {
+        Container::Wav(SampleFormat::Int16)
+    }
+}
+
+impl Container {
+    /// The container an output path asks for: MP3 for `.mp3`, else a 16-bit WAV.
+    pub fn for_path(path: &Path) -> Container {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("mp3"))
+        {
+            Container::Mp3 {
+                bitrate_kbps: mp3::DEFAULT_BITRATE_KBPS,
+            }
+        } else {
+            Container::default()
+        }
+    }
+
+    /// How far under the ceiling the limiter aims. An MP3's decoded peaks overshoot the
+    /// samples it encoded, so it needs more room than a WAV.
+    fn ceiling_margin_db(&self) -> f64 {
+        match self {
+            Container::Wav(_) => 0.2,
+            // A first guess; the trial encode corrects it.
+            Container::Mp3 { .. } => 0.5,
+        }
+    }
+}
+
+/// Where rendered samples go.
+enum Sink {
+    Wav(ProgramWriter),
+    Mp3(Mp3Writer),
+}
+
+impl Sink {
+    fn push_samples(&mut self, samples: &[f32]) -> Result<()> {
+        match self {
+            Sink::Wav(writer) => writer.push_samples(samples),
+            Sink::Mp3(writer) => writer.push_samples(samples),
+        }
+    }
 }
 
 impl Finishing {
@@ -60,6 +123,8 @@ impl Finishing {
             edges: Some(EdgePolicy::default()),
             loudness: Some(LoudnessTarget::default()),
             sample_rate: None,
+            container: Container::default(),
+            mp3_bitrate_kbps: mp3::DEFAULT_BITRATE_KBPS,
         }
     }
 
@@ -70,6 +135,8 @@ impl Finishing {
             edges: None,
             loudness: None,
             sample_rate: None,
+            container: Container::default(),
+            mp3_bitrate_kbps: mp3::DEFAULT_BITRATE_KBPS,
         }
     }
 }
@@ -93,7 +160,7 @@ pub struct FinishReport {
 /// measuring their loudness; [`Stitcher::finish`] then renders the spool once with one gain
 /// and the limiter into the WAV. Memory stays flat however long the program.
 pub struct Stitcher {
-    writer: ProgramWriter,
+    writer: Sink,
     output: PathBuf,
     sample_rate: u32,
     finishing: Finishing,
@@ -109,8 +176,29 @@ pub struct Stitcher {
 }
 
 impl Stitcher {
-    pub fn create(output: &Path, sample_rate: u32, finishing: Finishing) -> Result<Self> {
-        let writer = ProgramWriter::create(output, sample_rate)?;
+    /// Starts a program for `output`; `title` tags an MP3. The output file is opened (as a
+    /// temporary beside it) now, so a path that cannot be written fails before any work.
+    pub fn create(
+        output: &Path,
+        sample_rate: u32,
+        finishing: Finishing,
+        title: &str,
+    ) -> Result<Self> {
+        let writer = match &finishing.container {
+            Container::Wav(format) => {
+                Sink::Wav(ProgramWriter::create_with(output, sample_rate, *format)?)
+            }
+            Container::Mp3 { bitrate_kbps } => Sink::Mp3(Mp3Writer::create(
+                output,
+                sample_rate,
+                &Mp3Options {
+                    title: title.to_string(),
+                    comment: Some("Narrated by aloud".to_string()),
+                    bitrate_kbps: *bitrate_kbps,
+                    ..Mp3Options::default()
+                },
+            )?),
+        };
         let dir = match output.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
@@ -323,8 +411,10 @@ impl Stitcher {
             chapter_starts,
             ..
         } = self;
+        let margin = finishing.container.ceiling_margin_db();
         let mut writer = ChapterPlacer {
             writer,
+            marks: chapter_marks(&chapter_starts, frames),
             chapters: chapter_starts.into_iter().peekable(),
         };
         let mut spool = Spool {
@@ -357,7 +447,7 @@ impl Stitcher {
             ));
         };
         // Too short or silent to measure: leave the level, still guard the ceiling.
-        let ceiling = target.ceiling_dbtp - CEILING_MARGIN_DB;
+        let ceiling = target.ceiling_dbtp - margin;
         let mut gain_db = before.integrated_lufs.map_or(0.0, |m| target.lufs - m);
         if before.integrated_lufs.is_some() {
             // Limiting lowers loudness, more the harder it works; find the gain that lands on
@@ -383,16 +473,43 @@ impl Stitcher {
                 gain_db += error / slope;
             }
         }
+        let mut ceiling = ceiling;
+        if let Container::Mp3 { bitrate_kbps } = finishing.container
+            && before.integrated_lufs.is_some()
+        {
+            // The encoder changes what a meter hears (its low-pass takes loudness, its
+            // reconstruction adds peaks): encode once to a scratch file, measure it decoded,
+            // and correct the gain and the limiter's aim for the real encode.
+            let (got, peak) = trial_mp3(
+                &mut spool,
+                &output,
+                sample_rate,
+                gain_db,
+                ceiling,
+                bitrate_kbps,
+            )?;
+            if let Some(got) = got {
+                gain_db += target.lufs - got;
+            }
+            ceiling -= (peak - (target.ceiling_dbtp - 0.1)).max(0.0);
+        }
         let limiter = spool.render(gain_db, ceiling, sample_rate, |block| {
             after.add(block)?;
             writer.push_samples(block)
         })?;
+        let is_mp3 = matches!(finishing.container, Container::Mp3 { .. });
         let chapters = writer.finish()?;
+        let after = if is_mp3 {
+            // What a listener's decoder produces, not what went into the encoder.
+            decoded_loudness(&output)?
+        } else {
+            after.report()
+        };
         Ok((
             chapters,
             FinishReport {
                 before,
-                after: after.report(),
+                after,
                 gain_db,
                 limited_fraction: limiter.limited_samples as f64 / frames.max(1) as f64,
                 deepest_limiting_db: -db(f64::from(limiter.min_gain)),
@@ -402,35 +519,89 @@ impl Stitcher {
     }
 }
 
-/// Feeds the rendered program to the WAV writer, starting each chapter at its frame.
+/// Encodes the program to a scratch MP3 beside `output` and measures it decoded:
+/// (integrated loudness, true peak).
+fn trial_mp3(
+    spool: &mut Spool,
+    output: &Path,
+    sample_rate: u32,
+    gain_db: f64,
+    ceiling: f64,
+    bitrate_kbps: u32,
+) -> Result<(Option<f64>, f64)> {
+    let dir = match output.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let scratch = tempfile::Builder::new()
+        .prefix(".aloud-trial-")
+        .suffix(".mp3")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    let options = Mp3Options {
+        bitrate_kbps,
+        ..Mp3Options::default()
+    };
+    let mut trial = Mp3Writer::create(scratch.path(), sample_rate, &options)?;
+    spool.render(gain_db, ceiling, sample_rate, |block| {
+        trial.push_samples(block)
+    })?;
+    let frames = trial.position();
+    trial.finish(&[], frames)?;
+    let report = decoded_loudness(scratch.path())?;
+    Ok((report.integrated_lufs, report.true_peak_dbtp))
+}
+
+/// Loudness of an encoded file as a decoder plays it.
+fn decoded_loudness(path: &Path) -> Result<LoudnessReport> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let clip = crate::audio::decode(&bytes, &path.display().to_string())?;
+    crate::audio::loudness::measure(&clip.samples, clip.sample_rate)
+}
+
+/// Feeds the rendered program to the writer, starting each WAV chapter at its frame (an
+/// MP3 takes its chapters whole at the end).
 struct ChapterPlacer<I: Iterator<Item = (String, u64)>> {
-    writer: ProgramWriter,
+    writer: Sink,
+    marks: Vec<ChapterMark>,
     chapters: std::iter::Peekable<I>,
 }
 
 impl<I: Iterator<Item = (String, u64)>> ChapterPlacer<I> {
     fn push_samples(&mut self, mut block: &[f32]) -> Result<()> {
+        let Sink::Wav(wav) = &mut self.writer else {
+            return self.writer.push_samples(block);
+        };
         loop {
-            let position = self.writer.position();
+            let position = wav.position();
             match self.chapters.peek() {
                 Some((title, start)) if *start <= position + block.len() as u64 => {
                     let before = (start.saturating_sub(position)) as usize;
-                    self.writer.push_samples(&block[..before])?;
-                    self.writer.start_chapter(title);
+                    wav.push_samples(&block[..before])?;
+                    wav.start_chapter(title);
                     self.chapters.next();
                     block = &block[before..];
                 }
-                _ => return self.writer.push_samples(block),
+                _ => return wav.push_samples(block),
             }
         }
     }
 
     fn finish(mut self) -> Result<Vec<ChapterMark>> {
-        // Chapters starting at the very end (an empty last chapter) still get their mark.
-        for (title, _) in self.chapters.by_ref() {
-            self.writer.start_chapter(&title);
+        match self.writer {
+            Sink::Wav(mut wav) => {
+                // Chapters starting at the very end (an empty last chapter) still get a mark.
+                for (title, _) in self.chapters.by_ref() {
+                    wav.start_chapter(&title);
+                }
+                wav.finish()
+            }
+            Sink::Mp3(mp3) => {
+                let frames = mp3.position();
+                mp3.finish(&self.marks, frames)?;
+                Ok(self.marks)
+            }
         }
-        self.writer.finish()
     }
 }
 
@@ -490,10 +661,6 @@ impl Spool<'_> {
     }
 }
 
-/// The limiter aims this far under the ceiling, so meters that reconstruct peaks differently
-/// (ffmpeg resamples to 192 kHz) and 16-bit rounding still find the file under it.
-const CEILING_MARGIN_DB: f64 = 0.2;
-
 /// Samples read back from the working file at a time.
 const BLOCK: usize = 16_384;
 
@@ -530,7 +697,7 @@ mod tests {
             after_heading_ms: 500,
             chapter_ms: 1000,
         };
-        let mut stitcher = Stitcher::create(&out, rate, Finishing::untouched(pauses)).unwrap();
+        let mut stitcher = Stitcher::create(&out, rate, Finishing::untouched(pauses), "T").unwrap();
         let heading = sentence("Title", 0);
         let first = sentence("One.", 6);
         let second = sentence("Two.", 11);
@@ -600,8 +767,13 @@ mod tests {
     fn a_clip_at_another_rate_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("r.wav");
-        let mut stitcher =
-            Stitcher::create(&out, 22050, Finishing::with_pauses(PausePolicy::default())).unwrap();
+        let mut stitcher = Stitcher::create(
+            &out,
+            22050,
+            Finishing::with_pauses(PausePolicy::default()),
+            "T",
+        )
+        .unwrap();
         let s = sentence("Hi.", 0);
         let err = stitcher
             .push(
@@ -644,7 +816,7 @@ mod tests {
         let mut finishing = Finishing::with_pauses(pauses);
         finishing.loudness = None;
         let edges = finishing.edges.unwrap();
-        let mut stitcher = Stitcher::create(&out, rate, finishing).unwrap();
+        let mut stitcher = Stitcher::create(&out, rate, finishing, "T").unwrap();
         let place = |text, position| Placed {
             text,
             spoken: text,
@@ -720,7 +892,7 @@ mod tests {
             let target = LoudnessTarget::preset(preset).unwrap();
             let mut finishing = Finishing::with_pauses(PausePolicy::default());
             finishing.loudness = Some(target);
-            let mut stitcher = Stitcher::create(&out, rate, finishing).unwrap();
+            let mut stitcher = Stitcher::create(&out, rate, finishing, "T").unwrap();
             for i in 0..12 {
                 // Alternating levels, with peaks, so one gain cannot be a per-clip gain.
                 let amplitude = if i % 3 == 0 { quiet * 2.0 } else { quiet };

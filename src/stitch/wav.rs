@@ -1,12 +1,27 @@
-//! Streams a mono 16-bit PCM WAV to a temporary file and appends chapter markers before renaming it into place.
+//! Streams a mono WAV (16-bit or 24-bit PCM, or 32-bit float) to a temporary file, appends chapter markers, switches to RF64 past 4 GiB, and renames it into place.
 //!
 //! The marker layout is dictated by the readers we must satisfy: ffmpeg only
 //! looks at `adtl` after it has seen `cue ` (so `cue ` comes first), and both
 //! ffmpeg and libsndfile stop scanning `adtl` at the first sub-chunk that is not
-//! a `labl`, so every `labl` precedes every `ltxt`.
+//! a `labl`, so every `labl` precedes every `ltxt`. A cue point's position is
+//! the frame (sample) offset into `data`.
+//!
+//! File layout: `RIFF` header, for 24-bit and float a `JUNK` chunk the size
+//! of a `ds64` chunk (reserved at creation, since nobody knows yet whether the
+//! program will pass 4 GiB), `fmt `, `fact` (float only), `data`, then `cue `
+//! and `LIST`/`adtl`. When finishing finds the RIFF size past 32 bits, the
+//! file becomes RF64 as EBU Tech 3306 describes: `RIFF` -> `RF64`, `JUNK` ->
+//! `ds64` carrying the 64-bit RIFF size, data size and sample count, and
+//! 0xFFFFFFFF in the 32-bit size fields (RIFF, `data`, `fact`). Readers that
+//! know nothing of RF64 skip the `JUNK` chunk of an ordinary file.
+//!
+//! 16-bit files keep the plain 44-byte header every tool (and this crate's
+//! tests) have always seen: they pass 4 GiB only after 27 hours at 22050 Hz,
+//! so for that rare program `finish` rewrites the file once with the `ds64`
+//! inserted rather than carrying `JUNK` in every ordinary file.
 
 use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
@@ -21,37 +36,101 @@ pub struct ChapterMark {
     pub length_frames: u64,
 }
 
-/// Bytes hound writes before the samples for mono 16-bit PCM: RIFF header,
-/// 16-byte `fmt ` chunk and the `data` chunk header.
-const HEADER_LEN: u64 = 44;
-/// The RIFF size field counts everything after itself.
-const RIFF_SIZE_OVERHEAD: u64 = HEADER_LEN - 8;
-const BYTES_PER_FRAME: u64 = 2;
-/// Beyond this the 32-bit RIFF size field would wrap; RF64 would lift it.
+/// How each sample is stored. Mono throughout, so a frame is one sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SampleFormat {
+    /// 16-bit PCM, `WAVE_FORMAT_PCM` with a 16-byte `fmt `: what every reader takes.
+    #[default]
+    Int16,
+    /// 24-bit PCM in a `WAVE_FORMAT_EXTENSIBLE` `fmt `, as Microsoft asks for more than
+    /// 16 bits and as ffmpeg and hound write it.
+    Int24,
+    /// 32-bit IEEE float (`WAVE_FORMAT_IEEE_FLOAT`, with the `fact` chunk non-PCM formats need);
+    /// samples are stored as given, without clipping.
+    Float32,
+}
+
+impl SampleFormat {
+    pub fn bytes_per_sample(self) -> u64 {
+        match self {
+            SampleFormat::Int16 => 2,
+            SampleFormat::Int24 => 3,
+            SampleFormat::Float32 => 4,
+        }
+    }
+
+    pub fn bits_per_sample(self) -> u16 {
+        self.bytes_per_sample() as u16 * 8
+    }
+}
+
+/// Parses the names a command line would use: `int16`/`s16`/`16`, `int24`/`s24`/`24`, `float32`/`f32`/`float`.
+impl std::str::FromStr for SampleFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "int16" | "s16" | "16" => Ok(SampleFormat::Int16),
+            "int24" | "s24" | "24" => Ok(SampleFormat::Int24),
+            "float32" | "f32" | "float" | "32f" | "32" => Ok(SampleFormat::Float32),
+            _ => Err(format!(
+                "unknown sample format {s:?}; use int16, int24 or float32"
+            )),
+        }
+    }
+}
+
+const WAVE_FORMAT_PCM: u16 = 1;
+const WAVE_FORMAT_IEEE_FLOAT: u16 = 3;
+const WAVE_FORMAT_EXTENSIBLE: u16 = 0xFFFE;
+/// KSDATAFORMAT_SUBTYPE_PCM: the format tag 1 followed by the fixed tail of the GUID.
+const SUBTYPE_PCM: [u8; 16] = [
+    0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
+];
+/// SPEAKER_FRONT_CENTER: the channel mask of a mono layout.
+const SPEAKER_FRONT_CENTER: u32 = 0x4;
+/// `ds64` body without a table: RIFF size, data size and sample count (u64 each), table length.
+const DS64_BODY: u64 = 28;
+/// Where the `JUNK`/`ds64` chunk starts: right after `RIFF`, size, `WAVE`.
+const DS64_AT: usize = 12;
+/// Beyond this the 32-bit RIFF size field would wrap, and the file turns RF64.
 const RIFF_SIZE_LIMIT: u64 = u32::MAX as u64;
+/// Samples converted per write, so a long clip never needs a second copy of itself in bytes.
+const BLOCK_SAMPLES: usize = 8192;
 
 /// Writes one program. Dropping it without [`ProgramWriter::finish`] deletes
 /// the temporary file and leaves `output` untouched.
 pub struct ProgramWriter {
-    // Declared before `temp` so hound's drop-time header update lands in the
+    // Declared before `temp` so that its drop-time flush lands in the
     // temporary file before that file is unlinked.
-    wav: hound::WavWriter<BufWriter<File>>,
+    out: BufWriter<File>,
     temp: NamedTempFile,
     output: PathBuf,
     sample_rate: u32,
+    format: SampleFormat,
+    /// Bytes before the first sample: RIFF header, `JUNK`, `fmt `, `fact`, `data` header.
+    header_len: u64,
+    /// Whether the header holds the `JUNK` chunk that can become `ds64` in place.
+    junk: bool,
     frames: u64,
     chapters: Vec<(String, u64)>,
     /// Set after a failed write: the audio on disk no longer matches
     /// `frames`, so finishing would place the markers wrongly.
     poisoned: bool,
-    /// A field rather than the constant so tests can reach the limit without
-    /// writing 4 GiB.
+    /// The RIFF size above which the file is finished as RF64. A field rather
+    /// than the constant so tests can reach the switch without writing 4 GiB.
     riff_limit: u64,
+    scratch: Vec<u8>,
 }
 
 impl ProgramWriter {
-    /// Creates a temporary file in the same directory as `output` (so the final rename is atomic). Fails with Error::Output naming the path when the directory does not exist or is not writable.
+    /// Creates a 16-bit program: [`ProgramWriter::create_with`] with [`SampleFormat::Int16`].
     pub fn create(output: &Path, sample_rate: u32) -> Result<Self> {
+        Self::create_with(output, sample_rate, SampleFormat::Int16)
+    }
+
+    /// Creates a temporary file in the same directory as `output` (so the final rename is atomic) and writes the header for `format`. Fails with Error::Output naming the path when the directory does not exist or is not writable.
+    pub fn create_with(output: &Path, sample_rate: u32, format: SampleFormat) -> Result<Self> {
         let fail = |message: String| Error::Output {
             path: output.to_path_buf(),
             message,
@@ -59,64 +138,34 @@ impl ProgramWriter {
         if sample_rate == 0 {
             return Err(fail("sample rate must be positive".into()));
         }
-        let file_name = output
-            .file_name()
-            .ok_or_else(|| fail("the path does not name a file".into()))?;
-        if output.is_dir() {
-            return Err(fail("it is a directory".into()));
-        }
-        let dir = match output.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
-        if !dir.exists() {
-            return Err(fail(format!("directory {} does not exist", dir.display())));
-        }
-        if !dir.is_dir() {
-            return Err(fail(format!("{} is not a directory", dir.display())));
-        }
-
-        let mut prefix = std::ffi::OsString::from(".");
-        prefix.push(file_name);
-        prefix.push(".");
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".tmp");
-        // tempfile defaults to 0600; the finished WAV should get the same
-        // umask-governed mode as any file the user creates.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o666));
-        }
-        let temp = builder.tempfile_in(dir).map_err(|e| {
+        let junk = format != SampleFormat::Int16;
+        let (header, _) = header(sample_rate, format, junk).ok_or_else(|| {
             fail(format!(
-                "cannot create a temporary file in directory {} (is it writable?): {e}",
-                dir.display()
+                "sample rate {sample_rate} Hz is too high for a WAV"
             ))
         })?;
-
+        let temp = temp_file_beside(output, ".tmp")?;
         let handle = temp
             .as_file()
             .try_clone()
             .map_err(|e| Error::io(temp.path(), e))?;
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let wav = hound::WavWriter::new(BufWriter::with_capacity(1 << 16, handle), spec)
-            .map_err(|e| hound_error(e, temp.path(), output))?;
+        let mut out = BufWriter::with_capacity(1 << 16, handle);
+        out.write_all(&header)
+            .map_err(|e| Error::io(temp.path(), e))?;
 
         Ok(Self {
-            wav,
+            out,
             temp,
             output: output.to_path_buf(),
             sample_rate,
+            format,
+            header_len: header.len() as u64,
+            junk,
             frames: 0,
             chapters: Vec::new(),
             poisoned: false,
             riff_limit: RIFF_SIZE_LIMIT,
+            scratch: Vec::new(),
         })
     }
 
@@ -124,26 +173,68 @@ impl ProgramWriter {
         self.sample_rate
     }
 
-    /// Appends samples in [-1.0, 1.0]; out-of-range values are clipped (never wrapped) to i16.
+    pub fn sample_format(&self) -> SampleFormat {
+        self.format
+    }
+
+    /// For tests outside this module: finish as RF64 when the RIFF size passes
+    /// `riff_size` rather than 4 GiB, so that readers can be tried on an RF64
+    /// file without writing 4 GiB.
+    #[doc(hidden)]
+    pub fn force_rf64_above(&mut self, riff_size: u64) {
+        self.riff_limit = riff_size;
+    }
+
+    /// Appends samples in [-1.0, 1.0].
     ///
-    /// Full scale is ±32767 so that the two signs stay symmetric; NaN becomes 0.
+    /// Integer formats clip out-of-range values (never wrap) with a symmetric
+    /// full scale (±32767, ±8388607), and store NaN as 0; float stores each
+    /// value exactly as given.
     pub fn push_samples(&mut self, samples: &[f32]) -> Result<()> {
         self.reserve(samples.len() as u64)?;
-        for &sample in samples {
-            if let Err(e) = self.wav.write_sample(to_i16(sample)) {
-                return Err(self.poison(e));
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let mut result = Ok(());
+        for block in samples.chunks(BLOCK_SAMPLES) {
+            scratch.clear();
+            match self.format {
+                SampleFormat::Int16 => {
+                    for &s in block {
+                        scratch.extend_from_slice(&to_i16(s).to_le_bytes());
+                    }
+                }
+                SampleFormat::Int24 => {
+                    for &s in block {
+                        scratch.extend_from_slice(&to_i24(s).to_le_bytes()[..3]);
+                    }
+                }
+                SampleFormat::Float32 => {
+                    for &s in block {
+                        scratch.extend_from_slice(&s.to_le_bytes());
+                    }
+                }
+            }
+            if let Err(e) = self.out.write_all(&scratch) {
+                result = Err(self.poison(e));
+                break;
             }
         }
+        self.scratch = scratch;
+        result?;
         self.frames += samples.len() as u64;
         Ok(())
     }
 
     pub fn push_silence(&mut self, frames: u64) -> Result<()> {
         self.reserve(frames)?;
-        for _ in 0..frames {
-            if let Err(e) = self.wav.write_sample(0i16) {
+        // Zero bytes are silence in every format, float included.
+        let zeros = [0u8; 1 << 13];
+        let mut left = frames * self.format.bytes_per_sample();
+        while left > 0 {
+            let n = left.min(zeros.len() as u64) as usize;
+            if let Err(e) = self.out.write_all(&zeros[..n]) {
                 return Err(self.poison(e));
             }
+            left -= n as u64;
         }
         self.frames += frames;
         Ok(())
@@ -162,12 +253,16 @@ impl ProgramWriter {
         self.chapters.push((title.replace('\0', ""), self.frames));
     }
 
-    /// Finalizes the WAV (hound), appends the marker chunks, fsyncs, renames into place, returns the chapters as written (last chapter ends at the end of the audio).
+    /// Appends the marker chunks, patches the sizes (turning the file RF64 when they pass 32 bits), fsyncs, renames into place, returns the chapters as written (last chapter ends at the end of the audio).
     pub fn finish(self) -> Result<Vec<ChapterMark>> {
         let Self {
-            wav,
+            mut out,
             temp,
             output,
+            sample_rate,
+            format,
+            header_len,
+            junk,
             frames,
             chapters,
             poisoned,
@@ -183,48 +278,100 @@ impl ProgramWriter {
 
         let marks = chapter_marks(&chapters, frames);
         let markers = marker_chunks(&marks, &output)?;
-        let data_bytes = frames * BYTES_PER_FRAME;
-        let riff_size = RIFF_SIZE_OVERHEAD + data_bytes + markers.len() as u64;
-        if riff_size > riff_limit {
-            return Err(too_large(&output, riff_size + 8));
+        let data_bytes = frames * format.bytes_per_sample();
+        // 24-bit mono with an odd frame count leaves `data` odd: the pad byte
+        // keeps the marker chunks word-aligned and is not counted in its size.
+        let pad = data_bytes & 1;
+        let too_large = || too_large(&output);
+        let tail = (data_bytes + pad)
+            .checked_add(markers.len() as u64)
+            .ok_or_else(too_large)?;
+        let mut riff_size = (header_len - 8).checked_add(tail).ok_or_else(too_large)?;
+        let rf64 = riff_size > riff_limit;
+        let rewrite = rf64 && !junk;
+        let (mut head, fact_at) =
+            header(sample_rate, format, junk || rf64).ok_or_else(too_large)?;
+        if rewrite {
+            riff_size = (head.len() as u64 - 8)
+                .checked_add(tail)
+                .ok_or_else(too_large)?;
         }
-        let riff_size = u32::try_from(riff_size).map_err(|_| too_large(&output, riff_size + 8))?;
-
-        wav.finalize()
-            .map_err(|e| hound_error(e, temp.path(), &output))?;
+        let data_size_at = head.len() - 4;
+        let mut put = |at: usize, bytes: &[u8]| head[at..at + bytes.len()].copy_from_slice(bytes);
+        if rf64 {
+            put(0, b"RF64");
+            put(4, &u32::MAX.to_le_bytes());
+            put(DS64_AT, b"ds64");
+            put(DS64_AT + 8, &riff_size.to_le_bytes());
+            put(DS64_AT + 16, &data_bytes.to_le_bytes());
+            put(DS64_AT + 24, &frames.to_le_bytes());
+            put(DS64_AT + 32, &0u32.to_le_bytes());
+            put(data_size_at, &u32::MAX.to_le_bytes());
+            if let Some(at) = fact_at {
+                put(at, &u32::MAX.to_le_bytes());
+            }
+        } else {
+            // Below the limit every size fits 32 bits: data and frames are
+            // smaller than the RIFF size.
+            put(4, &(riff_size as u32).to_le_bytes());
+            put(data_size_at, &(data_bytes as u32).to_le_bytes());
+            if let Some(at) = fact_at {
+                put(at, &(frames as u32).to_le_bytes());
+            }
+        }
 
         let io = |e| Error::io(temp.path(), e);
+        out.flush().map_err(io)?;
+        drop(out);
         let mut file = temp.as_file();
         let end = file.seek(SeekFrom::End(0)).map_err(io)?;
-        if end != HEADER_LEN + data_bytes {
+        if end != header_len + data_bytes {
             return Err(Error::Output {
                 path: output,
                 message: format!(
                     "temporary file {} holds {end} bytes, expected {}",
                     temp.path().display(),
-                    HEADER_LEN + data_bytes
+                    header_len + data_bytes
                 ),
             });
         }
-        file.write_all(&markers).map_err(io)?;
-        file.seek(SeekFrom::Start(4)).map_err(io)?;
-        file.write_all(&riff_size.to_le_bytes()).map_err(io)?;
-        file.sync_all().map_err(io)?;
 
-        temp.persist(&output).map_err(|e| Error::Output {
-            path: output.clone(),
-            message: format!(
-                "cannot rename {} into place: {}",
-                e.file.path().display(),
-                e.error
-            ),
-        })?;
-        sync_parent(&output)?;
+        if rewrite {
+            // No room reserved for ds64: copy the samples once behind the
+            // larger header, into a second temporary file.
+            let copy = temp_file_beside(&output, ".tmp")?;
+            let copy_io = |e| Error::io(copy.path(), e);
+            let mut w = BufWriter::with_capacity(1 << 16, copy.as_file());
+            w.write_all(&head).map_err(copy_io)?;
+            file.seek(SeekFrom::Start(header_len)).map_err(io)?;
+            let copied =
+                std::io::copy(&mut Read::take(file, data_bytes), &mut w).map_err(copy_io)?;
+            if copied != data_bytes {
+                return Err(Error::Output {
+                    path: output,
+                    message: format!("copied {copied} of {data_bytes} bytes of samples"),
+                });
+            }
+            w.write_all(&[0u8][..pad as usize]).map_err(copy_io)?;
+            w.write_all(&markers).map_err(copy_io)?;
+            w.flush().map_err(copy_io)?;
+            drop(w);
+            copy.as_file().sync_all().map_err(copy_io)?;
+            persist(copy, &output)?;
+            return Ok(marks);
+        }
+
+        file.write_all(&[0u8][..pad as usize]).map_err(io)?;
+        file.write_all(&markers).map_err(io)?;
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        file.write_all(&head).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        persist(temp, &output)?;
         Ok(marks)
     }
 
-    /// Rejects a write up front, before any byte reaches the file, when it
-    /// would push the data past what a 32-bit RIFF size can describe.
+    /// Rejects a write up front, before any byte reaches the file, when its
+    /// size could not even be counted (64-bit overflow).
     fn reserve(&mut self, frames: u64) -> Result<()> {
         if self.poisoned {
             return Err(Error::Output {
@@ -232,21 +379,135 @@ impl ProgramWriter {
                 message: "an earlier write failed; the program is incomplete".into(),
             });
         }
-        let riff_size = self
+        let end = self
             .frames
             .checked_add(frames)
-            .and_then(|f| f.checked_mul(BYTES_PER_FRAME))
-            .and_then(|b| b.checked_add(RIFF_SIZE_OVERHEAD));
-        match riff_size {
-            Some(size) if size <= self.riff_limit => Ok(()),
-            Some(size) => Err(too_large(&self.output, size + 8)),
-            None => Err(too_large(&self.output, u64::MAX)),
+            .and_then(|f| f.checked_mul(self.format.bytes_per_sample()))
+            .and_then(|b| b.checked_add(self.header_len + 1));
+        match end {
+            Some(_) => Ok(()),
+            None => Err(too_large(&self.output)),
         }
     }
 
-    fn poison(&mut self, e: hound::Error) -> Error {
+    fn poison(&mut self, e: std::io::Error) -> Error {
         self.poisoned = true;
-        hound_error(e, self.temp.path(), &self.output)
+        Error::io(self.temp.path(), e)
+    }
+}
+
+/// The header up to and including the `data` chunk header, with placeholder
+/// sizes, and where the `fact` sample count sits (float only). None when the
+/// byte rate overflows 32 bits.
+fn header(sample_rate: u32, format: SampleFormat, junk: bool) -> Option<(Vec<u8>, Option<usize>)> {
+    let block_align = format.bytes_per_sample() as u16;
+    let byte_rate = sample_rate.checked_mul(u32::from(block_align))?;
+    let tag = match format {
+        SampleFormat::Int16 => WAVE_FORMAT_PCM,
+        SampleFormat::Int24 => WAVE_FORMAT_EXTENSIBLE,
+        SampleFormat::Float32 => WAVE_FORMAT_IEEE_FLOAT,
+    };
+    let mut fmt = Vec::with_capacity(40);
+    fmt.extend_from_slice(&tag.to_le_bytes());
+    fmt.extend_from_slice(&1u16.to_le_bytes());
+    fmt.extend_from_slice(&sample_rate.to_le_bytes());
+    fmt.extend_from_slice(&byte_rate.to_le_bytes());
+    fmt.extend_from_slice(&block_align.to_le_bytes());
+    fmt.extend_from_slice(&format.bits_per_sample().to_le_bytes());
+    match format {
+        SampleFormat::Int16 => {}
+        SampleFormat::Int24 => {
+            fmt.extend_from_slice(&22u16.to_le_bytes());
+            fmt.extend_from_slice(&format.bits_per_sample().to_le_bytes());
+            fmt.extend_from_slice(&SPEAKER_FRONT_CENTER.to_le_bytes());
+            fmt.extend_from_slice(&SUBTYPE_PCM);
+        }
+        // WAVEFORMATEX: non-PCM formats carry cbSize, here with nothing after it.
+        SampleFormat::Float32 => fmt.extend_from_slice(&0u16.to_le_bytes()),
+    }
+
+    let mut h = Vec::with_capacity(128);
+    h.extend_from_slice(b"RIFF");
+    h.extend_from_slice(&0u32.to_le_bytes());
+    h.extend_from_slice(b"WAVE");
+    if junk {
+        h.extend_from_slice(b"JUNK");
+        h.extend_from_slice(&(DS64_BODY as u32).to_le_bytes());
+        h.extend_from_slice(&[0u8; DS64_BODY as usize]);
+    }
+    h.extend_from_slice(b"fmt ");
+    h.extend_from_slice(&(fmt.len() as u32).to_le_bytes());
+    h.extend_from_slice(&fmt);
+    let mut fact_at = None;
+    if format == SampleFormat::Float32 {
+        h.extend_from_slice(b"fact");
+        h.extend_from_slice(&4u32.to_le_bytes());
+        fact_at = Some(h.len());
+        h.extend_from_slice(&0u32.to_le_bytes());
+    }
+    h.extend_from_slice(b"data");
+    h.extend_from_slice(&0u32.to_le_bytes());
+    Some((h, fact_at))
+}
+
+/// A temporary file in the directory of `output`, named after it, so the
+/// final rename is atomic. Errors name `output`.
+pub(crate) fn temp_file_beside(output: &Path, suffix: &str) -> Result<NamedTempFile> {
+    let fail = |message: String| Error::Output {
+        path: output.to_path_buf(),
+        message,
+    };
+    let file_name = output
+        .file_name()
+        .ok_or_else(|| fail("the path does not name a file".into()))?;
+    if output.is_dir() {
+        return Err(fail("it is a directory".into()));
+    }
+    let dir = parent_dir(output);
+    if !dir.exists() {
+        return Err(fail(format!("directory {} does not exist", dir.display())));
+    }
+    if !dir.is_dir() {
+        return Err(fail(format!("{} is not a directory", dir.display())));
+    }
+
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(file_name);
+    prefix.push(".");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(suffix);
+    // tempfile defaults to 0600; the finished file should get the same
+    // umask-governed mode as any file the user creates.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir).map_err(|e| {
+        fail(format!(
+            "cannot create a temporary file in directory {} (is it writable?): {e}",
+            dir.display()
+        ))
+    })
+}
+
+/// Renames a finished (already fsynced) temporary file onto `output` and makes the rename durable.
+pub(crate) fn persist(temp: NamedTempFile, output: &Path) -> Result<()> {
+    temp.persist(output).map_err(|e| Error::Output {
+        path: output.to_path_buf(),
+        message: format!(
+            "cannot rename {} into place: {}",
+            e.file.path().display(),
+            e.error
+        ),
+    })?;
+    sync_parent(output)
+}
+
+fn parent_dir(output: &Path) -> &Path {
+    match output.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
     }
 }
 
@@ -260,7 +521,16 @@ pub fn to_i16(sample: f32) -> i16 {
     (sample.clamp(-1.0, 1.0) * 32767.0).round() as i16
 }
 
-fn chapter_marks(chapters: &[(String, u64)], total_frames: u64) -> Vec<ChapterMark> {
+/// The 24-bit sample (in an i32) a float sample is stored as: clipped, full scale ±8388607, NaN as 0.
+pub fn to_i24(sample: f32) -> i32 {
+    if sample.is_nan() {
+        return 0;
+    }
+    // In f64: f32 cannot hold every 24-bit step near full scale exactly.
+    (f64::from(sample.clamp(-1.0, 1.0)) * 8_388_607.0).round() as i32
+}
+
+pub fn chapter_marks(chapters: &[(String, u64)], total_frames: u64) -> Vec<ChapterMark> {
     chapters
         .iter()
         .enumerate()
@@ -281,15 +551,15 @@ fn marker_chunks(marks: &[ChapterMark], output: &Path) -> Result<Vec<u8>> {
     if marks.is_empty() {
         return Ok(Vec::new());
     }
-    // Frames are bounded by the 4 GiB guard, so these cannot fail in
-    // practice; checking keeps a future RF64 change from silently truncating.
+    // Cue points and ltxt lengths are 32-bit even in RF64 (EBU Tech 3306 has
+    // no 64-bit cue): past 2^32 frames (54 hours at 22050 Hz) a mark cannot be
+    // written, and truncating it would put it in the wrong place.
     let frame = |v: u64| {
         u32::try_from(v).map_err(|_| Error::Output {
             path: output.to_path_buf(),
             message: format!("frame offset {v} does not fit a 32-bit cue point"),
         })
     };
-
     let mut cue = Vec::with_capacity(4 + 24 * marks.len());
     cue.extend_from_slice(&(marks.len() as u32).to_le_bytes());
     for (i, mark) in marks.iter().enumerate() {
@@ -349,27 +619,10 @@ fn push_chunk(out: &mut Vec<u8>, id: &[u8; 4], body: &[u8], output: &Path) -> Re
     Ok(())
 }
 
-fn too_large(output: &Path, bytes: u64) -> Error {
-    let size = if bytes == u64::MAX {
-        "more than 16 EiB".to_string()
-    } else {
-        format!("{bytes} bytes")
-    };
+fn too_large(output: &Path) -> Error {
     Error::Output {
         path: output.to_path_buf(),
-        message: format!(
-            "the WAV would be {size}, over the 4 GiB limit of a RIFF file (RF64 is not supported yet)"
-        ),
-    }
-}
-
-fn hound_error(e: hound::Error, temp: &Path, output: &Path) -> Error {
-    match e {
-        hound::Error::IoError(source) => Error::io(temp, source),
-        other => Error::Output {
-            path: output.to_path_buf(),
-            message: other.to_string(),
-        },
+        message: "the WAV would be more than 16 EiB, past what even RF64 can describe".into(),
     }
 }
 
@@ -377,10 +630,7 @@ fn hound_error(e: hound::Error, temp: &Path, output: &Path) -> Error {
 fn sync_parent(output: &Path) -> Result<()> {
     #[cfg(unix)]
     {
-        let dir = match output.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
+        let dir = parent_dir(output);
         File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| Error::io(dir, e))?;
@@ -738,17 +988,16 @@ mod tests {
     }
 
     #[test]
-    fn audio_past_4_gib_is_refused_before_writing() {
+    fn sizes_past_64_bits_are_refused_before_writing() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("big.wav");
         let mut w = ProgramWriter::create(&out, 8000).unwrap();
         w.push_silence(10).unwrap();
-        let max_frames = (RIFF_SIZE_LIMIT - RIFF_SIZE_OVERHEAD) / BYTES_PER_FRAME;
-        for frames in [max_frames - 9, u64::MAX] {
+        for frames in [u64::MAX / 2, u64::MAX] {
             match w.push_silence(frames) {
                 Err(Error::Output { path, message }) => {
                     assert_eq!(path, out);
-                    assert!(message.contains("4 GiB"), "{message}");
+                    assert!(message.contains("16 EiB"), "{message}");
                 }
                 other => panic!("expected Error::Output, got {other:?}"),
             }
@@ -762,24 +1011,280 @@ mod tests {
     }
 
     #[test]
-    fn markers_past_4_gib_are_refused_and_output_untouched() {
+    fn a_cue_past_32_bits_fails_and_leaves_output_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("edge.wav");
         std::fs::write(&out, b"previous").unwrap();
         let mut w = ProgramWriter::create(&out, 8000).unwrap();
-        // Leave room for the audio but not for the marker chunks.
-        w.riff_limit = RIFF_SIZE_OVERHEAD + 200;
         w.push_silence(100).unwrap();
-        w.start_chapter("does not fit");
+        // Stands for 2^32 frames of audio without writing 8 GiB: the check
+        // on the cue position runs before the file length is compared.
+        w.frames = 1 << 32;
+        w.start_chapter("too late");
         match w.finish() {
             Err(Error::Output { path, message }) => {
                 assert_eq!(path, out);
-                assert!(message.contains("4 GiB"), "{message}");
+                assert!(message.contains("32-bit cue point"), "{message}");
             }
             other => panic!("expected Error::Output, got {other:?}"),
         }
         assert_eq!(dir_entries(dir.path()), vec!["edge.wav".to_string()]);
         assert_eq!(std::fs::read(&out).unwrap(), b"previous");
+    }
+
+    #[test]
+    fn a_failed_write_poisons_the_writer_and_output_stays_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("poison.wav");
+        std::fs::write(&out, b"previous").unwrap();
+        let mut w = ProgramWriter::create(&out, 8000).unwrap();
+        w.push_silence(5).unwrap();
+        // A read-only handle on the temporary file: the next flush fails as a
+        // full disk would.
+        w.out = BufWriter::with_capacity(16, File::open(w.temp.path()).unwrap());
+        assert!(w.push_samples(&tone(1000, 440.0, 8000)).is_err());
+        assert_eq!(w.position(), 5, "failed samples are not counted");
+        let again = w.push_silence(1).unwrap_err().to_string();
+        assert!(again.contains("earlier write failed"), "{again}");
+        let finish = w.finish().unwrap_err().to_string();
+        assert!(finish.contains("earlier write failed"), "{finish}");
+        assert_eq!(dir_entries(dir.path()), vec!["poison.wav".to_string()]);
+        assert_eq!(std::fs::read(&out).unwrap(), b"previous");
+    }
+
+    fn le64(bytes: &[u8], at: usize) -> u64 {
+        u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap())
+    }
+
+    /// Writes 1001 frames (odd, for the 24-bit pad byte) in two chapters.
+    fn small_program(out: &Path, format: SampleFormat, riff_limit: Option<u64>) -> Vec<f32> {
+        let mut w = ProgramWriter::create_with(out, 8000, format).unwrap();
+        assert_eq!(w.sample_format(), format);
+        if let Some(limit) = riff_limit {
+            w.riff_limit = limit;
+        }
+        let samples = tone(1001, 440.0, 8000);
+        w.start_chapter("One");
+        w.push_samples(&samples[..600]).unwrap();
+        w.start_chapter("Two");
+        w.push_samples(&samples[600..]).unwrap();
+        let marks = w.finish().unwrap();
+        assert_eq!(marks.len(), 2);
+        assert_eq!((marks[1].start_frame, marks[1].length_frames), (600, 401));
+        samples
+    }
+
+    /// The bytes each format must store for `samples`, worked out independently of the writer.
+    fn expected_data(samples: &[f32], format: SampleFormat) -> Vec<u8> {
+        let mut data = Vec::new();
+        for &s in samples {
+            match format {
+                SampleFormat::Int16 => {
+                    data.extend_from_slice(&((s * 32767.0).round() as i16).to_le_bytes())
+                }
+                SampleFormat::Int24 => data
+                    .extend_from_slice(&((s as f64 * 8388607.0).round() as i32).to_le_bytes()[..3]),
+                SampleFormat::Float32 => data.extend_from_slice(&s.to_le_bytes()),
+            }
+        }
+        data
+    }
+
+    #[test]
+    fn past_the_riff_limit_each_format_becomes_rf64() {
+        for format in [
+            SampleFormat::Int16,
+            SampleFormat::Int24,
+            SampleFormat::Float32,
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("rf64.wav");
+            let samples = small_program(&out, format, Some(100));
+            let bytes = std::fs::read(&out).unwrap();
+            assert_eq!(&bytes[0..4], b"RF64", "{format:?}");
+            assert_eq!(le32(&bytes, 4), u32::MAX);
+            assert_eq!(&bytes[8..12], b"WAVE");
+            assert_eq!(&bytes[12..16], b"ds64", "ds64 replaces JUNK in place");
+            assert_eq!(le32(&bytes, 16), 28);
+            assert_eq!(le64(&bytes, 20), bytes.len() as u64 - 8, "ds64 RIFF size");
+            let bps = format.bytes_per_sample();
+            assert_eq!(le64(&bytes, 28), 1001 * bps, "ds64 data size");
+            assert_eq!(le64(&bytes, 36), 1001, "ds64 sample count");
+            assert_eq!(le32(&bytes, 44), 0, "ds64 table length");
+
+            // Walk the rest with the 64-bit sizes substituted, as an RF64 reader does.
+            let mut pos = 48;
+            let mut ids = Vec::new();
+            while pos < bytes.len() {
+                let id: [u8; 4] = bytes[pos..pos + 4].try_into().unwrap();
+                let mut size = le32(&bytes, pos + 4) as u64;
+                if &id == b"data" {
+                    assert_eq!(size, u32::MAX as u64, "32-bit data size is -1");
+                    size = le64(&bytes, 28);
+                    let body = &bytes[pos + 8..pos + 8 + size as usize];
+                    assert_eq!(body, &expected_data(&samples, format)[..], "{format:?}");
+                }
+                if &id == b"fact" {
+                    assert_eq!(le32(&bytes, pos + 8), u32::MAX, "fact is -1 in RF64");
+                }
+                if &id == b"cue " {
+                    assert_eq!(le32(&bytes, pos + 8), 2);
+                    assert_eq!(le32(&bytes, pos + 8 + 24 + 24), 600, "second cue offset");
+                }
+                ids.push(id);
+                pos += 8 + size as usize + (size % 2) as usize;
+            }
+            assert_eq!(pos, bytes.len(), "chunks tile the file");
+            assert_eq!(dir_entries(dir.path()), vec!["rf64.wav".to_string()]);
+            let want: Vec<&[u8; 4]> = match format {
+                SampleFormat::Float32 => vec![b"fmt ", b"fact", b"data", b"cue ", b"LIST"],
+                _ => vec![b"fmt ", b"data", b"cue ", b"LIST"],
+            };
+            assert_eq!(ids.iter().collect::<Vec<_>>(), want, "{format:?}");
+        }
+    }
+
+    #[test]
+    fn the_rf64_switch_happens_exactly_past_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain.wav");
+        small_program(&plain, SampleFormat::Int24, None);
+        let bytes = std::fs::read(&plain).unwrap();
+        assert_eq!(&bytes[0..4], b"RIFF");
+        let riff_size = bytes.len() as u64 - 8;
+        assert_eq!(le32(&bytes, 4) as u64, riff_size);
+
+        let at_limit = dir.path().join("at.wav");
+        small_program(&at_limit, SampleFormat::Int24, Some(riff_size));
+        assert_eq!(
+            std::fs::read(&at_limit).unwrap(),
+            bytes,
+            "a size at the limit fits"
+        );
+
+        let past = dir.path().join("past.wav");
+        small_program(&past, SampleFormat::Int24, Some(riff_size - 1));
+        assert_eq!(&std::fs::read(&past).unwrap()[0..4], b"RF64");
+    }
+
+    #[test]
+    fn int24_and_float32_read_back_through_hound_and_our_reader() {
+        for format in [SampleFormat::Int24, SampleFormat::Float32] {
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("f.wav");
+            let samples = small_program(&out, format, None);
+            let mut reader = hound::WavReader::open(&out).unwrap();
+            let spec = reader.spec();
+            assert_eq!(spec.channels, 1);
+            assert_eq!(spec.sample_rate, 8000);
+            assert_eq!(spec.bits_per_sample, format.bits_per_sample());
+            match format {
+                SampleFormat::Int24 => {
+                    assert_eq!(spec.sample_format, hound::SampleFormat::Int);
+                    let got: Vec<i32> = reader.samples::<i32>().map(|s| s.unwrap()).collect();
+                    let want: Vec<i32> = samples
+                        .iter()
+                        .map(|&s| (s as f64 * 8388607.0).round() as i32)
+                        .collect();
+                    assert_eq!(got, want);
+                }
+                _ => {
+                    assert_eq!(spec.sample_format, hound::SampleFormat::Float);
+                    let got: Vec<f32> = reader.samples::<f32>().map(|s| s.unwrap()).collect();
+                    assert_eq!(got, samples);
+                }
+            }
+            let summary = read_wav_summary(&out).unwrap();
+            assert_eq!(summary.frames, 1001);
+            assert_eq!(summary.bits_per_sample, format.bits_per_sample());
+            let titles: Vec<&str> = summary.chapters.iter().map(|c| c.title.as_str()).collect();
+            assert_eq!(titles, ["One", "Two"]);
+            assert_eq!(summary.chapters[1].start_frame, 600);
+        }
+    }
+
+    #[test]
+    fn int24_pads_odd_data_and_float_keeps_fact() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("odd.wav");
+        small_program(&out, SampleFormat::Int24, None);
+        let bytes = std::fs::read(&out).unwrap();
+        let chunks = top_chunks(&bytes);
+        let ids: Vec<&[u8; 4]> = chunks.iter().map(|c| &c.0).collect();
+        assert_eq!(ids, vec![b"JUNK", b"fmt ", b"data", b"cue ", b"LIST"]);
+        let (_, fmt_at, fmt_size) = chunks[1];
+        assert_eq!(fmt_size, 40);
+        assert_eq!(&bytes[fmt_at..fmt_at + 2], &0xFFFEu16.to_le_bytes());
+        assert_eq!(le32(&bytes, fmt_at + 8), 8000 * 3, "byte rate");
+        assert_eq!(
+            &bytes[fmt_at + 18..fmt_at + 20],
+            &24u16.to_le_bytes(),
+            "valid bits"
+        );
+        assert_eq!(le32(&bytes, fmt_at + 20), 4, "mono: front centre");
+        assert_eq!(&bytes[fmt_at + 24..fmt_at + 40], &SUBTYPE_PCM);
+        let (_, data_at, data_size) = chunks[2];
+        assert_eq!(data_size, 3003);
+        assert_eq!(bytes[data_at + data_size], 0, "pad byte after odd data");
+
+        let float = dir.path().join("float.wav");
+        small_program(&float, SampleFormat::Float32, None);
+        let bytes = std::fs::read(&float).unwrap();
+        let chunks = top_chunks(&bytes);
+        let ids: Vec<&[u8; 4]> = chunks.iter().map(|c| &c.0).collect();
+        assert_eq!(
+            ids,
+            vec![b"JUNK", b"fmt ", b"fact", b"data", b"cue ", b"LIST"]
+        );
+        let (_, fmt_at, fmt_size) = chunks[1];
+        assert_eq!(fmt_size, 18);
+        assert_eq!(&bytes[fmt_at..fmt_at + 2], &3u16.to_le_bytes());
+        assert_eq!(le32(&bytes, chunks[2].1), 1001, "fact sample count");
+    }
+
+    #[test]
+    fn sample_format_names_parse() {
+        assert_eq!("int16".parse(), Ok(SampleFormat::Int16));
+        assert_eq!("S24".parse(), Ok(SampleFormat::Int24));
+        assert_eq!("float".parse(), Ok(SampleFormat::Float32));
+        assert_eq!(SampleFormat::default(), SampleFormat::Int16);
+        let err = "32".parse::<SampleFormat>().unwrap_err();
+        assert!(err.contains("int16, int24 or float32"), "{err}");
+    }
+
+    #[test]
+    fn float_is_stored_as_given_and_int24_clips() {
+        let input = [2.0, -2.0, 1.0, -1.0, 0.5, -1.5e-7, f32::INFINITY, f32::NAN];
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("float.wav");
+        let mut w = ProgramWriter::create_with(&out, 8000, SampleFormat::Float32).unwrap();
+        w.push_samples(&input).unwrap();
+        w.finish().unwrap();
+        let got: Vec<f32> = hound::WavReader::open(&out)
+            .unwrap()
+            .samples::<f32>()
+            .map(|s| s.unwrap())
+            .collect();
+        assert_eq!(got.len(), input.len());
+        for (g, i) in got.iter().zip(input) {
+            assert_eq!(g.to_bits(), i.to_bits(), "{g} vs {i}");
+        }
+
+        let out = dir.path().join("int24.wav");
+        let mut w = ProgramWriter::create_with(&out, 8000, SampleFormat::Int24).unwrap();
+        w.push_samples(&input).unwrap();
+        w.finish().unwrap();
+        let got: Vec<i32> = hound::WavReader::open(&out)
+            .unwrap()
+            .samples::<i32>()
+            .map(|s| s.unwrap())
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                8388607, -8388607, 8388607, -8388607, 4194304, -1, 8388607, 0
+            ]
+        );
     }
 
     #[test]
