@@ -207,6 +207,14 @@ impl ApiKey {
         value.set_sensitive(true);
         Some(value)
     }
+
+    /// The key itself as a sensitive header value, for vendors that take it in a header of
+    /// their own (Azure's `Ocp-Apim-Subscription-Key`).
+    pub fn plain(&self) -> Option<HeaderValue> {
+        let mut value = HeaderValue::from_str(&self.0).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
 }
 
 impl std::fmt::Debug for ApiKey {
@@ -805,5 +813,6 @@ mod tests {
         let key = ApiKey::new("sk-secret".into());
         assert!(!format!("{key:?}").contains("sk-secret"));
         assert!(key.bearer().unwrap().is_sensitive());
+        assert!(key.plain().unwrap().is_sensitive());
     }
 }

@@ -2,12 +2,14 @@
 //!
 //! Adding a backend is one new file implementing [`Backend`] plus one line in [`BACKENDS`].
 
+pub mod azure;
 pub mod command;
 pub mod espeak;
 pub mod http;
 pub mod openai;
 pub mod piper;
 pub mod piper_http;
+pub mod polly;
 pub mod ssml;
 pub mod wyoming;
 
@@ -134,6 +136,8 @@ pub static BACKENDS: &[BackendEntry] = &[
     piper::ENTRY,
     piper_http::ENTRY,
     openai::ENTRY,
+    polly::ENTRY,
+    azure::ENTRY,
     wyoming::ENTRY,
     command::ENTRY,
 ];
