@@ -433,13 +433,14 @@ mod tests {
         let endpoint =
             reqwest::Url::parse("https://eastus.tts.speech.microsoft.com/cognitiveservices/v1")
                 .unwrap();
+        let settings = HttpSettings::default();
         let backend = Azure {
-            client: reqwest::Client::new(),
+            client: http::client(NAME, &settings, &endpoint).unwrap(),
             endpoint,
             region: Some("eastus".into()),
             key: ApiKey::new("azure-secret-key-123".into()),
             speech,
-            settings: HttpSettings::default(),
+            settings,
             requests: AtomicUsize::new(0),
         };
         let identity = backend.identity().to_string();

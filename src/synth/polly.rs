@@ -904,7 +904,7 @@ mod tests {
 
     #[test]
     fn ssml_offsets_map_back_to_the_text() {
-        let text = "AT&T's <b>\"deal\"</b> with Kremlev\u{1}, café.";
+        let text = "AT&T's <b>\"deal\"</b> with\u{1} Kremlev now, café.";
         let mut request = SpeechRequest::plain(text);
         let k = text.find("Kremlev").unwrap();
         request.pronunciations = vec![Pronunciation {
@@ -918,7 +918,7 @@ mod tests {
                 .contains("<phoneme alphabet=\"ipa\" ph=\"kɹˈɛmlɛv\">Kremlev</phoneme>")
         );
         // Every word of the text, found in the SSML by its escaped form, maps back to itself.
-        for word in ["AT&T's", "<b>\"deal\"</b>", "with", "café."] {
+        for word in ["AT&T's", "<b>\"deal\"</b>", "now,", "café."] {
             let escaped = ssml::escape(word);
             let at = map.ssml.find(&escaped).unwrap();
             let range = map.text_range(at, at + escaped.len()).unwrap();
@@ -926,6 +926,11 @@ mod tests {
         }
         let at = map.ssml.find(">Kremlev<").unwrap() + 1;
         assert_eq!(&text[map.text_range(at, at + 7).unwrap()], "Kremlev");
+        // The control character the SSML dropped is skipped, not matched.
+        let at = map.ssml.find("with").unwrap();
+        let with = map.text_range(at, at + 4).unwrap();
+        assert_eq!(&text[with.clone()], "with");
+        assert_eq!(&text[with.end..with.end + 1], "\u{1}");
         // Inside a tag there is no text.
         assert_eq!(map.text_range(0, 3), None);
         let phoneme = map.ssml.find("<phoneme").unwrap();
