@@ -341,6 +341,7 @@ fn a_wrong_key_is_refused_after_one_request() {
         .block_on(azure.synthesize(&SpeechRequest::plain("Hello there.")))
         .expect_err("the key is refused")
         .to_string();
+    eprintln!("error: {err}");
     assert!(
         err.contains("azure")
             && err.contains("AZURE_SPEECH_KEY")
@@ -363,6 +364,7 @@ fn an_unknown_voice_is_refused_after_one_request() {
         .block_on(azure.synthesize(&SpeechRequest::plain("Hello there.")))
         .expect_err("the voice is refused")
         .to_string();
+    eprintln!("error: {err}");
     assert!(
         err.contains("400") && err.contains("en-US-NobodyNeural"),
         "{err}"

@@ -438,6 +438,7 @@ fn a_wrong_secret_key_is_refused_after_one_request() {
         .block_on(polly.synthesize(&SpeechRequest::plain("Hello there.")))
         .expect_err("the signature is refused")
         .to_string();
+    eprintln!("error: {err}");
     assert!(
         err.contains("polly")
             && err.contains("InvalidSignatureException")
@@ -485,6 +486,7 @@ fn throttling_as_http_400_is_retried() {
         .block_on(polly.synthesize(&SpeechRequest::plain(text)))
         .expect_err("throttled throughout")
         .to_string();
+    eprintln!("error: {err}");
     assert!(
         err.contains("ThrottlingException") && err.contains("2 attempts"),
         "{err}"

@@ -277,20 +277,37 @@ impl Azure {
                     }
                 ),
             },
-            400 => {
-                let failure = answer.failure(Some(KEY_VAR));
-                Failure::Fatal {
-                    message: format!(
-                        "{}; Azure refuses the SSML or the voice '{}' (check the voice name and language {})",
-                        failure.message(),
-                        self.speech.voice,
-                        self.speech.language
-                    ),
-                }
-            }
+            400 => Failure::Fatal {
+                message: format!(
+                    "Azure refuses the request (HTTP 400){}; check the voice '{}' (language {}) and the profile's options",
+                    detail(&answer.body)
+                        .map(|d| format!(": {d}"))
+                        .unwrap_or_default(),
+                    self.speech.voice,
+                    self.speech.language
+                ),
+            },
             _ => answer.failure(Some(KEY_VAR)),
         })
     }
+}
+
+/// What Azure said in a 400 (plain text, or JSON with `error.message`), on one short line.
+fn detail(body: &[u8]) -> Option<String> {
+    let text = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(json) => json
+            .pointer("/error/message")
+            .or_else(|| json.get("message"))
+            .and_then(|m| m.as_str())
+            .map(str::to_string)?,
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
+    if text.trim_start().starts_with('<') {
+        return None; // an HTML error page
+    }
+    let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let short: String = text.chars().take(200).collect();
+    (!short.is_empty()).then_some(short)
 }
 
 /// A full synthesis URL as given, or the base of a resource with the REST path appended.
@@ -424,6 +441,34 @@ mod tests {
         );
         let full = reqwest::Url::parse("https://x.example/custom/tts").unwrap();
         assert_eq!(endpoint_from(&full), full);
+    }
+
+    #[test]
+    fn a_missing_key_or_region_is_named() {
+        let p = profile("");
+        let err = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let env =
+                move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+            match Azure::open_with(&p, &env) {
+                Ok(_) => String::new(),
+                Err(e) => e.to_string(),
+            }
+        };
+        let no_region = err(&[(KEY_VAR, "k")]);
+        assert!(no_region.contains("AZURE_SPEECH_REGION"), "{no_region}");
+        let no_key = err(&[(REGION_VAR, "eastus")]);
+        assert!(no_key.contains("AZURE_SPEECH_KEY"), "{no_key}");
+        assert_eq!(err(&[(KEY_VAR, "k"), (REGION_VAR, "eastus")]), "");
+        assert_eq!(
+            err(&[(KEY_VAR, "k"), (ENDPOINT_VAR, "http://127.0.0.1:9")]),
+            ""
+        );
+        let bad_region = err(&[(KEY_VAR, "k"), (REGION_VAR, "east us/x")]);
+        assert!(bad_region.contains("not a region"), "{bad_region}");
     }
 
     #[test]

@@ -846,6 +846,8 @@ impl Backend for Polly {
             "lexicons": self.speech.lexicons,
             "format": self.speech.format,
             "sample_rate": self.speech.sample_rate,
+            // Clips made without marks carry no word timings.
+            "speech_marks": self.speech.speech_marks,
         })
     }
 
@@ -1150,6 +1152,31 @@ mod tests {
         assert!(request.headers()["authorization"].is_sensitive());
         assert!(request.headers()["x-amz-security-token"].is_sensitive());
         assert!(request.headers().contains_key("x-amz-date"));
+    }
+
+    #[test]
+    fn the_region_comes_from_options_env_or_the_profile_and_is_required() {
+        let profile = VoiceProfile::find("polly:Joanna").unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let region_of = |vars: &HashMap<&str, &str>| {
+            let env = |k: &str| vars.get(k).map(|v| v.to_string());
+            Polly::open_with(&profile, &sources(&env, home.path())).map(|p| p.region)
+        };
+        let keys = [
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+        ];
+        let mut vars: HashMap<&str, &str> = keys.into();
+        let err = region_of(&vars).unwrap_err().to_string();
+        assert!(err.contains("AWS_REGION"), "{err}");
+        vars.insert("AWS_DEFAULT_REGION", "eu-west-3");
+        assert_eq!(region_of(&vars).unwrap(), "eu-west-3");
+        vars.insert("AWS_REGION", "ap-south-1");
+        assert_eq!(region_of(&vars).unwrap(), "ap-south-1");
+        vars.insert("AWS_ENDPOINT_URL", "http://127.0.0.1:9/base/");
+        let env = |k: &str| vars.get(k).map(|v| v.to_string());
+        let polly = Polly::open_with(&profile, &sources(&env, home.path())).unwrap();
+        assert_eq!(polly.endpoint.as_str(), "http://127.0.0.1:9/base/v1/speech");
     }
 
     #[test]
