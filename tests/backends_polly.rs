@@ -536,3 +536,42 @@ fn markup_in_the_text_arrives_as_text() {
         ]
     );
 }
+
+#[test]
+fn compressed_formats_are_decoded_at_their_rate() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    if Command::new("ffmpeg").arg("-version").output().is_err() {
+        skip_or_fail("ffmpeg (the server's mp3/ogg encoder) is not installed");
+        return;
+    }
+    let server = start(&python, &model, &[]);
+    let text = "Sailors have kept tables of the tides for centuries.";
+    for (format, rate) in [("mp3", 24_000), ("ogg_vorbis", 22_050)] {
+        let polly = open(
+            &server.profile(&format!("format='{format}'\nsample_rate={rate}\n")),
+            SECRET_KEY,
+        );
+        assert_eq!(polly.sample_rate(), rate);
+        let clip = runtime()
+            .block_on(polly.synthesize(&SpeechRequest::plain(text)))
+            .unwrap_or_else(|e| panic!("{format}: {e}"));
+        assert_eq!(clip.sample_rate, rate, "{format}");
+        let seconds = clip.duration().as_secs_f64();
+        assert!((2.0..6.0).contains(&seconds), "{format}: {seconds:.2} s");
+        assert!(
+            rms(&to_i16(&clip.samples)) > 0.02,
+            "{format} is near silent"
+        );
+        assert_eq!(clip.words.len(), 9, "{format}");
+        assert!(clip.words.last().unwrap().end <= seconds + 1e-9);
+    }
+    let formats: Vec<String> = server
+        .accepted()
+        .iter()
+        .map(|a| a["format"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(formats.iter().filter(|f| *f == "json").count(), 2);
+    assert!(formats.contains(&"mp3".to_string()) && formats.contains(&"ogg_vorbis".to_string()));
+}

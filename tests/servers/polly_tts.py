@@ -14,7 +14,8 @@ checking requests the way Polly does, from botocore's own model of the service.
 - TextType ssml must parse with xml.etree as a <speak> document holding only elements Polly
   supports (else 400 InvalidSsmlException); text is limited as Polly limits it (3000 billed
   characters, 6000 in all: 400 TextLengthExceededException).
-- OutputFormat pcm: piper-tts's speech, band-limited resampled to SampleRate, s16le mono.
+- OutputFormat pcm: piper-tts's speech, band-limited resampled to SampleRate, s16le mono;
+  mp3 and ogg_vorbis: the same encoded by ffmpeg.
   OutputFormat json with SpeechMarkTypes [word]: one JSON line per word with byte offsets into
   the Text as sent (found by this server's own scan of the raw SSML) and times spread over the
   speech in proportion to the words' lengths.
@@ -34,6 +35,7 @@ import calendar
 import hashlib
 import json
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -352,11 +354,19 @@ def main():
                 if body["SpeechMarkTypes"] != ["word"]:
                     return self.error(400, "ValidationException", "this server marks words only")
                 return self.reply(200, marks(raw_text, text, 16000), "application/x-json-stream", billed)
-            if body["OutputFormat"] != "pcm":
-                return self.error(400, "ValidationException",
-                                  f"{body['OutputFormat']} is valid but not served by this test server")
-            audio = speech(text, rate)
-            self.reply(200, audio.astype("<i2").tobytes(), "audio/pcm", billed)
+            fmt = body["OutputFormat"]
+            if fmt not in ("pcm", "mp3", "ogg_vorbis"):
+                return self.error(400, "ValidationException", f"{fmt} is valid but not served by this test server")
+            pcm = speech(text, rate).astype("<i2").tobytes()
+            if fmt == "pcm":
+                return self.reply(200, pcm, "audio/pcm", billed)
+            # As Polly does, compressed formats come from an encoder (ffmpeg here).
+            codec = ["-f", "mp3", "-c:a", "libmp3lame", "-b:a", "48k"] if fmt == "mp3" \
+                else ["-f", "ogg", "-c:a", "libvorbis", "-q:a", "4"]
+            encoded = subprocess.run(["ffmpeg", "-v", "error", "-f", "s16le", "-ar", str(rate), "-ac", "1",
+                                      "-i", "pipe:0", *codec, "pipe:1"],
+                                     input=pcm, capture_output=True, check=True)
+            self.reply(200, encoded.stdout, "audio/mpeg" if fmt == "mp3" else "audio/ogg", billed)
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     print(f"listening {server.server_address[1]}", flush=True)
