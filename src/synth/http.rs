@@ -211,7 +211,7 @@ impl ApiKey {
 
 impl ApiKey {
     /// The key itself as a header value marked sensitive, for vendors that take it in a header
-    /// of their own (`xi-api-key`, `X-Goog-Api-Key`).
+    /// of their own (`xi-api-key`, `X-Goog-Api-Key`, `Ocp-Apim-Subscription-Key`).
     pub fn header_value(&self) -> Option<HeaderValue> {
         let mut value = HeaderValue::from_str(&self.0).ok()?;
         value.set_sensitive(true);

@@ -2,6 +2,7 @@
 //!
 //! Adding a backend is one new file implementing [`Backend`] plus one line in [`BACKENDS`].
 
+pub mod azure;
 pub mod command;
 pub mod elevenlabs;
 pub mod espeak;
@@ -10,6 +11,7 @@ pub mod http;
 pub mod openai;
 pub mod piper;
 pub mod piper_http;
+pub mod polly;
 pub mod ssml;
 pub mod wyoming;
 
@@ -138,6 +140,8 @@ pub static BACKENDS: &[BackendEntry] = &[
     openai::ENTRY,
     elevenlabs::ENTRY,
     google::ENTRY,
+    polly::ENTRY,
+    azure::ENTRY,
     wyoming::ENTRY,
     command::ENTRY,
 ];

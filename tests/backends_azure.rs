@@ -1,0 +1,395 @@
+//! The `azure` backend against tests/servers/azure_tts.py on loopback: an Azure AI Speech
+//! REST server wrapping piper-tts that checks the key, the content type and the output format
+//! name, parses the SSML with xml.etree (W3C synthesis namespace, version, xml:lang, a voice
+//! it knows) and answers RIFF WAV at the format's rate; it can answer 429 on request.
+//!
+//! The Python side lives in the test venv (`$ALOUD_TEST_VENV`, default
+//! `~/.cache/aloud-test/venv`, made by scripts/test). Without it these tests skip with a note
+//! on stderr, or fail when ALOUD_REQUIRE_READERS=1.
+
+use aloud::ingest::{Format, parse};
+use aloud::narrate::{Narrator, NarratorOptions};
+use aloud::sidecar::Timeline;
+use aloud::synth::azure::Azure;
+use aloud::synth::{Backend, SpeechRequest};
+use aloud::voice::VoiceProfile;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SAMPLE: &str = "# Tides\n\n\
+The sea rises and falls twice a day, pulled by the moon and, a little less, by the sun. \
+Sailors have kept tables of the tides for centuries.\n\n\
+## Spring Tides\n\n\
+When the sun and moon line up, the tides run higher than usual. \
+These are called spring tides, although they have nothing to do with the season.\n";
+
+const KEY: &str = "azure-test-key-0123456789abcdef";
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn skip_or_fail(what: &str) {
+    if std::env::var_os("ALOUD_REQUIRE_READERS").is_some_and(|v| v != "0") {
+        panic!("{what}, and ALOUD_REQUIRE_READERS is set");
+    }
+    let _ = writeln!(std::io::stderr(), "skipping: {what}");
+}
+
+/// The test venv's Python, if it has what these tests need.
+fn python() -> Option<PathBuf> {
+    let venv = std::env::var_os("ALOUD_TEST_VENV")
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|c| c.join("aloud-test").join("venv")))?;
+    let python = venv.join("bin").join("python");
+    let ok = Command::new(&python)
+        .args(["-c", "import piper, numpy"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(python)
+}
+
+/// The joe model provisioned by `aloud setup`, from `aloud setup --check --json`.
+fn joe_model() -> Option<PathBuf> {
+    let output = Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args(["setup", "--check", "--json"])
+        .output()
+        .ok()?;
+    let entries: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    let path = entries
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == "voice model en_US-joe-medium")?["path"]
+        .as_str()?;
+    let path = PathBuf::from(path);
+    path.is_file().then_some(path)
+}
+
+fn setup() -> Option<(PathBuf, PathBuf)> {
+    let Some(python) = python() else {
+        skip_or_fail("the test venv with piper-tts is missing (scripts/test installs it)");
+        return None;
+    };
+    let Some(model) = joe_model() else {
+        skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
+        return None;
+    };
+    Some((python, model))
+}
+
+/// A server process, killed and reaped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts azure_tts.py with `extra` arguments and waits (at most 90 s) until it answers.
+fn start(python: &Path, model: &Path, extra: &[&str]) -> Server {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("requests.jsonl");
+    let script = repo("tests/servers/azure_tts.py");
+    let port_text = port.to_string();
+    let mut args = vec![
+        script.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--port",
+        &port_text,
+        "--key",
+        KEY,
+        "--log",
+        log.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let child = Command::new(python)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut server = Server {
+        child,
+        port,
+        log,
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if get(port, "/health").is_some() {
+            return server;
+        }
+        if let Some(status) = server.child.try_wait().unwrap() {
+            let mut err = String::new();
+            if let Some(mut stderr) = server.child.stderr.take() {
+                let _ = stderr.read_to_string(&mut err);
+            }
+            panic!("the server exited ({status}) before answering:\n{err}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not answer within 90 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The body of `GET path` when it answers 200.
+fn get(port: u16, path: &str) -> Option<String> {
+    let mut stream =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let (head, body) = answer.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200").then(|| body.to_string())
+}
+
+impl Server {
+    /// Requests the server has received.
+    fn requests(&self) -> u64 {
+        let stats: serde_json::Value =
+            serde_json::from_str(&get(self.port, "/stats").expect("stats")).unwrap();
+        stats["requests"].as_u64().unwrap()
+    }
+
+    /// What the server accepted: one JSON object per request.
+    fn accepted(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// A profile for `voice` with `top` lines before the options table and `options` in it.
+    fn profile(&self, voice: &str, top: &str, options: &str) -> VoiceProfile {
+        VoiceProfile::from_toml(
+            &format!(
+                "name='azure-test'\nengine='azure'\nlanguage='en-US'\nvoice='{voice}'\n{top}\n\
+                 [options]\nendpoint='http://127.0.0.1:{}'\ntimeout_s=60\nretry_base_ms=20\n{options}\n",
+                self.port
+            ),
+            Path::new("azure-test.toml"),
+        )
+        .unwrap()
+    }
+}
+
+/// The environment the backend would see, without touching this process's.
+fn open(profile: &VoiceProfile, key: &'static str) -> Azure {
+    let env = move |name: &str| match name {
+        "AZURE_SPEECH_KEY" => Some(key.to_string()),
+        "AZURE_SPEECH_REGION" => Some("westeurope".to_string()),
+        _ => None,
+    };
+    Azure::open_with(profile, &env).expect("the backend opens")
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn rms(samples: &[i16]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    (sum / samples.len() as f64).sqrt() / 32768.0
+}
+
+fn to_i16(samples: &[f32]) -> Vec<i16> {
+    samples
+        .iter()
+        .map(|s| (s * 32767.0).round().clamp(-32768.0, 32767.0) as i16)
+        .collect()
+}
+
+#[test]
+fn azure_narrates_markdown() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let server = start(&python, &model, &[]);
+    // The key comes from the environment; only this test reads it there.
+    unsafe { std::env::set_var("AZURE_SPEECH_KEY", KEY) };
+    let narrator = Narrator::open(
+        server.profile("en-US-JennyNeural", "", ""),
+        &NarratorOptions::default(),
+        &mut |_| {},
+    );
+    unsafe { std::env::remove_var("AZURE_SPEECH_KEY") };
+    let narrator = narrator.expect("the backend opens");
+    assert_eq!(narrator.backend().sample_rate(), 24_000);
+    let document = parse(SAMPLE, Format::Markdown, Path::new("tides.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("tides.wav");
+    let summary = narrator
+        .narrate_blocking(&document, &output, &mut |_| {})
+        .expect("narration succeeds");
+
+    let mut reader = hound::WavReader::open(&output).unwrap();
+    let spec = reader.spec();
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (24_000, 1, 16)
+    );
+    let samples: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
+    let minutes = samples.len() as f64 / 24_000.0 / 60.0;
+    let words_per_minute = document.word_count() as f64 / minutes;
+    assert!(
+        (120.0..=240.0).contains(&words_per_minute),
+        "{words_per_minute:.0} words per minute over {minutes:.2} min"
+    );
+    let timeline = Timeline::read(&summary.timeline).unwrap();
+    assert_eq!(timeline.sentences.len(), document.sentence_count());
+    for sentence in &timeline.sentences {
+        let from = (sentence.start * 24_000.0) as usize;
+        let to = ((sentence.end * 24_000.0) as usize).min(samples.len());
+        let level = rms(&samples[from..to]);
+        assert!(
+            level > 0.02,
+            "'{}' is near silent (rms {level:.4})",
+            sentence.text
+        );
+        assert!(
+            sentence.words.is_empty(),
+            "Azure's REST API gives no word timings"
+        );
+    }
+    // One request per sentence, each with the sentence's text (in whatever order they ran).
+    let accepted = server.accepted();
+    let mut received: Vec<&str> = accepted
+        .iter()
+        .map(|r| r["text"].as_str().unwrap())
+        .collect();
+    let mut spoken: Vec<&str> = timeline
+        .sentences
+        .iter()
+        .map(|s| s.spoken.as_str())
+        .collect();
+    received.sort_unstable();
+    spoken.sort_unstable();
+    assert_eq!(received, spoken);
+    for request in &accepted {
+        assert_eq!(request["voice"], "en-US-JennyNeural");
+        assert_eq!(request["speed"], 1.0);
+    }
+}
+
+#[test]
+fn markup_in_the_text_arrives_as_text_at_the_requested_rate_and_speed() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let server = start(&python, &model, &[]);
+    let hostile = "AT&T's <b>bold</b> \"quoted\" 'single' </speak><audio src=\"x.wav\"/> & done.";
+    let profile = server.profile(
+        "en-US-JennyNeural",
+        "speaking_rate = 1.25",
+        "format='raw-16khz-16bit-mono-pcm'",
+    );
+    let azure = open(&profile, KEY);
+    assert_eq!(azure.sample_rate(), 16_000);
+    let clip = runtime()
+        .block_on(azure.synthesize(&SpeechRequest::plain(hostile)))
+        .expect("hostile text is spoken");
+    assert_eq!(clip.sample_rate, 16_000);
+    assert!(rms(&to_i16(&clip.samples)) > 0.02);
+    let accepted = server.accepted();
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0]["text"], hostile);
+    assert_eq!(accepted[0]["speed"], 1.25);
+}
+
+#[test]
+fn a_wrong_key_is_refused_after_one_request() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let server = start(&python, &model, &[]);
+    let azure = open(&server.profile("en-US-JennyNeural", "", ""), "not-the-key");
+    let err = runtime()
+        .block_on(azure.synthesize(&SpeechRequest::plain("Hello there.")))
+        .expect_err("the key is refused")
+        .to_string();
+    eprintln!("error: {err}");
+    assert!(
+        err.contains("azure")
+            && err.contains("AZURE_SPEECH_KEY")
+            && err.contains("westeurope")
+            && err.contains("401"),
+        "{err}"
+    );
+    assert!(!err.contains("not-the-key"), "{err}");
+    assert_eq!((azure.requests(), server.requests()), (1, 1));
+}
+
+#[test]
+fn an_unknown_voice_is_refused_after_one_request() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let server = start(&python, &model, &[]);
+    let azure = open(&server.profile("en-US-NobodyNeural", "", ""), KEY);
+    let err = runtime()
+        .block_on(azure.synthesize(&SpeechRequest::plain("Hello there.")))
+        .expect_err("the voice is refused")
+        .to_string();
+    eprintln!("error: {err}");
+    assert!(
+        err.contains("400") && err.contains("en-US-NobodyNeural"),
+        "{err}"
+    );
+    assert_eq!((azure.requests(), server.requests()), (1, 1));
+}
+
+#[test]
+fn too_many_requests_are_retried_after_the_wait_asked_for() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let server = start(&python, &model, &["--fail-429", "2"]);
+    let azure = open(&server.profile("en-US-JennyNeural", "", ""), KEY);
+    let started = Instant::now();
+    let clip = runtime()
+        .block_on(azure.synthesize(&SpeechRequest::plain("The tide turns at noon.")))
+        .expect("429s are waited out");
+    // Retry-After: 1 each time, over the 20 ms backoff.
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!((azure.requests(), server.requests()), (3, 3));
+    assert_eq!(clip.sample_rate, 24_000);
+    assert!(rms(&to_i16(&clip.samples)) > 0.02);
+}

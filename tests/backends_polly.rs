@@ -1,0 +1,577 @@
+//! The `polly` backend against tests/servers/polly_tts.py on loopback: a SynthesizeSpeech
+//! server wrapping piper-tts that validates every body against botocore's Polly service model,
+//! recomputes every SigV4 signature with botocore, parses the SSML with xml.etree, answers
+//! word speech marks with byte offsets into the SSML, and throttles with HTTP 400 on request.
+//!
+//! The Python side lives in the test venv (`$ALOUD_TEST_VENV`, default
+//! `~/.cache/aloud-test/venv`, made by scripts/test). Without it these tests skip with a note
+//! on stderr, or fail when ALOUD_REQUIRE_READERS=1.
+
+use aloud::ingest::{Format, parse};
+use aloud::lexicon::{Lexicon, Pronunciation};
+use aloud::narrate::{Narrator, NarratorOptions};
+use aloud::sidecar::Timeline;
+use aloud::synth::polly::{self, Polly, credentials::Sources};
+use aloud::synth::{Backend, SpeechRequest};
+use aloud::voice::VoiceProfile;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SAMPLE: &str = "# Tides\n\n\
+The sea rises and falls twice a day, pulled by the moon and, a little less, by the sun. \
+Sailors have kept tables of the tides for centuries.\n\n\
+## Spring Tides\n\n\
+When the sun and moon line up, the tides run higher than usual. \
+These are called spring tides, although they have nothing to do with the season.\n";
+
+const ACCESS_KEY: &str = "AKIDALOUDTEST";
+const SECRET_KEY: &str = "aloud/test+Secret/Key0123456789";
+const REGION: &str = "us-east-1";
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn skip_or_fail(what: &str) {
+    if std::env::var_os("ALOUD_REQUIRE_READERS").is_some_and(|v| v != "0") {
+        panic!("{what}, and ALOUD_REQUIRE_READERS is set");
+    }
+    let _ = writeln!(std::io::stderr(), "skipping: {what}");
+}
+
+/// The test venv's Python, if it has what these tests need.
+fn python() -> Option<PathBuf> {
+    let venv = std::env::var_os("ALOUD_TEST_VENV")
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|c| c.join("aloud-test").join("venv")))?;
+    let python = venv.join("bin").join("python");
+    let ok = Command::new(&python)
+        .args([
+            "-c",
+            "import piper, numpy, botocore.auth, botocore.validate, botocore.loaders",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(python)
+}
+
+/// The joe model provisioned by `aloud setup`, from `aloud setup --check --json`.
+fn joe_model() -> Option<PathBuf> {
+    let output = Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args(["setup", "--check", "--json"])
+        .output()
+        .ok()?;
+    let entries: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    let path = entries
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == "voice model en_US-joe-medium")?["path"]
+        .as_str()?;
+    let path = PathBuf::from(path);
+    path.is_file().then_some(path)
+}
+
+fn setup() -> Option<(PathBuf, PathBuf)> {
+    let Some(python) = python() else {
+        skip_or_fail(
+            "the test venv with piper-tts and botocore is missing (scripts/test installs it)",
+        );
+        return None;
+    };
+    let Some(model) = joe_model() else {
+        skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
+        return None;
+    };
+    Some((python, model))
+}
+
+/// A server process, killed and reaped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts polly_tts.py with `extra` arguments and waits (at most 90 s) until it answers.
+fn start(python: &Path, model: &Path, extra: &[&str]) -> Server {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("requests.jsonl");
+    let script = repo("tests/servers/polly_tts.py");
+    let port_text = port.to_string();
+    let mut args = vec![
+        script.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--port",
+        &port_text,
+        "--access-key",
+        ACCESS_KEY,
+        "--secret-key",
+        SECRET_KEY,
+        "--region",
+        REGION,
+        "--log",
+        log.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let child = Command::new(python)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut server = Server {
+        child,
+        port,
+        log,
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if get(port, "/health").is_some() {
+            return server;
+        }
+        if let Some(status) = server.child.try_wait().unwrap() {
+            let mut err = String::new();
+            if let Some(mut stderr) = server.child.stderr.take() {
+                let _ = stderr.read_to_string(&mut err);
+            }
+            panic!("the server exited ({status}) before answering:\n{err}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not answer within 90 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The body of `GET path` when it answers 200.
+fn get(port: u16, path: &str) -> Option<String> {
+    let mut stream =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let (head, body) = answer.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200").then(|| body.to_string())
+}
+
+impl Server {
+    /// Requests the server has received.
+    fn requests(&self) -> u64 {
+        let stats: serde_json::Value =
+            serde_json::from_str(&get(self.port, "/stats").expect("stats")).unwrap();
+        stats["requests"].as_u64().unwrap()
+    }
+
+    /// What the server accepted: one JSON object per request.
+    fn accepted(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn profile(&self, extra: &str) -> VoiceProfile {
+        VoiceProfile::from_toml(
+            &format!(
+                "name='polly-test'\nengine='polly'\nlanguage='en-US'\nvoice='Joanna'\n\
+                 [options]\nendpoint='http://127.0.0.1:{}'\nregion='{REGION}'\ntimeout_s=60\n\
+                 retry_base_ms=20\n{extra}",
+                self.port
+            ),
+            Path::new("polly-test.toml"),
+        )
+        .unwrap()
+    }
+}
+
+/// Credentials as the environment would give them, without touching this process's.
+fn env_with(secret: &'static str) -> impl Fn(&str) -> Option<String> {
+    let vars: HashMap<&'static str, &'static str> = [
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        ("AWS_SECRET_ACCESS_KEY", secret),
+    ]
+    .into();
+    move |name| vars.get(name).map(|v| v.to_string())
+}
+
+fn open(profile: &VoiceProfile, secret: &'static str) -> Polly {
+    let env = env_with(secret);
+    let home = tempfile::tempdir().unwrap();
+    let sources = Sources {
+        env: &env,
+        home: Some(home.path().to_path_buf()),
+    };
+    Polly::open_with(profile, &sources).expect("the backend opens")
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn rms(samples: &[i16]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    (sum / samples.len() as f64).sqrt() / 32768.0
+}
+
+/// Runs the botocore check of tests/servers/polly_tts.py on `body`; the problems it found.
+fn model_problems(python: &Path, body: &serde_json::Value) -> Vec<String> {
+    let mut child = Command::new(python)
+        .arg(repo("tests/servers/polly_tts.py"))
+        .arg("--validate")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    serde_json::from_slice(&output.stdout).expect("the validator prints a JSON list")
+}
+
+const HOSTILE: &str =
+    "AT&T's <b>bold</b> \"quoted\" 'single' </speak><audio src=\"x.wav\"/> & done.";
+
+#[test]
+fn request_bodies_follow_the_botocore_model() {
+    let Some((python, _)) = setup() else { return };
+    let joanna = VoiceProfile::from_file(&repo("voices/polly-joanna.toml")).unwrap();
+    let mut lexicon = SpeechRequest::plain("Ask Kremlev about New York.");
+    lexicon.pronunciations = vec![
+        Pronunciation {
+            range: 4..11,
+            ipa: "kɹˈɛmlɛv".into(),
+        },
+        Pronunciation {
+            range: 18..26,
+            ipa: "nuː jɔːk".into(),
+        },
+    ];
+    let mut standard = VoiceProfile::find("polly:Matthew").unwrap();
+    for (key, value) in [
+        ("engine", toml::Value::from("standard")),
+        ("language_code", "en-US".into()),
+        ("lexicons", toml::Value::Array(vec!["names".into()])),
+        ("sample_rate", 8000.into()),
+    ] {
+        standard.options.insert(key.into(), value);
+    }
+    let mut bodies = Vec::new();
+    for (profile, request) in [
+        (&joanna, SpeechRequest::plain("Hello there.")),
+        (&joanna, lexicon),
+        (&joanna, SpeechRequest::plain(HOSTILE)),
+        (&standard, SpeechRequest::plain("Quickly now.")),
+    ] {
+        bodies.extend(polly::request_bodies(profile, &request).unwrap());
+    }
+    assert_eq!(bodies.len(), 8, "an audio and a marks body each");
+    for body in &bodies {
+        assert_eq!(
+            model_problems(&python, body),
+            Vec::<String>::new(),
+            "{body}"
+        );
+    }
+    assert!(
+        bodies[2]["Text"]
+            .as_str()
+            .unwrap()
+            .contains("<phoneme alphabet=\"ipa\" ph=\"kɹˈɛmlɛv\">Kremlev</phoneme>")
+    );
+    // The check can fail: an unknown member, a wrong type and values outside the enums.
+    let mut bad = bodies[0].clone();
+    bad["Speed"] = 1.5.into();
+    bad["SampleRate"] = 16000.into();
+    bad["Engine"] = "turbo".into();
+    bad["VoiceId"] = "Nobody".into();
+    let problems = model_problems(&python, &bad).join("\n");
+    for what in ["Speed", "SampleRate", "turbo", "Nobody"] {
+        assert!(problems.contains(what), "{what} not reported:\n{problems}");
+    }
+}
+
+#[test]
+fn polly_narrates_markdown_with_word_timings() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let server = start(&python, &model, &[]);
+    // The key comes from the environment; only this test reads it there.
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", ACCESS_KEY);
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
+    }
+    let options = NarratorOptions {
+        lexicon: Lexicon::from_toml(
+            "[words]\nSailors = { ipa = \"ˈseɪləɹz\" }\n",
+            Path::new("l.toml"),
+        )
+        .unwrap(),
+        ..NarratorOptions::default()
+    };
+    let narrator = Narrator::open(server.profile(""), &options, &mut |_| {});
+    unsafe {
+        std::env::remove_var("AWS_ACCESS_KEY_ID");
+        std::env::remove_var("AWS_SECRET_ACCESS_KEY");
+    }
+    let narrator = narrator.expect("the backend opens");
+    assert_eq!(narrator.backend().sample_rate(), 16_000);
+    let document = parse(SAMPLE, Format::Markdown, Path::new("tides.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("tides.wav");
+    let summary = narrator
+        .narrate_blocking(&document, &output, &mut |_| {})
+        .expect("narration succeeds");
+
+    let mut reader = hound::WavReader::open(&output).unwrap();
+    let rate = reader.spec().sample_rate;
+    let samples: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
+    let minutes = samples.len() as f64 / f64::from(rate) / 60.0;
+    let words_per_minute = document.word_count() as f64 / minutes;
+    assert!(
+        (120.0..=240.0).contains(&words_per_minute),
+        "{words_per_minute:.0} words per minute over {minutes:.2} min"
+    );
+
+    // Every sentence was asked for twice (audio and marks), as SSML whose text is the sentence.
+    let accepted = server.accepted();
+    let sentences = document.sentence_count();
+    assert_eq!(accepted.len(), 2 * sentences, "{accepted:?}");
+    assert!(accepted.iter().any(|a| {
+        a["ssml"]
+            .as_str()
+            .unwrap()
+            .contains("ph=\"ˈseɪləɹz\">Sailors</phoneme>")
+    }));
+
+    let timeline = Timeline::read(&summary.timeline).unwrap();
+    assert_eq!(timeline.sentences.len(), sentences);
+    let mut timed = 0;
+    for sentence in &timeline.sentences {
+        let from = (sentence.start * f64::from(rate)) as usize;
+        let to = ((sentence.end * f64::from(rate)) as usize).min(samples.len());
+        assert!(
+            rms(&samples[from..to]) > 0.02,
+            "'{}' is near silent",
+            sentence.text
+        );
+        // One timing per word of the spoken text, in order, inside the sentence, each word's
+        // range naming that word (edge punctuation aside).
+        let spoken_words: Vec<&str> = sentence
+            .spoken
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c: char| c.is_ascii_punctuation()))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let words: Vec<&str> = sentence
+            .words
+            .iter()
+            .map(|w| &sentence.spoken[w.spoken[0]..w.spoken[1]])
+            .collect();
+        assert_eq!(words, spoken_words, "{}", sentence.spoken);
+        for word in &sentence.words {
+            assert_eq!(word.text, sentence.spoken[word.spoken[0]..word.spoken[1]]);
+        }
+        for pair in sentence.words.windows(2) {
+            assert!(pair[0].start < pair[1].start, "{:?}", sentence.words);
+            assert!((pair[0].end - pair[1].start).abs() < 1e-6);
+        }
+        let first = &sentence.words[0];
+        let last = sentence.words.last().unwrap();
+        assert!(first.start >= sentence.start - 1e-6 && first.start < sentence.start + 1.0);
+        assert!(last.start < sentence.end && last.end <= sentence.end + 1e-3);
+        timed += sentence.words.len();
+    }
+    assert!(timed >= document.word_count() - 3, "{timed} words timed");
+}
+
+#[test]
+fn a_wrong_secret_key_is_refused_after_one_request() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let server = start(&python, &model, &[]);
+    let profile = server.profile("speech_marks=false\n");
+    let polly = open(&profile, "not/the+right/secret");
+    let err = runtime()
+        .block_on(polly.synthesize(&SpeechRequest::plain("Hello there.")))
+        .expect_err("the signature is refused")
+        .to_string();
+    eprintln!("error: {err}");
+    assert!(
+        err.contains("polly")
+            && err.contains("InvalidSignatureException")
+            && err.contains("AWS_SECRET_ACCESS_KEY"),
+        "{err}"
+    );
+    assert!(!err.contains("not/the+right/secret"), "{err}");
+    assert_eq!((polly.requests(), server.requests()), (1, 1));
+
+    // The right secret passes the same check.
+    let polly = open(&profile, SECRET_KEY);
+    let clip = runtime()
+        .block_on(polly.synthesize(&SpeechRequest::plain("Hello there.")))
+        .expect("a correctly signed request succeeds");
+    assert_eq!(clip.sample_rate, 16_000);
+    assert!(clip.duration() > Duration::from_millis(300));
+    assert!(clip.words.is_empty(), "no speech marks were asked for");
+    assert_eq!(server.requests(), 2);
+}
+
+#[test]
+fn throttling_as_http_400_is_retried() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let server = start(&python, &model, &["--throttle", "3"]);
+    let polly = open(&server.profile(""), SECRET_KEY);
+    let text = "The tide turns at noon.";
+    let clip = runtime()
+        .block_on(polly.synthesize(&SpeechRequest::plain(text)))
+        .expect("throttling is waited out");
+    // Two requests (audio and marks) plus the three throttled.
+    assert_eq!((polly.requests(), server.requests()), (5, 5));
+    let words: Vec<&str> = clip.words.iter().map(|w| &text[w.range.clone()]).collect();
+    assert_eq!(words, ["The", "tide", "turns", "at", "noon"]);
+    assert!(rms(&to_i16(&clip.samples)) > 0.02);
+
+    // With no retries left, throttling fails with Polly's own words.
+    let server = start(&python, &model, &["--throttle", "10"]);
+    let polly = open(
+        &server.profile("max_retries=1\nspeech_marks=false\n"),
+        SECRET_KEY,
+    );
+    let err = runtime()
+        .block_on(polly.synthesize(&SpeechRequest::plain(text)))
+        .expect_err("throttled throughout")
+        .to_string();
+    eprintln!("error: {err}");
+    assert!(
+        err.contains("ThrottlingException") && err.contains("2 attempts"),
+        "{err}"
+    );
+    assert_eq!(server.requests(), 2);
+}
+
+fn to_i16(samples: &[f32]) -> Vec<i16> {
+    samples
+        .iter()
+        .map(|s| (s * 32767.0).round().clamp(-32768.0, 32767.0) as i16)
+        .collect()
+}
+
+#[test]
+fn markup_in_the_text_arrives_as_text() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    let server = start(&python, &model, &[]);
+    let polly = open(&server.profile(""), SECRET_KEY);
+    let clip = runtime()
+        .block_on(polly.synthesize(&SpeechRequest::plain(HOSTILE)))
+        .expect("hostile text is spoken");
+    let accepted = server.accepted();
+    assert_eq!(accepted.len(), 2);
+    for request in &accepted {
+        assert_eq!(request["text"], HOSTILE, "{request}");
+    }
+    // The speech marks' offsets into the SSML land on the words as written.
+    let words: Vec<&str> = clip
+        .words
+        .iter()
+        .map(|w| &HOSTILE[w.range.clone()])
+        .collect();
+    assert_eq!(
+        words,
+        [
+            "AT&T's",
+            "<b>bold</b>",
+            "quoted",
+            "single",
+            "</speak><audio",
+            "src=\"x.wav\"/>",
+            "&",
+            "done"
+        ]
+    );
+}
+
+#[test]
+fn compressed_formats_are_decoded_at_their_rate() {
+    let Some((python, model)) = setup() else {
+        return;
+    };
+    if Command::new("ffmpeg").arg("-version").output().is_err() {
+        skip_or_fail("ffmpeg (the server's mp3/ogg encoder) is not installed");
+        return;
+    }
+    let server = start(&python, &model, &[]);
+    let text = "Sailors have kept tables of the tides for centuries.";
+    for (format, rate) in [("mp3", 24_000), ("ogg_vorbis", 22_050)] {
+        let polly = open(
+            &server.profile(&format!("format='{format}'\nsample_rate={rate}\n")),
+            SECRET_KEY,
+        );
+        assert_eq!(polly.sample_rate(), rate);
+        let clip = runtime()
+            .block_on(polly.synthesize(&SpeechRequest::plain(text)))
+            .unwrap_or_else(|e| panic!("{format}: {e}"));
+        assert_eq!(clip.sample_rate, rate, "{format}");
+        let seconds = clip.duration().as_secs_f64();
+        assert!((2.0..6.0).contains(&seconds), "{format}: {seconds:.2} s");
+        assert!(
+            rms(&to_i16(&clip.samples)) > 0.02,
+            "{format} is near silent"
+        );
+        assert_eq!(clip.words.len(), 9, "{format}");
+        assert!(clip.words.last().unwrap().end <= seconds + 1e-9);
+    }
+    let formats: Vec<String> = server
+        .accepted()
+        .iter()
+        .map(|a| a["format"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(formats.iter().filter(|f| *f == "json").count(), 2);
+    assert!(formats.contains(&"mp3".to_string()) && formats.contains(&"ogg_vorbis".to_string()));
+}
