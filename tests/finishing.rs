@@ -185,3 +185,56 @@ fn joins_on_real_speech_stay_far_inside_what_speech_itself_does() {
         "no sentence gap of {sentence_pause} s in {gaps:?}"
     );
 }
+
+#[test]
+fn an_mp3_for_the_web_has_its_chapters_and_lands_on_target() {
+    if !require_ffmpeg() {
+        return;
+    }
+    let cache = cache_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = VoiceProfile::find("joe-deterministic").unwrap();
+    let output = dir.path().join("harbour.mp3");
+    let summary = narrate(Finishing::with_pauses(profile.pauses), &cache, &output);
+    let bytes = std::fs::read(&output).unwrap();
+    assert!(bytes.starts_with(b"ID3"), "an ID3v2 tag leads the MP3");
+
+    let (integrated, _, peak) = ffmpeg_ebur128(&output).expect("ffmpeg measures the MP3");
+    eprintln!(
+        "mp3: ffmpeg {integrated} LUFS, {peak} dBTP; aloud (decoded) {:?}",
+        summary.finishing.after
+    );
+    assert!((integrated + 16.0).abs() <= 0.5, "{integrated} LUFS");
+    assert!(peak <= -1.0, "true peak {peak} dBTP");
+
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_chapters",
+            "-show_format",
+            "-of",
+            "json",
+        ])
+        .arg(&output)
+        .output()
+        .unwrap();
+    let probe: serde_json::Value = serde_json::from_slice(&probe.stdout).unwrap();
+    let timeline = Timeline::read(&summary.timeline).unwrap();
+    let chapters = probe["chapters"].as_array().unwrap();
+    assert_eq!(chapters.len(), timeline.chapters.len());
+    for (read, chapter) in chapters.iter().zip(&timeline.chapters) {
+        let start: f64 = read["start_time"].as_str().unwrap().parse().unwrap();
+        let end: f64 = read["end_time"].as_str().unwrap().parse().unwrap();
+        assert!((start - chapter.start).abs() < 0.002, "{read} {chapter:?}");
+        assert!((end - chapter.end).abs() < 0.002, "{read} {chapter:?}");
+        assert_eq!(read["tags"]["title"], chapter.title.as_str());
+    }
+    assert_eq!(probe["format"]["tags"]["title"], "Harbour Lights");
+
+    // aloud's own report reads the same chapters back from the tag.
+    let report = aloud::inspect::inspect(&output).unwrap();
+    let titles: Vec<&str> = report.chapters.iter().map(|c| c.title.as_str()).collect();
+    assert_eq!(titles, ["Harbour Lights", "What Comes Next"]);
+    assert!((report.duration - timeline.duration).abs() < 0.06);
+}
