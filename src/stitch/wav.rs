@@ -72,9 +72,9 @@ impl std::str::FromStr for SampleFormat {
         match s.to_ascii_lowercase().as_str() {
             "int16" | "s16" | "16" => Ok(SampleFormat::Int16),
             "int24" | "s24" | "24" => Ok(SampleFormat::Int24),
-            "float32" | "f32" | "float" | "32f" | "32" => Ok(SampleFormat::Float32),
+            "float32" | "f32" | "float" | "32f" => Ok(SampleFormat::Float32),
             _ => Err(format!(
-                "unknown sample format {s:?}; use int16, int24 or float32"
+                "unknown sample format {s:?}; use 16, 24 or 32f (int16, int24 or float32)"
             )),
         }
     }
@@ -1247,6 +1247,8 @@ mod tests {
         assert_eq!("int16".parse(), Ok(SampleFormat::Int16));
         assert_eq!("S24".parse(), Ok(SampleFormat::Int24));
         assert_eq!("float".parse(), Ok(SampleFormat::Float32));
+        assert_eq!("32f".parse(), Ok(SampleFormat::Float32));
+        assert_eq!("24".parse(), Ok(SampleFormat::Int24));
         assert_eq!(SampleFormat::default(), SampleFormat::Int16);
         let err = "32".parse::<SampleFormat>().unwrap_err();
         assert!(err.contains("int16, int24 or float32"), "{err}");
