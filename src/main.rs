@@ -42,12 +42,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Narrate an article into a WAV with chapter markers and a timeline sidecar.
+    /// Narrate an article into a WAV or MP3 with chapter markers, at a loudness target, with
+    /// a timeline and captions beside it.
     #[command(
         after_help = "The output is written to a temporary file and renamed into place \
-        only when the whole narration succeeded; OUT.timeline.json is written beside it.\n\n\
-        Examples:\n  aloud narrate story.txt\n  aloud narrate guide.md -o guide.wav --voice joe-deterministic\n  \
-        aloud narrate https://example.com/news/story.html\n  curl -s https://example.com/a | aloud narrate - -o a.wav"
+        only when the whole narration succeeded; OUT.timeline.json and the sidecars asked for \
+        are written beside it. Clips are cached, so a rerun after an edit or a failure only \
+        synthesizes what changed or is missing.\n\n\
+        Examples:\n  aloud narrate story.txt\n  aloud narrate guide.md -o guide.mp3 --sidecars vtt,podcast-chapters\n  \
+        aloud narrate book.md -o book.wav --loudness audiobook --pause chapter=3s\n  \
+        aloud narrate https://example.com/news/story.html --voice openai-alloy\n  \
+        curl -s https://example.com/a | aloud narrate - -o a.wav"
     )]
     Narrate(Box<NarrateArgs>),
     /// Fetch and verify the embedded engine's files (ONNX Runtime, espeak-ng, the default voice).
@@ -137,9 +142,10 @@ struct NarrateArgs {
     /// The article: a .txt, .md or .html file, an http:// or https:// URL, or - for standard
     /// input.
     input: PathBuf,
-    /// Where to write the WAV [default: INPUT with a .wav extension, in the current directory;
-    /// for a URL its last path segment, for - the article's title].
-    #[arg(short, long, value_name = "OUT.wav")]
+    /// Where to write the audio; a name ending .mp3 makes an MP3 with ID3 chapters [default:
+    /// INPUT with a .wav extension, in the current directory; for a URL its last path segment,
+    /// for - the article's title].
+    #[arg(short, long, value_name = "OUT.wav|OUT.mp3")]
     output: Option<PathBuf>,
     /// Voice profile: a name from `aloud voices` or a path to a profile .toml.
     #[arg(short, long, default_value = DEFAULT_VOICE)]

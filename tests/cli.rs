@@ -302,8 +302,49 @@ fn inspect_rejects_what_is_not_a_wav() {
 fn help_teaches() {
     let run = aloud(&["narrate", "--help"], Path::new("."));
     let text = String::from_utf8_lossy(&run.stdout);
-    for needle in ["--voice", "--json", "--offline", "Examples"] {
+    for needle in [
+        "--voice",
+        "--json",
+        "--offline",
+        "--loudness",
+        "--pause",
+        "--sidecars",
+        "--no-cache",
+        ".mp3",
+        "Examples",
+    ] {
         assert!(text.contains(needle), "narrate --help lacks {needle}");
+    }
+}
+
+#[test]
+fn bad_finishing_settings_are_named_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "Title\n\nA sentence.\n").unwrap();
+    for (flag, value, needle) in [
+        (
+            "--loudness",
+            "loud",
+            "--loudness: 'loud' is neither a preset",
+        ),
+        ("--loudness", "3", "--loudness: 3 LUFS is outside"),
+        ("--pause", "nap=300", "--pause: unknown pause 'nap'"),
+        (
+            "--pause",
+            "sentence=forever",
+            "--pause: 'forever' is not a pause length",
+        ),
+        (
+            "--sidecars",
+            "vtt,subs",
+            "--sidecars: unknown sidecar 'subs'",
+        ),
+        ("--bits", "12", "--bits: unknown sample format"),
+        ("--true-peak", "3", "--true-peak: 3 dBTP is outside"),
+    ] {
+        let run = aloud(&["narrate", "a.txt", flag, value, "--offline"], dir.path());
+        assert_one_line_error(&run, needle);
+        assert_eq!(leftovers(dir.path(), &["a.txt"]), Vec::<String>::new());
     }
 }
 

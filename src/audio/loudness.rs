@@ -134,6 +134,14 @@ impl Meter {
         })
     }
 
+    /// A meter of integrated loudness alone (no range, no peaks): several times cheaper, for
+    /// searches that replay a program to find a gain.
+    pub fn integrated_only(sample_rate: u32) -> Result<Meter> {
+        Ok(Meter {
+            meter: EbuR128::new(1, sample_rate, Mode::I | Mode::HISTOGRAM).map_err(meter_error)?,
+        })
+    }
+
     /// A meter for interleaved audio with `channels` channels (1 and 2 are weighted alike,
     /// as EBU R128 says for mono, left and right).
     pub fn with_channels(sample_rate: u32, channels: u32) -> Result<Meter> {
@@ -273,6 +281,13 @@ pub struct Limiter {
     context: usize,
     /// `need` of the pending samples not yet emitted whose right context has arrived.
     needed: VecDeque<f32>,
+    /// Absolute index of `needed[0]` (the next sample to emit).
+    first: u64,
+    /// Candidates for the smallest need in the look-ahead window, as (absolute index, need)
+    /// with needs increasing: the window's minimum in O(1) per sample.
+    minima: VecDeque<(u64, f32)>,
+    /// Absolute index of the next need to enter `minima`.
+    window_end: u64,
     /// Held gains of the last `lookahead + 1` emitted samples.
     held: VecDeque<f32>,
     held_sum: f64,
@@ -301,6 +316,9 @@ impl Limiter {
             pending: VecDeque::new(),
             context: 0,
             needed: VecDeque::new(),
+            first: 0,
+            minima: VecDeque::new(),
+            window_end: 0,
             held: VecDeque::new(),
             held_sum: 0.0,
             last_held: 1.0,
@@ -343,13 +361,20 @@ impl Limiter {
             if !ready {
                 break;
             }
-            let window = self.lookahead.min(self.needed.len() - 1);
-            let floor = self
-                .needed
-                .iter()
-                .take(window + 1)
-                .copied()
-                .fold(1.0f32, f32::min);
+            // Slide the window to [first, first + lookahead] over what is analysed.
+            let last = self.first + self.lookahead.min(self.needed.len() - 1) as u64;
+            while self.window_end <= last {
+                let need = self.needed[(self.window_end - self.first) as usize];
+                while self.minima.back().is_some_and(|&(_, v)| v >= need) {
+                    self.minima.pop_back();
+                }
+                self.minima.push_back((self.window_end, need));
+                self.window_end += 1;
+            }
+            while self.minima.front().is_some_and(|&(i, _)| i < self.first) {
+                self.minima.pop_front();
+            }
+            let floor = self.minima.front().map_or(1.0, |&(_, v)| v.min(1.0));
             let held = floor.min(self.last_held + (1.0 - self.last_held) * self.release);
             self.last_held = held;
             self.held.push_back(held);
@@ -366,6 +391,7 @@ impl Limiter {
             }
             output.push(self.pending[self.context] * gain);
             self.needed.pop_front();
+            self.first += 1;
             self.context += 1;
             if self.context > HALF_TAPS {
                 self.pending.pop_front();

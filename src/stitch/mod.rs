@@ -454,7 +454,7 @@ impl Stitcher {
             // target through the limiter by the secant method (two or three passes on speech).
             let mut previous: Option<(f64, f64)> = None;
             for _ in 0..6 {
-                let mut meter = Meter::new(sample_rate)?;
+                let mut meter = Meter::integrated_only(sample_rate)?;
                 spool.render(gain_db, ceiling, sample_rate, |block| meter.add(block))?;
                 let Some(got) = meter.report().integrated_lufs else {
                     break;
