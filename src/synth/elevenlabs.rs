@@ -16,7 +16,6 @@ use super::{Backend, BackendEntry, BackendLimits, Clip, OpenContext, SpeechReque
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
-use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -404,17 +403,7 @@ impl ElevenLabs {
         let json: Value = serde_json::from_slice(body).map_err(|e| Failure::Fatal {
             message: format!("the answer is not the JSON of /with-timestamps: {e}"),
         })?;
-        let audio = json
-            .get("audio_base64")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Failure::Fatal {
-                message: "the answer has no audio_base64".to_string(),
-            })?;
-        let audio = base64::engine::general_purpose::STANDARD
-            .decode(audio.trim())
-            .map_err(|e| Failure::Fatal {
-                message: format!("the answer's audio_base64 is not base64: {e}"),
-            })?;
+        let audio = http::base64_field(&json, "audio_base64")?;
         let mut clip = http::decode_body(&audio, self.speech.expect())?;
         if let Some(alignment) = json.get("alignment").filter(|a| a.is_object()) {
             clip.words = alignment_words(text, alignment);

@@ -826,17 +826,7 @@ impl Google {
         let json: Value = serde_json::from_slice(body).map_err(|e| Failure::Fatal {
             message: format!("the answer is not the JSON of text:synthesize: {e}"),
         })?;
-        let audio = json
-            .get("audioContent")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Failure::Fatal {
-                message: "the answer has no audioContent".to_string(),
-            })?;
-        let audio = base64::engine::general_purpose::STANDARD
-            .decode(audio.trim())
-            .map_err(|e| Failure::Fatal {
-                message: format!("the answer's audioContent is not base64: {e}"),
-            })?;
+        let audio = http::base64_field(&json, "audioContent")?;
         let mut clip = http::decode_body(&audio, Expect::Sniffed)?;
         let timepoints = json
             .get("timepoints")

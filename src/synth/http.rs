@@ -556,6 +556,23 @@ async fn attempt(
     })
 }
 
+/// The base64 audio a JSON answer carries in `field` (Google's `audioContent`, ElevenLabs'
+/// `audio_base64`): missing or malformed is fatal, the server answered but not with audio.
+pub fn base64_field(json: &serde_json::Value, field: &str) -> Result<Vec<u8>, Failure> {
+    use base64::Engine as _;
+    let text = json
+        .get(field)
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| Failure::Fatal {
+            message: format!("the answer has no {field}"),
+        })?;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| Failure::Fatal {
+            message: format!("the answer's {field} is not base64: {e}"),
+        })
+}
+
 /// Audio as a server sent it: WAV (sizes may be placeholders when streamed) or raw
 /// little-endian 16-bit PCM at a known rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
