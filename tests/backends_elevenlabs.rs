@@ -7,25 +7,20 @@
 //! `~/.cache/aloud-test/venv`, made by scripts/test). Without it these tests skip with a note
 //! on stderr, or fail when ALOUD_REQUIRE_READERS=1.
 
+mod common;
 use aloud::ingest::{Format, parse};
 use aloud::narrate::{Narrator, NarratorOptions};
 use aloud::sidecar::Timeline;
 use aloud::synth::elevenlabs::ElevenLabs;
 use aloud::synth::{Backend, SpeechRequest};
 use aloud::voice::VoiceProfile;
+use common::{SAMPLE, free_port, joe_model, repo, skip_or_fail};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-const SAMPLE: &str = "# Tides\n\n\
-The sea rises and falls twice a day, pulled by the moon and, a little less, by the sun. \
-Sailors have kept tables of the tides for centuries.\n\n\
-## Spring Tides\n\n\
-When the sun and moon line up, the tides run higher than usual. \
-These are called spring tides, although they have nothing to do with the season.\n";
 
 const KEY: &str = "xi-local-test-key";
 
@@ -33,46 +28,9 @@ const KEY: &str = "xi-local-test-key";
 /// time under this lock so they never see each other's key.
 static ENV: Mutex<()> = Mutex::new(());
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn skip_or_fail(what: &str) {
-    if std::env::var_os("ALOUD_REQUIRE_READERS").is_some_and(|v| v != "0") {
-        panic!("{what}, and ALOUD_REQUIRE_READERS is set");
-    }
-    let _ = writeln!(std::io::stderr(), "skipping: {what}");
-}
-
 /// The test venv's Python, if it has what these tests need.
 fn python() -> Option<PathBuf> {
-    let venv = std::env::var_os("ALOUD_TEST_VENV")
-        .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|c| c.join("aloud-test").join("venv")))?;
-    let python = venv.join("bin").join("python");
-    let ok = Command::new(&python)
-        .args(["-c", "import piper, numpy, jsonschema"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    ok.then_some(python)
-}
-
-/// The joe model provisioned by `aloud setup`, from `aloud setup --check --json`.
-fn joe_model() -> Option<PathBuf> {
-    let output = Command::new(env!("CARGO_BIN_EXE_aloud"))
-        .args(["setup", "--check", "--json"])
-        .output()
-        .ok()?;
-    let entries: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
-    let path = entries
-        .as_array()?
-        .iter()
-        .find(|e| e["name"] == "voice model en_US-joe-medium")?["path"]
-        .as_str()?;
-    let path = PathBuf::from(path);
-    path.is_file().then_some(path)
+    common::venv_python("piper, numpy, jsonschema")
 }
 
 fn setup() -> Option<(PathBuf, PathBuf)> {
@@ -100,14 +58,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn get_ok(port: u16, path: &str) -> bool {

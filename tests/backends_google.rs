@@ -8,6 +8,7 @@
 //! `~/.cache/aloud-test/venv`, made by scripts/test). Without it these tests skip with a note
 //! on stderr, or fail when ALOUD_REQUIRE_READERS=1.
 
+mod common;
 use aloud::ingest::{Format, parse};
 use aloud::lexicon::Pronunciation;
 use aloud::narrate::{Narrator, NarratorOptions};
@@ -15,19 +16,13 @@ use aloud::sidecar::Timeline;
 use aloud::synth::google::Google;
 use aloud::synth::{Backend, SpeechRequest};
 use aloud::voice::VoiceProfile;
+use common::{SAMPLE, free_port, joe_model, repo, skip_or_fail};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-const SAMPLE: &str = "# Tides\n\n\
-The sea rises and falls twice a day, pulled by the moon and, a little less, by the sun. \
-Sailors have kept tables of the tides for centuries.\n\n\
-## Spring Tides\n\n\
-When the sun and moon line up, the tides run higher than usual. \
-These are called spring tides, although they have nothing to do with the season.\n";
 
 const KEY: &str = "AIza-local-test-key";
 const TOKEN: &str = "ya29.local-test-token";
@@ -69,49 +64,9 @@ fn with_env<T>(vars: &[(&str, &str)], open: impl FnOnce() -> T) -> T {
     result
 }
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn skip_or_fail(what: &str) {
-    if std::env::var_os("ALOUD_REQUIRE_READERS").is_some_and(|v| v != "0") {
-        panic!("{what}, and ALOUD_REQUIRE_READERS is set");
-    }
-    let _ = writeln!(std::io::stderr(), "skipping: {what}");
-}
-
 /// The test venv's Python, if it has what these tests need.
 fn python() -> Option<PathBuf> {
-    let venv = std::env::var_os("ALOUD_TEST_VENV")
-        .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|c| c.join("aloud-test").join("venv")))?;
-    let python = venv.join("bin").join("python");
-    let ok = Command::new(&python)
-        .args([
-            "-c",
-            "import piper, numpy, jsonschema, googleapiclient, cryptography",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    ok.then_some(python)
-}
-
-/// The joe model provisioned by `aloud setup`, from `aloud setup --check --json`.
-fn joe_model() -> Option<PathBuf> {
-    let output = Command::new(env!("CARGO_BIN_EXE_aloud"))
-        .args(["setup", "--check", "--json"])
-        .output()
-        .ok()?;
-    let entries: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
-    let path = entries
-        .as_array()?
-        .iter()
-        .find(|e| e["name"] == "voice model en_US-joe-medium")?["path"]
-        .as_str()?;
-    let path = PathBuf::from(path);
-    path.is_file().then_some(path)
+    common::venv_python("piper, numpy, jsonschema, googleapiclient, cryptography")
 }
 
 fn setup() -> Option<(PathBuf, PathBuf)> {
@@ -165,14 +120,6 @@ impl Server {
         let body = answer.split("\r\n\r\n").nth(1).unwrap();
         serde_json::from_str(body).unwrap()
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn get_ok(port: u16, path: &str) -> bool {
