@@ -15,8 +15,6 @@ use aloud::synth::azure::Azure;
 use aloud::synth::{Backend, SpeechRequest};
 use aloud::voice::VoiceProfile;
 use common::{SAMPLE, free_port, joe_model, repo, skip_or_fail};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -87,44 +85,15 @@ fn start(python: &Path, model: &Path, extra: &[&str]) -> Server {
         log,
         _dir: dir,
     };
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if get(port, "/health").is_some() {
-            return server;
-        }
-        if let Some(status) = server.child.try_wait().unwrap() {
-            let mut err = String::new();
-            if let Some(mut stderr) = server.child.stderr.take() {
-                let _ = stderr.read_to_string(&mut err);
-            }
-            panic!("the server exited ({status}) before answering:\n{err}");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not answer within 90 s"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// The body of `GET path` when it answers 200.
-fn get(port: u16, path: &str) -> Option<String> {
-    let mut stream =
-        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    let (head, body) = answer.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/1.1 200").then(|| body.to_string())
+    common::wait_until_answers(&mut server.child, port, "/health");
+    server
 }
 
 impl Server {
     /// Requests the server has received.
     fn requests(&self) -> u64 {
         let stats: serde_json::Value =
-            serde_json::from_str(&get(self.port, "/stats").expect("stats")).unwrap();
+            serde_json::from_str(&common::http_get(self.port, "/stats").expect("stats")).unwrap();
         stats["requests"].as_u64().unwrap()
     }
 

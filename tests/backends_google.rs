@@ -17,12 +17,11 @@ use aloud::synth::google::Google;
 use aloud::synth::{Backend, SpeechRequest};
 use aloud::voice::VoiceProfile;
 use common::{SAMPLE, free_port, joe_model, repo, skip_or_fail};
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const KEY: &str = "AIza-local-test-key";
 const TOKEN: &str = "ya29.local-test-token";
@@ -111,30 +110,9 @@ impl Server {
     }
 
     fn stats(&self) -> serde_json::Value {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream
-            .write_all(b"GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            .unwrap();
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).unwrap();
-        let body = answer.split("\r\n\r\n").nth(1).unwrap();
-        serde_json::from_str(body).unwrap()
+        let body = common::http_get(self.port, "/stats").expect("the server answers /stats");
+        serde_json::from_str(&body).unwrap()
     }
-}
-
-fn get_ok(port: u16, path: &str) -> bool {
-    let Ok(mut stream) =
-        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1))
-    else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
 }
 
 /// Starts the fake Google with an API key, a static token and credential files.
@@ -154,24 +132,8 @@ fn start_server(python: &Path, model: &Path) -> Server {
         .spawn()
         .expect("the server starts");
     let mut server = Server { child, port, dir };
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if get_ok(port, "/stats") {
-            return server;
-        }
-        if let Some(status) = server.child.try_wait().unwrap() {
-            let mut err = String::new();
-            if let Some(mut stderr) = server.child.stderr.take() {
-                let _ = stderr.read_to_string(&mut err);
-            }
-            panic!("the server exited ({status}) before answering:\n{err}");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not answer within 90 s"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    common::wait_until_answers(&mut server.child, port, "/stats");
+    server
 }
 
 fn profile(port: u16, voice: &str, options: &str) -> VoiceProfile {

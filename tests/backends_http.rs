@@ -15,11 +15,9 @@ use aloud::narrate::{Narrator, NarratorOptions};
 use aloud::sidecar::Timeline;
 use aloud::voice::VoiceProfile;
 use common::{SAMPLE, free_port, joe_model, repo, skip_or_fail};
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// The test venv's Python, if it has what these tests need.
 fn python() -> Option<PathBuf> {
@@ -64,40 +62,9 @@ impl Server {
             .spawn()
             .expect("the server starts");
         let mut server = Server { child, port };
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            if get_ok(port, probe) {
-                return server;
-            }
-            if let Some(status) = server.child.try_wait().unwrap() {
-                let mut err = String::new();
-                if let Some(mut stderr) = server.child.stderr.take() {
-                    let _ = stderr.read_to_string(&mut err);
-                }
-                panic!("the server exited ({status}) before answering:\n{err}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not answer within 90 s"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        common::wait_until_answers(&mut server.child, port, probe);
+        server
     }
-}
-
-fn get_ok(port: u16, path: &str) -> bool {
-    let Ok(mut stream) =
-        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1))
-    else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
 }
 
 fn rms(samples: &[i16]) -> f64 {

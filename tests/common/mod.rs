@@ -2,10 +2,11 @@
 //! joe voice, and free loopback ports.
 #![allow(dead_code)] // each test binary uses its own part
 
-use std::io::Write;
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 pub const SAMPLE: &str = "# Tides\n\n\
 The sea rises and falls twice a day, pulled by the moon and, a little less, by the sun. \
@@ -63,4 +64,42 @@ pub fn venv_python(modules: &str) -> Option<PathBuf> {
         .status()
         .is_ok_and(|s| s.success());
     ok.then_some(python)
+}
+
+/// The body of `GET path` on a loopback server when it answers 200.
+pub fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let (head, body) = answer.split_once("\r\n\r\n")?;
+    // Python's http.server speaks HTTP/1.0 unless told otherwise; both are fine here.
+    let ok = head.starts_with("HTTP/1.") && head.get(9..12) == Some("200");
+    ok.then(|| body.to_string())
+}
+
+/// Waits (at most 90 s) until the server `child` answers `GET probe` with 200; panics with
+/// its stderr if it exits first.
+pub fn wait_until_answers(child: &mut Child, port: u16, probe: &str) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if http_get(port, probe).is_some() {
+            return;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            if let Some(mut stderr) = child.stderr.take() {
+                let _ = stderr.read_to_string(&mut err);
+            }
+            panic!("the server exited ({status}) before answering:\n{err}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not answer within 90 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
