@@ -236,15 +236,7 @@ fn inspect_wav(
         (hound::SampleFormat::Int, bits) => stream!(i32, ((1u64 << (bits - 1)) - 1) as f32),
     }
     analyzer.push(&block)?;
-    let chapters = summary
-        .chapters
-        .iter()
-        .map(|c| ChapterSpan {
-            title: c.title.clone(),
-            start: c.start_frame as f64 / f64::from(rate),
-            end: (c.start_frame + c.length_frames) as f64 / f64::from(rate),
-        })
-        .collect();
+    let chapters = wav_chapters(&summary.chapters, rate);
     Ok(QualityReport {
         file: path.to_path_buf(),
         sample_rate: rate,
@@ -257,6 +249,19 @@ fn inspect_wav(
         seams: joins.map(|_| analyzer.seams),
         acx: analyzer.acx(),
     })
+}
+
+/// WAV chapter marks (in frames) as spans in seconds.
+fn wav_chapters(marks: &[crate::stitch::wav::ChapterMark], rate: u32) -> Vec<ChapterSpan> {
+    let rate = f64::from(rate.max(1));
+    marks
+        .iter()
+        .map(|c| ChapterSpan {
+            title: c.title.clone(),
+            start: c.start_frame as f64 / rate,
+            end: (c.start_frame + c.length_frames) as f64 / rate,
+        })
+        .collect()
 }
 
 /// Chapters from an ID3v2 tag's `CHAP` frames (an MP3's), in time order.
@@ -292,15 +297,7 @@ fn inspect_decoded(path: &Path) -> Result<QualityReport> {
     let mut analyzer = Analyzer::new(rate, 1, joins.clone().unwrap_or_default())?;
     analyzer.push(&clip.samples)?;
     let chapters = match read_wav_summary(path) {
-        Ok(summary) => summary
-            .chapters
-            .iter()
-            .map(|c| ChapterSpan {
-                title: c.title.clone(),
-                start: c.start_frame as f64 / f64::from(rate),
-                end: (c.start_frame + c.length_frames) as f64 / f64::from(rate),
-            })
-            .collect(),
+        Ok(summary) => wav_chapters(&summary.chapters, rate),
         Err(_) => id3_chapters(path),
     };
     Ok(QualityReport {

@@ -50,7 +50,7 @@ pub struct TimedWord {
 
 /// `article.wav` -> `article.timeline.json`, in the same directory.
 pub fn timeline_path(audio: &Path) -> PathBuf {
-    audio.with_extension("timeline.json")
+    SidecarKind::Timeline.path(audio)
 }
 
 /// A sidecar fully written to a temporary file in its final directory, renamed into place by
