@@ -178,7 +178,7 @@ impl Narrator {
             .sample_rate
             .unwrap_or_else(|| self.backend.sample_rate());
         let mut finishing = self.finishing.clone();
-        let wants_mp3 = Container::for_path(output) != Container::default();
+        let wants_mp3 = Container::is_mp3_path(output);
         match (&finishing.container, wants_mp3) {
             (Container::Wav(SampleFormat::Int16), true) => {
                 finishing.container = Container::Mp3 {

@@ -75,18 +75,10 @@ impl Default for Container {
 }
 
 impl Container {
-    /// The container an output path asks for: MP3 for `.mp3`, else a 16-bit WAV.
-    pub fn for_path(path: &Path) -> Container {
-        if path
-            .extension()
+    /// Whether an output path asks for an MP3 (its extension is `.mp3`).
+    pub fn is_mp3_path(path: &Path) -> bool {
+        path.extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("mp3"))
-        {
-            Container::Mp3 {
-                bitrate_kbps: mp3::DEFAULT_BITRATE_KBPS,
-            }
-        } else {
-            Container::default()
-        }
     }
 
     /// How far under the ceiling the limiter aims. An MP3's decoded peaks overshoot the
