@@ -54,6 +54,28 @@ pub enum Error {
     #[error("{backend}: {message}")]
     Engine { backend: String, message: String },
 
+    /// A batch manifest that cannot be used; `place` is the line or entry.
+    #[error("manifest {path}: {place}: {message}")]
+    Manifest {
+        path: PathBuf,
+        place: String,
+        message: String,
+    },
+
+    #[error(
+        "{failed} of {total} article{s} failed (listed above); the rest are finished under {out_dir}",
+        s = if *total == 1 { "" } else { "s" }
+    )]
+    BatchFailed {
+        failed: usize,
+        total: usize,
+        out_dir: PathBuf,
+    },
+
+    /// Whoever read a stream (a player on the other end of a pipe) stopped reading.
+    #[error("the reader of {what} closed it")]
+    ReaderGone { what: String },
+
     /// A setting given on the command line or in the environment that cannot be used.
     #[error("{message}")]
     Usage { message: String },

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod audio;
+pub mod batch;
 pub mod cache;
 pub mod document;
 pub mod error;

@@ -2,6 +2,7 @@
 
 use aloud::assets::{AssetOptions, Progress};
 use aloud::audio::loudness::LoudnessTarget;
+use aloud::batch::{BatchEvent, BatchOptions, Manifest, Status};
 use aloud::cache::ClipCache;
 use aloud::ingest::Source;
 use aloud::lexicon::Lexicon;
@@ -16,6 +17,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +33,8 @@ use std::process::ExitCode;
     after_help = "Examples:\n  \
         aloud narrate samples/city-council-budget.txt -o budget.wav\n  \
         aloud narrate article.md --voice joe --json\n  \
+        aloud preview article.md --paragraph 3 -o - | ffplay -nodisp -autoexit -\n  \
+        aloud batch articles/ --out-dir audio\n  \
         aloud plan article.md\n  \
         aloud inspect budget.wav\n  \
         aloud setup --check"
@@ -55,6 +59,38 @@ enum Command {
         curl -s https://example.com/a | aloud narrate - -o a.wav"
     )]
     Narrate(Box<NarrateArgs>),
+    /// Narrate many articles into one directory, several at once; rerun it after an
+    /// interruption and it finishes only what is missing.
+    #[command(
+        after_help = "MANIFEST is a directory of articles (.txt, .md, .html; outputs mirror \
+        their paths), a TOML file, or JSON Lines:\n\n  \
+        # today.toml\n  voice = \"joe\"                  # default for every article\n  \
+        [[article]]\n  input = \"stories/budget.txt\"   # relative to the manifest\n  \
+        [[article]]\n  input = \"https://example.com/news/ferry.html\"\n  \
+        voice = \"openai-alloy\"\n  output = \"ferry/ferry.mp3\"      # relative to --out-dir\n\n  \
+        # today.jsonl\n  \"stories/budget.txt\"\n  \
+        {\"input\": \"stories/ferry.md\", \"voice\": \"joe\", \"output\": \"ferry.wav\"}\n\n\
+        Every output is written whole or not at all. A finished article is recorded in \
+        OUT-DIR/.aloud-batch; a rerun skips it unless its input, voice or settings changed \
+        (--force redoes all), and takes the sentences an interrupted run already made from \
+        the cache. One article's failure does not stop the others; the batch exits non-zero \
+        if any failed, after listing each with its error.\n\n\
+        Examples:\n  aloud batch articles/ --out-dir audio\n  \
+        aloud batch today.toml --out-dir audio --jobs 3 --json > report.json"
+    )]
+    Batch(Box<BatchArgs>),
+    /// Hear one paragraph (or a passage of text) now, in the voice and finishing of the
+    /// full narration: to a WAV, or streamed to a player as each sentence is ready.
+    #[command(
+        after_help = "Paragraphs are numbered as `aloud plan` shows them (¶1, ¶2, ... across \
+        the whole article). With -o - the WAV is streamed to standard output sentence by \
+        sentence, its level set from the first sentence; a file is measured whole, exactly \
+        as `aloud narrate` would.\n\n\
+        Examples:\n  aloud preview story.md --paragraph 3 -o - | ffplay -nodisp -autoexit -\n  \
+        aloud preview --text \"The council met on Tuesday.\" -o - | aplay\n  \
+        aloud preview story.md --paragraph 2 --voice openai-alloy -o p2.wav"
+    )]
+    Preview(Box<PreviewArgs>),
     /// Fetch and verify the embedded engine's files (ONNX Runtime, espeak-ng, the default voice).
     Setup(SetupArgs),
     /// Show what would be spoken, without synthesizing: chapters, paragraphs and each
@@ -247,6 +283,83 @@ impl FinishArgs {
 }
 
 #[derive(Args)]
+struct BatchArgs {
+    /// A directory of articles, a TOML manifest, or JSON Lines (see below).
+    manifest: PathBuf,
+    /// Where every output goes; manifest outputs are relative to it and may not leave it.
+    #[arg(short, long, value_name = "DIR", default_value = "aloud-out")]
+    out_dir: PathBuf,
+    /// Voice for articles whose entry names none: a name from `aloud voices` or a profile path.
+    #[arg(short, long, default_value = DEFAULT_VOICE)]
+    voice: String,
+    /// Pronunciation lexicon (TOML) for every article; repeatable.
+    #[arg(short, long, value_name = "FILE")]
+    lexicon: Vec<PathBuf>,
+    /// Articles narrated at once. Backend requests stay within each voice's own limit
+    /// (--concurrency) however many articles share it.
+    #[arg(short, long, value_name = "N", default_value_t = 2)]
+    jobs: usize,
+    /// Requests each voice's backend is sent at once [default: the backend's own].
+    #[arg(long, value_name = "N")]
+    concurrency: Option<usize>,
+    /// Narrate every article, even those an earlier run finished.
+    #[arg(long)]
+    force: bool,
+    /// Print the batch report as JSON (each article's result, error and summary).
+    #[arg(long)]
+    json: bool,
+    /// No progress display and no line per article.
+    #[arg(short, long)]
+    quiet: bool,
+    #[command(flatten)]
+    finishing: FinishArgs,
+    #[command(flatten)]
+    cache: CacheArgs,
+    #[command(flatten)]
+    assets: AssetArgs,
+}
+
+#[derive(Args)]
+struct PreviewArgs {
+    /// The article: a .txt, .md or .html file, a URL, or - for standard input.
+    #[arg(required_unless_present = "text")]
+    input: Option<PathBuf>,
+    /// Which paragraph, counted from 1 across the article as `aloud plan` numbers them.
+    #[arg(
+        short,
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        conflicts_with = "text"
+    )]
+    paragraph: usize,
+    /// Speak this text instead of an article (every line of it; blank lines are paragraph breaks).
+    #[arg(short, long, value_name = "TEXT", conflicts_with = "input")]
+    text: Option<String>,
+    /// A WAV (or .mp3) file, or - to stream a WAV to standard output as it is made.
+    #[arg(short, long, value_name = "OUT.wav|-", default_value = "preview.wav")]
+    output: PathBuf,
+    #[arg(short, long, default_value = DEFAULT_VOICE)]
+    /// Voice profile: a name from `aloud voices` or a path to a profile .toml.
+    voice: String,
+    /// Pronunciation lexicon (TOML); repeatable.
+    #[arg(short, long, value_name = "FILE")]
+    lexicon: Vec<PathBuf>,
+    /// Print a JSON summary (to standard error when the audio goes to standard output).
+    #[arg(long)]
+    json: bool,
+    /// No messages.
+    #[arg(short, long)]
+    quiet: bool,
+    #[command(flatten)]
+    finishing: FinishArgs,
+    #[command(flatten)]
+    cache: CacheArgs,
+    #[command(flatten)]
+    assets: AssetArgs,
+}
+
+#[derive(Args)]
 struct PlanArgs {
     /// The article: a .txt, .md or .html file, an http:// or https:// URL, or - for standard
     /// input.
@@ -327,6 +440,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Narrate(args) => narrate(*args),
+        Command::Batch(args) => batch(*args),
+        Command::Preview(args) => preview(*args),
         Command::Setup(args) => setup(args),
         Command::Plan(args) => plan(args),
         Command::Inspect(args) => inspect(args),
@@ -335,6 +450,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A player that quit early is not an error of ours.
+        Err(aloud::Error::ReaderGone { .. }) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("aloud: error: {error}");
             ExitCode::FAILURE
@@ -367,19 +484,14 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
     let output = args
         .output
         .unwrap_or_else(|| source.default_output(&document));
-    let options =
-        NarratorOptions {
-            assets: args.assets.options(),
-            concurrency: args.concurrency,
-            lexicon: load_lexicons(&args.lexicon)?,
-            cache: args.cache.open()?,
-            finishing: Some(args.finishing.finishing(&profile)?),
-            sidecars: Some(SidecarKind::parse_list(&args.finishing.sidecars).map_err(
-                |message| aloud::Error::Usage {
-                    message: format!("--sidecars: {message}"),
-                },
-            )?),
-        };
+    let options = NarratorOptions {
+        assets: args.assets.options(),
+        concurrency: args.concurrency,
+        lexicon: load_lexicons(&args.lexicon)?,
+        cache: args.cache.open()?,
+        finishing: Some(args.finishing.finishing(&profile)?),
+        sidecars: Some(sidecar_list(&args.finishing)?),
+    };
     let narrator = Narrator::open(profile, &options, &mut report_progress(args.quiet))?;
 
     let show_bar = !args.quiet && !args.json && std::io::stderr().is_terminal();
@@ -459,6 +571,250 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
                 verdict(acx.noise_floor_ok)
             );
         }
+    }
+    Ok(())
+}
+
+fn sidecar_list(finishing: &FinishArgs) -> aloud::Result<Vec<SidecarKind>> {
+    SidecarKind::parse_list(&finishing.sidecars).map_err(|message| aloud::Error::Usage {
+        message: format!("--sidecars: {message}"),
+    })
+}
+
+fn batch(args: BatchArgs) -> aloud::Result<()> {
+    let manifest = Manifest::load(&args.manifest)?;
+    let profile = VoiceProfile::find(&args.voice)?;
+    let options = BatchOptions {
+        out_dir: args.out_dir.clone(),
+        default_voice: args.voice.clone(),
+        jobs: args.jobs,
+        force: args.force,
+        narrator: NarratorOptions {
+            assets: args.assets.options(),
+            concurrency: args.concurrency,
+            lexicon: load_lexicons(&args.lexicon)?,
+            cache: args.cache.open()?,
+            finishing: Some(args.finishing.finishing(&profile)?),
+            sidecars: Some(sidecar_list(&args.finishing)?),
+        },
+        pause_overrides: args.finishing.pause.clone(),
+    };
+    let show_bar = !args.quiet && std::io::stderr().is_terminal();
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if !show_bar {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {wide_bar} {pos}/{len} sentences · {msg} · {eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let display = Arc::new(BatchDisplay::new(
+        bar.clone(),
+        manifest.articles.clone(),
+        args.quiet,
+    ));
+    let listener = display.clone();
+    let report = aloud::batch::run(
+        &manifest,
+        &options,
+        Arc::new(move |event| listener.show(event)),
+    );
+    bar.finish_and_clear();
+    let report = report?;
+    if let Some(cache) = &options.narrator.cache {
+        cache.prune();
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+    } else {
+        for article in report.articles.iter() {
+            let Some(error) = &article.error else {
+                continue;
+            };
+            if error.contains(&article.input) {
+                println!("{}: {error}", article.place);
+            } else {
+                println!("{} ({}): {error}", article.place, article.input);
+            }
+        }
+        println!(
+            "{}: {} article{}: {} narrated, {} already done, {} failed; {} of audio in {:.1} s, {} clip{} synthesized, {} from the cache",
+            report.out_dir.display(),
+            report.articles.len(),
+            plural(report.articles.len()),
+            report.narrated,
+            report.skipped,
+            report.failed,
+            clock(report.audio_seconds),
+            report.wall_seconds,
+            report.synthesized,
+            plural(report.synthesized),
+            report.cached,
+        );
+    }
+    match report.failure() {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// The one progress display of a batch: a bar over every sentence to narrate, with articles
+/// done, audio made and its rate; a line per finished article above it (or alone, without
+/// a terminal).
+struct BatchDisplay {
+    bar: ProgressBar,
+    articles: Vec<aloud::batch::Article>,
+    quiet: bool,
+    state: std::sync::Mutex<BatchTally>,
+}
+
+#[derive(Default)]
+struct BatchTally {
+    to_narrate: usize,
+    finished: usize,
+    audio_seconds: f64,
+    started: Option<std::time::Instant>,
+}
+
+impl BatchDisplay {
+    fn new(bar: ProgressBar, articles: Vec<aloud::batch::Article>, quiet: bool) -> Self {
+        BatchDisplay {
+            bar,
+            articles,
+            quiet,
+            state: std::sync::Mutex::new(BatchTally::default()),
+        }
+    }
+
+    fn say(&self, line: String) {
+        if self.quiet {
+            return;
+        }
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+
+    fn show(&self, event: BatchEvent) {
+        let Ok(mut tally) = self.state.lock() else {
+            return;
+        };
+        match event {
+            BatchEvent::Asset(message) => self.say(format!("aloud: {message}")),
+            BatchEvent::Planned {
+                articles,
+                skipped,
+                failed,
+                sentences,
+            } => {
+                tally.to_narrate = articles - skipped - failed;
+                tally.started = Some(std::time::Instant::now());
+                self.bar.set_length(sentences as u64);
+                if skipped > 0 {
+                    self.say(format!(
+                        "aloud: {skipped} of {articles} article{} already done, skipped",
+                        plural(articles)
+                    ));
+                }
+            }
+            BatchEvent::ArticleStarted { .. } => {}
+            BatchEvent::SentenceDone { added_seconds, .. } => {
+                tally.audio_seconds += added_seconds;
+                self.bar.inc(1);
+            }
+            BatchEvent::ArticleFinished { article, status } => {
+                tally.finished += 1;
+                if let Some(entry) = self.articles.get(article) {
+                    let verdict = match status {
+                        Status::Failed => "failed",
+                        _ => "narrated",
+                    };
+                    self.say(format!(
+                        "aloud: [{}/{}] {verdict} {}",
+                        tally.finished, tally.to_narrate, entry.source
+                    ));
+                }
+            }
+        }
+        let elapsed = tally
+            .started
+            .map_or(0.0, |started| started.elapsed().as_secs_f64());
+        self.bar.set_message(format!(
+            "{}/{} articles · {} of audio ({:.1}x real time)",
+            tally.finished,
+            tally.to_narrate,
+            clock(tally.audio_seconds),
+            tally.audio_seconds / elapsed.max(1e-3)
+        ));
+    }
+}
+
+fn preview(args: PreviewArgs) -> aloud::Result<()> {
+    let usage = |message: String| aloud::Error::Usage { message };
+    let document = match (&args.text, &args.input) {
+        (Some(text), _) => aloud::ingest::parse_passage(text)?,
+        (None, Some(input)) => {
+            let whole = aloud::ingest::load_source(&input_source(input)?)?;
+            let count = whole.paragraph_count();
+            whole.paragraph(args.paragraph).ok_or_else(|| {
+                usage(format!(
+                    "--paragraph {}: {} has {count} paragraph{} (`aloud plan` numbers them)",
+                    args.paragraph,
+                    input.display(),
+                    plural(count)
+                ))
+            })?
+        }
+        (None, None) => return Err(usage("give an article or --text".to_string())),
+    };
+    let streaming = args.output.as_os_str() == "-";
+    if streaming && std::io::stdout().is_terminal() {
+        return Err(usage(
+            "-o -: standard output is a terminal; pipe it to a player (| ffplay -nodisp -autoexit -) or give -o FILE.wav"
+                .to_string(),
+        ));
+    }
+    let profile = VoiceProfile::find(&args.voice)?;
+    let options = NarratorOptions {
+        assets: args.assets.options(),
+        concurrency: None,
+        lexicon: load_lexicons(&args.lexicon)?,
+        cache: args.cache.open()?,
+        finishing: Some(args.finishing.finishing(&profile)?),
+        sidecars: Some(sidecar_list(&args.finishing)?),
+    };
+    let narrator = Narrator::open(profile, &options, &mut report_progress(args.quiet))?;
+    if streaming {
+        let summary = narrator.stream_blocking(&document, std::io::stdout(), &mut |_| {})?;
+        if args.json {
+            eprintln!("{}", serde_json::to_string(&summary).unwrap_or_default());
+        } else if !args.quiet {
+            eprintln!(
+                "aloud: streamed {} sentence{}, {} of audio; first audio after {:.2} s",
+                summary.sentences,
+                plural(summary.sentences),
+                clock(summary.audio_seconds),
+                summary.first_audio_seconds
+            );
+        }
+        return Ok(());
+    }
+    let summary = narrator.narrate_blocking(&document, &args.output, &mut |_| {})?;
+    if args.json {
+        println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+    } else if !args.quiet {
+        println!(
+            "{}: {} sentence{}, {} of audio in {:.1} s",
+            summary.output.display(),
+            summary.sentences,
+            plural(summary.sentences),
+            clock(summary.audio_seconds),
+            summary.wall_seconds
+        );
     }
     Ok(())
 }

@@ -8,16 +8,19 @@ use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
 use crate::plan::{Placement, Plan};
 use crate::sidecar::{SidecarKind, timeline_path};
+use crate::stitch::stream::LiveFinisher;
 use crate::stitch::wav::SampleFormat;
 use crate::stitch::{Container, FinishReport, Finishing, Placed, Stitcher};
 use crate::synth::{self, Backend, Clip, OpenContext, SpeechRequest};
 use crate::voice::VoiceProfile;
+use futures::FutureExt;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
 /// How to open a narrator.
 #[derive(Debug, Clone, Default)]
@@ -39,8 +42,15 @@ pub struct NarratorOptions {
 /// Something the caller may want to show while a narration runs.
 #[derive(Debug, Clone, Copy)]
 pub enum Event {
-    Started { sentences: usize },
-    SentenceDone { done: usize, total: usize },
+    Started {
+        sentences: usize,
+    },
+    SentenceDone {
+        done: usize,
+        total: usize,
+        /// Seconds of audio made so far.
+        audio_seconds: f64,
+    },
 }
 
 /// What a finished narration reports (`--json` prints this).
@@ -72,12 +82,35 @@ pub struct Summary {
     pub finishing: FinishReport,
 }
 
+/// What a streamed preview reports (`aloud preview -o - --json` prints it to stderr).
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamSummary {
+    pub title: String,
+    pub voice: String,
+    pub backend: String,
+    pub sentences: usize,
+    pub synthesized: usize,
+    pub cached: usize,
+    pub cache_rejected: usize,
+    pub audio_seconds: f64,
+    /// Seconds from the start of the call until the first audio was written.
+    pub first_audio_seconds: f64,
+    pub wall_seconds: f64,
+    /// The one gain applied, set from the opening sentence.
+    pub gain_db: f64,
+    /// The opening's integrated loudness, when it could be measured.
+    pub measured_lufs: Option<f64>,
+}
+
 /// A voice, opened and ready to narrate any number of documents.
 pub struct Narrator {
     profile: VoiceProfile,
     lexicon: Lexicon,
     backend: Arc<dyn Backend>,
     concurrency: usize,
+    /// Backend requests in flight across every narration sharing this narrator (a batch runs
+    /// several articles at once through one voice): the backend's limit holds for them all.
+    permits: Arc<Semaphore>,
     cache: Option<ClipCache>,
     finishing: Finishing,
     sidecars: Vec<SidecarKind>,
@@ -126,6 +159,7 @@ impl Narrator {
             lexicon,
             backend,
             concurrency,
+            permits: Arc::new(Semaphore::new(concurrency)),
             cache: options.cache.clone(),
             finishing,
             sidecars: options
@@ -141,6 +175,11 @@ impl Narrator {
 
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend
+    }
+
+    /// Backend requests this narrator keeps in flight at most, across all its narrations.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
     }
 
     /// What `document` would become: its sentences in spoken form, cut to the backend's size.
@@ -196,42 +235,21 @@ impl Narrator {
             _ => {}
         }
         let mut stitcher = Stitcher::create(output, program_rate, finishing, &document.title)?;
-        let backend = &self.backend;
-        let stitcher_rate = stitcher.sample_rate();
         let sources = Sources::default();
-        let cache = self.cache.as_ref().map(|cache| CacheUse {
-            cache,
-            identity: backend.identity(),
-        });
-        let speaker = Speaker {
-            backend: backend.as_ref(),
-            program_rate: stitcher_rate,
-            cache: cache.as_ref(),
-            sources: &sources,
-        };
-        // `buffered` keeps up to `concurrency` sentences in flight and yields them in order,
-        // so clips stream into the WAV as soon as their turn comes. Each clip is cached as
-        // soon as it is made, so a job that fails later keeps it for the next run.
-        let mut clips = stream::iter(placements.iter().enumerate())
-            .map(|(index, placement)| speaker.speak_sentence(index, placement))
-            .buffered(self.concurrency);
-        while let Some((index, pieces)) = clips.try_next().await? {
-            let placement = &placements[index];
-            stitcher.push(
-                Placed {
-                    text: &placement.sentence.text,
-                    spoken: &placement.sentence.spoken,
-                    source: placement.sentence.source,
-                    position: placement.position,
-                    starts_chapter: placement.starts_chapter,
-                },
-                &pieces,
-            )?;
-            on_event(Event::SentenceDone {
-                done: index + 1,
-                total,
-            });
-        }
+        self.lay_out(
+            &placements,
+            &mut stitcher,
+            &sources,
+            &mut |stitcher, index| {
+                on_event(Event::SentenceDone {
+                    done: index + 1,
+                    total,
+                    audio_seconds: stitcher.seconds(),
+                });
+                Ok(())
+            },
+        )
+        .await?;
 
         let timeline = stitcher.timeline(&document.title, &self.profile.name);
         let sidecar_path = timeline_path(output);
@@ -276,6 +294,154 @@ impl Narrator {
         })
     }
 
+    /// Speaks every placement (from the cache where it can) and pushes the clips, in order,
+    /// into `stitcher`, calling `after` once each sentence is in. `buffered` keeps up to
+    /// `concurrency` sentences in flight and yields them in order, so clips stream into the
+    /// program as soon as their turn comes. Each clip is cached as soon as it is made, so a
+    /// job that fails later keeps it for the next run.
+    async fn lay_out(
+        &self,
+        placements: &[Placement<'_>],
+        stitcher: &mut Stitcher,
+        sources: &Sources,
+        after: &mut (dyn FnMut(&mut Stitcher, usize) -> Result<()> + Send),
+    ) -> Result<()> {
+        let cache = self.cache.as_ref().map(|cache| CacheUse {
+            cache,
+            identity: self.backend.identity(),
+        });
+        let speaker = Speaker {
+            backend: self.backend.as_ref(),
+            program_rate: stitcher.sample_rate(),
+            cache: cache.as_ref(),
+            sources,
+            permits: &self.permits,
+        };
+        // The (unstarted) futures are made up front and boxed: a closure mapping them lazily
+        // would stay in this future's state, and rustc cannot then prove it `Send` for
+        // `tokio::spawn` (rust-lang/rust#102211).
+        let sentences: Vec<_> = placements
+            .iter()
+            .enumerate()
+            .map(|(index, placement)| speaker.speak_sentence(index, placement).boxed())
+            .collect();
+        let mut clips = stream::iter(sentences).buffered(self.concurrency);
+        while let Some((index, pieces)) = clips.try_next().await? {
+            let placement = &placements[index];
+            stitcher.push(
+                Placed {
+                    text: &placement.sentence.text,
+                    spoken: &placement.sentence.spoken,
+                    source: placement.sentence.source,
+                    position: placement.position,
+                    starts_chapter: placement.starts_chapter,
+                },
+                &pieces,
+            )?;
+            after(stitcher, index)?;
+        }
+        Ok(())
+    }
+
+    /// Speaks `document` straight into `out` as a 16-bit WAV stream (a preview for a
+    /// player): each sentence is written as soon as it and those before it are ready, with
+    /// the voice's pauses and edges. The level is set from the opening sentence and held
+    /// (see [`crate::stitch::stream`]); a file made by [`Narrator::narrate`] is measured whole.
+    pub async fn stream(
+        &self,
+        document: &Document,
+        out: impl std::io::Write + Send,
+        on_event: &mut (dyn FnMut(Event) + Send),
+    ) -> Result<StreamSummary> {
+        let started = Instant::now();
+        let plan = self.plan(document);
+        let placements = plan.placements();
+        if placements.is_empty() {
+            return Err(Error::EmptyInput {
+                path: PathBuf::from(&document.title),
+            });
+        }
+        let total = placements.len();
+        on_event(Event::Started { sentences: total });
+        let program_rate = self
+            .finishing
+            .sample_rate
+            .unwrap_or_else(|| self.backend.sample_rate());
+        // The stitcher lays the program out (pauses, edges) into a scratch directory that
+        // is never finished; its samples are taken live as each sentence lands.
+        let scratch = tempfile::tempdir().map_err(|e| Error::Output {
+            path: std::env::temp_dir(),
+            message: format!("cannot create a working directory: {e}"),
+        })?;
+        let mut finishing = self.finishing.clone();
+        finishing.container = Container::Wav(SampleFormat::Int16);
+        let mut stitcher = Stitcher::create(
+            &scratch.path().join("preview.wav"),
+            program_rate,
+            finishing,
+            &document.title,
+        )?;
+        stitcher.keep_live();
+        let mut live = LiveFinisher::start(out, program_rate, self.finishing.loudness)?;
+        let mut first_audio = None;
+        let sources = Sources::default();
+        self.lay_out(
+            &placements,
+            &mut stitcher,
+            &sources,
+            &mut |stitcher, index| {
+                live.push(&stitcher.drain_live(), true)?;
+                if first_audio.is_none() && live.frames() > 0 {
+                    first_audio = Some(started.elapsed());
+                }
+                on_event(Event::SentenceDone {
+                    done: index + 1,
+                    total,
+                    audio_seconds: stitcher.seconds(),
+                });
+                Ok(())
+            },
+        )
+        .await?;
+        let report = live.finish()?;
+        let wall = started.elapsed();
+        Ok(StreamSummary {
+            title: document.title.clone(),
+            voice: self.profile.name.clone(),
+            backend: self.backend.name().to_string(),
+            sentences: total,
+            synthesized: sources.synthesized.load(Ordering::Relaxed),
+            cached: sources.cached.load(Ordering::Relaxed),
+            cache_rejected: sources.rejected.load(Ordering::Relaxed),
+            audio_seconds: report.frames as f64 / f64::from(program_rate),
+            first_audio_seconds: first_audio.unwrap_or(wall).as_secs_f64(),
+            wall_seconds: wall.as_secs_f64(),
+            gain_db: report.gain_db,
+            measured_lufs: report.measured_lufs,
+        })
+    }
+
+    /// Blocking form of [`Narrator::stream`].
+    pub fn stream_blocking(
+        &self,
+        document: &Document,
+        out: impl std::io::Write + Send,
+        on_event: &mut (dyn FnMut(Event) + Send),
+    ) -> Result<StreamSummary> {
+        self.runtime()?
+            .block_on(self.stream(document, out, on_event))
+    }
+
+    fn runtime(&self) -> Result<tokio::runtime::Runtime> {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Engine {
+                backend: self.backend.name().to_string(),
+                message: format!("cannot start the async runtime: {e}"),
+            })
+    }
+
     /// Blocking form of [`Narrator::narrate`], for callers without an async runtime.
     pub fn narrate_blocking(
         &self,
@@ -283,14 +449,8 @@ impl Narrator {
         output: &Path,
         on_event: &mut (dyn FnMut(Event) + Send),
     ) -> Result<Summary> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Engine {
-                backend: self.backend.name().to_string(),
-                message: format!("cannot start the async runtime: {e}"),
-            })?;
-        runtime.block_on(self.narrate(document, output, on_event))
+        self.runtime()?
+            .block_on(self.narrate(document, output, on_event))
     }
 }
 
@@ -300,6 +460,7 @@ struct Speaker<'a> {
     program_rate: u32,
     cache: Option<&'a CacheUse<'a>>,
     sources: &'a Sources,
+    permits: &'a Semaphore,
 }
 
 impl Speaker<'_> {
@@ -307,8 +468,7 @@ impl Speaker<'_> {
     /// stored). A cache that cannot be written costs the saving, not the narration.
     async fn clip_for(&self, request: &SpeechRequest) -> Result<Clip> {
         let Some(cache) = self.cache else {
-            self.sources.synthesized.fetch_add(1, Ordering::Relaxed);
-            return self.backend.synthesize(request).await;
+            return self.synthesize(request).await;
         };
         let key = CacheKey::new(&cache.identity, request);
         match cache.cache.get(&key) {
@@ -321,10 +481,17 @@ impl Speaker<'_> {
             }
             Lookup::Miss => {}
         }
-        self.sources.synthesized.fetch_add(1, Ordering::Relaxed);
-        let clip = self.backend.synthesize(request).await?;
+        let clip = self.synthesize(request).await?;
         let _ = cache.cache.put(&key, &clip);
         Ok(clip)
+    }
+
+    /// One backend call, once a permit is free.
+    async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
+        // The semaphore is never closed, so acquiring only waits.
+        let _permit = self.permits.acquire().await.ok();
+        self.sources.synthesized.fetch_add(1, Ordering::Relaxed);
+        self.backend.synthesize(request).await
     }
 
     /// Speaks every request of one sentence: one clip per request at the program's rate,
@@ -447,6 +614,7 @@ mod tests {
             profile: crate::voice::VoiceProfile::find("joe").unwrap(),
             lexicon: Lexicon::default(),
             concurrency: tone.limits().default_concurrency,
+            permits: Arc::new(Semaphore::new(tone.limits().default_concurrency)),
             backend: Arc::new(tone),
             cache: None,
             finishing: Finishing::untouched(crate::voice::PausePolicy::default()),
@@ -543,6 +711,7 @@ mod tests {
             profile: crate::voice::VoiceProfile::find("joe").unwrap(),
             lexicon: Lexicon::default(),
             concurrency: tone.limits().default_concurrency,
+            permits: Arc::new(Semaphore::new(tone.limits().default_concurrency)),
             backend: tone.clone(),
             cache: Some(cache.clone()),
             finishing: Finishing::with_pauses(crate::voice::PausePolicy::default()),

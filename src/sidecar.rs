@@ -211,7 +211,7 @@ fn prepare_text(path: &Path, text: &str) -> Result<PreparedSidecar> {
         _ => Path::new("."),
     };
     let mut file = tempfile::Builder::new()
-        .prefix(".aloud-")
+        .prefix(crate::stitch::wav::TEMP_PREFIX)
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| output_error(e.to_string()))?;

@@ -96,6 +96,17 @@ pub fn load(path: &Path) -> Result<Document> {
     parse(contents, Format::detect(path, contents), path)
 }
 
+/// A passage given as text (`aloud preview --text`): no title line, every line spoken.
+pub fn parse_passage(text: &str) -> Result<Document> {
+    let document = text::parse_passage(text, "Preview");
+    if document.is_empty() {
+        return Err(Error::Usage {
+            message: "--text: there is nothing to say in it".to_string(),
+        });
+    }
+    Ok(document)
+}
+
 /// Parses text already in memory; `name` is for error messages and for a fallback title
 /// (file stem). A leading BOM is skipped; source offsets stay relative to `contents`.
 pub fn parse(contents: &str, format: Format, name: &Path) -> Result<Document> {
@@ -204,14 +215,26 @@ impl Source {
     /// (`story.md` -> `story.wav`); for a URL its last path segment without extension, or
     /// its host; for standard input the article's title. Only `[A-Za-z0-9._-]` are kept.
     pub fn default_output(&self, document: &Document) -> PathBuf {
-        let stem = match self {
+        match self {
+            Source::Stdin => Self::named_wav(file_name_safe(&document.title)),
+            _ => self.default_name(),
+        }
+    }
+
+    /// [`Source::default_output`] for what can be named before it is read: a file's stem,
+    /// a URL's last segment or host (standard input is `article.wav`).
+    pub fn default_name(&self) -> PathBuf {
+        match self {
             Source::File(path) => {
                 let stem = path.file_stem().unwrap_or(path.as_os_str());
-                return PathBuf::from(stem).with_extension("wav");
+                PathBuf::from(stem).with_extension("wav")
             }
-            Source::Url(url) => url_stem(url),
-            Source::Stdin => file_name_safe(&document.title),
-        };
+            Source::Url(url) => Self::named_wav(url_stem(url)),
+            Source::Stdin => Self::named_wav(String::new()),
+        }
+    }
+
+    fn named_wav(stem: String) -> PathBuf {
         let stem = if stem.is_empty() {
             "article".to_string()
         } else {

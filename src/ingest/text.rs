@@ -18,17 +18,7 @@ pub(super) fn parse(contents: &str, fallback_title: &str) -> Document {
         source: title_range,
     };
 
-    let paragraphs = paragraph_ranges(contents, lines)
-        .into_iter()
-        .map(|range| Paragraph {
-            // The splitter sees the raw lines, newlines included, so its ranges are offsets
-            // into the file after adding the paragraph's start.
-            sentences: sentences_in(&contents[range.clone()], |sentence| {
-                range.start + sentence.start..range.start + sentence.end
-            }),
-        })
-        .filter(|paragraph| !paragraph.sentences.is_empty())
-        .collect();
+    let paragraphs = paragraphs_in(contents, lines);
 
     let title = heading.text.clone();
     Document {
@@ -39,6 +29,39 @@ pub(super) fn parse(contents: &str, fallback_title: &str) -> Document {
             paragraphs,
         }],
     }
+}
+
+/// A passage with no title line (`aloud preview --text`): every line is spoken, blank lines
+/// separate paragraphs.
+pub(super) fn parse_passage(contents: &str, title: &str) -> Document {
+    let paragraphs = paragraphs_in(contents, lines_of(contents));
+    Document {
+        title: title.to_string(),
+        chapters: if paragraphs.is_empty() {
+            Vec::new()
+        } else {
+            vec![Chapter {
+                title: title.to_string(),
+                heading: None,
+                paragraphs,
+            }]
+        },
+    }
+}
+
+/// The sentences of each blank-line-separated paragraph among `lines`.
+fn paragraphs_in(contents: &str, lines: impl Iterator<Item = Range<usize>>) -> Vec<Paragraph> {
+    paragraph_ranges(contents, lines)
+        .into_iter()
+        .map(|range| Paragraph {
+            // The splitter sees the raw lines, newlines included, so its ranges are offsets
+            // into the file after adding the paragraph's start.
+            sentences: sentences_in(&contents[range.clone()], |sentence| {
+                range.start + sentence.start..range.start + sentence.end
+            }),
+        })
+        .filter(|paragraph| !paragraph.sentences.is_empty())
+        .collect()
 }
 
 /// Each line's byte range, its line break included.
@@ -90,6 +113,18 @@ mod tests {
             .iter()
             .map(|p| p.sentences.iter().map(|s| s.text.as_str()).collect())
             .collect()
+    }
+
+    #[test]
+    fn a_passage_speaks_every_line_and_has_no_heading() {
+        let document = parse_passage("First line. Second.\n\nThird.\n", "Preview");
+        assert_eq!(document.title, "Preview");
+        assert!(document.chapters[0].heading.is_none());
+        assert_eq!(
+            paragraph_texts(&document),
+            vec![vec!["First line.", "Second."], vec!["Third."]]
+        );
+        assert!(parse_passage("  \n\n", "Preview").chapters.is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod markers;
 pub mod mp3;
+pub mod stream;
 pub mod wav;
 
 use crate::audio::edges::{EdgePolicy, SeamReport, clean_edges, seam_context, seam_score};
@@ -165,6 +166,8 @@ pub struct Stitcher {
     previous: Option<Position>,
     sentences: Vec<TimedSentence>,
     chapter_starts: Vec<(String, u64)>,
+    /// Samples written since the last [`Stitcher::drain_live`], when a caller streams them.
+    live: Option<Vec<f32>>,
 }
 
 impl Stitcher {
@@ -213,7 +216,19 @@ impl Stitcher {
             previous: None,
             sentences: Vec::new(),
             chapter_starts: Vec::new(),
+            live: None,
         })
+    }
+
+    /// Keeps every sample written from now on for [`Stitcher::drain_live`]: a preview streams
+    /// the program as it is laid out (pauses, trimmed edges) instead of waiting for the end.
+    pub fn keep_live(&mut self) {
+        self.live.get_or_insert_with(Vec::new);
+    }
+
+    /// The samples written since the last call (empty unless [`Stitcher::keep_live`] was called).
+    pub fn drain_live(&mut self) -> Vec<f32> {
+        self.live.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     pub fn sample_rate(&self) -> u32 {
@@ -283,6 +298,9 @@ impl Stitcher {
             .write_all(&bytes)
             .map_err(|e| self.spool_error(e))?;
         self.meter.add(samples)?;
+        if let Some(live) = &mut self.live {
+            live.extend_from_slice(samples);
+        }
         self.tail
             .extend_from_slice(&samples[samples.len().saturating_sub(context)..]);
         let excess = self.tail.len().saturating_sub(context);

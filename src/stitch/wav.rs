@@ -452,6 +452,9 @@ fn header(sample_rate: u32, format: SampleFormat, junk: bool) -> Option<(Vec<u8>
 
 /// A temporary file in the directory of `output`, named after it, so the
 /// final rename is atomic. Errors name `output`.
+/// How every named working file aloud creates beside an output begins.
+pub const TEMP_PREFIX: &str = ".aloud-";
+
 pub(crate) fn temp_file_beside(output: &Path, suffix: &str) -> Result<NamedTempFile> {
     let fail = |message: String| Error::Output {
         path: output.to_path_buf(),
@@ -471,7 +474,9 @@ pub(crate) fn temp_file_beside(output: &Path, suffix: &str) -> Result<NamedTempF
         return Err(fail(format!("{} is not a directory", dir.display())));
     }
 
-    let mut prefix = std::ffi::OsString::from(".");
+    // `.aloud-` marks every working file aloud leaves beside an output, so one killed
+    // mid-write can be recognised and removed later (`aloud batch` does).
+    let mut prefix = std::ffi::OsString::from(TEMP_PREFIX);
     prefix.push(file_name);
     prefix.push(".");
     let mut builder = tempfile::Builder::new();
@@ -882,7 +887,7 @@ mod tests {
         let names = dir_entries(dir.path());
         assert_eq!(names.len(), 2, "a temporary file should exist: {names:?}");
         assert!(
-            names[0].starts_with(".keep.wav.") && names[0].ends_with(".tmp"),
+            names[0].starts_with(".aloud-keep.wav.") && names[0].ends_with(".tmp"),
             "{names:?}"
         );
         drop(w);

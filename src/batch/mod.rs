@@ -1,0 +1,649 @@
+//! Batch narration: many articles into one output directory, several at once within each backend's limit, resumable after any interruption.
+//!
+//! Each finished article leaves a record in the output directory's [`STATE_DIR`]: a
+//! fingerprint of everything that shaped it (the input's bytes, voice, finishing, sidecars,
+//! lexicon, aloud's version) and the files it made. A rerun skips an article whose record
+//! matches and whose files are all there, and narrates the rest, taking every clip an
+//! interrupted run already made from the sentence cache. Outputs are renamed into place
+//! whole, so a killed run leaves finished files or none, plus working files named
+//! `.aloud-*`, which the next run removes. A lock on the state directory keeps two batches
+//! from sharing one output directory.
+
+pub mod manifest;
+
+pub use manifest::{Article, Manifest, STATE_DIR};
+
+use crate::error::{Error, Result};
+use crate::ingest::Source;
+use crate::narrate::{Event, Narrator, NarratorOptions, Summary};
+use crate::stitch::Finishing;
+use crate::stitch::wav::TEMP_PREFIX;
+use crate::voice::VoiceProfile;
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// How a batch runs.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    /// Every output goes under this directory.
+    pub out_dir: PathBuf,
+    /// The voice of articles whose manifest entry names none.
+    pub default_voice: String,
+    /// Articles narrated at once. Backend requests stay within each voice's own limit
+    /// however many articles share it.
+    pub jobs: usize,
+    /// Narrate every article, even those an earlier run finished.
+    pub force: bool,
+    /// Engine files, cache, lexicon, sidecars and finishing for every article; the finishing's
+    /// pauses are each voice's own, with `pause_overrides` applied.
+    pub narrator: NarratorOptions,
+    /// `--pause NAME=MS` settings applied over each voice's pauses.
+    pub pause_overrides: Vec<String>,
+}
+
+/// What a running batch reports, for a progress display.
+#[derive(Debug, Clone)]
+pub enum BatchEvent {
+    /// An engine file being fetched or checked.
+    Asset(String),
+    /// Every article has been read and planned.
+    Planned {
+        articles: usize,
+        /// Finished by an earlier run.
+        skipped: usize,
+        /// Could not be read or planned.
+        failed: usize,
+        /// Sentences in the articles to narrate now.
+        sentences: usize,
+    },
+    ArticleStarted {
+        article: usize,
+    },
+    SentenceDone {
+        article: usize,
+        /// Seconds of audio this sentence added.
+        added_seconds: f64,
+    },
+    ArticleFinished {
+        article: usize,
+        status: Status,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Narrated,
+    /// Finished by an earlier run and unchanged since.
+    Skipped,
+    Failed,
+}
+
+/// One article's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleReport {
+    /// Where the manifest names it.
+    pub place: String,
+    pub input: String,
+    pub output: PathBuf,
+    pub voice: String,
+    pub status: Status,
+    /// What went wrong, in one line.
+    pub error: Option<String>,
+    /// The narration's summary (as `aloud narrate --json` prints it), also for a skipped
+    /// article (from the run that made it).
+    pub summary: Option<serde_json::Value>,
+}
+
+/// What a batch did (`aloud batch --json` prints this).
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchReport {
+    pub out_dir: PathBuf,
+    pub articles: Vec<ArticleReport>,
+    pub narrated: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    /// Backend requests made by this run.
+    pub synthesized: usize,
+    /// Requests this run answered from the sentence cache.
+    pub cached: usize,
+    /// Audio made by this run.
+    pub audio_seconds: f64,
+    pub wall_seconds: f64,
+}
+
+impl BatchReport {
+    /// The error a batch with failures ends in, after its report is shown.
+    pub fn failure(&self) -> Option<Error> {
+        (self.failed > 0).then(|| Error::BatchFailed {
+            failed: self.failed,
+            total: self.articles.len(),
+            out_dir: self.out_dir.clone(),
+        })
+    }
+}
+
+/// What an earlier run left for a finished article.
+#[derive(Debug, Serialize, Deserialize)]
+struct DoneRecord {
+    fingerprint: String,
+    /// Files it made, relative to the output directory.
+    outputs: Vec<PathBuf>,
+    summary: serde_json::Value,
+}
+
+/// A finished narration and a note on anything that did not spoil it.
+type Narrated = (Summary, Option<String>);
+
+/// An article read, planned and ready to narrate.
+struct Pending {
+    index: usize,
+    document: crate::document::Document,
+    narrator: Arc<Narrator>,
+    output: PathBuf,
+    record: PathBuf,
+    fingerprint: String,
+}
+
+/// Runs a batch. Blocking: it starts its own async runtime for the narration.
+pub fn run(
+    manifest: &Manifest,
+    options: &BatchOptions,
+    on_event: Arc<dyn Fn(BatchEvent) + Send + Sync>,
+) -> Result<BatchReport> {
+    let started = Instant::now();
+    let out_dir = options.out_dir.clone();
+    let state = out_dir.join(STATE_DIR);
+    let done_dir = state.join("done");
+    std::fs::create_dir_all(&done_dir).map_err(|e| Error::Output {
+        path: done_dir.clone(),
+        message: format!("cannot create the batch's state directory: {e}"),
+    })?;
+    let _lock = lock(&state, &out_dir)?;
+    remove_working_files(&out_dir);
+
+    let mut reports: Vec<ArticleReport> = manifest
+        .articles
+        .iter()
+        .map(|article| ArticleReport {
+            place: article.place.clone(),
+            input: article.source.to_string(),
+            output: out_dir.join(&article.output),
+            voice: article
+                .voice
+                .clone()
+                .unwrap_or_else(|| options.default_voice.clone()),
+            status: Status::Failed,
+            error: None,
+            summary: None,
+        })
+        .collect();
+
+    let mut voices = Voices::new(options, on_event.clone());
+    let mut pending = Vec::new();
+    let mut sentences = 0;
+    for (index, article) in manifest.articles.iter().enumerate() {
+        let report = &mut reports[index];
+        match prepare(index, article, report, options, &mut voices, &done_dir) {
+            Ok(Some(ready)) => {
+                sentences += ready.narrator.plan(&ready.document).sentences;
+                pending.push(ready);
+            }
+            Ok(None) => report.status = Status::Skipped,
+            Err(e) => report.error = Some(e.to_string()),
+        }
+    }
+    let count =
+        |reports: &[ArticleReport], status| reports.iter().filter(|r| r.status == status).count();
+    let skipped = count(&reports, Status::Skipped);
+    on_event(BatchEvent::Planned {
+        articles: reports.len(),
+        skipped,
+        failed: reports.len() - skipped - pending.len(),
+        sentences,
+    });
+
+    if !pending.is_empty() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Usage {
+                message: format!("cannot start the async runtime: {e}"),
+            })?;
+        let jobs = options.jobs.max(1);
+        let outcomes: Vec<(usize, Result<Narrated>)> = runtime.block_on(async {
+            futures::stream::iter(pending)
+                .map(|ready| {
+                    let on_event = on_event.clone();
+                    let out_dir = out_dir.clone();
+                    let index = ready.index;
+                    let task = tokio::spawn(narrate_one(ready, out_dir, on_event));
+                    async move {
+                        match task.await {
+                            Ok(outcome) => (index, outcome),
+                            Err(e) => (
+                                index,
+                                Err(Error::Usage {
+                                    message: format!("the narration stopped: {e}"),
+                                }),
+                            ),
+                        }
+                    }
+                })
+                .buffer_unordered(jobs)
+                .collect()
+                .await
+        });
+        for (index, outcome) in outcomes {
+            let report = &mut reports[index];
+            match outcome {
+                Ok((summary, note)) => {
+                    report.status = Status::Narrated;
+                    report.error = note;
+                    report.summary = serde_json::to_value(&summary).ok();
+                }
+                Err(e) => report.error = Some(e.to_string()),
+            }
+        }
+    }
+
+    let narrated: Vec<&serde_json::Value> = reports
+        .iter()
+        .filter(|r| r.status == Status::Narrated)
+        .filter_map(|r| r.summary.as_ref())
+        .collect();
+    let sum = |key: &str| {
+        narrated
+            .iter()
+            .map(|s| s[key].as_u64().unwrap_or(0) as usize)
+            .sum()
+    };
+    Ok(BatchReport {
+        out_dir,
+        narrated: count(&reports, Status::Narrated),
+        skipped: count(&reports, Status::Skipped),
+        failed: count(&reports, Status::Failed),
+        synthesized: sum("synthesized"),
+        cached: sum("cached"),
+        audio_seconds: narrated
+            .iter()
+            .map(|s| s["audio_seconds"].as_f64().unwrap_or(0.0))
+            .sum(),
+        wall_seconds: started.elapsed().as_secs_f64(),
+        articles: reports,
+    })
+}
+
+/// Reads and plans one article, or finds that an earlier run finished it (`None`).
+fn prepare(
+    index: usize,
+    article: &Article,
+    report: &mut ArticleReport,
+    options: &BatchOptions,
+    voices: &mut Voices,
+    done_dir: &Path,
+) -> Result<Option<Pending>> {
+    let profile = voices.profile(&report.voice)?;
+    let finishing = voices.finishing(&profile)?;
+    let fingerprint = fingerprint(article, &profile, &finishing, options)?;
+    let record = done_dir.join(format!(
+        "{}.json",
+        hex_digest(&record_name(&article.output))
+    ));
+    if !options.force
+        && let Some(done) = read_record(&record)
+        && done.fingerprint == fingerprint
+        && done
+            .outputs
+            .iter()
+            .all(|file| options.out_dir.join(file).is_file())
+    {
+        report.summary = Some(done.summary);
+        return Ok(None);
+    }
+    let document = crate::ingest::load_source(&article.source)?;
+    let narrator = voices.narrator(&report.voice, &profile, finishing)?;
+    Ok(Some(Pending {
+        index,
+        document,
+        narrator,
+        output: report.output.clone(),
+        record,
+        fingerprint,
+    }))
+}
+
+/// Narrates one article and records it as finished. The note is a problem that did not
+/// spoil the article (its record could not be written, so a rerun will narrate it again).
+async fn narrate_one(
+    ready: Pending,
+    out_dir: PathBuf,
+    on_event: Arc<dyn Fn(BatchEvent) + Send + Sync>,
+) -> Result<Narrated> {
+    let article = ready.index;
+    on_event(BatchEvent::ArticleStarted { article });
+    if let Some(parent) = ready.output.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::Output {
+            path: ready.output.clone(),
+            message: format!("cannot create directory {}: {e}", parent.display()),
+        })?;
+    }
+    let mut heard = 0.0;
+    let progress = on_event.clone();
+    let result = ready
+        .narrator
+        .narrate(&ready.document, &ready.output, &mut |event| {
+            if let Event::SentenceDone { audio_seconds, .. } = event {
+                progress(BatchEvent::SentenceDone {
+                    article,
+                    added_seconds: audio_seconds - heard,
+                });
+                heard = audio_seconds;
+            }
+        })
+        .await;
+    let outcome = result.map(|summary| {
+        let note = write_record(&ready, &summary, &out_dir)
+            .err()
+            .map(|e| format!("finished, but a rerun will narrate it again: {e}"));
+        (summary, note)
+    });
+    on_event(BatchEvent::ArticleFinished {
+        article,
+        status: if outcome.is_ok() {
+            Status::Narrated
+        } else {
+            Status::Failed
+        },
+    });
+    outcome
+}
+
+/// Voice profiles and narrators, each opened once however many articles use it.
+struct Voices<'a> {
+    options: &'a BatchOptions,
+    on_event: Arc<dyn Fn(BatchEvent) + Send + Sync>,
+    profiles: HashMap<String, std::result::Result<VoiceProfile, String>>,
+    narrators: HashMap<String, std::result::Result<Arc<Narrator>, String>>,
+}
+
+impl<'a> Voices<'a> {
+    fn new(options: &'a BatchOptions, on_event: Arc<dyn Fn(BatchEvent) + Send + Sync>) -> Self {
+        Voices {
+            options,
+            on_event,
+            profiles: HashMap::new(),
+            narrators: HashMap::new(),
+        }
+    }
+
+    fn profile(&mut self, name: &str) -> Result<VoiceProfile> {
+        self.profiles
+            .entry(name.to_string())
+            .or_insert_with(|| VoiceProfile::find(name).map_err(|e| e.to_string()))
+            .clone()
+            .map_err(|message| Error::Usage { message })
+    }
+
+    /// The batch's finishing with this voice's pauses (and the batch's overrides of them).
+    fn finishing(&self, profile: &VoiceProfile) -> Result<Finishing> {
+        let mut finishing = self
+            .options
+            .narrator
+            .finishing
+            .clone()
+            .unwrap_or_else(|| Finishing::with_pauses(profile.pauses));
+        finishing.pauses = profile.pauses;
+        finishing
+            .pauses
+            .apply(&self.options.pause_overrides)
+            .map_err(|m| Error::Usage {
+                message: format!("--pause: {m}"),
+            })?;
+        Ok(finishing)
+    }
+
+    /// A failure to open a voice fails each of its articles with the same message, without
+    /// trying again for every one.
+    fn narrator(
+        &mut self,
+        name: &str,
+        profile: &VoiceProfile,
+        finishing: Finishing,
+    ) -> Result<Arc<Narrator>> {
+        if !self.narrators.contains_key(name) {
+            let options = NarratorOptions {
+                finishing: Some(finishing),
+                ..self.options.narrator.clone()
+            };
+            let on_event = self.on_event.clone();
+            let opened = Narrator::open(profile.clone(), &options, &mut |progress| {
+                on_event(BatchEvent::Asset(progress.to_string()))
+            })
+            .map(Arc::new)
+            .map_err(|e| e.to_string());
+            self.narrators.insert(name.to_string(), opened);
+        }
+        match &self.narrators[name] {
+            Ok(narrator) => Ok(narrator.clone()),
+            Err(message) => Err(Error::Usage {
+                message: message.clone(),
+            }),
+        }
+    }
+}
+
+/// Everything that shapes an article's outputs, hashed: a record with another fingerprint
+/// is stale.
+fn fingerprint(
+    article: &Article,
+    profile: &VoiceProfile,
+    finishing: &Finishing,
+    options: &BatchOptions,
+) -> Result<String> {
+    let content = match &article.source {
+        Source::File(path) => {
+            let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Error::InputNotFound { path: path.clone() },
+                _ => Error::io(path, e),
+            })?;
+            hex::encode(Sha256::digest(&bytes))
+        }
+        // A page is not fetched again to see whether it changed: `--force` does that.
+        Source::Url(_) | Source::Stdin => String::new(),
+    };
+    let material = serde_json::json!({
+        "aloud": env!("CARGO_PKG_VERSION"),
+        "input": article.source.to_string(),
+        "content": content,
+        "output": article.output,
+        "profile": profile,
+        "model": profile.model_path().and_then(|p| file_stamp(&p)),
+        "finishing": format!("{finishing:?}"),
+        "sidecars": format!("{:?}", options.narrator.sidecars),
+        "lexicon": options.narrator.lexicon,
+        "voice_lexicon": profile.load_lexicon().ok(),
+    });
+    Ok(hex_digest(&material.to_string()))
+}
+
+/// A model file's size and modification time: enough to notice it was replaced, without
+/// hashing hundreds of megabytes for every article.
+fn file_stamp(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!("{}:{}", meta.len(), modified.as_nanos()))
+}
+
+fn hex_digest(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Output paths are one file whatever their case on some filesystems: so are records.
+fn record_name(output: &Path) -> String {
+    output.to_string_lossy().to_lowercase()
+}
+
+fn read_record(path: &Path) -> Option<DoneRecord> {
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Writes the record atomically, after every output is in place.
+fn write_record(ready: &Pending, summary: &Summary, out_dir: &Path) -> Result<()> {
+    let relative = |path: &Path| {
+        path.strip_prefix(out_dir)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut outputs = vec![relative(&summary.output)];
+    outputs.extend(summary.sidecars.iter().map(|p| relative(p)));
+    let record = DoneRecord {
+        fingerprint: ready.fingerprint.clone(),
+        outputs,
+        summary: serde_json::to_value(summary).unwrap_or_default(),
+    };
+    let fail = |e: std::io::Error| Error::Output {
+        path: ready.record.clone(),
+        message: e.to_string(),
+    };
+    let dir = ready.record.parent().unwrap_or(Path::new("."));
+    let mut file = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    let json = serde_json::to_vec(&record).unwrap_or_default();
+    file.write_all(&json)
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(fail)?;
+    file.persist(&ready.record).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+/// Holds the batch lock on `state` for as long as the returned file lives; the operating
+/// system releases it however the process ends.
+fn lock(state: &Path, out_dir: &Path) -> Result<File> {
+    let path = state.join("lock");
+    let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Usage {
+            message: format!(
+                "another `aloud batch` is writing to {}; wait for it to finish or choose another --out-dir",
+                out_dir.display()
+            ),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
+}
+
+/// Removes the working files a killed run left (`.aloud-*`); the batch lock guarantees no
+/// other run is using them.
+fn remove_working_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            remove_working_files(&path);
+        } else if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_batch_on_the_same_directory_is_refused_while_the_first_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join(STATE_DIR);
+        std::fs::create_dir_all(&state).unwrap();
+        let held = lock(&state, dir.path()).unwrap();
+        let message = lock(&state, dir.path()).unwrap_err().to_string();
+        assert!(message.contains("another `aloud batch`"), "{message}");
+        drop(held);
+        lock(&state, dir.path()).unwrap();
+    }
+
+    #[test]
+    fn working_files_of_a_killed_run_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("news");
+        std::fs::create_dir_all(&sub).unwrap();
+        let keep = [
+            dir.path().join("a.wav"),
+            sub.join("b.wav"),
+            sub.join(".hidden"),
+        ];
+        let stale = [
+            dir.path().join(".aloud-a.wav.x1y2.wav"),
+            sub.join(".aloud-q9.tmp"),
+        ];
+        for path in keep.iter().chain(&stale) {
+            std::fs::write(path, b"x").unwrap();
+        }
+        remove_working_files(dir.path());
+        assert!(keep.iter().all(|p| p.exists()));
+        assert!(stale.iter().all(|p| !p.exists()));
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_input_bytes_and_the_finishing() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("a.txt");
+        std::fs::write(&input, "Title\n\nOne.\n").unwrap();
+        let article = Article {
+            place: "article 1".into(),
+            source: Source::File(input.clone()),
+            voice: None,
+            output: "a.wav".into(),
+        };
+        let options = BatchOptions {
+            out_dir: dir.path().join("out"),
+            default_voice: "joe".into(),
+            jobs: 1,
+            force: false,
+            narrator: NarratorOptions::default(),
+            pause_overrides: Vec::new(),
+        };
+        let profile = VoiceProfile::find("joe").unwrap();
+        let finishing = Finishing::with_pauses(profile.pauses);
+        let first = fingerprint(&article, &profile, &finishing, &options).unwrap();
+        assert_eq!(
+            first,
+            fingerprint(&article, &profile, &finishing, &options).unwrap()
+        );
+        let mut slower = finishing.clone();
+        slower.pauses.sentence_ms += 100;
+        assert_ne!(
+            first,
+            fingerprint(&article, &profile, &slower, &options).unwrap()
+        );
+        std::fs::write(&input, "Title\n\nTwo.\n").unwrap();
+        assert_ne!(
+            first,
+            fingerprint(&article, &profile, &finishing, &options).unwrap()
+        );
+        std::fs::remove_file(&input).unwrap();
+        let gone = fingerprint(&article, &profile, &finishing, &options).unwrap_err();
+        assert!(matches!(gone, Error::InputNotFound { .. }));
+    }
+}
