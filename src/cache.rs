@@ -167,6 +167,13 @@ impl ClipCache {
         }
     }
 
+    /// Whether an entry is stored under `key`, without reading or checking it (nor refreshing
+    /// its age): cheap enough to ask for every request of a plan. An entry that later fails
+    /// its check on [`ClipCache::get`] is made again, so this can overcount damaged entries.
+    pub fn contains(&self, key: &CacheKey) -> bool {
+        self.path(key).is_file()
+    }
+
     /// Stores `clip` under `key`: written in full to a temporary file, then renamed.
     pub fn put(&self, key: &CacheKey, clip: &Clip) -> Result<()> {
         let path = self.path(key);
@@ -379,7 +386,9 @@ mod tests {
         let cache = ClipCache::new(dir.path(), DEFAULT_MAX_BYTES);
         let key = CacheKey::new(&identity(), &SpeechRequest::plain("Hello there."));
         assert_eq!(cache.get(&key), Lookup::Miss);
+        assert!(!cache.contains(&key));
         cache.put(&key, &clip()).unwrap();
+        assert!(cache.contains(&key));
         assert_eq!(cache.get(&key), Lookup::Hit(clip()));
         let stats = cache.stats();
         assert_eq!(stats.entries, 1);

@@ -364,15 +364,19 @@ struct PlanArgs {
     /// The article: a .txt, .md or .html file, an http:// or https:// URL, or - for standard
     /// input.
     input: PathBuf,
-    /// Voice profile whose backend limits and lexicon apply.
-    #[arg(short, long, default_value = DEFAULT_VOICE)]
-    voice: String,
+    /// Voice profile whose backend limits and lexicon apply; repeat it to compare backends
+    /// (characters, cached sentences, estimated cost), the plan shown being the first's
+    /// [default: joe].
+    #[arg(short, long, value_name = "NAME|PATH")]
+    voice: Vec<String>,
     /// Pronunciation lexicon (TOML); repeatable.
     #[arg(short, long, value_name = "FILE")]
     lexicon: Vec<PathBuf>,
-    /// Print the plan as JSON.
+    /// Print the plan as JSON, with one estimate per voice under `backends`.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
 }
 
 #[derive(Args)]
@@ -884,15 +888,40 @@ fn load_lexicons(paths: &[PathBuf]) -> aloud::Result<Lexicon> {
 
 fn plan(args: PlanArgs) -> aloud::Result<()> {
     let document = aloud::ingest::load_source(&input_source(&args.input)?)?;
-    let profile = VoiceProfile::find(&args.voice)?;
-    let mut lexicon = profile.load_lexicon()?;
-    lexicon.merge(&load_lexicons(&args.lexicon)?);
-    let limits = aloud::synth::limits_for(&profile)?;
-    let plan = Plan::new(&document, &lexicon, limits.max_chars);
+    let job_lexicon = load_lexicons(&args.lexicon)?;
+    let cache = args.cache.open()?;
+    let no_cache = if args.cache.no_cache {
+        "not consulted (--no-cache)"
+    } else {
+        "no cache directory (give --cache-dir or set ALOUD_CACHE_DIR)"
+    };
+    let names = match args.voice.is_empty() {
+        true => vec![DEFAULT_VOICE.to_string()],
+        false => args.voice.clone(),
+    };
+    let mut voices = Vec::with_capacity(names.len());
+    for name in &names {
+        let profile = VoiceProfile::find(name)?;
+        let (plan, estimate) =
+            plan_voice(&document, &profile, &job_lexicon, cache.as_ref(), no_cache)?;
+        voices.push((profile, plan, estimate));
+    }
+    let (profile, plan, _) = &voices[0];
     if args.json {
+        /// The plan's own fields first, in their order, then one estimate per voice.
+        #[derive(serde::Serialize)]
+        struct WithBackends<'a> {
+            #[serde(flatten)]
+            plan: &'a Plan,
+            backends: Vec<&'a aloud::plan::BackendEstimate>,
+        }
+        let json = WithBackends {
+            plan,
+            backends: voices.iter().map(|(_, _, e)| e).collect(),
+        };
         println!(
             "{}",
-            serde_json::to_string_pretty(&plan).unwrap_or_default()
+            serde_json::to_string_pretty(&json).unwrap_or_default()
         );
         return Ok(());
     }
@@ -932,7 +961,117 @@ fn plan(args: PlanArgs) -> aloud::Result<()> {
             }
         }
     }
+    println!("\nPer backend:");
+    let voice_width = voices
+        .iter()
+        .map(|(_, _, e)| e.voice.len())
+        .max()
+        .unwrap_or(0);
+    let backend_width = voices
+        .iter()
+        .map(|(_, _, e)| e.backend.len())
+        .max()
+        .unwrap_or(0);
+    for (profile, _, estimate) in &voices {
+        println!(
+            "  {:<voice_width$}  {:<backend_width$}  {:>5} request{}  {:>7} characters  cost: {}; cached: {}",
+            estimate.voice,
+            estimate.backend,
+            estimate.requests,
+            if estimate.requests == 1 { " " } else { "s" },
+            estimate.characters,
+            cost_summary(profile, estimate),
+            cached_summary(estimate),
+        );
+    }
     Ok(())
+}
+
+/// Plans `document` as the narrator would for `profile`, and estimates it. The backend is
+/// opened (offline: nothing is fetched) only to learn the identity its clips are cached under,
+/// and only when there is a cache to look in; one that cannot open here (engine files missing,
+/// no API key) leaves the cache unknown rather than failing the plan.
+fn plan_voice(
+    document: &aloud::document::Document,
+    profile: &VoiceProfile,
+    job_lexicon: &Lexicon,
+    cache: Option<&ClipCache>,
+    no_cache: &str,
+) -> aloud::Result<(Plan, aloud::plan::BackendEstimate)> {
+    use aloud::plan::{BackendEstimate, CacheView};
+    let mut lexicon = profile.load_lexicon()?;
+    lexicon.merge(job_lexicon);
+    let limits = aloud::synth::limits_for(profile)?;
+    let unopened = |view: CacheView<'_>| {
+        let plan = Plan::for_backend(document, &lexicon, &limits);
+        let estimate = BackendEstimate::new(&plan, profile, view);
+        (plan, estimate)
+    };
+    let Some(cache) = cache else {
+        return Ok(unopened(CacheView::Unknown(no_cache)));
+    };
+    if !cache.dir().is_dir() {
+        return Ok(unopened(CacheView::Empty));
+    }
+    let assets = AssetOptions {
+        offline: true,
+        ..AssetOptions::default()
+    };
+    let mut context = aloud::synth::OpenContext {
+        assets: &assets,
+        progress: &mut |_: Progress<'_>| {},
+        concurrency: None,
+    };
+    match aloud::synth::open(profile, &mut context) {
+        Ok(backend) => {
+            // The backend's own limits, as the narrator plans with them.
+            let plan = Plan::for_backend(document, &lexicon, &backend.limits());
+            let identity = backend.identity();
+            let view = CacheView::Consulted {
+                cache,
+                identity: &identity,
+            };
+            let estimate = BackendEstimate::new(&plan, profile, view);
+            Ok((plan, estimate))
+        }
+        Err(error) => Ok(unopened(CacheView::Unknown(&error.to_string()))),
+    }
+}
+
+/// `3 of 5`, or `unknown: why`.
+fn cached_summary(estimate: &aloud::plan::BackendEstimate) -> String {
+    match estimate.cached_requests {
+        Some(cached) => format!("{cached} of {}", estimate.requests),
+        None => format!(
+            "unknown: {}",
+            estimate.cache_note.as_deref().unwrap_or("not consulted")
+        ),
+    }
+}
+
+/// `$0.42 at $15.00 per million characters (list price as of 2026-01-01)`, or why there is none.
+fn cost_summary(profile: &VoiceProfile, estimate: &aloud::plan::BackendEstimate) -> String {
+    let Some(cost) = &estimate.estimated_cost else {
+        return estimate.cost_note.clone().unwrap_or_default();
+    };
+    let as_of = profile.pricing.as_ref().map_or(String::new(), |p| {
+        format!(" (list price as of {})", p.as_of)
+    });
+    format!(
+        "{} at {} per million characters{as_of}",
+        money(cost.amount, &cost.currency),
+        money(cost.per_million_characters, &cost.currency)
+    )
+}
+
+/// `$0.42`, `$0.0013` (a short article's cost is not rounded away), `0.42 EUR`.
+fn money(amount: f64, currency: &str) -> String {
+    let digits = if amount > 0.0 && amount < 0.01 { 4 } else { 2 };
+    if currency.eq_ignore_ascii_case("USD") {
+        format!("${amount:.digits$}")
+    } else {
+        format!("{amount:.digits$} {currency}")
+    }
 }
 
 fn setup(args: SetupArgs) -> aloud::Result<()> {

@@ -1,11 +1,13 @@
 //! What would be spoken: each sentence in spoken form (normalized, lexicon applied) and cut into requests the backend takes.
 
+use crate::cache::{CacheKey, ClipCache};
 use crate::document::{Document, Sentence};
 use crate::lexicon::{Lexicon, Pronunciation};
 use crate::normalize::normalize;
 use crate::segment::split_long;
 use crate::stitch::Position;
 use crate::synth::{BackendLimits, SpeechRequest};
+use crate::voice::{Pricing, VoiceProfile};
 use serde::Serialize;
 
 /// A document made ready for a backend. Serializes as `aloud plan --json` prints it.
@@ -164,6 +166,115 @@ impl Plan {
     }
 }
 
+/// Engines that bill per character; every other engine runs on hardware the user already has.
+const BILLED_ENGINES: &[&str] = &["openai", "elevenlabs", "google", "polly", "azure"];
+
+/// What narrating a plan with one voice would send, how much of it the sentence cache already
+/// holds, and what the rest would cost. Serializes as an entry of `aloud plan --json`'s
+/// `backends`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BackendEstimate {
+    /// The voice profile's name.
+    pub voice: String,
+    /// The engine that speaks it.
+    pub backend: String,
+    pub requests: usize,
+    /// Characters that would be sent.
+    pub characters: usize,
+    /// Requests the cache already answers; `None` when it could not be consulted.
+    pub cached_requests: Option<usize>,
+    pub cached_characters: Option<usize>,
+    /// Why the cache was not consulted.
+    pub cache_note: Option<String>,
+    /// Characters a narration would send now: those not cached, or all of them when the
+    /// cache is unknown, so an estimate never comes out lower than the bill.
+    pub billable_characters: usize,
+    /// `None` for engines without a price: local ones, and cloud ones whose profile has none.
+    pub estimated_cost: Option<Cost>,
+    /// Why there is no cost: `no charge (runs locally)` or a missing price.
+    pub cost_note: Option<String>,
+}
+
+/// An amount at a profile's list price.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cost {
+    pub amount: f64,
+    pub currency: String,
+    pub per_million_characters: f64,
+}
+
+impl Cost {
+    pub fn of(characters: usize, pricing: &Pricing) -> Cost {
+        Cost {
+            amount: characters as f64 * pricing.per_million_characters / 1e6,
+            currency: pricing.currency.clone(),
+            per_million_characters: pricing.per_million_characters,
+        }
+    }
+}
+
+/// Where the cache stands for one voice: consulted under the backend's identity, or not, and why.
+#[derive(Debug, Clone, Copy)]
+pub enum CacheView<'a> {
+    /// Looks every request up under `identity`, the opened backend's.
+    Consulted {
+        cache: &'a ClipCache,
+        identity: &'a serde_json::Value,
+    },
+    /// Known to hold nothing (its directory does not exist yet): no backend need be opened.
+    Empty,
+    /// Not consulted; the reason is reported.
+    Unknown(&'a str),
+}
+
+impl BackendEstimate {
+    /// Estimates `plan` for `profile`. The plan must be the one the narrator would make for
+    /// this backend ([`Plan::for_backend`] with its limits), since context backends key their
+    /// clips on the neighbours' text too.
+    pub fn new(plan: &Plan, profile: &VoiceProfile, cache: CacheView<'_>) -> BackendEstimate {
+        let requests = plan
+            .placements()
+            .into_iter()
+            .flat_map(|p| p.sentence.requests.iter())
+            .map(|request| (request, request.text.chars().count()))
+            .collect::<Vec<_>>();
+        let (cached, cache_note) = match cache {
+            CacheView::Consulted { cache, identity } => {
+                let hits = requests
+                    .iter()
+                    .filter(|(request, _)| cache.contains(&CacheKey::new(identity, request)));
+                let (count, characters) =
+                    hits.fold((0, 0), |(n, c), (_, chars)| (n + 1, c + chars));
+                (Some((count, characters)), None)
+            }
+            CacheView::Empty => (Some((0, 0)), None),
+            CacheView::Unknown(reason) => (None, Some(reason.to_string())),
+        };
+        let characters = plan.characters;
+        let billable_characters = characters.saturating_sub(cached.map_or(0, |(_, c)| c));
+        let (estimated_cost, cost_note) = match &profile.pricing {
+            Some(pricing) => (Some(Cost::of(billable_characters, pricing)), None),
+            None if BILLED_ENGINES.contains(&profile.engine.as_str()) => (
+                None,
+                Some("unknown (the voice profile has no [pricing])".to_string()),
+            ),
+            None => (None, Some("no charge (runs locally)".to_string())),
+        };
+        BackendEstimate {
+            voice: profile.name.clone(),
+            backend: profile.engine.clone(),
+            requests: requests.len(),
+            characters,
+            cached_requests: cached.map(|(n, _)| n),
+            cached_characters: cached.map(|(_, c)| c),
+            cache_note,
+            billable_characters,
+            estimated_cost,
+            cost_note,
+        }
+    }
+}
+
 fn plan_sentence(sentence: &Sentence, lexicon: &Lexicon, max_chars: usize) -> PlannedSentence {
     let spoken = normalize(&sentence.text);
     let applied = lexicon.apply(spoken.text());
@@ -203,6 +314,7 @@ fn plan_sentence(sentence: &Sentence, lexicon: &Lexicon, max_chars: usize) -> Pl
 mod tests {
     use super::*;
     use crate::ingest::{Format, parse};
+    use crate::synth::Clip;
     use std::path::Path;
 
     fn document(markdown: &str) -> Document {
@@ -321,5 +433,231 @@ mod tests {
             "A jif loops."
         );
         assert!(json["chapters"][0]["paragraphs"][0]["sentences"][0]["source"].is_array());
+    }
+
+    fn profile(toml: &str, origin: &str) -> VoiceProfile {
+        VoiceProfile::from_toml(toml, Path::new(origin)).unwrap()
+    }
+
+    fn priced(rate: f64) -> VoiceProfile {
+        profile(
+            &format!(
+                "name='cloud'\nengine='openai'\nlanguage='en-US'\n[pricing]\n\
+                 per_million_characters={rate}\ncurrency='USD'\nas_of='2026-01-01'\n\
+                 source='https://example.com/pricing'\n"
+            ),
+            "cloud.toml",
+        )
+    }
+
+    /// Each request of `plan` with its text, in reading order.
+    fn requests(plan: &Plan) -> Vec<SpeechRequest> {
+        plan.placements()
+            .iter()
+            .flat_map(|p| p.sentence.requests.iter().cloned())
+            .collect()
+    }
+
+    fn made_up_identity() -> serde_json::Value {
+        serde_json::json!({"engine": "test", "voice": "nobody", "rate": 1.5})
+    }
+
+    const ARTICLE: &str = "# Title\n\nThe first sentence is here. A second one follows it.\n\n\
+                           ## Part\n\nThird, and longer than the others by a fair bit.\n";
+
+    #[test]
+    fn the_cost_is_the_billable_characters_at_the_profile_rate() {
+        let doc = document(ARTICLE);
+        let limits = crate::synth::openai::ENTRY.limits;
+        let plan = Plan::for_backend(&doc, &Lexicon::default(), &limits);
+        let rate = 37.5;
+        let unknown = BackendEstimate::new(&plan, &priced(rate), CacheView::Unknown("no cache"));
+        assert_eq!(unknown.characters, plan.characters);
+        assert_eq!(unknown.requests, plan.requests);
+        assert_eq!(unknown.billable_characters, plan.characters);
+        assert_eq!(unknown.cached_requests, None);
+        assert_eq!(unknown.cache_note.as_deref(), Some("no cache"));
+        let cost = unknown.estimated_cost.unwrap();
+        assert!((cost.amount - plan.characters as f64 * rate / 1e6).abs() < 1e-12);
+        assert_eq!(
+            (cost.currency.as_str(), cost.per_million_characters),
+            ("USD", rate)
+        );
+
+        // Cached requests are not billed again.
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ClipCache::new(dir.path(), crate::cache::DEFAULT_MAX_BYTES);
+        let identity = made_up_identity();
+        let first = &requests(&plan)[0];
+        cache
+            .put(
+                &CacheKey::new(&identity, first),
+                &Clip::new(vec![0.0; 100], 22050),
+            )
+            .unwrap();
+        let view = CacheView::Consulted {
+            cache: &cache,
+            identity: &identity,
+        };
+        let warm = BackendEstimate::new(&plan, &priced(rate), view);
+        let billable = plan.characters - first.text.chars().count();
+        assert_eq!(warm.billable_characters, billable);
+        let cost = warm.estimated_cost.unwrap();
+        assert!((cost.amount - billable as f64 * rate / 1e6).abs() < 1e-12);
+
+        // A local engine costs nothing, and says so rather than pretending a rate of 0.
+        let local = profile(
+            "name='joe'\nengine='piper'\nlanguage='en-US'\nmodel='m'\n",
+            "joe.toml",
+        );
+        let estimate = BackendEstimate::new(&plan, &local, CacheView::Empty);
+        assert_eq!(estimate.estimated_cost, None);
+        assert_eq!(
+            estimate.cost_note.as_deref(),
+            Some("no charge (runs locally)")
+        );
+        assert_eq!(estimate.cached_requests, Some(0));
+        // A cloud engine without a price is unknown, not free.
+        let unpriced = profile("name='x'\nengine='polly'\nlanguage='en-US'\n", "x.toml");
+        let estimate = BackendEstimate::new(&plan, &unpriced, CacheView::Empty);
+        assert_eq!(estimate.estimated_cost, None);
+        assert!(estimate.cost_note.unwrap().contains("no [pricing]"));
+    }
+
+    #[test]
+    fn cached_requests_are_counted_under_the_backend_identity() {
+        let doc = document(ARTICLE);
+        let plan = Plan::for_backend(
+            &doc,
+            &Lexicon::default(),
+            &crate::synth::piper::ENTRY.limits,
+        );
+        let all = requests(&plan);
+        assert!(all.len() >= 4, "{all:?}");
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ClipCache::new(dir.path(), crate::cache::DEFAULT_MAX_BYTES);
+        let identity = made_up_identity();
+        for request in [&all[1], &all[3]] {
+            cache
+                .put(
+                    &CacheKey::new(&identity, request),
+                    &Clip::new(vec![0.0; 100], 22050),
+                )
+                .unwrap();
+        }
+        let view = CacheView::Consulted {
+            cache: &cache,
+            identity: &identity,
+        };
+        let estimate = BackendEstimate::new(&plan, &priced(10.0), view);
+        assert_eq!(estimate.cached_requests, Some(2));
+        let cached_chars = all[1].text.chars().count() + all[3].text.chars().count();
+        assert_eq!(estimate.cached_characters, Some(cached_chars));
+        assert_eq!(estimate.billable_characters, plan.characters - cached_chars);
+        assert_eq!(estimate.cache_note, None);
+
+        // Another backend's clips are not this one's.
+        let mut other = identity.clone();
+        other["voice"] = "somebody".into();
+        let view = CacheView::Consulted {
+            cache: &cache,
+            identity: &other,
+        };
+        let estimate = BackendEstimate::new(&plan, &priced(10.0), view);
+        assert_eq!(estimate.cached_requests, Some(0));
+        assert_eq!(estimate.billable_characters, plan.characters);
+    }
+
+    #[test]
+    fn context_backends_key_their_requests_with_the_neighbours_text() {
+        let doc = document(ARTICLE);
+        let mut limits = crate::synth::piper::ENTRY.limits;
+        let plain = Plan::for_backend(&doc, &Lexicon::default(), &limits);
+        limits.context = true;
+        let linked = Plan::for_backend(&doc, &Lexicon::default(), &limits);
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ClipCache::new(dir.path(), crate::cache::DEFAULT_MAX_BYTES);
+        let identity = made_up_identity();
+        for request in requests(&plain) {
+            cache
+                .put(
+                    &CacheKey::new(&identity, &request),
+                    &Clip::new(vec![0.0; 100], 22050),
+                )
+                .unwrap();
+        }
+        let view = CacheView::Consulted {
+            cache: &cache,
+            identity: &identity,
+        };
+        let profile = priced(10.0);
+        let plain_estimate = BackendEstimate::new(&plain, &profile, view);
+        assert_eq!(plain_estimate.cached_requests, Some(plain.requests));
+        assert_eq!(plain_estimate.billable_characters, 0);
+        // Same texts, but each told its neighbours: none of the plain clips may stand in.
+        let linked_estimate = BackendEstimate::new(&linked, &profile, view);
+        assert_eq!(linked.characters, plain.characters);
+        assert_eq!(linked_estimate.cached_requests, Some(0));
+        assert_eq!(linked_estimate.billable_characters, linked.characters);
+    }
+
+    #[test]
+    fn a_bad_price_is_refused_with_the_profile_named() {
+        let base = "name='p'\nengine='google'\nlanguage='en-US'\n[pricing]\n\
+                    as_of='2026-01-01'\nsource='https://example.com'\n";
+        for (fields, needle) in [
+            (
+                "per_million_characters=-1.0\ncurrency='USD'",
+                "per_million_characters",
+            ),
+            (
+                "per_million_characters=nan\ncurrency='USD'",
+                "per_million_characters",
+            ),
+            (
+                "per_million_characters=inf\ncurrency='USD'",
+                "per_million_characters",
+            ),
+            ("per_million_characters=16.0\ncurrency=' '", "currency"),
+            ("per_million_characters=16.0", "currency"),
+            (
+                "per_million_characters=16.0\ncurrency='USD'\nfree_tier=1",
+                "free_tier",
+            ),
+        ] {
+            let err =
+                VoiceProfile::from_toml(&format!("{base}{fields}\n"), Path::new("priced.toml"))
+                    .unwrap_err()
+                    .to_string();
+            assert!(err.contains("priced.toml") && err.contains(needle), "{err}");
+        }
+    }
+
+    #[test]
+    fn shipped_cloud_profiles_carry_a_price_and_local_ones_none() {
+        let voices = Path::new(env!("CARGO_MANIFEST_DIR")).join("voices");
+        let mut priced = Vec::new();
+        for entry in std::fs::read_dir(&voices).unwrap() {
+            let profile = VoiceProfile::from_file(&entry.unwrap().path()).unwrap();
+            let billed = BILLED_ENGINES.contains(&profile.engine.as_str());
+            assert_eq!(profile.pricing.is_some(), billed, "{}", profile.name);
+            if let Some(pricing) = &profile.pricing {
+                assert!(pricing.per_million_characters > 0.0, "{}", profile.name);
+                assert!(pricing.source.starts_with("https://"), "{}", profile.name);
+                assert!(!pricing.as_of.trim().is_empty(), "{}", profile.name);
+                priced.push(profile.name);
+            }
+        }
+        priced.sort();
+        assert_eq!(
+            priced,
+            [
+                "azure-jenny",
+                "elevenlabs",
+                "google-neural2-f",
+                "openai-alloy",
+                "polly-joanna"
+            ]
+        );
     }
 }

@@ -55,9 +55,26 @@ pub struct VoiceProfile {
     /// A pronunciation lexicon for this voice (TOML, relative to the profile).
     #[serde(default)]
     pub lexicon: Option<String>,
+    /// What the service charges, so `aloud plan` can estimate a narration's cost before any
+    /// request is made. Local engines have none: they cost nothing per character.
+    #[serde(default)]
+    pub pricing: Option<Pricing>,
     /// Directory the profile was read from, for resolving relative model paths.
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
+}
+
+/// A cloud voice's list price. Prices change, so the profile says when and where it was read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pricing {
+    pub per_million_characters: f64,
+    /// ISO 4217 code, e.g. `USD`.
+    pub currency: String,
+    /// When the rate was read from `source` (a date).
+    pub as_of: String,
+    /// The vendor's pricing page.
+    pub source: String,
 }
 
 /// Silence inserted between clips, in milliseconds.
@@ -239,6 +256,7 @@ impl VoiceProfile {
             speaker: None,
             pauses: PausePolicy::default(),
             lexicon: None,
+            pricing: None,
             base_dir: None,
         };
         // A Piper voice is its model.
@@ -329,6 +347,17 @@ impl VoiceProfile {
         }
         if self.engine == "piper" && self.model.trim().is_empty() {
             return fail("a piper voice needs a model".to_string());
+        }
+        if let Some(pricing) = &self.pricing {
+            let rate = pricing.per_million_characters;
+            if !(rate.is_finite() && rate >= 0.0) {
+                return fail(format!(
+                    "pricing.per_million_characters {rate} is not a price (a finite number, 0 or more)"
+                ));
+            }
+            if pricing.currency.trim().is_empty() {
+                return fail("pricing.currency is empty (say USD)".to_string());
+            }
         }
         Ok(())
     }

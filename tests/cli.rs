@@ -422,3 +422,217 @@ fn a_missing_or_broken_lexicon_is_named() {
     assert_one_line_error(&run, "bad.toml");
     assert!(leftovers(dir.path(), &["a.txt", "bad.toml"]).is_empty());
 }
+
+#[path = "common/mod.rs"]
+mod common;
+
+/// `aloud plan ARGS --json` in `dir`, with the engine files looked for in `data` only.
+fn plan_json(args: &[&str], dir: &Path, data: &Path) -> serde_json::Value {
+    let run = Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .arg("plan")
+        .args(args)
+        .arg("--json")
+        .current_dir(dir)
+        .env("ALOUD_CACHE_DIR", dir.join(CACHE))
+        .env("ALOUD_DATA_DIR", data)
+        .env_remove("ALOUD_ORT_LIB")
+        .env_remove("ORT_DYLIB_PATH")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    serde_json::from_slice(&run.stdout).expect("one JSON object")
+}
+
+fn count(value: &serde_json::Value) -> u64 {
+    value
+        .as_u64()
+        .unwrap_or_else(|| panic!("{value} is not a count"))
+}
+
+#[test]
+fn plan_estimates_each_backend_from_its_profile_price() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("story.md"),
+        "# Story\n\nOrtiz spoke at length about the budget. A GIF played.\n\n## Later\n\nThe end.\n",
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let openai = repo("voices/openai-alloy.toml");
+    let joe = repo("voices/joe.toml");
+    let pricing = aloud::voice::VoiceProfile::from_file(&openai)
+        .unwrap()
+        .pricing
+        .expect("the openai-alloy profile has a price");
+    let args = [
+        "story.md",
+        "--voice",
+        openai.to_str().unwrap(),
+        "--voice",
+        joe.to_str().unwrap(),
+    ];
+    let plan = plan_json(&args, dir.path(), data.path());
+    // Every field the plan had is still there, for the first voice.
+    assert_eq!(plan["title"], "Story");
+    assert_eq!(count(&plan["sentences"]), 5);
+    let backends = plan["backends"].as_array().unwrap();
+    assert_eq!(backends.len(), 2);
+
+    let cloud = &backends[0];
+    assert_eq!(cloud["voice"], "openai-alloy");
+    assert_eq!(cloud["backend"], "openai");
+    assert_eq!(count(&cloud["characters"]), count(&plan["characters"]));
+    assert_eq!(count(&cloud["requests"]), count(&plan["requests"]));
+    // No cache directory yet: nothing is cached, everything is billable.
+    assert_eq!(count(&cloud["cached_requests"]), 0);
+    assert_eq!(
+        count(&cloud["billable_characters"]),
+        count(&plan["characters"])
+    );
+    let cost = &cloud["estimated_cost"];
+    let expected = count(&plan["characters"]) as f64 * pricing.per_million_characters / 1e6;
+    let amount = cost["amount"].as_f64().unwrap();
+    assert!((amount - expected).abs() < 1e-9, "{amount} != {expected}");
+    assert_eq!(cost["currency"], pricing.currency.as_str());
+    assert_eq!(
+        cost["per_million_characters"].as_f64(),
+        Some(pricing.per_million_characters)
+    );
+
+    let local = &backends[1];
+    assert_eq!(local["backend"], "piper");
+    assert!(local["estimated_cost"].is_null());
+    assert_eq!(local["cost_note"], "no charge (runs locally)");
+    // Each voice's own lexicon and limits shape its plan; the same text here.
+    assert_eq!(count(&local["characters"]), count(&cloud["characters"]));
+
+    let human = aloud(
+        &["plan"].iter().chain(&args).copied().collect::<Vec<_>>(),
+        dir.path(),
+    );
+    assert!(human.status.success(), "{}", stderr(&human));
+    let text = String::from_utf8_lossy(&human.stdout);
+    let line = |voice: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(voice))
+            .unwrap_or_else(|| panic!("no line for {voice} in {text}"))
+            .to_string()
+    };
+    let cloud_line = line("openai-alloy");
+    assert!(
+        cloud_line.contains(&format!("{} characters", count(&plan["characters"])))
+            && cloud_line.contains("cached: 0 of")
+            && cloud_line.contains(&format!(
+                "at ${:.2} per million characters (list price as of {})",
+                pricing.per_million_characters, pricing.as_of
+            )),
+        "{cloud_line}"
+    );
+    assert!(line("joe").contains("no charge (runs locally)"), "{text}");
+    assert!(
+        leftovers(dir.path(), &["story.md"]).is_empty(),
+        "plan writes nothing"
+    );
+}
+
+#[test]
+fn plan_without_engine_files_or_cache_says_why_the_cache_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.md"), "# A\n\nOne. Two.\n").unwrap();
+    // A cache exists, but the default voice cannot open here to name its clips.
+    std::fs::create_dir(dir.path().join(CACHE)).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let plan = plan_json(&["a.md"], dir.path(), data.path());
+    let estimate = &plan["backends"][0];
+    assert_eq!(estimate["voice"], "joe");
+    assert!(estimate["cached_requests"].is_null(), "{estimate}");
+    assert!(estimate["cached_characters"].is_null(), "{estimate}");
+    let note = estimate["cache_note"].as_str().unwrap();
+    assert!(note.contains("aloud setup"), "{note}");
+    assert_eq!(
+        count(&estimate["billable_characters"]),
+        count(&plan["characters"])
+    );
+
+    let plan = plan_json(&["a.md", "--no-cache"], dir.path(), data.path());
+    let note = plan["backends"][0]["cache_note"].as_str().unwrap();
+    assert!(note.contains("--no-cache"), "{note}");
+}
+
+#[test]
+fn plan_counts_the_sentences_a_narration_left_in_the_cache() {
+    if common::joe_model().is_none() {
+        common::skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clips = dir.path().join("clips");
+    let clips = clips.to_str().unwrap();
+    let voice = repo("voices/joe-deterministic.toml");
+    let voice = voice.to_str().unwrap();
+    let text = "# Brief\n\nFirst paragraph. It has two sentences.\n\nThe end.\n";
+    std::fs::write(dir.path().join("brief.md"), text).unwrap();
+    let run = aloud(
+        &[
+            "narrate",
+            "brief.md",
+            "--voice",
+            voice,
+            "--cache-dir",
+            clips,
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let estimate = || {
+        let run = aloud(
+            &[
+                "plan",
+                "brief.md",
+                "--voice",
+                voice,
+                "--cache-dir",
+                clips,
+                "--json",
+            ],
+            dir.path(),
+        );
+        assert!(run.status.success(), "{}", stderr(&run));
+        serde_json::from_slice::<serde_json::Value>(&run.stdout).unwrap()
+    };
+
+    let warm_plan = estimate();
+    let warm = &warm_plan["backends"][0];
+    assert!(warm["cache_note"].is_null(), "{warm}");
+    let requests = count(&warm["requests"]);
+    assert!(requests > 1);
+    assert_eq!(count(&warm["cached_requests"]), requests);
+    assert_eq!(
+        count(&warm["cached_characters"]),
+        count(&warm["characters"])
+    );
+    assert_eq!(count(&warm["billable_characters"]), 0);
+
+    std::fs::write(
+        dir.path().join("brief.md"),
+        text.replace("two sentences", "2 lines"),
+    )
+    .unwrap();
+    let plan = estimate();
+    let edited = &plan["backends"][0];
+    assert_eq!(count(&edited["cached_requests"]), requests - 1);
+    // Only the edited sentence, as it would be spoken, is left to synthesize.
+    let spoken = plan["chapters"][0]["paragraphs"][0]["sentences"][1]["spoken"]
+        .as_str()
+        .unwrap();
+    assert!(spoken.contains("lines"), "{spoken}");
+    assert_eq!(
+        count(&edited["billable_characters"]),
+        spoken.chars().count() as u64
+    );
+    assert_eq!(
+        count(&edited["cached_characters"]),
+        count(&edited["characters"]) - spoken.chars().count() as u64
+    );
+}
