@@ -945,15 +945,18 @@ fn plan(args: PlanArgs) -> aloud::Result<()> {
             println!("        says: {}", sentence.spoken);
         }
     };
+    // Paragraphs are numbered across the article: `aloud preview --paragraph N` takes these.
+    let mut paragraph_number = 0;
     for (number, chapter) in plan.chapters.iter().enumerate() {
         println!("\n{}. {}", number + 1, chapter.title);
         if let Some(heading) = &chapter.heading {
             show("#", heading);
         }
-        for (p, paragraph) in chapter.paragraphs.iter().enumerate() {
+        for paragraph in &chapter.paragraphs {
+            paragraph_number += 1;
             for (i, sentence) in paragraph.sentences.iter().enumerate() {
                 let label = if i == 0 {
-                    format!("¶{}", p + 1)
+                    format!("¶{paragraph_number}")
                 } else {
                     String::new()
                 };
