@@ -1052,16 +1052,21 @@ fn cached_summary(estimate: &aloud::plan::BackendEstimate) -> String {
     }
 }
 
-/// `$0.42 at $15.00 per million characters (list price as of 2026-01-01)`, or why there is none.
+/// `$0.42 at $15.00 per million characters (the profile's price as of 2026-01-01)`, or why there is none.
 fn cost_summary(profile: &VoiceProfile, estimate: &aloud::plan::BackendEstimate) -> String {
     let Some(cost) = &estimate.estimated_cost else {
         return estimate.cost_note.clone().unwrap_or_default();
     };
     let as_of = profile.pricing.as_ref().map_or(String::new(), |p| {
-        format!(" (list price as of {})", p.as_of)
+        format!(" (the profile's price as of {})", p.as_of)
     });
+    let passes = match estimate.billed_passes {
+        1 => String::new(),
+        2 => ", each text billed twice".to_string(),
+        n => format!(", each text billed {n} times"),
+    };
     format!(
-        "{} at {} per million characters{as_of}",
+        "{} at {} per million characters{passes}{as_of}",
         money(cost.amount, &cost.currency),
         money(cost.per_million_characters, &cost.currency)
     )

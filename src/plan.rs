@@ -6,7 +6,7 @@ use crate::lexicon::{Lexicon, Pronunciation};
 use crate::normalize::normalize;
 use crate::segment::split_long;
 use crate::stitch::Position;
-use crate::synth::{BackendLimits, SpeechRequest};
+use crate::synth::{BackendLimits, Billing, SpeechRequest};
 use crate::voice::{Pricing, VoiceProfile};
 use serde::Serialize;
 
@@ -166,9 +166,6 @@ impl Plan {
     }
 }
 
-/// Engines that bill per character; every other engine runs on hardware the user already has.
-const BILLED_ENGINES: &[&str] = &["openai", "elevenlabs", "google", "polly", "azure"];
-
 /// What narrating a plan with one voice would send, how much of it the sentence cache already
 /// holds, and what the rest would cost. Serializes as an entry of `aloud plan --json`'s
 /// `backends`.
@@ -186,9 +183,13 @@ pub struct BackendEstimate {
     pub cached_characters: Option<usize>,
     /// Why the cache was not consulted.
     pub cache_note: Option<String>,
-    /// Characters a narration would send now: those not cached, or all of them when the
-    /// cache is unknown, so an estimate never comes out lower than the bill.
+    /// Characters a narration would be billed for now: those not cached (all of them when the
+    /// cache is unknown, so an estimate never comes out lower than the bill), times the
+    /// times each is sent.
     pub billable_characters: usize,
+    /// How many times the service is sent (and bills) each request's text: 2 for Polly with
+    /// speech marks, else 1.
+    pub billed_passes: u32,
     /// `None` for engines without a price: local ones, and cloud ones whose profile has none.
     pub estimated_cost: Option<Cost>,
     /// Why there is no cost: `no charge (runs locally)` or a missing price.
@@ -251,14 +252,20 @@ impl BackendEstimate {
             CacheView::Unknown(reason) => (None, Some(reason.to_string())),
         };
         let characters = plan.characters;
-        let billable_characters = characters.saturating_sub(cached.map_or(0, |(_, c)| c));
-        let (estimated_cost, cost_note) = match &profile.pricing {
-            Some(pricing) => (Some(Cost::of(billable_characters, pricing)), None),
-            None if BILLED_ENGINES.contains(&profile.engine.as_str()) => (
+        let billing = crate::synth::billing_for(profile).unwrap_or(Billing::Free);
+        let billed_passes = match billing {
+            Billing::PerCharacter { passes } => passes(profile),
+            Billing::Free => 1,
+        };
+        let uncached = characters.saturating_sub(cached.map_or(0, |(_, c)| c));
+        let billable_characters = uncached * billed_passes as usize;
+        let (estimated_cost, cost_note) = match (&profile.pricing, billing) {
+            (Some(pricing), _) => (Some(Cost::of(billable_characters, pricing)), None),
+            (None, Billing::PerCharacter { .. }) => (
                 None,
                 Some("unknown (the voice profile has no [pricing])".to_string()),
             ),
-            None => (None, Some("no charge (runs locally)".to_string())),
+            (None, Billing::Free) => (None, Some("no charge (runs locally)".to_string())),
         };
         BackendEstimate {
             voice: profile.name.clone(),
@@ -269,6 +276,7 @@ impl BackendEstimate {
             cached_characters: cached.map(|(_, c)| c),
             cache_note,
             billable_characters,
+            billed_passes,
             estimated_cost,
             cost_note,
         }
@@ -525,6 +533,29 @@ mod tests {
     }
 
     #[test]
+    fn polly_with_speech_marks_is_billed_for_each_text_twice() {
+        let plan = Plan::new(&document(ARTICLE), &Lexicon::default(), 200);
+        let polly = |marks: &str| {
+            profile(
+                &format!(
+                    "name='p'\nengine='polly'\nlanguage='en-US'\n[options]\n{marks}\n\
+                     [pricing]\nper_million_characters=16.0\ncurrency='USD'\n\
+                     as_of='2026-01-01'\nsource='https://example.com'\n"
+                ),
+                "p.toml",
+            )
+        };
+        let marked = BackendEstimate::new(&plan, &polly(""), CacheView::Empty);
+        assert_eq!(marked.billed_passes, 2);
+        assert_eq!(marked.billable_characters, 2 * plan.characters);
+        let plain = BackendEstimate::new(&plan, &polly("speech_marks = false"), CacheView::Empty);
+        assert_eq!(plain.billed_passes, 1);
+        assert_eq!(plain.billable_characters, plan.characters);
+        let cost = |e: &BackendEstimate| e.estimated_cost.as_ref().unwrap().amount;
+        assert!((cost(&marked) - 2.0 * cost(&plain)).abs() < 1e-12);
+    }
+
+    #[test]
     fn cached_requests_are_counted_under_the_backend_identity() {
         let doc = document(ARTICLE);
         let plan = Plan::for_backend(
@@ -639,7 +670,10 @@ mod tests {
         let mut priced = Vec::new();
         for entry in std::fs::read_dir(&voices).unwrap() {
             let profile = VoiceProfile::from_file(&entry.unwrap().path()).unwrap();
-            let billed = BILLED_ENGINES.contains(&profile.engine.as_str());
+            let billed = matches!(
+                crate::synth::billing_for(&profile).unwrap(),
+                Billing::PerCharacter { .. }
+            );
             assert_eq!(profile.pricing.is_some(), billed, "{}", profile.name);
             if let Some(pricing) = &profile.pricing {
                 assert!(pricing.per_million_characters > 0.0, "{}", profile.name);

@@ -523,7 +523,7 @@ fn plan_estimates_each_backend_from_its_profile_price() {
         cloud_line.contains(&format!("{} characters", count(&plan["characters"])))
             && cloud_line.contains("cached: 0 of")
             && cloud_line.contains(&format!(
-                "at ${:.2} per million characters (list price as of {})",
+                "at ${:.2} per million characters (the profile's price as of {})",
                 pricing.per_million_characters, pricing.as_of
             )),
         "{cloud_line}"

@@ -12,7 +12,7 @@
 
 use super::http::{self, ApiKey, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
-use super::{Backend, BackendEntry, BackendLimits, Clip, OpenContext, SpeechRequest};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -23,6 +23,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     engine: "azure",
     description: "Azure AI Speech text to speech (AZURE_SPEECH_KEY, AZURE_SPEECH_REGION)",
     limits: LIMITS,
+    billing: Billing::ONCE,
     open: open_backend,
 };
 

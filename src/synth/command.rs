@@ -17,7 +17,7 @@
 //! streaming writers use ([`crate::audio::decode`] reads those).
 
 use super::wyoming::block_on;
-use super::{Backend, BackendEntry, BackendLimits, Clip, OpenContext, SpeechRequest};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::audio;
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
@@ -32,6 +32,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     engine: "command",
     description: "any local program that reads text and writes a WAV (options.program, options.args)",
     limits: LIMITS,
+    billing: Billing::Free,
     open: open_backend,
 };
 

@@ -12,7 +12,9 @@
 //! comes from `ELEVENLABS_API_KEY` only and travels in the `xi-api-key` header.
 
 use super::http::{self, Answer, ApiKey, Expect, Failure, HttpSettings};
-use super::{Backend, BackendEntry, BackendLimits, Clip, OpenContext, SpeechRequest, WordTiming};
+use super::{
+    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
+};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -24,6 +26,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     engine: "elevenlabs",
     description: "ElevenLabs text-to-speech with word timings (ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL)",
     limits: LIMITS,
+    billing: Billing::ONCE,
     open: open_backend,
 };
 

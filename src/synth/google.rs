@@ -20,7 +20,9 @@
 
 use super::http::{self, Answer, ApiKey, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
-use super::{Backend, BackendEntry, BackendLimits, Clip, OpenContext, SpeechRequest, WordTiming};
+use super::{
+    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
+};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -35,6 +37,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     engine: "google",
     description: "Google Cloud Text-to-Speech with word timings (GOOGLE_API_KEY, an access token or Application Default Credentials)",
     limits: LIMITS,
+    billing: Billing::ONCE,
     open: open_backend,
 };
 

@@ -124,12 +124,29 @@ pub struct OpenContext<'a> {
     pub concurrency: Option<usize>,
 }
 
+/// How a backend's service charges for what it is sent; `aloud plan` estimates with it and the
+/// voice profile's `[pricing]`.
+#[derive(Clone, Copy)]
+pub enum Billing {
+    /// Runs here or on the user's own server: no charge.
+    Free,
+    /// Billed per character sent. `passes` is how many times each request's text is sent
+    /// (and billed) for `profile`: Polly sends it twice when it also fetches speech marks.
+    PerCharacter { passes: fn(&VoiceProfile) -> u32 },
+}
+
+impl Billing {
+    /// A cloud service that is sent each request once.
+    pub const ONCE: Billing = Billing::PerCharacter { passes: |_| 1 };
+}
+
 /// A registered backend: the `engine` name voice profiles use, and how to open one.
 pub struct BackendEntry {
     pub engine: &'static str,
     pub description: &'static str,
     /// Known before opening, so a plan can be made without loading the engine.
     pub limits: BackendLimits,
+    pub billing: Billing,
     pub open: fn(&VoiceProfile, &mut OpenContext) -> Result<Arc<dyn Backend>>,
 }
 
@@ -167,6 +184,11 @@ fn entry_for(profile: &VoiceProfile) -> Result<&'static BackendEntry> {
 /// The limits of the backend that speaks `profile`, without opening it.
 pub fn limits_for(profile: &VoiceProfile) -> Result<BackendLimits> {
     Ok(entry_for(profile)?.limits)
+}
+
+/// How the backend that speaks `profile` bills, without opening it.
+pub fn billing_for(profile: &VoiceProfile) -> Result<Billing> {
+    Ok(entry_for(profile)?.billing)
 }
 
 /// Opens the backend that speaks `profile`.

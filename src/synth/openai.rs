@@ -7,7 +7,7 @@
 //! `OPENAI_API_KEY` only; servers on this machine usually need none.
 
 use super::http::{self, ApiKey, Expect, HttpSettings};
-use super::{Backend, BackendEntry, BackendLimits, Clip, OpenContext, SpeechRequest};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -18,6 +18,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     engine: "openai",
     description: "OpenAI's speech API or a compatible server (OPENAI_API_KEY, OPENAI_BASE_URL)",
     limits: LIMITS,
+    billing: Billing::ONCE,
     open: open_backend,
 };
 

@@ -1,7 +1,7 @@
 //! The embedded engine: Piper voices run in-process on ONNX Runtime, one inference per sentence.
 
 use super::espeak::Espeak;
-use super::{Backend, BackendEntry, BackendLimits, Clip, OpenContext, SpeechRequest};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -21,6 +21,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     engine: "piper",
     description: "Piper voices in-process on ONNX Runtime (no server, no key)",
     limits: LIMITS,
+    billing: Billing::Free,
     open: open_backend,
 };
 

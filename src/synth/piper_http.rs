@@ -8,7 +8,7 @@
 //! timeouts and retries of [`super::http::HttpSettings`].
 
 use super::http::{self, Expect, HttpSettings};
-use super::{Backend, BackendEntry, BackendLimits, Clip, OpenContext, SpeechRequest};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -20,6 +20,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     engine: "piper-http",
     description: "a Piper HTTP server (python3 -m piper.http_server; ALOUD_PIPER_HTTP_URL)",
     limits: LIMITS,
+    billing: Billing::Free,
     open: open_backend,
 };
 

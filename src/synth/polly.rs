@@ -18,7 +18,9 @@
 
 use super::http::{self, Answer, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
-use super::{Backend, BackendEntry, BackendLimits, Clip, OpenContext, SpeechRequest, WordTiming};
+use super::{
+    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
+};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -30,8 +32,29 @@ pub const ENTRY: BackendEntry = BackendEntry {
     engine: "polly",
     description: "Amazon Polly (AWS credentials from the environment or ~/.aws, AWS_REGION)",
     limits: LIMITS,
+    billing: Billing::PerCharacter {
+        passes: billed_passes,
+    },
     open: open_backend,
 };
+
+/// Whether the profile asks for word speech marks (the default); `None` if it says neither.
+fn speech_marks(profile: &VoiceProfile) -> Option<bool> {
+    match profile.options.get("speech_marks") {
+        None => Some(true),
+        Some(toml::Value::Boolean(b)) => Some(*b),
+        Some(_) => None,
+    }
+}
+
+/// Speech-marks requests are billed like speech: with them each text is billed twice.
+fn billed_passes(profile: &VoiceProfile) -> u32 {
+    if speech_marks(profile) == Some(false) {
+        1
+    } else {
+        2
+    }
+}
 
 /// `max_chars`: Polly takes 3000 billed characters (the text) and 6000 in all (tags included)
 /// per request. 1500 leaves room for escaping (`&` becomes `&amp;`) and lexicon `<phoneme>`
@@ -120,16 +143,9 @@ impl SpeechSettings {
                 ),
             ));
         }
-        let speech_marks = match profile.options.get("speech_marks") {
-            None => true,
-            Some(toml::Value::Boolean(b)) => *b,
-            Some(_) => {
-                return Err(profile_error(
-                    profile,
-                    "options.speech_marks must be true or false".into(),
-                ));
-            }
-        };
+        let speech_marks = speech_marks(profile).ok_or_else(|| {
+            profile_error(profile, "options.speech_marks must be true or false".into())
+        })?;
         let lexicons = match profile.options.get("lexicons") {
             None => Vec::new(),
             Some(toml::Value::Array(items)) => items

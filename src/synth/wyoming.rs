@@ -7,7 +7,7 @@
 //! (`rate`, `width`, `channels`), `audio-chunk`s carrying PCM and `audio-stop`. One connection
 //! per request: the server closes nothing between events, so requests never interleave.
 
-use super::{Backend, BackendEntry, BackendLimits, Clip, OpenContext, SpeechRequest};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::audio::{self, PcmEncoding, RawPcm};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
@@ -25,6 +25,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     engine: "wyoming",
     description: "Wyoming protocol voice servers over TCP (Home Assistant's wyoming-piper, ...)",
     limits: LIMITS,
+    billing: Billing::Free,
     open: open_backend,
 };
 
