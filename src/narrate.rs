@@ -390,7 +390,7 @@ impl Narrator {
             &mut stitcher,
             &sources,
             &mut |stitcher, index| {
-                live.push(&stitcher.drain_live(), true)?;
+                live.push_sentence(&stitcher.drain_live())?;
                 if first_audio.is_none() && live.frames() > 0 {
                     first_audio = Some(started.elapsed());
                 }

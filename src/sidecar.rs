@@ -206,15 +206,9 @@ fn prepare_text(path: &Path, text: &str) -> Result<PreparedSidecar> {
         path: path.to_path_buf(),
         message,
     };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(crate::stitch::wav::TEMP_PREFIX)
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| output_error(e.to_string()))?;
+    // Beside the audio, named like its working file and with the same permissions as any
+    // file the user creates (a web server must be able to read the captions).
+    let mut file = crate::stitch::wav::temp_file_beside(path, ".tmp")?;
     file.write_all(text.as_bytes())
         .and_then(|_| file.as_file().sync_all())
         .map_err(|e| output_error(e.to_string()))?;
@@ -383,6 +377,18 @@ mod tests {
             timeline_path(Path::new("out/story.wav")),
             PathBuf::from("out/story.timeline.json")
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_committed_sidecar_is_readable_beyond_its_owner_like_the_audio() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.vtt");
+        let committed = prepare_text(&path, "WEBVTT\n").unwrap().commit().unwrap();
+        let mode = std::fs::metadata(committed).unwrap().permissions().mode();
+        assert_eq!(mode & 0o600, 0o600);
+        assert_ne!(mode & 0o077, 0, "mode {mode:o} looks like tempfile's 0600");
     }
 
     #[test]

@@ -210,75 +210,71 @@ pub fn run(
         sentences,
     });
 
-    if !pending.is_empty() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Usage {
-                message: format!("cannot start the async runtime: {e}"),
-            })?;
-        let jobs = options.jobs.max(1);
-        let outcomes: Vec<(usize, Result<Narrated>)> = runtime.block_on(async {
-            futures::stream::iter(pending)
-                .map(|ready| {
-                    let on_event = on_event.clone();
-                    let out_dir = out_dir.clone();
-                    let index = ready.index;
-                    let task = tokio::spawn(narrate_one(ready, out_dir, on_event));
-                    async move {
-                        match task.await {
-                            Ok(outcome) => (index, outcome),
-                            Err(e) => (
-                                index,
-                                Err(Error::Usage {
-                                    message: format!("the narration stopped: {e}"),
-                                }),
-                            ),
-                        }
-                    }
-                })
-                .buffer_unordered(jobs)
-                .collect()
-                .await
-        });
-        for (index, outcome) in outcomes {
-            let report = &mut reports[index];
-            match outcome {
-                Ok((summary, note)) => {
-                    report.status = Status::Narrated;
-                    report.error = note;
-                    report.summary = serde_json::to_value(&summary).ok();
-                }
-                Err(e) => report.error = Some(e.to_string()),
+    let outcomes = narrate_all(pending, options.jobs, &out_dir, on_event)?;
+    let (mut synthesized, mut cached, mut audio_seconds) = (0, 0, 0.0);
+    for (index, outcome) in outcomes {
+        let report = &mut reports[index];
+        match outcome {
+            Ok((summary, note)) => {
+                synthesized += summary.synthesized;
+                cached += summary.cached;
+                audio_seconds += summary.audio_seconds;
+                report.status = Status::Narrated;
+                report.error = note;
+                report.summary = serde_json::to_value(&summary).ok();
             }
+            Err(e) => report.error = Some(e.to_string()),
         }
     }
-
-    let narrated: Vec<&serde_json::Value> = reports
-        .iter()
-        .filter(|r| r.status == Status::Narrated)
-        .filter_map(|r| r.summary.as_ref())
-        .collect();
-    let sum = |key: &str| {
-        narrated
-            .iter()
-            .map(|s| s[key].as_u64().unwrap_or(0) as usize)
-            .sum()
-    };
     Ok(BatchReport {
         out_dir,
         narrated: count(&reports, Status::Narrated),
         skipped: count(&reports, Status::Skipped),
         failed: count(&reports, Status::Failed),
-        synthesized: sum("synthesized"),
-        cached: sum("cached"),
-        audio_seconds: narrated
-            .iter()
-            .map(|s| s["audio_seconds"].as_f64().unwrap_or(0.0))
-            .sum(),
+        synthesized,
+        cached,
+        audio_seconds,
         wall_seconds: started.elapsed().as_secs_f64(),
         articles: reports,
     })
+}
+
+/// Narrates the pending articles, `jobs` at a time, each as its own task so one article's
+/// finishing (CPU work) does not hold up another's synthesis.
+fn narrate_all(
+    pending: Vec<Pending>,
+    jobs: usize,
+    out_dir: &Path,
+    on_event: Arc<dyn Fn(BatchEvent) + Send + Sync>,
+) -> Result<Vec<(usize, Result<Narrated>)>> {
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage {
+            message: format!("cannot start the async runtime: {e}"),
+        })?;
+    Ok(runtime.block_on(
+        futures::stream::iter(pending)
+            .map(|ready| {
+                let (index, output) = (ready.index, ready.output.clone());
+                let task =
+                    tokio::spawn(narrate_one(ready, out_dir.to_path_buf(), on_event.clone()));
+                async move {
+                    let outcome = task.await.unwrap_or_else(|e| {
+                        Err(Error::Output {
+                            path: output,
+                            message: format!("the narration stopped unexpectedly: {e}"),
+                        })
+                    });
+                    (index, outcome)
+                }
+            })
+            .buffer_unordered(jobs.max(1))
+            .collect(),
+    ))
 }
 
 /// Reads and plans one article, or finds that an earlier run finished it (`None`).

@@ -90,16 +90,17 @@ impl<W: Write> LiveFinisher<W> {
         self.frames
     }
 
-    /// Takes the samples laid out since the last call. At a sentence's end (`boundary`), an
-    /// opening whose loudness can now be measured sets the gain and is written.
-    pub fn push(&mut self, samples: &[f32], boundary: bool) -> Result<()> {
+    /// Takes one sentence as laid out (with the pause before it). Until the gain is set, the
+    /// opening is held; once it can be measured, at the end of a sentence, it sets the gain
+    /// and is written.
+    pub fn push_sentence(&mut self, samples: &[f32]) -> Result<()> {
         if self.decided.is_some() {
             return self.emit(samples);
         }
         self.held.extend_from_slice(samples);
         self.meter.add(samples)?;
         let measured = self.meter.report().integrated_lufs;
-        if boundary && (measured.is_some() || self.target.is_none()) {
+        if measured.is_some() || self.target.is_none() {
             self.decide(measured)?;
         }
         Ok(())
@@ -218,8 +219,8 @@ mod tests {
         let target = LoudnessTarget::preset("web").unwrap();
         let mut out = Vec::new();
         let mut live = LiveFinisher::start(&mut out, rate, Some(target)).unwrap();
-        live.push(&first, true).unwrap();
-        live.push(&second, true).unwrap();
+        live.push_sentence(&first).unwrap();
+        live.push_sentence(&second).unwrap();
         let report = live.finish().unwrap();
         assert_eq!(report.frames as usize, first.len() + second.len());
         assert_eq!(out.len(), 44 + 2 * (first.len() + second.len()));
@@ -241,9 +242,9 @@ mod tests {
         let mut out = Vec::new();
         let mut live = LiveFinisher::start(&mut out, rate, Some(target)).unwrap();
         // 0.2 s is shorter than one 400 ms loudness block.
-        live.push(&speechlike(0.2, rate, 0.1), true).unwrap();
+        live.push_sentence(&speechlike(0.2, rate, 0.1)).unwrap();
         assert_eq!(live.frames, 0);
-        live.push(&speechlike(1.0, rate, 0.1), true).unwrap();
+        live.push_sentence(&speechlike(1.0, rate, 0.1)).unwrap();
         assert!(live.frames > 0);
         let report = live.finish().unwrap();
         assert!(report.measured_lufs.is_some());
@@ -253,7 +254,7 @@ mod tests {
     fn without_a_target_samples_pass_at_their_own_level() {
         let mut out = Vec::new();
         let mut live = LiveFinisher::start(&mut out, 16000, None).unwrap();
-        live.push(&[0.5, -0.25], true).unwrap();
+        live.push_sentence(&[0.5, -0.25]).unwrap();
         let report = live.finish().unwrap();
         assert_eq!(report.gain_db, 0.0);
         assert_eq!(
