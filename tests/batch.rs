@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -242,15 +244,53 @@ fn report_of(output: Output) -> serde_json::Value {
     report(&output)
 }
 
+/// A loopback news site: one story page, 404 for anything else.
+fn serve_pages() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(8) {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head);
+            let (status, body) = match head.split_whitespace().nth(1) {
+                Some("/news/harbor-lights.html") => ("200 OK", STORY_PAGE),
+                _ => ("404 Not Found", "<html><body>Not here</body></html>"),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{address}")
+}
+
+const STORY_PAGE: &str = "<!doctype html><html><head><title>Harbor lights - The Gazette</title>\
+    </head><body><nav><a href=\"/\">Home</a></nav><article><h1>Harbor lights return</h1>\
+    <p>The harbor lights were switched back on last night after a month of repairs.</p>\
+    <p>Fishing crews said the channel is easier to find again.</p></article></body></html>";
+
 #[test]
 fn one_failing_article_does_not_stop_the_others_and_the_exit_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::write(root.join("good.txt"), "Good\n\nThis one is fine.\n").unwrap();
     std::fs::write(root.join("empty.md"), "\n\n").unwrap();
+    let site = serve_pages();
     std::fs::write(
         root.join("today.jsonl"),
-        "\"good.txt\"\n\"missing.md\"\n\"empty.md\"\n{\"input\": \"good.txt\", \"voice\": \"no-such-voice\", \"output\": \"other.wav\"}\n",
+        format!(
+            "\"good.txt\"\n\"missing.md\"\n\"empty.md\"\n\
+             {{\"input\": \"good.txt\", \"voice\": \"no-such-voice\", \"output\": \"other.wav\"}}\n\
+             \"{site}/news/harbor-lights.html\"\n\"{site}/news/gone.html\"\n"
+        ),
     )
     .unwrap();
     let voice = voice();
@@ -296,15 +336,23 @@ fn one_failing_article_does_not_stop_the_others_and_the_exit_says_so() {
         "{:?}",
         result(3)
     );
+    // A page is fetched and narrated under its last path segment's name; a missing one fails.
+    assert_eq!(result(4).0, "narrated", "{:?}", result(4));
+    assert_eq!(articles[4]["summary"]["title"], "Harbor lights return");
+    assert_eq!(articles[4]["summary"]["sentences"], 3);
+    assert_eq!(result(5).0, "failed");
+    assert!(result(5).1.contains("404"), "{:?}", result(5));
     assert_eq!(
         (report["narrated"].as_u64(), report["failed"].as_u64()),
-        (Some(1), Some(3))
+        (Some(2), Some(4))
     );
     assert!(root.join("out/good.wav").is_file());
+    assert!(root.join("out/harbor-lights.wav").is_file());
     assert!(!root.join("out/other.wav").exists());
+    assert!(!root.join("out/gone.wav").exists());
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
-        stderr.contains("3 of 4 articles failed"),
+        stderr.contains("4 of 6 articles failed"),
         "the last line says how many failed: {stderr}"
     );
 }

@@ -654,8 +654,10 @@ fn build_document(title: String, blocks: Vec<Block>, locator: &mut Locator) -> O
     let mut blocks = blocks.into_iter().peekable();
     // The article's own `<h1>`, when Readability kept it, is the title's heading; otherwise
     // the title is spoken first all the same, as a Markdown `#` or a text file's first line.
+    // Readability turns an `<h1>` inside the content into an `<h2>` on some pages, so a
+    // level-2 heading that says the title is taken as it too, rather than said twice.
     let opening_text = match blocks.peek() {
-        Some(Block::Heading { level: 1, text }) if same_words(text, &title) => {
+        Some(Block::Heading { level: 1 | 2, text }) if same_words(text, &title) => {
             let text = text.clone();
             blocks.next();
             text
@@ -1257,6 +1259,22 @@ mod tests {
             article(&html).title,
             "River floods the lower town overnight"
         );
+    }
+
+    #[test]
+    fn a_short_article_whose_h1_is_the_title_says_it_once() {
+        let html = "<!doctype html><html><head><title>Harbor lights - The Gazette</title></head>\
+            <body><nav><a href=\"/\">Home</a> <a href=\"/news\">News</a></nav>\
+            <article><h1>Harbor lights return</h1>\
+            <p>The harbor lights were switched back on last night after a month of repairs to \
+            the old sea wall.</p><p>Fishing crews said the channel is easier to find again, \
+            especially in the fog that rolls in before dawn.</p></article>\
+            <footer>Copyright The Gazette</footer></body></html>";
+        let document = article(html);
+        assert_eq!(document.title, "Harbor lights return");
+        assert_eq!(document.chapters.len(), 1, "{:?}", document.chapters);
+        assert_eq!(spoken(&document)[0], "Harbor lights return");
+        assert_eq!(spoken(&document).len(), 3);
     }
 
     #[test]
