@@ -187,6 +187,13 @@ impl Narrator {
         Plan::for_backend(document, &self.lexicon, &self.backend.limits())
     }
 
+    /// The job's rate, else the backend's own.
+    fn program_rate(&self) -> u32 {
+        self.finishing
+            .sample_rate
+            .unwrap_or_else(|| self.backend.sample_rate())
+    }
+
     /// Speaks one request (for previews and tests).
     pub async fn speak(&self, request: &SpeechRequest) -> Result<Clip> {
         self.backend.synthesize(request).await
@@ -203,19 +210,11 @@ impl Narrator {
         let started = Instant::now();
         let engine_before = self.backend.engine_time();
         let plan = self.plan(document);
-        let placements = plan.placements();
-        if placements.is_empty() {
-            return Err(Error::EmptyInput {
-                path: PathBuf::from(&document.title),
-            });
-        }
+        let placements = spoken_placements(&plan, document)?;
         let total = placements.len();
         on_event(Event::Started { sentences: total });
 
-        let program_rate = self
-            .finishing
-            .sample_rate
-            .unwrap_or_else(|| self.backend.sample_rate());
+        let program_rate = self.program_rate();
         let mut finishing = self.finishing.clone();
         let wants_mp3 = Container::is_mp3_path(output);
         match (&finishing.container, wants_mp3) {
@@ -355,18 +354,10 @@ impl Narrator {
     ) -> Result<StreamSummary> {
         let started = Instant::now();
         let plan = self.plan(document);
-        let placements = plan.placements();
-        if placements.is_empty() {
-            return Err(Error::EmptyInput {
-                path: PathBuf::from(&document.title),
-            });
-        }
+        let placements = spoken_placements(&plan, document)?;
         let total = placements.len();
         on_event(Event::Started { sentences: total });
-        let program_rate = self
-            .finishing
-            .sample_rate
-            .unwrap_or_else(|| self.backend.sample_rate());
+        let program_rate = self.program_rate();
         // The stitcher lays the program out (pauses, edges) into a scratch directory that
         // is never finished; its samples are taken live as each sentence lands.
         let scratch = tempfile::tempdir().map_err(|e| Error::Output {
@@ -524,6 +515,17 @@ impl Speaker<'_> {
         }
         Ok((index, pieces))
     }
+}
+
+/// The plan's sentences in reading order; a document with none is refused.
+fn spoken_placements<'p>(plan: &'p Plan, document: &Document) -> Result<Vec<Placement<'p>>> {
+    let placements = plan.placements();
+    if placements.is_empty() {
+        return Err(Error::EmptyInput {
+            path: PathBuf::from(&document.title),
+        });
+    }
+    Ok(placements)
 }
 
 fn sentence_error(backend: &str, index: usize, text: &str, error: Error) -> Error {

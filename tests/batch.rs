@@ -11,12 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn voice() -> String {
-    common::repo("voices/joe-deterministic.toml")
-        .display()
-        .to_string()
-}
-
 fn aloud(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_aloud"))
         .args(args)
@@ -112,7 +106,7 @@ fn a_batch_killed_with_sigkill_resumes_and_every_output_is_whole() {
     let articles = root.join("articles");
     write_articles(&articles);
     let (out, cache) = (root.join("out"), root.join("cache"));
-    let voice = voice();
+    let voice = common::deterministic_voice();
     let args = batch_args(
         articles.to_str().unwrap(),
         out.to_str().unwrap(),
@@ -233,6 +227,17 @@ fn a_batch_killed_with_sigkill_resumes_and_every_output_is_whole() {
     let third = report_of(aloud(&args, root));
     assert_eq!(third["skipped"], 3);
     assert_eq!(third["synthesized"], 0);
+
+    // An output removed since is made again (from the cache); the others stay skipped.
+    std::fs::remove_file(out.join("world/c-sky.vtt")).unwrap();
+    let fourth = report_of(aloud(&args, root));
+    assert_eq!(
+        (fourth["skipped"].as_u64(), fourth["narrated"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(fourth["articles"][2]["status"], "narrated");
+    assert_eq!(fourth["synthesized"], 0);
+    assert!(out.join("world/c-sky.vtt").is_file());
 }
 
 fn report_of(output: Output) -> serde_json::Value {
@@ -293,7 +298,7 @@ fn one_failing_article_does_not_stop_the_others_and_the_exit_says_so() {
         ),
     )
     .unwrap();
-    let voice = voice();
+    let voice = common::deterministic_voice();
     let run = aloud(
         &[
             "batch",

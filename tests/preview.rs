@@ -7,12 +7,6 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn voice() -> String {
-    common::repo("voices/joe-deterministic.toml")
-        .display()
-        .to_string()
-}
-
 fn aloud(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_aloud"))
         .args(args)
@@ -60,7 +54,7 @@ fn ffmpeg_loudness(path: &Path) -> Option<(f64, f64)> {
 fn a_streamed_paragraph_matches_the_file_preview_sample_for_sample_in_length() {
     let dir = tempfile::tempdir().unwrap();
     let article = common::repo("samples/night-sky-guide.md");
-    let voice = voice();
+    let voice = common::deterministic_voice();
     // The paragraph's sentences, as `aloud plan` numbers paragraphs.
     let plan = aloud(
         &["plan", article.to_str().unwrap(), "--json", "--no-cache"],
@@ -161,7 +155,7 @@ fn audio_arrives_while_the_rest_of_the_paragraph_is_still_being_made() {
             "--text",
             text,
             "--voice",
-            &voice(),
+            &common::deterministic_voice(),
             "-o",
             "-",
             "--no-cache",

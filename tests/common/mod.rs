@@ -19,6 +19,11 @@ pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
+/// The joe voice with Piper's noise off: bit-identical output run to run.
+pub fn deterministic_voice() -> String {
+    repo("voices/joe-deterministic.toml").display().to_string()
+}
+
 pub fn skip_or_fail(what: &str) {
     if std::env::var_os("ALOUD_REQUIRE_READERS").is_some_and(|v| v != "0") {
         panic!("{what}, and ALOUD_REQUIRE_READERS is set");
