@@ -6,7 +6,9 @@ pub mod stream;
 pub mod wav;
 
 use crate::audio::edges::{EdgePolicy, SeamReport, clean_edges, seam_context, seam_score};
-use crate::audio::loudness::{Limiter, LoudnessReport, LoudnessTarget, Meter, db};
+use crate::audio::loudness::{
+    Limiter, LoudnessReport, LoudnessTarget, Meter, db, gain_through_limiter,
+};
 use crate::error::{Error, Result};
 use crate::sidecar::{TimedChapter, TimedSentence, TimedWord, Timeline};
 use crate::synth::Clip;
@@ -84,7 +86,7 @@ impl Container {
 
     /// How far under the ceiling the limiter aims. An MP3's decoded peaks overshoot the
     /// samples it encoded, so it needs more room than a WAV.
-    fn ceiling_margin_db(&self) -> f64 {
+    pub(crate) fn ceiling_margin_db(&self) -> f64 {
         match self {
             Container::Wav(_) => 0.2,
             // A first guess; the trial encode corrects it.
@@ -460,28 +462,11 @@ impl Stitcher {
         let ceiling = target.ceiling_dbtp - margin;
         let mut gain_db = before.integrated_lufs.map_or(0.0, |m| target.lufs - m);
         if before.integrated_lufs.is_some() {
-            // Limiting lowers loudness, more the harder it works; find the gain that lands on
-            // target through the limiter by the secant method (two or three passes on speech).
-            let mut previous: Option<(f64, f64)> = None;
-            for _ in 0..6 {
+            gain_db = gain_through_limiter(gain_db, target.lufs, |gain_db| {
                 let mut meter = Meter::integrated_only(sample_rate)?;
                 spool.render(gain_db, ceiling, sample_rate, |block| meter.add(block))?;
-                let Some(got) = meter.report().integrated_lufs else {
-                    break;
-                };
-                let error = target.lufs - got;
-                if error.abs() < 0.05 {
-                    break;
-                }
-                let slope = match previous {
-                    Some((g0, l0)) if (gain_db - g0).abs() > 1e-6 => {
-                        ((got - l0) / (gain_db - g0)).clamp(0.1, 1.0)
-                    }
-                    _ => 1.0,
-                };
-                previous = Some((gain_db, got));
-                gain_db += error / slope;
-            }
+                Ok(meter.report().integrated_lufs)
+            })?;
         }
         let mut ceiling = ceiling;
         if let Container::Mp3 { bitrate_kbps } = finishing.container

@@ -6,8 +6,10 @@
 //! is the same one, so the ceiling holds exactly; the level is as close to the target as
 //! the first sentence is typical of the rest.
 
-use crate::audio::loudness::{Limiter, LoudnessTarget, Meter};
+use crate::audio::loudness::{Limiter, LoudnessTarget, Meter, gain_through_limiter};
 use crate::error::{Error, Result};
+use crate::stitch::Container;
+use crate::stitch::wav::SampleFormat;
 use crate::stitch::wav::to_i16;
 use std::io::Write;
 
@@ -128,12 +130,25 @@ impl<W: Write> LiveFinisher<W> {
     }
 
     fn decide(&mut self, measured: Option<f64>) -> Result<()> {
-        let gain_db = match (self.target, measured) {
-            (Some(target), Some(lufs)) => target.lufs - lufs,
-            _ => 0.0,
-        };
+        let mut gain_db = 0.0;
         if let Some(target) = self.target {
-            self.limiter = Some(Limiter::new(self.sample_rate, gain_db, target.ceiling_dbtp));
+            // Aimed like a 16-bit WAV file's limiter, with the same search for the gain that
+            // lands on target through it, made on the opening.
+            let ceiling =
+                target.ceiling_dbtp - Container::Wav(SampleFormat::Int16).ceiling_margin_db();
+            if let Some(lufs) = measured {
+                let (held, rate) = (&self.held, self.sample_rate);
+                gain_db = gain_through_limiter(target.lufs - lufs, target.lufs, |gain_db| {
+                    let mut limiter = Limiter::new(rate, gain_db, ceiling);
+                    let mut rendered = Vec::with_capacity(held.len());
+                    limiter.process(held, &mut rendered);
+                    limiter.flush(&mut rendered);
+                    let mut meter = Meter::integrated_only(rate)?;
+                    meter.add(&rendered)?;
+                    Ok(meter.report().integrated_lufs)
+                })?;
+            }
+            self.limiter = Some(Limiter::new(self.sample_rate, gain_db, ceiling));
         }
         self.decided = Some((gain_db, measured));
         let held = std::mem::take(&mut self.held);
