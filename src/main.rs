@@ -725,6 +725,11 @@ impl BatchDisplay {
                     ));
                 }
             }
+            BatchEvent::Reading { article, articles } => {
+                self.bar
+                    .set_message(format!("reading article {} of {articles}", article + 1));
+                return;
+            }
             BatchEvent::ArticleStarted { .. } => {}
             BatchEvent::SentenceDone { added_seconds, .. } => {
                 tally.audio_seconds += added_seconds;

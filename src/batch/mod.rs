@@ -53,6 +53,11 @@ pub struct BatchOptions {
 pub enum BatchEvent {
     /// An engine file being fetched or checked.
     Asset(String),
+    /// An article is being read (a URL fetched) and planned, before any is narrated.
+    Reading {
+        article: usize,
+        articles: usize,
+    },
     /// Every article has been read and planned.
     Planned {
         articles: usize,
@@ -190,6 +195,10 @@ pub fn run(
     let mut pending = Vec::new();
     let mut sentences = 0;
     for (index, article) in manifest.articles.iter().enumerate() {
+        on_event(BatchEvent::Reading {
+            article: index,
+            articles: manifest.articles.len(),
+        });
         let report = &mut reports[index];
         match prepare(index, article, report, options, &mut voices, &done_dir) {
             Ok(Some(ready)) => {
