@@ -81,6 +81,9 @@ pub struct EngineAssets {
 pub struct VoiceAssets {
     pub model: PathBuf,
     pub config: PathBuf,
+    /// The model's SHA-256, known from its pin once it is verified: the sentence cache keys
+    /// on it, and hashing 60 MB again would cost a third of a second on every run.
+    pub model_sha256: String,
 }
 
 /// Where assets live and which ones the user supplies; every field is optional.
@@ -1045,6 +1048,7 @@ fn voice_assets(pkg: &Package, dir: &Path) -> Result<VoiceAssets> {
         [model, config, ..] => Ok(VoiceAssets {
             model: dir.join(model.dest),
             config: dir.join(config.dest),
+            model_sha256: model.sha256.to_string(),
         }),
         _ => Err(Error::Provision {
             package: pip_spec(pkg),

@@ -232,6 +232,37 @@ fn unknown_voice_is_named() {
 }
 
 #[test]
+fn a_model_that_cannot_load_is_named_at_its_first_sentence_and_leaves_nothing() {
+    // The engine's session is made on first use, so a broken model fails there, not at open.
+    let Some(model) = common::joe_model() else {
+        common::skip_or_fail("the joe voice is not provisioned");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "Title\n\nBody.\n").unwrap();
+    std::fs::write(dir.path().join("broken.onnx"), "not a model").unwrap();
+    // A real config, so only the model itself is wrong.
+    std::fs::copy(
+        model.with_extension("onnx.json"),
+        dir.path().join("broken.onnx.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("broken.toml"),
+        "name = \"broken\"\nengine = \"piper\"\nlanguage = \"en-US\"\nmodel = \"broken.onnx\"\n",
+    )
+    .unwrap();
+    let run = aloud(
+        &["narrate", "a.txt", "--voice", "broken.toml", "--no-cache"],
+        dir.path(),
+    );
+    assert_one_line_error(&run, "piper: sentence 1 (\"Title\")");
+    assert!(stderr(&run).contains("broken.onnx"), "{}", stderr(&run));
+    let inputs = ["a.txt", "broken.onnx", "broken.onnx.json", "broken.toml"];
+    assert!(leftovers(dir.path(), &inputs).is_empty());
+}
+
+#[test]
 fn unwritable_output_fails_and_an_existing_output_survives() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.txt"), "Title\n\nBody.\n").unwrap();

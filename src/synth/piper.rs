@@ -44,16 +44,16 @@ const MAX_CHARS: usize = 200;
 
 fn open_backend(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
     let engine = context.assets.engine(context.progress)?;
-    let (model, config) = match profile.model_path() {
+    let (model, config, model_sha256) = match profile.model_path() {
         Some(model) => {
             let config = profile.config_path().unwrap_or_else(|| model.clone());
-            (model, config)
+            (model, config, None)
         }
         None => {
             let voice = context
                 .assets
                 .builtin_voice(&profile.model, context.progress)?;
-            (voice.model, voice.config)
+            (voice.model, voice.config, Some(voice.model_sha256))
         }
     };
     let concurrency = context.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1);
@@ -66,6 +66,9 @@ fn open_backend(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc
         profile,
         concurrency,
     )?;
+    if let Some(digest) = model_sha256 {
+        voice.know_model_digest(digest);
+    }
     Ok(Arc::new(voice))
 }
 
@@ -315,12 +318,19 @@ impl PiperVoice {
             config_digest: hex::encode(Sha256::digest(config_text.as_bytes())),
             model_digest: OnceLock::new(),
         };
-        // Open the first session now so a broken model fails before any work starts.
-        let session = voice.new_session()?;
-        voice.return_session(session);
+        // Sessions are made on first use: building one costs about 0.4 s, which a run whose
+        // every clip comes from the cache (or `aloud plan`, which only needs the identity)
+        // should not pay. A model that cannot load fails its first sentence, by name, before
+        // any output is written.
         Ok(PiperVoice {
             inner: Arc::new(voice),
         })
+    }
+
+    /// Records the model's SHA-256 when it is already known (a built-in voice verified
+    /// against its pin), so it is not hashed again for the cache key.
+    pub fn know_model_digest(&self, digest: String) {
+        let _ = self.inner.model_digest.set(digest);
     }
 
     /// The phonemes Piper will be given for `request`, with clause punctuation kept and the
