@@ -67,7 +67,7 @@ enum Command {
         # today.toml\n  voice = \"joe\"                  # default for every article\n  \
         [[article]]\n  input = \"stories/budget.txt\"   # relative to the manifest\n  \
         [[article]]\n  input = \"https://example.com/news/ferry.html\"\n  \
-        voice = \"openai-alloy\"\n  output = \"ferry/ferry.mp3\"      # relative to --out-dir\n\n  \
+        voice = \"openai-alloy\"\n  output = \"ferry/ferry.mp3\"     # relative to --out-dir\n\n  \
         # today.jsonl\n  \"stories/budget.txt\"\n  \
         {\"input\": \"stories/ferry.md\", \"voice\": \"joe\", \"output\": \"ferry.wav\"}\n\n\
         Every output is written whole or not at all. A finished article is recorded in \
