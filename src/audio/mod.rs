@@ -14,6 +14,7 @@ pub mod loudness;
 
 use crate::error::{Error, Result};
 use crate::synth::Clip;
+use std::path::Path;
 
 /// A container recognised by its magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -557,11 +558,83 @@ fn parse_fmt(chunk: &[u8]) -> std::result::Result<WavFormat, String> {
 }
 
 fn decode_with_symphonia(bytes: &[u8], format: AudioFormat) -> std::result::Result<Clip, String> {
+    let source = symphonia::core::io::MediaSourceStream::new(
+        Box::new(std::io::Cursor::new(bytes)),
+        Default::default(),
+    );
+    let mut samples = Vec::new();
+    let sample_rate = decode_each(source, format, bytes.len() as u64, &mut |block, _| {
+        samples.extend_from_slice(block);
+        Ok(())
+    })?;
+    Ok(Clip {
+        samples,
+        sample_rate,
+        words: Vec::new(),
+    })
+}
+
+/// Decodes an MP3, FLAC or Ogg Vorbis file packet by packet, handing each block of mono
+/// samples (and the rate) to `each`: measuring a long program this way needs no more memory
+/// than one packet. Returns the sample rate.
+pub fn decode_file_each(
+    path: &Path,
+    each: &mut dyn FnMut(&[f32], u32) -> Result<()>,
+) -> Result<u32> {
+    let origin = path.display().to_string();
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut head = [0u8; 64];
+    let mut read = 0;
+    while read < head.len() {
+        match std::io::Read::read(&mut file, &mut head[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    }
+    let format = sniff(&head[..read]);
+    if !matches!(
+        format,
+        AudioFormat::Mp3 | AudioFormat::Flac | AudioFormat::Ogg
+    ) {
+        return Err(audio_error(
+            &origin,
+            "not an MP3, FLAC or Ogg Vorbis file".to_string(),
+        ));
+    }
+    std::io::Seek::rewind(&mut file).map_err(|e| Error::io(path, e))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let source = symphonia::core::io::MediaSourceStream::new(Box::new(file), Default::default());
+    // The callback's own error is kept aside: symphonia's path only carries strings.
+    let mut failed = None;
+    let decoded = decode_each(source, format, size, &mut |block, rate| {
+        each(block, rate).map_err(|e| {
+            let message = e.to_string();
+            failed = Some(e);
+            message
+        })
+    });
+    match (decoded, failed) {
+        (_, Some(error)) => Err(error),
+        (Ok(rate), None) => Ok(rate),
+        (Err(message), None) => Err(audio_error(&origin, message)),
+    }
+}
+
+/// Takes each decoded block of mono samples and their rate; a message stops decoding.
+type BlockSink<'a> = dyn FnMut(&[f32], u32) -> std::result::Result<(), String> + 'a;
+
+/// The decoding loop behind [`decode`] and [`decode_file_each`].
+fn decode_each(
+    source: symphonia::core::io::MediaSourceStream,
+    format: AudioFormat,
+    size: u64,
+    each: &mut BlockSink,
+) -> std::result::Result<u32, String> {
     use symphonia::core::codecs::audio::AudioDecoderOptions;
     use symphonia::core::errors::Error as SymphoniaError;
     use symphonia::core::formats::probe::Hint;
     use symphonia::core::formats::{FormatOptions, TrackType};
-    use symphonia::core::io::MediaSourceStream;
     use symphonia::core::meta::MetadataOptions;
 
     let name = match format {
@@ -570,7 +643,6 @@ fn decode_with_symphonia(bytes: &[u8], format: AudioFormat) -> std::result::Resu
         AudioFormat::Ogg => "Ogg",
         AudioFormat::Wav | AudioFormat::Unknown => "audio",
     };
-    let source = MediaSourceStream::new(Box::new(std::io::Cursor::new(bytes)), Default::default());
     let mut hint = Hint::new();
     hint.with_extension(match format {
         AudioFormat::Mp3 => "mp3",
@@ -584,7 +656,7 @@ fn decode_with_symphonia(bytes: &[u8], format: AudioFormat) -> std::result::Resu
             FormatOptions::default(),
             MetadataOptions::default(),
         )
-        .map_err(|e| format!("not a readable {name} stream ({} bytes): {e}", bytes.len()))?;
+        .map_err(|e| format!("not a readable {name} stream ({size} bytes): {e}"))?;
     let track = reader
         .default_track(TrackType::Audio)
         .ok_or_else(|| format!("{name} stream without an audio track"))?;
@@ -601,8 +673,9 @@ fn decode_with_symphonia(bytes: &[u8], format: AudioFormat) -> std::result::Resu
         .map_err(|e| format!("cannot decode the {name} stream's codec: {e}"))?;
 
     let mut sample_rate = parameters.sample_rate;
-    let mut samples = Vec::new();
+    let mut frames = 0u64;
     let mut interleaved: Vec<f32> = Vec::new();
+    let mut mono: Vec<f32> = Vec::new();
     let mut last_error = None;
     loop {
         let packet = match reader.next_packet() {
@@ -632,11 +705,14 @@ fn decode_with_symphonia(bytes: &[u8], format: AudioFormat) -> std::result::Resu
                 interleaved.resize(buffer.samples_interleaved(), 0.0);
                 buffer.copy_to_slice_interleaved(&mut interleaved);
                 let scale = 1.0 / channels as f32;
-                samples.extend(
+                mono.clear();
+                mono.extend(
                     interleaved
                         .chunks_exact(channels)
                         .map(|frame| sanitize(frame.iter().sum::<f32>() * scale)),
                 );
+                frames += mono.len() as u64;
+                each(&mono, rate)?;
             }
             // A corrupt packet is skipped, as players do; the rest may still decode.
             Err(SymphoniaError::DecodeError(e)) => last_error = Some(e.to_string()),
@@ -644,25 +720,20 @@ fn decode_with_symphonia(bytes: &[u8], format: AudioFormat) -> std::result::Resu
             Err(e) => return Err(format!("cannot decode the {name} stream: {e}")),
         }
     }
-    if samples.is_empty() {
+    if frames == 0 {
         return Err(match last_error {
             Some(e) => format!("{name} stream decoded to no samples (last error: {e})"),
             None => format!("{name} stream holds no samples"),
         });
     }
     if let Some(promised) = promised_frames
-        && (samples.len() as u64) < promised
+        && frames < promised
     {
         return Err(format!(
-            "truncated {name}: the stream promises {promised} frames but only {} decode",
-            samples.len()
+            "truncated {name}: the stream promises {promised} frames but only {frames} decode"
         ));
     }
-    Ok(Clip {
-        samples,
-        sample_rate: sample_rate.unwrap_or(0),
-        words: Vec::new(),
-    })
+    Ok(sample_rate.unwrap_or(0))
 }
 
 #[cfg(test)]

@@ -488,6 +488,46 @@ mod tests {
     }
 
     #[test]
+    fn a_file_decoded_packet_by_packet_gives_the_samples_a_whole_decode_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("t.mp3");
+        let rate = 22_050;
+        let tone: Vec<f32> = (0..rate * 2)
+            .map(|i| 0.3 * (i as f32 * 440.0 * std::f32::consts::TAU / rate as f32).sin())
+            .collect();
+        let mut w = Mp3Writer::create(&out, rate, &Mp3Options::default()).unwrap();
+        w.push_samples(&tone).unwrap();
+        let frames = w.position();
+        w.finish(&[], frames).unwrap();
+
+        let whole = crate::audio::decode(&std::fs::read(&out).unwrap(), "t.mp3").unwrap();
+        let mut streamed = Vec::new();
+        let mut blocks = 0;
+        let got_rate = crate::audio::decode_file_each(&out, &mut |block, rate| {
+            assert_eq!(rate, 22_050);
+            blocks += 1;
+            streamed.extend_from_slice(block);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(got_rate, whole.sample_rate);
+        assert_eq!(streamed, whole.samples);
+        assert!(blocks > 10, "decoded in packets, not whole: {blocks}");
+
+        // A stop asked for by the callback is its own error, not a decoding one.
+        let stop = crate::audio::decode_file_each(&out, &mut |_, _| {
+            Err(Error::Usage {
+                message: "enough".into(),
+            })
+        })
+        .unwrap_err();
+        assert_eq!(stop.to_string(), "enough");
+        let wav = dir.path().join("t.wav");
+        std::fs::write(&wav, b"RIFF\0\0\0\0WAVEfmt ").unwrap();
+        assert!(crate::audio::decode_file_each(&wav, &mut |_, _| Ok(())).is_err());
+    }
+
+    #[test]
     fn duration_must_match_what_was_encoded() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("d.mp3");
