@@ -305,6 +305,10 @@ struct BatchArgs {
     /// Narrate every article, even those an earlier run finished.
     #[arg(long)]
     force: bool,
+    /// Narrate nothing: say which articles are done, and per voice what the rest would send,
+    /// how much of it is cached and what it would cost.
+    #[arg(long)]
+    plan: bool,
     /// Print the batch report as JSON (each article's result, error and summary).
     #[arg(long)]
     json: bool,
@@ -603,6 +607,17 @@ fn batch(args: BatchArgs) -> aloud::Result<()> {
         },
         pause_overrides: args.finishing.pause.clone(),
     };
+    if args.plan {
+        let no_cache = if args.cache.no_cache {
+            "not consulted (--no-cache)"
+        } else {
+            "no cache directory (give --cache-dir or set ALOUD_CACHE_DIR)"
+        };
+        return batch_plan(
+            &aloud::batch::plan(&manifest, &options, no_cache),
+            args.json,
+        );
+    }
     let show_bar = !args.quiet && std::io::stderr().is_terminal();
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     if !show_bar {
@@ -662,6 +677,68 @@ fn batch(args: BatchArgs) -> aloud::Result<()> {
         Some(error) => Err(error),
         None => Ok(()),
     }
+}
+
+/// Prints what `aloud batch --plan` found.
+fn batch_plan(plan: &aloud::batch::BatchPlan, json: bool) -> aloud::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(plan).unwrap_or_default());
+        return Ok(());
+    }
+    let count = |status: &str| plan.articles.iter().filter(|a| a.status == status).count();
+    println!(
+        "{}: {} article{}: {} to narrate, {} already done, {} failing",
+        plan.out_dir.display(),
+        plan.articles.len(),
+        plural(plan.articles.len()),
+        count("narrate"),
+        count("done"),
+        count("failed")
+    );
+    for article in &plan.articles {
+        let detail = match (&article.estimate, &article.error) {
+            (Some(estimate), _) => format!(
+                "{} request{}, {} characters, cached {}",
+                estimate.requests,
+                plural(estimate.requests),
+                estimate.characters,
+                cached_summary(estimate)
+            ),
+            (None, Some(error)) => format!("fails: {error}"),
+            (None, None) => "done".to_string(),
+        };
+        println!(
+            "  {}  {}  [{}]  {detail}",
+            article.place, article.input, article.voice
+        );
+    }
+    if !plan.voices.is_empty() {
+        println!("\nPer voice (articles to narrate):");
+    }
+    for total in &plan.voices {
+        let cost = match &total.estimated_cost {
+            Some(cost) => format!(
+                "{} at {} per million characters",
+                money(cost.amount, &cost.currency),
+                money(cost.per_million_characters, &cost.currency)
+            ),
+            None => total.cost_note.clone().unwrap_or_default(),
+        };
+        let cached = total.cached_requests.map_or("unknown".to_string(), |n| {
+            format!("{n} of {}", total.requests)
+        });
+        println!(
+            "  {} ({}): {} article{}, {} request{}, {} characters, cached {cached}; {cost}",
+            total.voice,
+            total.backend,
+            total.articles,
+            plural(total.articles),
+            total.requests,
+            plural(total.requests),
+            total.characters,
+        );
+    }
+    Ok(())
 }
 
 /// The one progress display of a batch: a bar over every sentence to narrate, with articles
@@ -907,8 +984,14 @@ fn plan(args: PlanArgs) -> aloud::Result<()> {
     let mut voices = Vec::with_capacity(names.len());
     for name in &names {
         let profile = VoiceProfile::find(name)?;
-        let (plan, estimate) =
-            plan_voice(&document, &profile, &job_lexicon, cache.as_ref(), no_cache)?;
+        let (plan, estimate) = aloud::plan::estimate(
+            &document,
+            &profile,
+            &job_lexicon,
+            cache.as_ref(),
+            no_cache,
+            &AssetOptions::default(),
+        )?;
         voices.push((profile, plan, estimate));
     }
     let (profile, plan, _) = &voices[0];
@@ -993,57 +1076,6 @@ fn plan(args: PlanArgs) -> aloud::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Plans `document` as the narrator would for `profile`, and estimates it. The backend is
-/// opened (offline: nothing is fetched) only to learn the identity its clips are cached under,
-/// and only when there is a cache to look in; one that cannot open here (engine files missing,
-/// no API key) leaves the cache unknown rather than failing the plan.
-fn plan_voice(
-    document: &aloud::document::Document,
-    profile: &VoiceProfile,
-    job_lexicon: &Lexicon,
-    cache: Option<&ClipCache>,
-    no_cache: &str,
-) -> aloud::Result<(Plan, aloud::plan::BackendEstimate)> {
-    use aloud::plan::{BackendEstimate, CacheView};
-    let mut lexicon = profile.load_lexicon()?;
-    lexicon.merge(job_lexicon);
-    let limits = aloud::synth::limits_for(profile)?;
-    let unopened = |view: CacheView<'_>| {
-        let plan = Plan::for_backend(document, &lexicon, &limits);
-        let estimate = BackendEstimate::new(&plan, profile, view);
-        (plan, estimate)
-    };
-    let Some(cache) = cache else {
-        return Ok(unopened(CacheView::Unknown(no_cache)));
-    };
-    if !cache.dir().is_dir() {
-        return Ok(unopened(CacheView::Empty));
-    }
-    let assets = AssetOptions {
-        offline: true,
-        ..AssetOptions::default()
-    };
-    let mut context = aloud::synth::OpenContext {
-        assets: &assets,
-        progress: &mut |_: Progress<'_>| {},
-        concurrency: None,
-    };
-    match aloud::synth::open(profile, &mut context) {
-        Ok(backend) => {
-            // The backend's own limits, as the narrator plans with them.
-            let plan = Plan::for_backend(document, &lexicon, &backend.limits());
-            let identity = backend.identity();
-            let view = CacheView::Consulted {
-                cache,
-                identity: &identity,
-            };
-            let estimate = BackendEstimate::new(&plan, profile, view);
-            Ok((plan, estimate))
-        }
-        Err(error) => Ok(unopened(CacheView::Unknown(&error.to_string()))),
-    }
 }
 
 /// `3 of 5`, or `unknown: why`.

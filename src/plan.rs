@@ -1,7 +1,9 @@
 //! What would be spoken: each sentence in spoken form (normalized, lexicon applied) and cut into requests the backend takes.
 
+use crate::assets::{AssetOptions, Progress};
 use crate::cache::{CacheKey, ClipCache};
 use crate::document::{Document, Sentence};
+use crate::error::Result;
 use crate::lexicon::{Lexicon, Pronunciation};
 use crate::normalize::normalize;
 use crate::segment::split_long;
@@ -280,6 +282,58 @@ impl BackendEstimate {
             estimated_cost,
             cost_note,
         }
+    }
+}
+
+/// Plans `document` as the narrator would for `profile`, and estimates it. The backend is
+/// opened (offline: nothing is fetched) only to learn the identity its clips are cached under,
+/// and only when there is a cache to look in; one that cannot open here (engine files missing,
+/// no API key) leaves the cache unknown rather than failing the plan. `no_cache` says why
+/// there is no cache when `cache` is `None`.
+pub fn estimate(
+    document: &Document,
+    profile: &VoiceProfile,
+    job_lexicon: &Lexicon,
+    cache: Option<&ClipCache>,
+    no_cache: &str,
+    assets: &AssetOptions,
+) -> Result<(Plan, BackendEstimate)> {
+    let mut lexicon = profile.load_lexicon()?;
+    lexicon.merge(job_lexicon);
+    let limits = crate::synth::limits_for(profile)?;
+    let unopened = |view: CacheView<'_>| {
+        let plan = Plan::for_backend(document, &lexicon, &limits);
+        let estimate = BackendEstimate::new(&plan, profile, view);
+        (plan, estimate)
+    };
+    let Some(cache) = cache else {
+        return Ok(unopened(CacheView::Unknown(no_cache)));
+    };
+    if !cache.dir().is_dir() {
+        return Ok(unopened(CacheView::Empty));
+    }
+    let assets = AssetOptions {
+        offline: true,
+        ..assets.clone()
+    };
+    let mut context = crate::synth::OpenContext {
+        assets: &assets,
+        progress: &mut |_: Progress<'_>| {},
+        concurrency: None,
+    };
+    match crate::synth::open(profile, &mut context) {
+        Ok(backend) => {
+            // The backend's own limits, as the narrator plans with them.
+            let plan = Plan::for_backend(document, &lexicon, &backend.limits());
+            let identity = backend.identity();
+            let view = CacheView::Consulted {
+                cache,
+                identity: &identity,
+            };
+            let estimate = BackendEstimate::new(&plan, profile, view);
+            Ok((plan, estimate))
+        }
+        Err(error) => Ok(unopened(CacheView::Unknown(&error.to_string()))),
     }
 }
 

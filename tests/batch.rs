@@ -238,6 +238,19 @@ fn a_batch_killed_with_sigkill_resumes_and_every_output_is_whole() {
     assert_eq!(fourth["articles"][2]["status"], "narrated");
     assert_eq!(fourth["synthesized"], 0);
     assert!(out.join("world/c-sky.vtt").is_file());
+
+    // Planned now, every article is done and nothing is left to send.
+    let mut plan_args = args.clone();
+    plan_args.push("--plan");
+    let plan = report_of(aloud(&plan_args, root));
+    let statuses: Vec<&str> = plan["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["done", "done", "done"]);
+    assert_eq!(plan["voices"].as_array().unwrap().len(), 0);
 }
 
 fn report_of(output: Output) -> serde_json::Value {
@@ -380,4 +393,100 @@ fn a_manifest_that_writes_outside_the_output_directory_is_refused_before_any_wor
         "{stderr}"
     );
     assert!(!root.join("out").exists() && !root.join("escape.wav").exists());
+}
+
+#[test]
+fn a_batch_plan_prices_what_each_voice_would_be_sent_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("a.md"),
+        "# A\n\nOne sentence here. And another one.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("b.txt"),
+        "B\n\nA third sentence, in plain text.\n",
+    )
+    .unwrap();
+    let alloy = common::repo("voices/openai-alloy.toml")
+        .display()
+        .to_string();
+    let polly = common::repo("voices/polly-joanna.toml")
+        .display()
+        .to_string();
+    std::fs::write(
+        root.join("m.jsonl"),
+        format!(
+            "{{\"input\": \"a.md\", \"voice\": \"{alloy}\"}}\n\
+             {{\"input\": \"b.txt\", \"voice\": \"{alloy}\"}}\n\
+             {{\"input\": \"b.txt\", \"voice\": \"{polly}\", \"output\": \"b-polly.wav\"}}\n\
+             \"missing.md\"\n"
+        ),
+    )
+    .unwrap();
+    let run = aloud(
+        &[
+            "batch",
+            "m.jsonl",
+            "--out-dir",
+            "out",
+            "--no-cache",
+            "--plan",
+            "--json",
+        ],
+        root,
+    );
+    let plan = report_of(run);
+    let articles = plan["articles"].as_array().unwrap();
+    let statuses: Vec<&str> = articles
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["narrate", "narrate", "narrate", "failed"]);
+    assert!(
+        articles[3]["error"]
+            .as_str()
+            .unwrap()
+            .contains("missing.md")
+    );
+
+    let rate = |voice: &str| {
+        let profile =
+            std::fs::read_to_string(common::repo(&format!("voices/{voice}.toml"))).unwrap();
+        let line = profile
+            .lines()
+            .find(|l| l.starts_with("per_million_characters"))
+            .unwrap();
+        line.split('=')
+            .nth(1)
+            .unwrap()
+            .trim()
+            .parse::<f64>()
+            .unwrap()
+    };
+    let voices = plan["voices"].as_array().unwrap();
+    let total = |name: &str| voices.iter().find(|v| v["voice"] == name).unwrap();
+    let characters = |i: usize| articles[i]["estimate"]["characters"].as_u64().unwrap();
+    let openai = total("openai-alloy");
+    assert_eq!(openai["articles"], 2);
+    assert_eq!(
+        openai["characters"].as_u64().unwrap(),
+        characters(0) + characters(1)
+    );
+    let expected = (characters(0) + characters(1)) as f64 * rate("openai-alloy") / 1e6;
+    let amount = openai["estimated_cost"]["amount"].as_f64().unwrap();
+    assert!(
+        (amount - expected).abs() < 1e-12,
+        "{amount} against {expected}"
+    );
+    // Polly with speech marks is billed for each text twice.
+    let polly = total("polly-joanna");
+    assert_eq!(
+        polly["billable_characters"].as_u64().unwrap(),
+        2 * characters(2)
+    );
+    let amount = polly["estimated_cost"]["amount"].as_f64().unwrap();
+    assert!((amount - 2.0 * characters(2) as f64 * rate("polly-joanna") / 1e6).abs() < 1e-12);
+    assert!(!root.join("out").exists(), "a plan writes nothing");
 }

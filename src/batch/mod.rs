@@ -286,6 +286,143 @@ fn narrate_all(
     ))
 }
 
+/// What a batch would do and send, without doing it (`aloud batch --plan`).
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchPlan {
+    pub out_dir: PathBuf,
+    pub articles: Vec<PlannedArticle>,
+    /// Per voice, what its articles still to narrate would send, and cost.
+    pub voices: Vec<VoiceTotal>,
+}
+
+/// One article of a batch plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedArticle {
+    pub place: String,
+    pub input: String,
+    pub output: PathBuf,
+    pub voice: String,
+    /// `narrate`, `done` (an earlier run finished it; it would be skipped) or `failed`.
+    pub status: &'static str,
+    pub error: Option<String>,
+    pub estimate: Option<crate::plan::BackendEstimate>,
+}
+
+/// One voice's share of a batch still to narrate.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VoiceTotal {
+    pub voice: String,
+    pub backend: String,
+    pub articles: usize,
+    pub requests: usize,
+    pub characters: usize,
+    /// `None` when the cache could not be consulted for some article.
+    pub cached_requests: Option<usize>,
+    pub billable_characters: usize,
+    /// `None` for a voice without a price (see `cost_note`).
+    pub estimated_cost: Option<crate::plan::Cost>,
+    pub cost_note: Option<String>,
+}
+
+impl VoiceTotal {
+    fn add(&mut self, estimate: &crate::plan::BackendEstimate) {
+        if self.articles == 0 {
+            self.voice = estimate.voice.clone();
+            self.backend = estimate.backend.clone();
+            self.cached_requests = Some(0);
+            self.estimated_cost = estimate
+                .estimated_cost
+                .clone()
+                .map(|cost| crate::plan::Cost {
+                    amount: 0.0,
+                    ..cost
+                });
+            self.cost_note = estimate.cost_note.clone();
+        }
+        self.articles += 1;
+        self.requests += estimate.requests;
+        self.characters += estimate.characters;
+        self.billable_characters += estimate.billable_characters;
+        self.cached_requests = self
+            .cached_requests
+            .zip(estimate.cached_requests)
+            .map(|(a, b)| a + b);
+        if let (Some(total), Some(cost)) = (&mut self.estimated_cost, &estimate.estimated_cost) {
+            total.amount += cost.amount;
+        }
+    }
+}
+
+/// Plans a batch: which articles an earlier run finished, and for the rest what each voice
+/// would be sent, how much of it is cached and what it would cost. Reads (and fetches) every
+/// article; writes nothing. `no_cache` says why there is no cache when the options have none.
+pub fn plan(manifest: &Manifest, options: &BatchOptions, no_cache: &str) -> BatchPlan {
+    let done_dir = options.out_dir.join(STATE_DIR).join("done");
+    let mut voices = Voices::new(options, Arc::new(|_| {}));
+    let mut totals: Vec<VoiceTotal> = Vec::new();
+    let articles = manifest
+        .articles
+        .iter()
+        .map(|article| {
+            let voice = article
+                .voice
+                .clone()
+                .unwrap_or_else(|| options.default_voice.clone());
+            let mut planned = PlannedArticle {
+                place: article.place.clone(),
+                input: article.source.to_string(),
+                output: options.out_dir.join(&article.output),
+                voice: voice.clone(),
+                status: "failed",
+                error: None,
+                estimate: None,
+            };
+            let outcome = (|| -> Result<Option<crate::plan::BackendEstimate>> {
+                let profile = voices.profile(&voice)?;
+                let finishing = voices.finishing(&profile)?;
+                let fingerprint = fingerprint(article, &profile, &finishing, options)?;
+                if finished_before(&record_path(&done_dir, article), &fingerprint, options)
+                    .is_some()
+                {
+                    return Ok(None);
+                }
+                let document = crate::ingest::load_source(&article.source)?;
+                let (_, estimate) = crate::plan::estimate(
+                    &document,
+                    &profile,
+                    &options.narrator.lexicon,
+                    options.narrator.cache.as_ref(),
+                    no_cache,
+                    &options.narrator.assets,
+                )?;
+                Ok(Some(estimate))
+            })();
+            match outcome {
+                Ok(None) => planned.status = "done",
+                Ok(Some(estimate)) => {
+                    planned.status = "narrate";
+                    match totals.iter_mut().find(|t| t.voice == estimate.voice) {
+                        Some(total) => total.add(&estimate),
+                        None => {
+                            let mut total = VoiceTotal::default();
+                            total.add(&estimate);
+                            totals.push(total);
+                        }
+                    }
+                    planned.estimate = Some(estimate);
+                }
+                Err(e) => planned.error = Some(e.to_string()),
+            }
+            planned
+        })
+        .collect();
+    BatchPlan {
+        out_dir: options.out_dir.clone(),
+        articles,
+        voices: totals,
+    }
+}
+
 /// Reads and plans one article, or finds that an earlier run finished it (`None`).
 fn prepare(
     index: usize,
@@ -298,18 +435,8 @@ fn prepare(
     let profile = voices.profile(&report.voice)?;
     let finishing = voices.finishing(&profile)?;
     let fingerprint = fingerprint(article, &profile, &finishing, options)?;
-    let record = done_dir.join(format!(
-        "{}.json",
-        hex_digest(&record_name(&article.output))
-    ));
-    if !options.force
-        && let Some(done) = read_record(&record)
-        && done.fingerprint == fingerprint
-        && done
-            .outputs
-            .iter()
-            .all(|file| options.out_dir.join(file).is_file())
-    {
+    let record = record_path(done_dir, article);
+    if let Some(done) = finished_before(&record, &fingerprint, options) {
         report.summary = Some(done.summary);
         return Ok(None);
     }
@@ -489,6 +616,29 @@ fn file_stamp(path: &Path) -> Option<String> {
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?;
     Some(format!("{}:{}", meta.len(), modified.as_nanos()))
+}
+
+/// Where an article's record is kept.
+fn record_path(done_dir: &Path, article: &Article) -> PathBuf {
+    done_dir.join(format!(
+        "{}.json",
+        hex_digest(&record_name(&article.output))
+    ))
+}
+
+/// The record of an earlier run that finished this article as it would be made now, with all
+/// its files still there (never with `--force`).
+fn finished_before(record: &Path, fingerprint: &str, options: &BatchOptions) -> Option<DoneRecord> {
+    if options.force {
+        return None;
+    }
+    let done = read_record(record)?;
+    let intact = done.fingerprint == fingerprint
+        && done
+            .outputs
+            .iter()
+            .all(|file| options.out_dir.join(file).is_file());
+    intact.then_some(done)
 }
 
 fn hex_digest(text: &str) -> String {
