@@ -2,7 +2,7 @@
 
 use aloud::assets::{AssetOptions, Progress};
 use aloud::audio::loudness::LoudnessTarget;
-use aloud::batch::{BatchEvent, BatchOptions, Manifest, Status};
+use aloud::batch::{BatchEvent, BatchOptions, Manifest, PlanStatus, Status};
 use aloud::cache::ClipCache;
 use aloud::ingest::Source;
 use aloud::lexicon::Lexicon;
@@ -685,15 +685,15 @@ fn batch_plan(plan: &aloud::batch::BatchPlan, json: bool) -> aloud::Result<()> {
         println!("{}", serde_json::to_string(plan).unwrap_or_default());
         return Ok(());
     }
-    let count = |status: &str| plan.articles.iter().filter(|a| a.status == status).count();
+    let count = |status| plan.articles.iter().filter(|a| a.status == status).count();
     println!(
         "{}: {} article{}: {} to narrate, {} already done, {} failing",
         plan.out_dir.display(),
         plan.articles.len(),
         plural(plan.articles.len()),
-        count("narrate"),
-        count("done"),
-        count("failed")
+        count(PlanStatus::Narrate),
+        count(PlanStatus::Done),
+        count(PlanStatus::Failed)
     );
     for article in &plan.articles {
         let detail = match (&article.estimate, &article.error) {

@@ -302,10 +302,20 @@ pub struct PlannedArticle {
     pub input: String,
     pub output: PathBuf,
     pub voice: String,
-    /// `narrate`, `done` (an earlier run finished it; it would be skipped) or `failed`.
-    pub status: &'static str,
+    pub status: PlanStatus,
     pub error: Option<String>,
     pub estimate: Option<crate::plan::BackendEstimate>,
+}
+
+/// What a batch would do with one article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanStatus {
+    Narrate,
+    /// An earlier run finished it; it would be skipped.
+    Done,
+    /// It cannot be read, or its voice cannot be found.
+    Failed,
 }
 
 /// One voice's share of a batch still to narrate.
@@ -373,7 +383,7 @@ pub fn plan(manifest: &Manifest, options: &BatchOptions, no_cache: &str) -> Batc
                 input: article.source.to_string(),
                 output: options.out_dir.join(&article.output),
                 voice: voice.clone(),
-                status: "failed",
+                status: PlanStatus::Failed,
                 error: None,
                 estimate: None,
             };
@@ -398,9 +408,9 @@ pub fn plan(manifest: &Manifest, options: &BatchOptions, no_cache: &str) -> Batc
                 Ok(Some(estimate))
             })();
             match outcome {
-                Ok(None) => planned.status = "done",
+                Ok(None) => planned.status = PlanStatus::Done,
                 Ok(Some(estimate)) => {
-                    planned.status = "narrate";
+                    planned.status = PlanStatus::Narrate;
                     match totals.iter_mut().find(|t| t.voice == estimate.voice) {
                         Some(total) => total.add(&estimate),
                         None => {
