@@ -387,26 +387,8 @@ pub fn plan(manifest: &Manifest, options: &BatchOptions, no_cache: &str) -> Batc
                 error: None,
                 estimate: None,
             };
-            let outcome = (|| -> Result<Option<crate::plan::BackendEstimate>> {
-                let profile = voices.profile(&voice)?;
-                let finishing = voices.finishing(&profile)?;
-                let fingerprint = fingerprint(article, &profile, &finishing, options)?;
-                if finished_before(&record_path(&done_dir, article), &fingerprint, options)
-                    .is_some()
-                {
-                    return Ok(None);
-                }
-                let document = crate::ingest::load_source(&article.source)?;
-                let (_, estimate) = crate::plan::estimate(
-                    &document,
-                    &profile,
-                    &options.narrator.lexicon,
-                    options.narrator.cache.as_ref(),
-                    no_cache,
-                    &options.narrator.assets,
-                )?;
-                Ok(Some(estimate))
-            })();
+            let outcome =
+                estimate_article(article, &voice, options, &mut voices, &done_dir, no_cache);
             match outcome {
                 Ok(None) => planned.status = PlanStatus::Done,
                 Ok(Some(estimate)) => {
@@ -431,6 +413,33 @@ pub fn plan(manifest: &Manifest, options: &BatchOptions, no_cache: &str) -> Batc
         articles,
         voices: totals,
     }
+}
+
+/// What narrating one article would send (`None`: an earlier run finished it).
+fn estimate_article(
+    article: &Article,
+    voice: &str,
+    options: &BatchOptions,
+    voices: &mut Voices,
+    done_dir: &Path,
+    no_cache: &str,
+) -> Result<Option<crate::plan::BackendEstimate>> {
+    let profile = voices.profile(voice)?;
+    let finishing = voices.finishing(&profile)?;
+    let fingerprint = fingerprint(article, &profile, &finishing, options)?;
+    if finished_before(&record_path(done_dir, article), &fingerprint, options).is_some() {
+        return Ok(None);
+    }
+    let document = crate::ingest::load_source(&article.source)?;
+    let (_, estimate) = crate::plan::estimate(
+        &document,
+        &profile,
+        &options.narrator.lexicon,
+        options.narrator.cache.as_ref(),
+        no_cache,
+        &options.narrator.assets,
+    )?;
+    Ok(Some(estimate))
 }
 
 /// Reads and plans one article, or finds that an earlier run finished it (`None`).
