@@ -492,14 +492,14 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
     let output = args
         .output
         .unwrap_or_else(|| source.default_output(&document));
-    let options = NarratorOptions {
-        assets: args.assets.options(),
-        concurrency: args.concurrency,
-        lexicon: load_lexicons(&args.lexicon)?,
-        cache: args.cache.open()?,
-        finishing: Some(args.finishing.finishing(&profile)?),
-        sidecars: Some(sidecar_list(&args.finishing)?),
-    };
+    let options = narrator_options(
+        &profile,
+        &args.lexicon,
+        args.concurrency,
+        &args.finishing,
+        &args.cache,
+        &args.assets,
+    )?;
     let narrator = Narrator::open(profile, &options, &mut report_progress(args.quiet))?;
 
     let show_bar = !args.quiet && !args.json && std::io::stderr().is_terminal();
@@ -583,9 +583,29 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
     Ok(())
 }
 
-fn sidecar_list(finishing: &FinishArgs) -> aloud::Result<Vec<SidecarKind>> {
-    SidecarKind::parse_list(&finishing.sidecars).map_err(|message| aloud::Error::Usage {
-        message: format!("--sidecars: {message}"),
+/// What narrate, preview and batch share: a job's engine files, cache, lexicons, finishing
+/// and sidecars, from their common flags.
+fn narrator_options(
+    profile: &VoiceProfile,
+    lexicons: &[PathBuf],
+    concurrency: Option<usize>,
+    finishing: &FinishArgs,
+    cache: &CacheArgs,
+    assets: &AssetArgs,
+) -> aloud::Result<NarratorOptions> {
+    Ok(NarratorOptions {
+        assets: assets.options(),
+        concurrency,
+        lexicon: load_lexicons(lexicons)?,
+        cache: cache.open()?,
+        finishing: Some(finishing.finishing(profile)?),
+        sidecars: Some(
+            SidecarKind::parse_list(&finishing.sidecars).map_err(|message| {
+                aloud::Error::Usage {
+                    message: format!("--sidecars: {message}"),
+                }
+            })?,
+        ),
     })
 }
 
@@ -597,14 +617,14 @@ fn batch(args: BatchArgs) -> aloud::Result<()> {
         default_voice: args.voice.clone(),
         jobs: args.jobs,
         force: args.force,
-        narrator: NarratorOptions {
-            assets: args.assets.options(),
-            concurrency: args.concurrency,
-            lexicon: load_lexicons(&args.lexicon)?,
-            cache: args.cache.open()?,
-            finishing: Some(args.finishing.finishing(&profile)?),
-            sidecars: Some(sidecar_list(&args.finishing)?),
-        },
+        narrator: narrator_options(
+            &profile,
+            &args.lexicon,
+            args.concurrency,
+            &args.finishing,
+            &args.cache,
+            &args.assets,
+        )?,
         pause_overrides: args.finishing.pause.clone(),
     };
     if args.plan {
@@ -865,14 +885,14 @@ fn preview(args: PreviewArgs) -> aloud::Result<()> {
         ));
     }
     let profile = VoiceProfile::find(&args.voice)?;
-    let options = NarratorOptions {
-        assets: args.assets.options(),
-        concurrency: None,
-        lexicon: load_lexicons(&args.lexicon)?,
-        cache: args.cache.open()?,
-        finishing: Some(args.finishing.finishing(&profile)?),
-        sidecars: Some(sidecar_list(&args.finishing)?),
-    };
+    let options = narrator_options(
+        &profile,
+        &args.lexicon,
+        None,
+        &args.finishing,
+        &args.cache,
+        &args.assets,
+    )?;
     let narrator = Narrator::open(profile, &options, &mut report_progress(args.quiet))?;
     if streaming {
         let summary = narrator.stream_blocking(&document, std::io::stdout(), &mut |_| {})?;

@@ -177,11 +177,6 @@ impl Narrator {
         &self.backend
     }
 
-    /// Backend requests this narrator keeps in flight at most, across all its narrations.
-    pub fn concurrency(&self) -> usize {
-        self.concurrency
-    }
-
     /// What `document` would become: its sentences in spoken form, cut to the backend's size.
     pub fn plan(&self, document: &Document) -> Plan {
         Plan::for_backend(document, &self.lexicon, &self.backend.limits())
@@ -235,19 +230,9 @@ impl Narrator {
         }
         let mut stitcher = Stitcher::create(output, program_rate, finishing, &document.title)?;
         let sources = Sources::default();
-        self.lay_out(
-            &placements,
-            &mut stitcher,
-            &sources,
-            &mut |stitcher, index| {
-                on_event(Event::SentenceDone {
-                    done: index + 1,
-                    total,
-                    audio_seconds: stitcher.seconds(),
-                });
-                Ok(())
-            },
-        )
+        self.lay_out(&placements, &mut stitcher, &sources, on_event, &mut |_| {
+            Ok(())
+        })
         .await?;
 
         let timeline = stitcher.timeline(&document.title, &self.profile.name);
@@ -294,7 +279,7 @@ impl Narrator {
     }
 
     /// Speaks every placement (from the cache where it can) and pushes the clips, in order,
-    /// into `stitcher`, calling `after` once each sentence is in. `buffered` keeps up to
+    /// into `stitcher`, calling `after` once each sentence is in and then reporting it. `buffered` keeps up to
     /// `concurrency` sentences in flight and yields them in order, so clips stream into the
     /// program as soon as their turn comes. Each clip is cached as soon as it is made, so a
     /// job that fails later keeps it for the next run.
@@ -303,7 +288,8 @@ impl Narrator {
         placements: &[Placement<'_>],
         stitcher: &mut Stitcher,
         sources: &Sources,
-        after: &mut (dyn FnMut(&mut Stitcher, usize) -> Result<()> + Send),
+        on_event: &mut (dyn FnMut(Event) + Send),
+        after: &mut (dyn FnMut(&mut Stitcher) -> Result<()> + Send),
     ) -> Result<()> {
         let cache = self.cache.as_ref().map(|cache| CacheUse {
             cache,
@@ -337,7 +323,12 @@ impl Narrator {
                 },
                 &pieces,
             )?;
-            after(stitcher, index)?;
+            after(stitcher)?;
+            on_event(Event::SentenceDone {
+                done: index + 1,
+                total: placements.len(),
+                audio_seconds: stitcher.seconds(),
+            });
         }
         Ok(())
     }
@@ -380,16 +371,12 @@ impl Narrator {
             &placements,
             &mut stitcher,
             &sources,
-            &mut |stitcher, index| {
+            on_event,
+            &mut |stitcher| {
                 live.push_sentence(&stitcher.drain_live())?;
                 if first_audio.is_none() && live.frames() > 0 {
                     first_audio = Some(started.elapsed());
                 }
-                on_event(Event::SentenceDone {
-                    done: index + 1,
-                    total,
-                    audio_seconds: stitcher.seconds(),
-                });
                 Ok(())
             },
         )

@@ -50,11 +50,28 @@ fn ffmpeg_loudness(path: &Path) -> Option<(f64, f64)> {
     Some((value("I:")?, value("Peak:")?))
 }
 
+/// `aloud preview ARTICLE --paragraph 2 -o OUTPUT --json` in the deterministic voice.
+fn preview_paragraph_2(article: &Path, output: &str, cwd: &Path) -> Output {
+    let voice = common::deterministic_voice();
+    let article = article.to_str().unwrap();
+    let args = [
+        "preview",
+        article,
+        "--paragraph",
+        "2",
+        "--voice",
+        &voice,
+        "-o",
+        output,
+        "--json",
+    ];
+    aloud(&args, cwd)
+}
+
 #[test]
 fn a_streamed_paragraph_matches_the_file_preview_sample_for_sample_in_length() {
     let dir = tempfile::tempdir().unwrap();
     let article = common::repo("samples/night-sky-guide.md");
-    let voice = common::deterministic_voice();
     // The paragraph's sentences, as `aloud plan` numbers paragraphs.
     let plan = aloud(
         &["plan", article.to_str().unwrap(), "--json", "--no-cache"],
@@ -70,20 +87,7 @@ fn a_streamed_paragraph_matches_the_file_preview_sample_for_sample_in_length() {
         .collect();
     let second = paragraphs[1]["sentences"].as_array().unwrap().len();
 
-    let streamed = aloud(
-        &[
-            "preview",
-            article.to_str().unwrap(),
-            "--paragraph",
-            "2",
-            "--voice",
-            &voice,
-            "-o",
-            "-",
-            "--json",
-        ],
-        dir.path(),
-    );
+    let streamed = preview_paragraph_2(&article, "-", dir.path());
     assert!(
         streamed.status.success(),
         "{}",
@@ -95,20 +99,7 @@ fn a_streamed_paragraph_matches_the_file_preview_sample_for_sample_in_length() {
     let seconds = samples.len() as f64 / 22050.0;
     assert!((seconds - summary["audio_seconds"].as_f64().unwrap()).abs() < 1e-3);
 
-    let filed = aloud(
-        &[
-            "preview",
-            article.to_str().unwrap(),
-            "--paragraph",
-            "2",
-            "--voice",
-            &voice,
-            "-o",
-            "p2.wav",
-            "--json",
-        ],
-        dir.path(),
-    );
+    let filed = preview_paragraph_2(&article, "p2.wav", dir.path());
     assert!(
         filed.status.success(),
         "{}",
