@@ -8,6 +8,12 @@ use std::path::{Path, PathBuf};
 /// The profile used when none is named.
 pub const DEFAULT_VOICE: &str = "joe";
 
+/// `BACKEND:default` asks a backend for its own default voice.
+const DEFAULT_VOICE_NAME: &str = "default";
+
+/// The model of `piper:default`: the default profile's.
+const DEFAULT_PIPER_MODEL: &str = "en_US-joe-medium";
+
 /// Profiles shipped inside the binary, so an installed `aloud` works from any directory.
 const BUILTIN_PROFILES: &[(&str, &str)] = &[
     ("joe", include_str!("../voices/joe.toml")),
@@ -232,7 +238,8 @@ impl VoiceProfile {
     }
 
     /// `BACKEND:VOICE` (say `piper:en_US-joe-medium` or `openai:alloy`) names a voice without a
-    /// profile file; everything else takes its default.
+    /// profile file; everything else takes its default. `BACKEND:default` is the backend's
+    /// own default voice (for a server, the voice it has loaded; for Piper, joe's model).
     fn ad_hoc(spec: &str) -> Option<Self> {
         let (engine, voice) = spec.split_once(':')?;
         let is_engine = !engine.is_empty()
@@ -247,7 +254,7 @@ impl VoiceProfile {
             engine: engine.to_string(),
             language: "en-US".to_string(),
             model: String::new(),
-            voice: Some(voice.to_string()),
+            voice: (!voice.eq_ignore_ascii_case(DEFAULT_VOICE_NAME)).then(|| voice.to_string()),
             options: toml::Table::new(),
             config: None,
             speaking_rate: default_speaking_rate(),
@@ -261,7 +268,10 @@ impl VoiceProfile {
         };
         // A Piper voice is its model.
         if engine == "piper" {
-            profile.model = voice.to_string();
+            profile.model = match &profile.voice {
+                Some(voice) => voice.clone(),
+                None => DEFAULT_PIPER_MODEL.to_string(),
+            };
         }
         Some(profile)
     }
@@ -412,6 +422,20 @@ mod tests {
         // Not engine names: a Windows-style path or a URL-like string.
         assert!(VoiceProfile::ad_hoc("C:voice").is_none());
         assert!(VoiceProfile::ad_hoc("http://x").is_none());
+    }
+
+    #[test]
+    fn backend_colon_default_is_the_backends_own_voice() {
+        for spec in ["piper-http:default", "wyoming:Default", "openai:default"] {
+            let profile = VoiceProfile::find(spec).unwrap();
+            assert_eq!(profile.voice, None, "{spec}");
+        }
+        let piper = VoiceProfile::find("piper:default").unwrap();
+        let joe = VoiceProfile::find(DEFAULT_VOICE).unwrap();
+        assert_eq!(piper.model, joe.model);
+        // A voice that only starts like it is still a name.
+        let named = VoiceProfile::find("piper-http:default-2").unwrap();
+        assert_eq!(named.voice.as_deref(), Some("default-2"));
     }
 
     #[test]

@@ -167,6 +167,33 @@ fn piper_http_server_narrates_markdown() {
         err.contains("piper-http") && err.contains("en_GB-nobody-low"),
         "{err}"
     );
+
+    // `piper-http:default` is the server's own voice, as the README's example has it.
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("default.wav");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args(["preview", "--text", "The tide came in at dawn.", "--voice"])
+        .arg("piper-http:default")
+        .arg("-o")
+        .arg(&output)
+        .args(["--no-cache", "--quiet"])
+        .env(
+            "ALOUD_PIPER_HTTP_URL",
+            format!("http://127.0.0.1:{}", server.port),
+        )
+        .output()
+        .expect("aloud runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let reader = hound::WavReader::open(&output).expect("a WAV");
+    assert_eq!(reader.spec().sample_rate, 22_050);
+    assert!(
+        reader.duration() > 22_050 / 2,
+        "half a second or more of speech"
+    );
 }
 
 #[test]
