@@ -12,6 +12,117 @@ pub struct Document {
     /// Chapters in reading order. The first chapter is titled with the document title
     /// and holds whatever precedes the first section heading.
     pub chapters: Vec<Chapter>,
+    /// Blocks of the source that are not narrated because they are page furniture (a share
+    /// bar, a photo caption, ...), in source order. Empty when nothing was dropped or when
+    /// cleaning was turned off.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<Dropped>,
+}
+
+/// A block of the source left out of the narration, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dropped {
+    /// The block as written, whitespace runs folded to one space.
+    pub text: String,
+    pub reason: DropReason,
+    /// Byte range `[start, end)` of the block in the source.
+    pub source: Range<usize>,
+}
+
+/// Why a block is page furniture rather than story. Serialized as its [`DropReason::name`]
+/// (`audio-player`, `pull-quote`, ...), as `aloud plan --json` prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DropReason {
+    /// "Listen to this article", a player's controls or its length.
+    AudioPlayer,
+    /// Share, e-mail, print and comment buttons.
+    Share,
+    /// Subscription, newsletter, sign-in and app prompts.
+    Subscribe,
+    Advertisement,
+    /// "Read more", "Continue reading", "Click here".
+    ReadMore,
+    /// A related-stories list or its heading.
+    Related,
+    /// Image, video and gallery controls ("Enlarge this image", "toggle caption").
+    Media,
+    /// A photo caption.
+    Caption,
+    /// A photo or image credit.
+    Credit,
+    Byline,
+    /// A publication or update date and time on a line of its own.
+    Dateline,
+    /// "5 min read".
+    ReadingTime,
+    /// A copyright line or the site's footer.
+    Copyright,
+    /// Breadcrumbs, skip links, blocks of nothing but links.
+    Navigation,
+    /// A section label above the headline ("Politics", "Audio Posts In English").
+    Kicker,
+    /// A quote pulled out of the story and set apart, repeating its words.
+    PullQuote,
+    /// The headline again, right after the headline.
+    RepeatedTitle,
+    /// Symbols only (a play button's "▶"): nothing to say.
+    NoWords,
+}
+
+impl Serialize for DropReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl DropReason {
+    /// The reason in words, for people reading `aloud plan`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            DropReason::AudioPlayer => "audio player",
+            DropReason::Share => "share buttons",
+            DropReason::Subscribe => "subscription prompt",
+            DropReason::Advertisement => "advertisement",
+            DropReason::ReadMore => "read-more link",
+            DropReason::Related => "related stories",
+            DropReason::Media => "image or video control",
+            DropReason::Caption => "photo caption",
+            DropReason::Credit => "photo credit",
+            DropReason::Byline => "byline",
+            DropReason::Dateline => "date line",
+            DropReason::ReadingTime => "reading time",
+            DropReason::Copyright => "copyright or footer",
+            DropReason::Navigation => "navigation",
+            DropReason::Kicker => "section label",
+            DropReason::PullQuote => "pull quote",
+            DropReason::RepeatedTitle => "headline repeated",
+            DropReason::NoWords => "no words",
+        }
+    }
+
+    /// The serialized name (`audio-player`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DropReason::AudioPlayer => "audio-player",
+            DropReason::Share => "share",
+            DropReason::Subscribe => "subscribe",
+            DropReason::Advertisement => "advertisement",
+            DropReason::ReadMore => "read-more",
+            DropReason::Related => "related",
+            DropReason::Media => "media",
+            DropReason::Caption => "caption",
+            DropReason::Credit => "credit",
+            DropReason::Byline => "byline",
+            DropReason::Dateline => "dateline",
+            DropReason::ReadingTime => "reading-time",
+            DropReason::Copyright => "copyright",
+            DropReason::Navigation => "navigation",
+            DropReason::Kicker => "kicker",
+            DropReason::PullQuote => "pull-quote",
+            DropReason::RepeatedTitle => "repeated-title",
+            DropReason::NoWords => "no-words",
+        }
+    }
 }
 
 /// A chapter: a heading (spoken, when the source has one) and its paragraphs.
@@ -81,6 +192,7 @@ impl Document {
                 heading: None,
                 paragraphs: vec![paragraph.clone()],
             }],
+            dropped: Vec::new(),
         })
     }
 }
@@ -111,6 +223,7 @@ mod tests {
         let document = Document {
             title: "T".into(),
             chapters: vec![chapter("One", &["a", "b"]), chapter("Two", &["c"])],
+            dropped: Vec::new(),
         };
         assert_eq!(document.paragraph_count(), 3);
         assert!(document.paragraph(0).is_none());

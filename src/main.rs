@@ -4,7 +4,7 @@ use aloud::assets::{AssetOptions, Progress};
 use aloud::audio::loudness::LoudnessTarget;
 use aloud::batch::{BatchEvent, BatchOptions, Manifest, PlanStatus, Status};
 use aloud::cache::ClipCache;
-use aloud::ingest::Source;
+use aloud::ingest::{ReadOptions, Source};
 use aloud::lexicon::Lexicon;
 use aloud::narrate::{Event, Narrator, NarratorOptions};
 use aloud::plan::Plan;
@@ -200,6 +200,8 @@ struct NarrateArgs {
     #[arg(short, long)]
     quiet: bool,
     #[command(flatten)]
+    read: ReadArgs,
+    #[command(flatten)]
     finishing: FinishArgs,
     #[command(flatten)]
     cache: CacheArgs,
@@ -316,6 +318,8 @@ struct BatchArgs {
     #[arg(short, long)]
     quiet: bool,
     #[command(flatten)]
+    read: ReadArgs,
+    #[command(flatten)]
     finishing: FinishArgs,
     #[command(flatten)]
     cache: CacheArgs,
@@ -356,6 +360,8 @@ struct PreviewArgs {
     #[arg(short, long)]
     quiet: bool,
     #[command(flatten)]
+    read: ReadArgs,
+    #[command(flatten)]
     finishing: FinishArgs,
     #[command(flatten)]
     cache: CacheArgs,
@@ -376,9 +382,12 @@ struct PlanArgs {
     /// Pronunciation lexicon (TOML); repeatable.
     #[arg(short, long, value_name = "FILE")]
     lexicon: Vec<PathBuf>,
-    /// Print the plan as JSON, with one estimate per voice under `backends`.
+    /// Print the plan as JSON, with one estimate per voice under `backends` and the blocks
+    /// left out under `dropped`.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    read: ReadArgs,
     #[command(flatten)]
     cache: CacheArgs,
 }
@@ -444,6 +453,27 @@ impl AssetArgs {
     }
 }
 
+/// How the article is read.
+#[derive(Args)]
+#[command(next_help_heading = "Reading")]
+struct ReadArgs {
+    /// Narrate every block of the article. Without it, page furniture copied with a story
+    /// (section labels, "Listen to this article", share bars, bylines, date lines, photo
+    /// captions and credits, related-story lists, copyright lines) is left out; `aloud plan`
+    /// lists each block left out and why.
+    #[arg(long)]
+    keep_all: bool,
+}
+
+impl ReadArgs {
+    fn options(&self) -> ReadOptions {
+        ReadOptions {
+            keep_all: self.keep_all,
+            ..ReadOptions::default()
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -486,7 +516,7 @@ fn input_source(input: &Path) -> aloud::Result<Source> {
 
 fn narrate(args: NarrateArgs) -> aloud::Result<()> {
     let source = input_source(&args.input)?;
-    let document = aloud::ingest::load_source(&source)?;
+    let document = aloud::ingest::load_source_with(&source, &args.read.options())?;
     let profile = VoiceProfile::find(&args.voice)?;
     // A file's stem, a URL's last path segment (or host), or standard input's title.
     let output = args
@@ -567,6 +597,14 @@ fn narrate(args: NarrateArgs) -> aloud::Result<()> {
             },
             summary.timeline.display()
         );
+        if summary.dropped > 0 {
+            println!(
+                "Left out {} block{} of page furniture; `aloud plan {}` lists them, --keep-all narrates them",
+                summary.dropped,
+                plural(summary.dropped),
+                args.input.display()
+            );
+        }
         if let Some(acx) = &acx {
             let verdict = |ok: bool| if ok { "ok" } else { "FAILS" };
             println!(
@@ -626,6 +664,7 @@ fn batch(args: BatchArgs) -> aloud::Result<()> {
             &args.assets,
         )?,
         pause_overrides: args.finishing.pause.clone(),
+        read: args.read.options(),
     };
     if args.plan {
         let no_cache = if args.cache.no_cache {
@@ -864,7 +903,8 @@ fn preview(args: PreviewArgs) -> aloud::Result<()> {
     let document = match (&args.text, &args.input) {
         (Some(text), _) => aloud::ingest::parse_passage(text)?,
         (None, Some(input)) => {
-            let whole = aloud::ingest::load_source(&input_source(input)?)?;
+            let whole =
+                aloud::ingest::load_source_with(&input_source(input)?, &args.read.options())?;
             let count = whole.paragraph_count();
             whole.paragraph(args.paragraph).ok_or_else(|| {
                 usage(format!(
@@ -989,7 +1029,8 @@ fn load_lexicons(paths: &[PathBuf]) -> aloud::Result<Lexicon> {
 }
 
 fn plan(args: PlanArgs) -> aloud::Result<()> {
-    let document = aloud::ingest::load_source(&input_source(&args.input)?)?;
+    let document =
+        aloud::ingest::load_source_with(&input_source(&args.input)?, &args.read.options())?;
     let job_lexicon = load_lexicons(&args.lexicon)?;
     let cache = args.cache.open()?;
     let no_cache = if args.cache.no_cache {
@@ -1072,6 +1113,26 @@ fn plan(args: PlanArgs) -> aloud::Result<()> {
             }
         }
     }
+    if !plan.dropped.is_empty() {
+        println!(
+            "\nLeft out ({} block{}; --keep-all narrates them):",
+            plan.dropped.len(),
+            plural(plan.dropped.len())
+        );
+        let width = plan
+            .dropped
+            .iter()
+            .map(|d| d.reason.describe().len())
+            .max()
+            .unwrap_or(0);
+        for dropped in &plan.dropped {
+            println!(
+                "  {:<width$}  {}",
+                dropped.reason.describe(),
+                abridged(&dropped.text, 100)
+            );
+        }
+    }
     println!("\nPer backend:");
     let voice_width = voices
         .iter()
@@ -1096,6 +1157,18 @@ fn plan(args: PlanArgs) -> aloud::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `text`, cut at a word to at most `max` characters with an ellipsis if it is longer.
+fn abridged(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max).collect();
+    if let Some(space) = cut.rfind(' ') {
+        cut.truncate(space);
+    }
+    format!("{cut} …")
 }
 
 /// `3 of 5`, or `unknown: why`.

@@ -66,6 +66,8 @@ pub struct Summary {
     pub chapters: usize,
     pub sentences: usize,
     pub words: usize,
+    /// Blocks of the source left out as page furniture (`aloud plan` lists them).
+    pub dropped: usize,
     /// Backend requests made (a sentence longer than the backend takes is several).
     pub synthesized: usize,
     /// Requests answered from the sentence cache instead.
@@ -267,6 +269,7 @@ impl Narrator {
             chapters: chapters.len(),
             sentences: total,
             words: document.word_count(),
+            dropped: document.dropped.len(),
             synthesized: sources.synthesized.load(Ordering::Relaxed),
             cached: sources.cached.load(Ordering::Relaxed),
             cache_rejected: sources.rejected.load(Ordering::Relaxed),

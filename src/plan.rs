@@ -2,7 +2,7 @@
 
 use crate::assets::{AssetOptions, Progress};
 use crate::cache::{CacheKey, ClipCache};
-use crate::document::{Document, Sentence};
+use crate::document::{Document, DropReason, Sentence};
 use crate::error::Result;
 use crate::lexicon::{Lexicon, Pronunciation};
 use crate::normalize::normalize;
@@ -23,6 +23,18 @@ pub struct Plan {
     pub characters: usize,
     /// Requests the backend would receive (long sentences are several).
     pub requests: usize,
+    /// Blocks of the source left out as page furniture, in source order.
+    pub dropped: Vec<PlannedDrop>,
+}
+
+/// A block of the source that is not narrated, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedDrop {
+    /// As written, whitespace folded.
+    pub text: String,
+    pub reason: DropReason,
+    /// Byte range `[start, end)` in the source.
+    pub source: [usize; 2],
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,12 +92,22 @@ impl Plan {
                     .collect(),
             })
             .collect();
+        let dropped = document
+            .dropped
+            .iter()
+            .map(|dropped| PlannedDrop {
+                text: dropped.text.clone(),
+                reason: dropped.reason,
+                source: [dropped.source.start, dropped.source.end],
+            })
+            .collect();
         let plan = Plan {
             title: document.title.clone(),
             chapters,
             sentences: 0,
             characters: 0,
             requests: 0,
+            dropped,
         };
         let (mut sentences, mut requests, mut characters) = (0, 0, 0);
         for placement in plan.placements() {

@@ -3,7 +3,7 @@
 //! timeouts are shortened so that the whole file runs in a few seconds.
 
 use aloud::Error;
-use aloud::ingest::{self, FetchOptions, Source, fetch};
+use aloud::ingest::{self, FetchOptions, ReadOptions, Source, fetch};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
@@ -77,7 +77,15 @@ fn story_page(headline: &str) -> String {
 }
 
 fn load(url: &str, options: &FetchOptions) -> aloud::Result<aloud::document::Document> {
-    ingest::load_source_with(&Source::parse(url)?, options)
+    ingest::load_source_with(&Source::parse(url)?, &reading(options))
+}
+
+/// Reading with these fetch limits, page furniture dropped as by default.
+fn reading(fetch: &FetchOptions) -> ReadOptions {
+    ReadOptions {
+        fetch: fetch.clone(),
+        ..ReadOptions::default()
+    }
 }
 
 #[test]
@@ -474,12 +482,12 @@ async fn async_loading_and_blocking_inside_a_runtime() {
         }),
     );
     let source = Source::parse(&format!("{base}/story")).expect("url");
-    let document = ingest::load_source_async(&source, &options())
+    let document = ingest::load_source_async(&source, &reading(&options()))
         .await
         .expect("async load");
     assert_eq!(document.title, "Library stays open");
     // The blocking variant must not panic inside a runtime.
-    let again = ingest::load_source_with(&source, &options()).expect("blocking load");
+    let again = ingest::load_source_with(&source, &reading(&options())).expect("blocking load");
     assert_eq!(again, document);
 }
 

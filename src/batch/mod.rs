@@ -14,7 +14,7 @@ pub mod manifest;
 pub use manifest::{Article, Manifest, STATE_DIR};
 
 use crate::error::{Error, Result};
-use crate::ingest::Source;
+use crate::ingest::{ReadOptions, Source};
 use crate::narrate::{Event, Narrator, NarratorOptions, Summary};
 use crate::stitch::Finishing;
 use crate::stitch::wav::TEMP_PREFIX;
@@ -46,6 +46,8 @@ pub struct BatchOptions {
     pub narrator: NarratorOptions,
     /// `--pause NAME=MS` settings applied over each voice's pauses.
     pub pause_overrides: Vec<String>,
+    /// How every article is read (limits, whether page furniture is dropped).
+    pub read: ReadOptions,
 }
 
 /// What a running batch reports, for a progress display.
@@ -431,7 +433,7 @@ fn estimate_article(
     if finished_before(&record_path(done_dir, article), &fingerprint, options).is_some() {
         return Ok(None);
     }
-    let document = crate::ingest::load_source(&article.source)?;
+    let document = crate::ingest::load_source_with(&article.source, &options.read)?;
     let (_, estimate) = crate::plan::estimate(
         &document,
         &profile,
@@ -460,7 +462,7 @@ fn prepare(
         report.summary = Some(done.summary);
         return Ok(None);
     }
-    let document = crate::ingest::load_source(&article.source)?;
+    let document = crate::ingest::load_source_with(&article.source, &options.read)?;
     let narrator = voices.narrator(&report.voice, &profile, finishing)?;
     Ok(Some(Pending {
         index,
@@ -621,6 +623,7 @@ fn fingerprint(
         "finishing": format!("{finishing:?}"),
         "sidecars": format!("{:?}", options.narrator.sidecars),
         "lexicon": options.narrator.lexicon,
+        "keep_all": options.read.keep_all,
         "voice_lexicon": profile.load_lexicon().ok(),
     });
     Ok(hex_digest(&material.to_string()))
@@ -798,6 +801,7 @@ mod tests {
             force: false,
             narrator: NarratorOptions::default(),
             pause_overrides: Vec::new(),
+            read: ReadOptions::default(),
         };
         let profile = VoiceProfile::find("joe").unwrap();
         let finishing = Finishing::with_pauses(profile.pauses);
@@ -811,6 +815,17 @@ mod tests {
         assert_ne!(
             first,
             fingerprint(&article, &profile, &slower, &options).unwrap()
+        );
+        let keeping_all = BatchOptions {
+            read: ReadOptions {
+                keep_all: true,
+                ..ReadOptions::default()
+            },
+            ..options.clone()
+        };
+        assert_ne!(
+            first,
+            fingerprint(&article, &profile, &finishing, &keeping_all).unwrap()
         );
         std::fs::write(&input, "Title\n\nTwo.\n").unwrap();
         assert_ne!(

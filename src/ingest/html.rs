@@ -39,8 +39,9 @@
 //! all, it is empty, at the end of the previous sentence's range. Ranges are offsets into the
 //! HTML text as decoded (for a UTF-8 page, its bytes).
 
+use super::boilerplate;
 use super::{sentences_in, spoken_text};
-use crate::document::{Chapter, Document, Paragraph, Sentence};
+use crate::document::{Chapter, Document, DropReason, Dropped, Paragraph, Sentence};
 use dom_query::{Document as Dom, Matcher, NodeRef};
 use dom_smoothie::{Config, Readability};
 use encoding_rs::{
@@ -57,7 +58,7 @@ pub(super) enum Outcome {
     Blank,
 }
 
-pub(super) fn parse(contents: &str, fallback_title: &str) -> Outcome {
+pub(super) fn parse(contents: &str, fallback_title: &str, keep_all: bool) -> Outcome {
     let page = Dom::from(contents);
     page.select("script, style, noscript, template").remove();
     let body_text = page
@@ -78,7 +79,7 @@ pub(super) fn parse(contents: &str, fallback_title: &str) -> Outcome {
         return Outcome::NoArticle;
     };
     let content = Dom::from(article.content);
-    let blocks = collect_blocks(&content.root());
+    let blocks = collect_blocks(&content.root(), keep_all);
 
     // Readability's title is its reading of `<title>` (or of JSON-LD), split at separators
     // by rule of thumb: used when `og:site_name` does not say which part is the site's.
@@ -345,8 +346,27 @@ fn words_of_name(name: &str) -> Vec<String> {
 /// A unit of the extracted article, in reading order.
 #[derive(Debug, PartialEq)]
 enum Block {
-    Heading { level: u8, text: String },
+    Heading {
+        level: u8,
+        text: String,
+    },
     Paragraph(String),
+    /// Text of the article that is page furniture, left out.
+    Dropped {
+        text: String,
+        reason: DropReason,
+    },
+}
+
+/// Why a block of the article is not narrated, unless everything is kept.
+fn furniture(text: &str, only_links: bool, keep_all: bool) -> Option<DropReason> {
+    if keep_all {
+        return None;
+    }
+    if only_links {
+        return Some(DropReason::Navigation);
+    }
+    boilerplate::classify(text)
 }
 
 /// Elements whose text is never narrated, even inside the extracted article.
@@ -431,7 +451,7 @@ fn heading_level(name: &str) -> Option<u8> {
 }
 
 /// Walks the extracted article (without recursion: a page can nest deeper than a stack).
-fn collect_blocks(root: &NodeRef) -> Vec<Block> {
+fn collect_blocks(root: &NodeRef, keep_all: bool) -> Vec<Block> {
     enum Step<'a> {
         Enter(NodeRef<'a>),
         /// The end of a block element: text on either side of it is never one paragraph.
@@ -443,8 +463,14 @@ fn collect_blocks(root: &NodeRef) -> Vec<Block> {
     let mut stack = vec![Step::Enter(*root)];
     let finish = |blocks: &mut Vec<Block>, text: &mut String, only_links: &mut bool| {
         let spoken = spoken_text(text);
-        if !spoken.is_empty() && !*only_links && !is_boilerplate_text(&spoken) {
-            blocks.push(Block::Paragraph(spoken));
+        if !spoken.is_empty() {
+            blocks.push(match furniture(&spoken, *only_links, keep_all) {
+                Some(reason) => Block::Dropped {
+                    text: spoken,
+                    reason,
+                },
+                None => Block::Paragraph(spoken),
+            });
         }
         text.clear();
         *only_links = true;
@@ -476,10 +502,16 @@ fn collect_blocks(root: &NodeRef) -> Vec<Block> {
         if let Some(level) = heading_level(&name) {
             finish(&mut blocks, &mut text, &mut only_links);
             let heading = spoken_text(&readable_text(&node));
-            if !heading.is_empty() && !is_boilerplate_text(&heading) {
-                blocks.push(Block::Heading {
-                    level,
-                    text: heading,
+            if !heading.is_empty() {
+                blocks.push(match furniture(&heading, false, keep_all) {
+                    Some(reason) => Block::Dropped {
+                        text: heading,
+                        reason,
+                    },
+                    None => Block::Heading {
+                        level,
+                        text: heading,
+                    },
                 });
             }
         } else if name.as_ref() == "br" {
@@ -512,138 +544,6 @@ fn readable_text(node: &NodeRef) -> String {
     text
 }
 
-/// Whole blocks that are page furniture, not story: exact phrases, and short blocks that
-/// open with one ("Photo: ...", "Subscribe to ...").
-fn is_boilerplate_text(text: &str) -> bool {
-    const EXACT: &[&str] = &[
-        "advertisement",
-        "advertising",
-        "ad",
-        "sponsored",
-        "sponsored content",
-        "listen",
-        "listen now",
-        "listen to this article",
-        "listen to this story",
-        "play",
-        "pause",
-        "share",
-        "share this",
-        "share this article",
-        "share this story",
-        "share on facebook",
-        "share on x",
-        "share on twitter",
-        "share via email",
-        "email",
-        "email this story",
-        "print",
-        "copy link",
-        "link copied",
-        "subscribe",
-        "subscribe now",
-        "sign up",
-        "sign in",
-        "log in",
-        "read more",
-        "see more",
-        "show more",
-        "continue reading",
-        "related",
-        "related stories",
-        "related articles",
-        "related content",
-        "more stories",
-        "more on this story",
-        "most read",
-        "most popular",
-        "recommended",
-        "recommended for you",
-        "comments",
-        "show comments",
-        "skip to main content",
-        "skip to content",
-        "back to top",
-        "follow us",
-        "advertisement - scroll to continue",
-    ];
-    const OPENINGS: &[&str] = &[
-        "listen to this article",
-        "listen to this story",
-        "advertisement",
-        "share this",
-        "share on",
-        "subscribe to",
-        "subscribe for",
-        "subscribe now",
-        "sign up for",
-        "sign up to",
-        "related:",
-        "related coverage",
-        "read more:",
-        "read more at",
-        "see also:",
-        "more:",
-        "photo:",
-        "photos:",
-        "photo by",
-        "photograph:",
-        "photograph by",
-        "image:",
-        "image credit",
-        "credit:",
-        "illustration:",
-        "follow us",
-        "click here",
-        "download the app",
-        "get the app",
-        "support our journalism",
-    ];
-    let lower = text.to_lowercase();
-    let trimmed = lower.trim_matches(|c: char| !c.is_alphanumeric());
-    if trimmed.is_empty() {
-        return true;
-    }
-    if EXACT.contains(&trimmed) || is_duration(trimmed) {
-        return true;
-    }
-    let short = text.split_whitespace().count() <= 30;
-    short
-        && OPENINGS
-            .iter()
-            .any(|opening| lower.trim_start().starts_with(opening))
-}
-
-/// `5 min`, `4 min read`, `12 minutes listen`, `3:45`.
-fn is_duration(text: &str) -> bool {
-    let mut words = text.split_whitespace();
-    let Some(first) = words.next() else {
-        return false;
-    };
-    if words.clone().next().is_none() {
-        let mut parts = first.split(':');
-        return matches!(
-            (parts.next(), parts.next(), parts.next()),
-            (Some(m), Some(s), None) if !m.is_empty() && m.chars().all(|c| c.is_ascii_digit())
-                && s.len() == 2 && s.chars().all(|c| c.is_ascii_digit())
-        );
-    }
-    let (number, unit) = match first.find(|c: char| !c.is_ascii_digit()) {
-        Some(0) => return false,
-        Some(at) => (&first[..at], Some(&first[at..])),
-        None => (first, None),
-    };
-    if number.is_empty() {
-        return false;
-    }
-    let rest: Vec<&str> = unit.into_iter().chain(words).collect();
-    matches!(
-        rest.as_slice(),
-        [unit] | [unit, "read" | "listen" | "audio"]
-            if matches!(*unit, "min" | "mins" | "minute" | "minutes" | "sec" | "secs")
-    )
-}
-
 /// Builds chapters from blocks like the Markdown reader does: the title is the opening
 /// heading, `h2`/`h3` (and any `h1` but the title) start chapters, `h4`-`h6` are paragraphs.
 /// `None` when no paragraph is left: a title alone is not an article.
@@ -669,8 +569,17 @@ fn build_document(title: String, blocks: Vec<Block>, locator: &mut Locator) -> O
         heading: Some(locator.sentence(&opening_text)),
         paragraphs: Vec::new(),
     }];
+    let mut dropped = Vec::new();
     for block in blocks {
         match block {
+            Block::Dropped { text, reason } => {
+                let source = locator.locate(&text);
+                dropped.push(Dropped {
+                    text,
+                    reason,
+                    source,
+                });
+            }
             Block::Heading { level, text } if level <= 3 => {
                 chapters.push(Chapter {
                     title: text.clone(),
@@ -697,7 +606,11 @@ fn build_document(title: String, blocks: Vec<Block>, locator: &mut Locator) -> O
             }
         }
     }
-    Some(Document { title, chapters })
+    Some(Document {
+        title,
+        chapters,
+        dropped,
+    })
 }
 
 fn same_words(a: &str, b: &str) -> bool {
@@ -1187,7 +1100,7 @@ mod tests {
     use super::*;
 
     fn article(html: &str) -> Document {
-        match parse(html, "fallback") {
+        match parse(html, "fallback", false) {
             Outcome::Article(document) => document,
             Outcome::NoArticle => panic!("no article in {html}"),
             Outcome::Blank => panic!("blank: {html}"),
@@ -1423,6 +1336,44 @@ mod tests {
     }
 
     #[test]
+    fn blocks_left_out_of_the_article_are_listed_and_kept_with_keep_all() {
+        let html = page(&format!(
+            "<article><p>Listen to this article</p><p>4 min read</p>{STORY}\
+             <p>Advertisement</p><p>By Jane Roe</p></article>"
+        ));
+        let document = article(&html);
+        let dropped: Vec<(DropReason, &str)> = document
+            .dropped
+            .iter()
+            .map(|d| (d.reason, d.text.as_str()))
+            .collect();
+        assert_eq!(
+            dropped,
+            [
+                (DropReason::AudioPlayer, "Listen to this article"),
+                (DropReason::ReadingTime, "4 min read"),
+                (DropReason::Advertisement, "Advertisement"),
+                (DropReason::Byline, "By Jane Roe"),
+            ]
+        );
+        for block in &document.dropped {
+            assert_eq!(spoken_text(&html[block.source.clone()]), block.text);
+        }
+        let Outcome::Article(whole) = parse(&html, "fallback", true) else {
+            panic!("no article");
+        };
+        assert!(whole.dropped.is_empty());
+        let said = spoken(&whole);
+        for block in &document.dropped {
+            assert!(
+                said.contains(&block.text.as_str()),
+                "{} is read",
+                block.text
+            );
+        }
+    }
+
+    #[test]
     fn a_boilerplate_name_on_the_story_itself_does_not_remove_it() {
         let html = page(&format!(
             "<div class=\"related-content-wrapper\"><article>{STORY}</article>\
@@ -1481,7 +1432,7 @@ mod tests {
             "Subscribe to our newsletter for more.",
             "▶",
         ] {
-            assert!(is_boilerplate_text(text), "{text}");
+            assert!(boilerplate::classify(text).is_some(), "{text}");
         }
         for text in [
             "The share price fell 5 percent.",
@@ -1491,7 +1442,7 @@ mod tests {
             "It took 5 minutes.",
             "Photographers gathered outside.",
         ] {
-            assert!(!is_boilerplate_text(text), "{text}");
+            assert!(boilerplate::classify(text).is_none(), "{text}");
         }
     }
 
@@ -1511,7 +1462,7 @@ mod tests {
             "<ul><li><a href=\"/a\">One story</a></li><li><a href=\"/b\">Another story</a></li>\
              </ul>",
         );
-        assert!(matches!(parse(&html, "x"), Outcome::NoArticle));
+        assert!(matches!(parse(&html, "x", false), Outcome::NoArticle));
     }
 
     #[test]
@@ -1521,7 +1472,7 @@ mod tests {
             "<!doctype html><html><head><title>T</title></head><body>  </body></html>",
             "<html><body><script>var x = 'not text';</script><img src=a.png></body></html>",
         ] {
-            assert!(matches!(parse(html, "x"), Outcome::Blank), "{html}");
+            assert!(matches!(parse(html, "x", false), Outcome::Blank), "{html}");
         }
     }
 

@@ -329,6 +329,7 @@ impl DocumentBuilder {
         Document {
             title,
             chapters: opening.into_iter().chain(self.chapters).collect(),
+            dropped: Vec::new(),
         }
     }
 }

@@ -6,9 +6,11 @@
 //! range is found again in the page after extraction (see the `html` module); for a page in
 //! another charset than UTF-8 it indexes the decoded text.
 
+mod boilerplate;
 pub mod fetch;
 mod html;
 mod markdown;
+mod page_copy;
 mod text;
 
 pub use fetch::{DEFAULT_MAX_BYTES, FetchOptions, Fetched};
@@ -21,6 +23,18 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 const BYTE_ORDER_MARK: char = '\u{feff}';
+
+/// How an article is read.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Limits for fetching a URL; `max_bytes` bounds standard input too.
+    pub fetch: FetchOptions,
+    /// Narrate every block: no page furniture is dropped from plain text, and none of the
+    /// blocks of an HTML page's article that its text marks as furniture (the page's
+    /// navigation, asides and figures are still left out before the article is found).
+    /// Off by default; `Document::dropped` lists what was left out.
+    pub keep_all: bool,
+}
 
 /// The kinds of source `aloud` can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +92,12 @@ fn looks_like_markdown(contents: &str) -> bool {
 /// `<meta>` declares (Error::NotTextIn if it does not decode), and Error::NoArticle if it has
 /// text but no story.
 pub fn load(path: &Path) -> Result<Document> {
+    load_with(path, &ReadOptions::default())
+}
+
+/// [`load`], reading as `options` say.
+pub fn load_with(path: &Path, options: &ReadOptions) -> Result<Document> {
+    let keep_all = options.keep_all;
     let bytes = std::fs::read(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => Error::InputNotFound {
             path: path.to_path_buf(),
@@ -87,13 +107,20 @@ pub fn load(path: &Path) -> Result<Document> {
     let format = Format::from_extension(path);
     if format == Some(Format::Html) || (format.is_none() && html::looks_like_html(&bytes)) {
         let contents = decode_page(&bytes, None, true, path)?;
-        return parse(&contents, Format::Html, path);
+        return parse_with(&contents, Format::Html, path, options);
     }
     let contents = decode_text(&bytes).map_err(|offset| Error::NotText {
         path: path.to_path_buf(),
         offset,
     })?;
-    parse(contents, Format::detect(path, contents), path)
+    let format = Format::detect(path, contents);
+    parse_titled(
+        contents,
+        format,
+        path,
+        &title_from_file_name(path),
+        keep_all,
+    )
 }
 
 /// A passage given as text (`aloud preview --text`): no title line, every line spoken.
@@ -110,7 +137,18 @@ pub fn parse_passage(text: &str) -> Result<Document> {
 /// Parses text already in memory; `name` is for error messages and for a fallback title
 /// (file stem). A leading BOM is skipped; source offsets stay relative to `contents`.
 pub fn parse(contents: &str, format: Format, name: &Path) -> Result<Document> {
-    parse_titled(contents, format, name, &title_from_file_name(name))
+    parse_with(contents, format, name, &ReadOptions::default())
+}
+
+/// [`parse`], reading as `options` say.
+pub fn parse_with(
+    contents: &str,
+    format: Format,
+    name: &Path,
+    options: &ReadOptions,
+) -> Result<Document> {
+    let fallback_title = title_from_file_name(name);
+    parse_titled(contents, format, name, &fallback_title, options.keep_all)
 }
 
 fn parse_titled(
@@ -118,19 +156,21 @@ fn parse_titled(
     format: Format,
     name: &Path,
     fallback_title: &str,
+    keep_all: bool,
 ) -> Result<Document> {
     // Parsers must not see the BOM (it would hide a leading `# Title`), but ranges have to
     // index the original bytes, so parse what follows it and shift every range back.
     let body = contents.strip_prefix(BYTE_ORDER_MARK).unwrap_or(contents);
     let body_offset = contents.len() - body.len();
     let mut document = match format {
-        Format::Text => text::parse(body, fallback_title),
+        Format::Text => text::parse(body, fallback_title, keep_all),
         Format::Markdown => markdown::parse(body, fallback_title),
-        Format::Html => match html::parse(body, fallback_title) {
+        Format::Html => match html::parse(body, fallback_title, keep_all) {
             html::Outcome::Article(document) => document,
             html::Outcome::Blank => Document {
                 title: fallback_title.to_string(),
                 chapters: Vec::new(),
+                dropped: Vec::new(),
             },
             html::Outcome::NoArticle => {
                 return Err(Error::NoArticle {
@@ -140,6 +180,12 @@ fn parse_titled(
         },
     };
     if document.is_empty() {
+        // Text that was all page furniture has no story, as a page of only links has none.
+        if !document.dropped.is_empty() {
+            return Err(Error::NoArticle {
+                input: name.display().to_string(),
+            });
+        }
         return Err(Error::EmptyInput {
             path: name.to_path_buf(),
         });
@@ -292,21 +338,23 @@ fn file_name_safe(text: &str) -> String {
 /// Loads an article from a file, a URL (with [`FetchOptions::default`]) or standard input.
 /// Blocking; from async code use [`load_source_async`].
 pub fn load_source(source: &Source) -> Result<Document> {
-    load_source_with(source, &FetchOptions::default())
+    load_source_with(source, &ReadOptions::default())
 }
 
-/// [`load_source`] with explicit limits (they bound standard input's size, too).
-pub fn load_source_with(source: &Source, options: &FetchOptions) -> Result<Document> {
+/// [`load_source`] with explicit limits (they bound standard input's size, too) and cleaning.
+pub fn load_source_with(source: &Source, options: &ReadOptions) -> Result<Document> {
     match source {
-        Source::File(path) => load(path),
-        Source::Url(url) => parse_fetched(&fetch::fetch_blocking(url, options)?),
-        Source::Stdin => read_input(std::io::stdin().lock(), STDIN_NAME, options.max_bytes),
+        Source::File(path) => load_with(path, options),
+        Source::Url(url) => {
+            parse_fetched_with(&fetch::fetch_blocking(url, &options.fetch)?, options)
+        }
+        Source::Stdin => read_input_with(std::io::stdin().lock(), STDIN_NAME, options),
     }
 }
 
 /// [`load_source_with`] for async callers: the fetch is async, file and stdin reads run on
 /// tokio's blocking pool.
-pub async fn load_source_async(source: &Source, options: &FetchOptions) -> Result<Document> {
+pub async fn load_source_async(source: &Source, options: &ReadOptions) -> Result<Document> {
     let blocking_failed = |error: tokio::task::JoinError| {
         Error::io(
             source.to_string(),
@@ -315,16 +363,16 @@ pub async fn load_source_async(source: &Source, options: &FetchOptions) -> Resul
     };
     match source {
         Source::File(path) => {
-            let path = path.clone();
-            tokio::task::spawn_blocking(move || load(&path))
+            let (path, options) = (path.clone(), options.clone());
+            tokio::task::spawn_blocking(move || load_with(&path, &options))
                 .await
                 .map_err(blocking_failed)?
         }
-        Source::Url(url) => parse_fetched(&fetch::fetch(url, options).await?),
+        Source::Url(url) => parse_fetched_with(&fetch::fetch(url, &options.fetch).await?, options),
         Source::Stdin => {
-            let max_bytes = options.max_bytes;
+            let options = options.clone();
             tokio::task::spawn_blocking(move || {
-                read_input(std::io::stdin().lock(), STDIN_NAME, max_bytes)
+                read_input_with(std::io::stdin().lock(), STDIN_NAME, &options)
             })
             .await
             .map_err(blocking_failed)?
@@ -336,6 +384,19 @@ pub async fn load_source_async(source: &Source, options: &FetchOptions) -> Resul
 /// it (Error::TooLarge past that), and detects its format from the contents. `name` is for
 /// error messages. Source offsets index what was read.
 pub fn read_input(reader: impl Read, name: &str, max_bytes: u64) -> Result<Document> {
+    let options = ReadOptions {
+        fetch: FetchOptions {
+            max_bytes,
+            ..FetchOptions::default()
+        },
+        keep_all: false,
+    };
+    read_input_with(reader, name, &options)
+}
+
+/// [`read_input`], reading as `options` say (`options.fetch.max_bytes` is the limit).
+pub fn read_input_with(reader: impl Read, name: &str, options: &ReadOptions) -> Result<Document> {
+    let max_bytes = options.fetch.max_bytes;
     let mut bytes = Vec::new();
     reader
         .take(max_bytes.saturating_add(1))
@@ -350,18 +411,24 @@ pub fn read_input(reader: impl Read, name: &str, max_bytes: u64) -> Result<Docum
     let path = Path::new(name);
     if Format::sniff(&bytes) == Format::Html {
         let contents = decode_page(&bytes, None, true, path)?;
-        return parse_titled(&contents, Format::Html, path, UNTITLED);
+        return parse_titled(&contents, Format::Html, path, UNTITLED, options.keep_all);
     }
     let contents = decode_text(&bytes).map_err(|offset| Error::NotText {
         path: path.to_path_buf(),
         offset,
     })?;
-    parse_titled(contents, Format::sniff(&bytes), path, UNTITLED)
+    let format = Format::sniff(&bytes);
+    parse_titled(contents, format, path, UNTITLED, options.keep_all)
 }
 
 /// Turns a fetched page into a Document: its Content-Type decides the format (HTML, plain
 /// text or Markdown; without one, the contents do) and its charset parameter the decoding.
 pub fn parse_fetched(page: &Fetched) -> Result<Document> {
+    parse_fetched_with(page, &ReadOptions::default())
+}
+
+/// [`parse_fetched`], reading as `options` say.
+pub fn parse_fetched_with(page: &Fetched, options: &ReadOptions) -> Result<Document> {
     let content_type = page.content_type.as_deref().unwrap_or_default();
     let essence = fetch::mime_essence(content_type);
     if !content_type.is_empty() && !fetch::is_narratable(content_type) {
@@ -380,7 +447,7 @@ pub fn parse_fetched(page: &Fetched) -> Result<Document> {
     let name = Path::new(&page.url);
     let contents = decode_page(&page.body, charset, format == Format::Html, name)?;
     let fallback_title = url_title(&page.url);
-    parse_titled(&contents, format, name, &fallback_title)
+    parse_titled(&contents, format, name, &fallback_title, options.keep_all)
 }
 
 const UNTITLED: &str = "Untitled";
@@ -434,6 +501,9 @@ fn decode_text(bytes: &[u8]) -> std::result::Result<&str, usize> {
 fn shift_sources(document: &mut Document, by: usize) {
     if by == 0 {
         return;
+    }
+    for dropped in &mut document.dropped {
+        dropped.source = dropped.source.start + by..dropped.source.end + by;
     }
     for chapter in &mut document.chapters {
         let paragraph_sentences = chapter
@@ -685,15 +755,24 @@ mod tests {
             return;
         }
         let contents = std::fs::read_to_string(&path).expect("seed article is UTF-8");
-        let document = load(&path).expect("seed article loads");
-        assert_sources_match_text(&contents, &document);
+        let keep_all = ReadOptions {
+            keep_all: true,
+            ..ReadOptions::default()
+        };
+        let whole = load_with(&path, &keep_all).expect("seed article loads");
+        assert!(whole.dropped.is_empty());
+        let cleaned = load(&path).expect("seed article loads");
+        for document in [&whole, &cleaned] {
+            assert_sources_match_text(&contents, document);
+        }
 
+        // Kept whole, every character is spoken, in order.
         let mut previous_end = 0;
-        for sentence in document.spoken_sentences() {
+        for sentence in whole.spoken_sentences() {
             assert!(previous_end <= sentence.source.start, "out of order");
             previous_end = sentence.source.end;
         }
-        let spoken: String = document
+        let spoken: String = whole
             .spoken_sentences()
             .flat_map(|s| s.text.chars())
             .filter(|c| !c.is_whitespace())
@@ -702,17 +781,27 @@ mod tests {
         assert_eq!(spoken, original);
         // A splitter that never split would pass the checks above; this article has 18
         // sentences (counted by hand), including an `Oct. 19, 2023.` that must stay whole.
-        assert!(
-            document.sentence_count() >= 15,
-            "{}",
-            document.sentence_count()
-        );
+        assert!(whole.sentence_count() >= 15, "{}", whole.sentence_count());
         let date = "Thursday, Oct. 19, 2023.";
         if contents.contains(date) {
             assert!(
-                document.spoken_sentences().any(|s| s.text.ends_with(date)),
+                whole.spoken_sentences().any(|s| s.text.ends_with(date)),
                 "split inside {date:?}"
             );
         }
+
+        // Cleaned, what is not spoken is listed as dropped, and together they are the text.
+        let mut pieces: Vec<Range<usize>> = cleaned
+            .spoken_sentences()
+            .map(|s| s.source.clone())
+            .chain(cleaned.dropped.iter().map(|d| d.source.clone()))
+            .collect();
+        pieces.sort_by_key(|range| range.start);
+        let accounted: String = pieces
+            .iter()
+            .flat_map(|range| contents[range.clone()].chars())
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        assert_eq!(accounted, original);
     }
 }

@@ -1,33 +1,56 @@
-//! Plain text: first line is the title, blank lines separate paragraphs.
+//! Plain text: a title line if the text opens with one, blank lines between paragraphs, and
+//! the page furniture of a copied web page left out (see `page_copy`).
 
+use super::page_copy;
 use super::{sentences_in, spoken_text};
-use crate::document::{Chapter, Document, Paragraph, Sentence};
+use crate::document::{Chapter, Document, Dropped, Paragraph, Sentence};
 use std::ops::Range;
 
-pub(super) fn parse(contents: &str, fallback_title: &str) -> Document {
-    let mut lines = lines_of(contents).skip_while(|line| is_blank(&contents[line.clone()]));
-    let Some(title_line) = lines.next() else {
-        return Document {
-            title: fallback_title.to_string(),
-            chapters: Vec::new(),
-        };
-    };
-    let title_range = trimmed(contents, title_line);
-    let heading = Sentence {
-        text: spoken_text(&contents[title_range.clone()]),
-        source: title_range,
-    };
-
-    let paragraphs = paragraphs_in(contents, lines);
-
-    let title = heading.text.clone();
-    Document {
-        title: title.clone(),
-        chapters: vec![Chapter {
-            title,
-            heading: Some(heading),
+/// Reads plain text. The first line is the title when it is headline-shaped (see
+/// `page_copy`); otherwise the document is titled `fallback_title`, which is not spoken.
+/// Unless `keep_all`, page furniture is dropped and listed in `Document::dropped`.
+pub(super) fn parse(contents: &str, fallback_title: &str, keep_all: bool) -> Document {
+    let cleaned = page_copy::clean(contents, keep_all);
+    let heading = cleaned.title.map(|range| Sentence {
+        text: spoken_text(&contents[range.clone()]),
+        source: range,
+    });
+    let title = heading
+        .as_ref()
+        .map_or_else(|| fallback_title.to_string(), |h| h.text.clone());
+    let paragraphs: Vec<Paragraph> = cleaned
+        .paragraphs
+        .iter()
+        .map(|pieces| Paragraph {
+            sentences: pieces
+                .iter()
+                .flat_map(|piece| sentences_of(contents, piece.clone()))
+                .collect(),
+        })
+        .filter(|paragraph| !paragraph.sentences.is_empty())
+        .collect();
+    let dropped = cleaned
+        .dropped
+        .into_iter()
+        .map(|(source, reason)| Dropped {
+            text: spoken_text(&contents[source.clone()]),
+            reason,
+            source,
+        })
+        .collect();
+    let chapters = if heading.is_none() && paragraphs.is_empty() {
+        Vec::new()
+    } else {
+        vec![Chapter {
+            title: title.clone(),
+            heading,
             paragraphs,
-        }],
+        }]
+    };
+    Document {
+        title,
+        chapters,
+        dropped,
     }
 }
 
@@ -46,6 +69,7 @@ pub(super) fn parse_passage(contents: &str, title: &str) -> Document {
                 paragraphs,
             }]
         },
+        dropped: Vec::new(),
     }
 }
 
@@ -54,14 +78,19 @@ fn paragraphs_in(contents: &str, lines: impl Iterator<Item = Range<usize>>) -> V
     paragraph_ranges(contents, lines)
         .into_iter()
         .map(|range| Paragraph {
-            // The splitter sees the raw lines, newlines included, so its ranges are offsets
-            // into the file after adding the paragraph's start.
-            sentences: sentences_in(&contents[range.clone()], |sentence| {
-                range.start + sentence.start..range.start + sentence.end
-            }),
+            sentences: sentences_of(contents, range),
         })
         .filter(|paragraph| !paragraph.sentences.is_empty())
         .collect()
+}
+
+/// The sentences of `range` of `contents`, with their offsets in `contents`.
+fn sentences_of(contents: &str, range: Range<usize>) -> Vec<Sentence> {
+    // The splitter sees the raw lines, newlines included, so its ranges are offsets into the
+    // file after adding the range's start.
+    sentences_in(&contents[range.clone()], |sentence| {
+        range.start + sentence.start..range.start + sentence.end
+    })
 }
 
 /// Each line's byte range, its line break included.
@@ -96,12 +125,6 @@ fn paragraph_ranges(
     paragraphs
 }
 
-fn trimmed(contents: &str, range: Range<usize>) -> Range<usize> {
-    let slice = &contents[range.clone()];
-    let start = range.start + (slice.len() - slice.trim_start().len());
-    start..start + slice.trim().len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,7 +153,7 @@ mod tests {
     #[test]
     fn first_line_is_the_title_and_the_spoken_heading() {
         let contents = "\n\n   The Title  \nBody line one.\n";
-        let document = parse(contents, "fallback");
+        let document = parse(contents, "fallback", false);
         assert_eq!(document.title, "The Title");
         assert_eq!(document.chapters.len(), 1);
         let chapter = &document.chapters[0];
@@ -146,7 +169,7 @@ mod tests {
     fn blank_lines_separate_paragraphs_and_single_newlines_join_lines() {
         let contents =
             "Title\n\nOne line\ncontinues here. Next sentence.\n  \t\nSecond\nparagraph.\n\n\n";
-        let document = parse(contents, "fallback");
+        let document = parse(contents, "fallback", false);
         assert_eq!(
             paragraph_texts(&document),
             vec![
@@ -160,7 +183,7 @@ mod tests {
     fn sources_are_offsets_into_the_whole_file() {
         let contents =
             "Title\r\n\r\nFirst   one.\r\nSecond\r\n one.\r\n\r\nThird — “quoted”. Fourth.";
-        let document = parse(contents, "fallback");
+        let document = parse(contents, "fallback", false);
         let sentences: Vec<&Sentence> = document.spoken_sentences().collect();
         assert_eq!(sentences.len(), 5);
         for sentence in &sentences {
@@ -185,7 +208,7 @@ mod tests {
 
     #[test]
     fn a_lone_title_is_still_something_to_say() {
-        let document = parse("Just a title", "fallback");
+        let document = parse("Just a title", "fallback", false);
         assert_eq!(document.sentence_count(), 1);
         assert!(document.chapters[0].paragraphs.is_empty());
     }
@@ -200,7 +223,8 @@ mod tests {
                 0..60,
             ).prop_map(|parts| parts.concat())
         ) {
-            let document = parse(&contents, "fallback");
+            let document = parse(&contents, "fallback", true);
+            proptest::prop_assert!(document.dropped.is_empty());
             let mut previous_end = 0;
             for sentence in document.spoken_sentences() {
                 proptest::prop_assert!(previous_end <= sentence.source.start, "out of order");
@@ -213,9 +237,44 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Cleaning only ever moves a block from the narration to the dropped list: every
+        /// character is spoken or listed as dropped, once, in order.
+        #[test]
+        fn cleaning_accounts_for_every_character(
+            contents in proptest::collection::vec(
+                proptest::sample::select(&[
+                    "Word", "word", "Share", "Listen to this article", "By Jane Doe", ". ",
+                    "? ", "\n", "\n\n", "Advertisement", "Related Stories", "“", "”", "—", "▶",
+                    "Politics", "(AP Photo/Jane Roe)", "Oct. 19, 2023", "Thursday, ", "©",
+                ][..]),
+                0..60,
+            ).prop_map(|parts| parts.concat())
+        ) {
+            let document = parse(&contents, "fallback", false);
+            let mut pieces: Vec<std::ops::Range<usize>> = document
+                .spoken_sentences()
+                .map(|sentence| sentence.source.clone())
+                .chain(document.dropped.iter().map(|dropped| dropped.source.clone()))
+                .collect();
+            pieces.sort_by_key(|range| range.start);
+            let mut previous_end = 0;
+            for piece in &pieces {
+                proptest::prop_assert!(previous_end <= piece.start, "overlap at {:?}", piece);
+                previous_end = piece.end;
+            }
+            for dropped in &document.dropped {
+                proptest::prop_assert_eq!(spoken_text(&contents[dropped.source.clone()]), dropped.text.as_str());
+            }
+            let accounted: String = pieces.iter().flat_map(|range| contents[range.clone()].chars()).filter(|c| !c.is_whitespace()).collect();
+            let original: String = contents.chars().filter(|c| !c.is_whitespace()).collect();
+            proptest::prop_assert_eq!(accounted, original);
+        }
+    }
+
     #[test]
     fn no_text_means_no_sentences() {
-        let document = parse(" \n \n", "fallback");
+        let document = parse(" \n \n", "fallback", false);
         assert!(document.is_empty());
         assert_eq!(document.title, "fallback");
     }
