@@ -6,6 +6,7 @@ pub mod batch;
 pub mod cache;
 pub mod document;
 pub mod error;
+pub mod fs;
 pub mod ingest;
 pub mod inspect;
 pub mod lexicon;

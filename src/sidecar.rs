@@ -2,7 +2,6 @@
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// When each chapter and sentence is heard, in seconds, with each sentence's source bytes.
@@ -55,21 +54,7 @@ pub fn timeline_path(audio: &Path) -> PathBuf {
 
 /// A sidecar fully written to a temporary file in its final directory, renamed into place by
 /// [`PreparedSidecar::commit`] once the audio it describes is in place.
-pub struct PreparedSidecar {
-    file: tempfile::NamedTempFile,
-    path: PathBuf,
-}
-
-impl PreparedSidecar {
-    pub fn commit(self) -> Result<PathBuf> {
-        let path = self.path;
-        self.file.persist(&path).map_err(|e| Error::Output {
-            path: path.clone(),
-            message: e.error.to_string(),
-        })?;
-        Ok(path)
-    }
-}
+pub type PreparedSidecar = crate::fs::Prepared;
 
 /// A sidecar format `--sidecars` can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -202,20 +187,7 @@ fn cue_text(text: &str) -> String {
 
 /// `text` fully written and synced to a temporary file beside `path`.
 fn prepare_text(path: &Path, text: &str) -> Result<PreparedSidecar> {
-    let output_error = |message: String| Error::Output {
-        path: path.to_path_buf(),
-        message,
-    };
-    // Beside the audio, named like its working file and with the same permissions as any
-    // file the user creates (a web server must be able to read the captions).
-    let mut file = crate::stitch::wav::temp_file_beside(path, ".tmp")?;
-    file.write_all(text.as_bytes())
-        .and_then(|_| file.as_file().sync_all())
-        .map_err(|e| output_error(e.to_string()))?;
-    Ok(PreparedSidecar {
-        file,
-        path: path.to_path_buf(),
-    })
+    crate::fs::prepare(path, text.as_bytes())
 }
 
 impl Timeline {

@@ -14,17 +14,16 @@ pub mod manifest;
 pub use manifest::{Article, Manifest, STATE_DIR};
 
 use crate::error::{Error, Result};
+use crate::fs::TEMP_PREFIX;
 use crate::ingest::{ReadOptions, Source};
 use crate::narrate::{Event, Narrator, NarratorOptions, Summary};
 use crate::stitch::Finishing;
-use crate::stitch::wav::TEMP_PREFIX;
 use crate::voice::VoiceProfile;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -692,20 +691,8 @@ fn write_record(ready: &Pending, summary: &Summary, out_dir: &Path) -> Result<()
         outputs,
         summary: serde_json::to_value(summary).unwrap_or_default(),
     };
-    let fail = |e: std::io::Error| Error::Output {
-        path: ready.record.clone(),
-        message: e.to_string(),
-    };
-    let dir = ready.record.parent().unwrap_or(Path::new("."));
-    let mut file = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(dir)
-        .map_err(fail)?;
     let json = serde_json::to_vec(&record).unwrap_or_default();
-    file.write_all(&json)
-        .and_then(|()| file.as_file().sync_all())
-        .map_err(fail)?;
-    file.persist(&ready.record).map_err(|e| fail(e.error))?;
+    crate::fs::write_atomic(&ready.record, &json)?;
     Ok(())
 }
 

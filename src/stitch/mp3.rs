@@ -25,7 +25,8 @@ use mp3lame_encoder::{Bitrate, Builder, Encoder, FlushGap, Mode, MonoPcm, Qualit
 use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
-use crate::stitch::wav::{ChapterMark, persist, temp_file_beside};
+use crate::fs::{persist, temp_file_beside};
+use crate::stitch::wav::ChapterMark;
 
 /// Sample rates an MPEG-1, 2 or 2.5 layer III stream can carry, which LAME encodes without resampling.
 pub const SAMPLE_RATES: [u32; 9] = [

@@ -27,6 +27,8 @@ use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
+pub use crate::fs::TEMP_PREFIX;
+use crate::fs::{persist, temp_file_beside};
 
 /// One chapter as it ends up in the file: frames are counted at the file's sample rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -450,72 +452,6 @@ fn header(sample_rate: u32, format: SampleFormat, junk: bool) -> Option<(Vec<u8>
     Some((h, fact_at))
 }
 
-/// A temporary file in the directory of `output`, named after it, so the
-/// final rename is atomic. Errors name `output`.
-/// How every named working file aloud creates beside an output begins.
-pub const TEMP_PREFIX: &str = ".aloud-";
-
-pub(crate) fn temp_file_beside(output: &Path, suffix: &str) -> Result<NamedTempFile> {
-    let fail = |message: String| Error::Output {
-        path: output.to_path_buf(),
-        message,
-    };
-    let file_name = output
-        .file_name()
-        .ok_or_else(|| fail("the path does not name a file".into()))?;
-    if output.is_dir() {
-        return Err(fail("it is a directory".into()));
-    }
-    let dir = parent_dir(output);
-    if !dir.exists() {
-        return Err(fail(format!("directory {} does not exist", dir.display())));
-    }
-    if !dir.is_dir() {
-        return Err(fail(format!("{} is not a directory", dir.display())));
-    }
-
-    // `.aloud-` marks every working file aloud leaves beside an output, so one killed
-    // mid-write can be recognised and removed later (`aloud batch` does).
-    let mut prefix = std::ffi::OsString::from(TEMP_PREFIX);
-    prefix.push(file_name);
-    prefix.push(".");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(suffix);
-    // tempfile defaults to 0600; the finished file should get the same
-    // umask-governed mode as any file the user creates.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    builder.tempfile_in(dir).map_err(|e| {
-        fail(format!(
-            "cannot create a temporary file in directory {} (is it writable?): {e}",
-            dir.display()
-        ))
-    })
-}
-
-/// Renames a finished (already fsynced) temporary file onto `output` and makes the rename durable.
-pub(crate) fn persist(temp: NamedTempFile, output: &Path) -> Result<()> {
-    temp.persist(output).map_err(|e| Error::Output {
-        path: output.to_path_buf(),
-        message: format!(
-            "cannot rename {} into place: {}",
-            e.file.path().display(),
-            e.error
-        ),
-    })?;
-    sync_parent(output)
-}
-
-fn parent_dir(output: &Path) -> &Path {
-    match output.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    }
-}
-
 /// The 16-bit sample a float sample is stored as.
 pub fn to_i16(sample: f32) -> i16 {
     if sample.is_nan() {
@@ -629,20 +565,6 @@ fn too_large(output: &Path) -> Error {
         path: output.to_path_buf(),
         message: "the WAV would be more than 16 EiB, past what even RF64 can describe".into(),
     }
-}
-
-/// The rename is only durable once the directory entry itself is on disk.
-fn sync_parent(output: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        let dir = parent_dir(output);
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| Error::io(dir, e))?;
-    }
-    #[cfg(not(unix))]
-    let _ = output;
-    Ok(())
 }
 
 #[cfg(test)]
