@@ -104,7 +104,9 @@ pub enum Error {
         offset: usize,
     },
 
-    #[error("{input}: no article found in the page (only navigation, links or boilerplate)")]
+    #[error(
+        "{input}: no article found (only navigation, links or page furniture; --keep-all reads every block)"
+    )]
     NoArticle { input: String },
 
     #[error("{input}: larger than the {} limit", byte_size(*.limit))]

@@ -719,6 +719,21 @@ mod tests {
     }
 
     #[test]
+    fn text_that_is_all_page_furniture_has_no_article_unless_everything_is_kept() {
+        let file = TempFile::new("widgets.txt", b"Share\nEmail\n\nAdvertisement\n");
+        match load(&file.path) {
+            Err(Error::NoArticle { input }) => assert!(input.ends_with("widgets.txt")),
+            other => panic!("expected NoArticle, got {other:?}"),
+        }
+        let keep_all = ReadOptions {
+            keep_all: true,
+            ..ReadOptions::default()
+        };
+        let document = load_with(&file.path, &keep_all).expect("kept");
+        assert_eq!(document.sentence_count(), 3);
+    }
+
+    #[test]
     fn parse_reports_empty_input_with_the_given_name() {
         match parse("   ", Format::Text, Path::new("inline")) {
             Err(Error::EmptyInput { path }) => assert_eq!(path, Path::new("inline")),
