@@ -11,6 +11,8 @@
 
 use std::ops::Range;
 
+use crate::abbreviation::{self, Kind};
+
 /// A sentence in spoken form, with a map from spoken bytes back to the written bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spoken {
@@ -356,32 +358,19 @@ fn capitalize(words: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-const MONTHS: [(&str, &[&str]); 12] = [
-    ("January", &["Jan"]),
-    ("February", &["Feb"]),
-    ("March", &["Mar"]),
-    ("April", &["Apr"]),
-    ("May", &[]),
-    ("June", &["Jun"]),
-    ("July", &["Jul"]),
-    ("August", &["Aug"]),
-    ("September", &["Sept", "Sep"]),
-    ("October", &["Oct"]),
-    ("November", &["Nov"]),
-    ("December", &["Dec"]),
+/// Month names; their short forms are in [`crate::abbreviation`].
+#[rustfmt::skip]
+const MONTHS: [&str; 12] = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
 ];
 
 /// The full month name for a written month, and whether it was abbreviated.
 fn month(word: &str) -> Option<(&'static str, bool)> {
-    MONTHS.iter().find_map(|(full, abbrs)| {
-        if *full == word {
-            Some((*full, false))
-        } else if abbrs.contains(&word) {
-            Some((*full, true))
-        } else {
-            None
-        }
-    })
+    if let Some(full) = MONTHS.iter().find(|full| **full == word) {
+        return Some((full, false));
+    }
+    abbreviation::month_name(word).map(|full| (full, true))
 }
 
 struct Currency {
@@ -698,65 +687,6 @@ const NOT_NAMES: [&str; 30] = [
     "Size",
 ];
 
-/// Titles said in full before a name.
-const TITLES: [(&str, &str); 27] = [
-    ("Prof", "Professor"),
-    ("Gov", "Governor"),
-    ("Sen", "Senator"),
-    ("Sens", "Senators"),
-    ("Rep", "Representative"),
-    ("Reps", "Representatives"),
-    ("Lt", "Lieutenant"),
-    ("Col", "Colonel"),
-    ("Gen", "General"),
-    ("Sgt", "Sergeant"),
-    ("Capt", "Captain"),
-    ("Maj", "Major"),
-    ("Cmdr", "Commander"),
-    ("Adm", "Admiral"),
-    ("Pres", "President"),
-    ("Rev", "Reverend"),
-    ("Hon", "Honorable"),
-    ("Fr", "Father"),
-    ("Supt", "Superintendent"),
-    ("Det", "Detective"),
-    ("Cpl", "Corporal"),
-    ("Pvt", "Private"),
-    ("Insp", "Inspector"),
-    ("Atty", "Attorney"),
-    ("Mt", "Mount"),
-    ("Ft", "Fort"),
-    ("Gens", "Generals"),
-];
-/// Abbreviations said in full after a name.
-const AFTER_NAME: [(&str, &str); 10] = [
-    ("Jr", "Junior"),
-    ("Sr", "Senior"),
-    ("Ave", "Avenue"),
-    ("Blvd", "Boulevard"),
-    ("Rd", "Road"),
-    ("Co", "Company"),
-    ("Inc", "Incorporated"),
-    ("Corp", "Corporation"),
-    ("Ltd", "Limited"),
-    ("Bros", "Brothers"),
-];
-/// Abbreviations said in full anywhere (written with their period).
-const ALWAYS: [(&str, &str); 12] = [
-    ("Mr", "Mister"),
-    ("Mrs", "Missus"),
-    ("Ms", "Miz"),
-    ("Messrs", "Messieurs"),
-    ("etc", "et cetera"),
-    ("e.g", "for example"),
-    ("i.e", "that is"),
-    ("a.k.a", "also known as"),
-    ("approx", "approximately"),
-    ("Dept", "Department"),
-    ("Ph.D", "P H D"),
-    ("vs", "versus"),
-];
-
 /// Top-level domains that make a bare `word.tld` a web address.
 const TLDS: [&str; 40] = [
     "com", "org", "net", "edu", "gov", "mil", "int", "io", "co", "uk", "us", "ca", "au", "de",
@@ -1069,6 +999,13 @@ fn is_name(w: &str) -> bool {
         && w.chars().any(char::is_lowercase)
         && w.chars()
             .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’')
+}
+
+/// A capitalised word of letters, in any case: "Pasadena", "PASADENA", "Winston-Salem".
+fn is_capitalised_word(w: &str) -> bool {
+    starts_upper(w)
+        && w.chars()
+            .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’' || c == '.')
 }
 
 /// Words after which "a $5 million ..." is not an adjective ("a five million dollar fine").
@@ -1669,7 +1606,9 @@ impl<'a> Normalizer<'a> {
         } else {
             ""
         };
-        if NUMBER_BEFORE.contains(&prev_lower.as_str()) || prev_lower == "no" {
+        let after_number_abbreviation =
+            abbreviation::find(prev).is_some_and(|abbr| abbr.kind == Kind::Number);
+        if NUMBER_BEFORE.contains(&prev_lower.as_str()) || after_number_abbreviation {
             return false;
         }
         if COUNT_AFTER.contains(&next)
@@ -1689,8 +1628,10 @@ impl<'a> Normalizer<'a> {
 
     // --- abbreviations and titles ---
 
+    /// An abbreviation from [`crate::abbreviation`], said in full where its kind says so.
     fn abbreviation(&mut self, i: usize) -> Option<usize> {
         let c = self.core(i);
+        let entry = abbreviation::find(c)?;
         let has_period = self.trail(i).starts_with('.');
         let end = if has_period {
             self.abbr_end(i)
@@ -1699,52 +1640,52 @@ impl<'a> Normalizer<'a> {
         };
         let next_name = self.next_is_name(i);
         let prev_name = self.prev_is_name(i);
-        let prev_num = i > 0
-            && self.trail(i - 1).is_empty()
-            && self.core(i - 1).starts_with(|c: char| c.is_ascii_digit());
-        let word: &str = match c {
-            "Dr" | "St" => {
+        let said = match entry.kind {
+            Kind::TitleOrStreet { street } => {
+                let prev_num = i > 0
+                    && self.trail(i - 1).is_empty()
+                    && self.core(i - 1).starts_with(|c: char| c.is_ascii_digit());
                 if next_name {
-                    if c == "Dr" { "Doctor" } else { "Saint" }
+                    entry.spoken
                 } else if (prev_name || prev_num) && (has_period || c == "St") {
-                    if c == "Dr" { "Drive" } else { "Street" }
+                    // Addresses often drop the period of St ("Main St near the bank").
+                    Some(street)
                 } else if c == "Dr" && has_period {
-                    "Doctor"
+                    // "the Dr. said": alone, the doctor; "The St. was closed" stays as written.
+                    entry.spoken
                 } else {
-                    return None;
+                    None
                 }
             }
-            "No" | "no"
-                if has_period && self.core(i + 1).starts_with(|c: char| c.is_ascii_digit()) =>
-            {
-                "number"
+            Kind::Title => entry.spoken.filter(|_| has_period && next_name),
+            Kind::BetweenNames => entry
+                .spoken
+                .filter(|_| has_period && prev_name && next_name),
+            Kind::Prefix | Kind::Anywhere => entry
+                .spoken
+                .filter(|_| has_period || entry.said_without_period()),
+            Kind::AfterName => {
+                let after_name =
+                    i > 0 && matches!(self.trail(i - 1), "" | ",") && is_name(self.core(i - 1));
+                entry.spoken.filter(|_| has_period && after_name)
             }
-            "v" if has_period && prev_name && next_name => "versus",
-            _ => {
-                if let Some((_, w)) = ALWAYS.iter().find(|(a, _)| *a == c) {
-                    let optional = c.contains('.') || matches!(c, "Mr" | "Mrs" | "Ms" | "vs");
-                    if !(has_period || optional) {
-                        return None;
-                    }
-                    w
-                } else if let Some((_, w)) = TITLES.iter().find(|(a, _)| *a == c) {
-                    if !(has_period && next_name) {
-                        return None;
-                    }
-                    w
-                } else if let Some((_, w)) = AFTER_NAME.iter().find(|(a, _)| *a == c) {
-                    let after_name =
-                        i > 0 && matches!(self.trail(i - 1), "" | ",") && is_name(self.core(i - 1));
-                    if !(has_period && after_name) {
-                        return None;
-                    }
-                    w
-                } else {
-                    return None;
-                }
+            Kind::State => {
+                // Only in "Pasadena, Calif.": elsewhere the short form may be a word or a name
+                // ("Pa.", "Ind.").
+                let after_city =
+                    i > 0 && self.trail(i - 1) == "," && is_capitalised_word(self.core(i - 1));
+                entry.spoken.filter(|_| has_period && after_city)
             }
-        };
-        self.put(self.ch[i].core.start..end, word.to_string());
+            Kind::Number => {
+                let before_digit = self.core(i + 1).starts_with(|c: char| c.is_ascii_digit());
+                entry
+                    .spoken
+                    .filter(|_| before_digit && (has_period || entry.said_without_period()))
+            }
+            // A month is said in full in a date, by `date`.
+            Kind::Month { .. } => None,
+        }?;
+        self.put(self.ch[i].core.start..end, said.to_string());
         Some(1)
     }
 
@@ -1965,7 +1906,7 @@ fn compound_symbols(c: &str) -> Option<String> {
                 }
                 Some(format!(
                     "{} {}, {}",
-                    MONTHS[m - 1].0,
+                    MONTHS[m - 1],
                     day_words(d.trim_start_matches('0'))?,
                     year(y)
                 ))

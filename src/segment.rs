@@ -10,11 +10,14 @@
 //!    of the text needs no candidate.
 //! 2. [`NOT_A_SENTENCE_END`]: a list of rules, each of which may reject a candidate
 //!    (an abbreviation, an initial, a lower-case continuation, ...). A new heuristic is a new
-//!    entry in that list, and rules see the same [`Candidate`] context.
+//!    entry in that list, and rules see the same [`Candidate`] context. Abbreviations come
+//!    from [`crate::abbreviation`], which the normalizer reads too.
 //! 3. [`ListItems`]: list items (`1.`, `b)`, `•`) start a new piece even where no punctuation
 //!    ends the previous item, as in `1) The first item 2) The second item`.
 
 use std::ops::Range;
+
+use crate::abbreviation::{self, Kind};
 
 /// Splits `text` into sentences, returned as trimmed, ordered, non-overlapping byte ranges
 /// that together cover every non-whitespace character of `text`.
@@ -115,12 +118,31 @@ impl Candidate<'_> {
         last_token(self.sentence_so_far()).trim_start_matches(OPENERS)
     }
 
-    /// The token before [`Self::word_before`], without surrounding punctuation, e.g.
-    /// `Albert` in `Albert I.`; empty at the start of the sentence.
-    fn previous_word(&self) -> &str {
+    /// The whitespace-delimited token before [`Self::word_before`], as written, e.g.
+    /// `Smith,` in `Smith, Dr.`; empty at the start of the sentence.
+    fn previous_token(&self) -> &str {
         let so_far = self.sentence_so_far();
         let before = &so_far[..so_far.len() - last_token(so_far).len()];
-        last_token(before.trim_end()).trim_matches(|c: char| !c.is_alphanumeric())
+        last_token(before.trim_end())
+    }
+
+    /// [`Self::previous_token`] without surrounding punctuation, e.g. `Albert` in
+    /// `Albert I.`
+    fn previous_word(&self) -> &str {
+        self.previous_token()
+            .trim_matches(|c: char| !c.is_alphanumeric())
+    }
+
+    /// Whether the word before is a name or a number that runs straight into it, as a
+    /// street does in `Elm Dr.` or `5th St.`, and unlike `Jones, Dr.` or `The Dr.`
+    fn follows_a_name_or_number(&self) -> bool {
+        let token = self.previous_token().trim_start_matches(OPENERS);
+        token
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+            && token.chars().next_back().is_some_and(char::is_alphanumeric)
+            && !SENTENCE_STARTERS.contains(&token)
     }
 
     fn char_before_terminators(&self) -> Option<char> {
@@ -224,10 +246,9 @@ fn spaced_ellipsis(text: &str, dot: usize) -> (usize, usize) {
 /// Rules that reject a candidate; any one saying `true` keeps the sentence going.
 const NOT_A_SENTENCE_END: &[fn(&Candidate) -> bool] = &[
     next_does_not_start_a_sentence,
-    after_prepositive_abbreviation,
+    after_abbreviation,
     after_time_of_day,
-    after_ambiguous_abbreviation,
-    after_number_abbreviation,
+    after_initialism,
     after_initial,
     after_enumeration_marker,
     ends_a_list_marker,
@@ -267,45 +288,46 @@ const SENTENCE_STARTERS: &[&str] = &[
     "Under", "Over", "About", "Despite", "Like",
 ];
 
-/// Titles and ranks, which precede a name, and short forms that introduce an example: they
-/// are followed by more of the same sentence. Matched case-sensitively.
-#[rustfmt::skip]
-const PREPOSITIVE_ABBREVIATIONS: &[&str] = &[
-    "Mr", "Mrs", "Ms", "Mx", "Dr", "Prof", "Gov", "Sen", "Sens", "Rep", "Reps", "Lt", "Col",
-    "Gen", "Maj", "Sgt", "Cpl", "Pvt", "Capt", "Cmdr", "Adm", "Brig", "Rev", "Hon", "Pres",
-    "Supt", "Det", "Insp", "Messrs", "Mmes", "Msgr", "Fr", "Atty", "Mt",
-    "vs", "e.g", "i.e", "cf", "viz",
-];
-
-fn after_prepositive_abbreviation(candidate: &Candidate) -> bool {
-    candidate.terminators() == "." && PREPOSITIVE_ABBREVIATIONS.contains(&candidate.word_before())
+/// After an abbreviation from the shared table, its [`Kind`] decides. Those that may close
+/// a sentence close it only before a word that opens one: `Pitt, Briggs & Co. It closed`
+/// but `Acme Inc. Announced results`.
+fn after_abbreviation(candidate: &Candidate) -> bool {
+    if candidate.terminators() != "." {
+        return false;
+    }
+    let Some(abbreviation) = abbreviation::find(candidate.word_before()) else {
+        return false;
+    };
+    let before_a_number = || candidate.next().is_some_and(|c| c.is_ascii_digit());
+    match abbreviation.kind {
+        Kind::Title | Kind::Prefix => true,
+        Kind::TitleOrStreet { .. } => {
+            !candidate.follows_a_name_or_number() || !candidate.next_opens_a_sentence()
+        }
+        Kind::BetweenNames => candidate
+            .previous_word()
+            .chars()
+            .next()
+            .is_some_and(char::is_uppercase),
+        Kind::AfterName
+        | Kind::Anywhere
+        | Kind::State
+        | Kind::Month {
+            only_before_a_number: false,
+        } => !candidate.next_opens_a_sentence(),
+        Kind::Month {
+            only_before_a_number: true,
+        }
+        | Kind::Number => before_a_number(),
+    }
 }
 
-/// Abbreviations that end a name or a list and may therefore end a sentence too:
-/// `Acme Inc. said` but `He works for Acme Inc. It is big.` Matched case-sensitively, so
-/// `co.` in lower case is left to the general rules. Initialisms such as `U.S.` or `E.U.`
-/// are recognised by their shape (see [`is_initialism`]) and judged the same way.
-#[rustfmt::skip]
-const AMBIGUOUS_ABBREVIATIONS: &[&str] = &[
-    // Company forms and name suffixes.
-    "Inc", "Corp", "Ltd", "Co", "Bros", "Jr", "Sr", "Esq", "Ph.D",
-    // Streets, which also abbreviate `Saint` (`St. Louis`).
-    "St", "Ave", "Blvd", "Rd",
-    // Latin.
-    "etc", "al",
-    // Months. Word-like ones (`Mar.` is a verb, `Jun.` a name) count only before a number.
-    "Jan", "Feb", "Aug", "Sept", "Oct", "Nov", "Dec",
-    // U.S. states in AP style, leaving out those that are also words (`Ill.`, `Wash.`).
-    "Ala", "Ariz", "Ark", "Calif", "Colo", "Conn", "Del", "Fla", "Ga", "Ind", "Kan", "Ky", "Md",
-    "Mich", "Minn", "Mont", "Neb", "Nev", "Okla", "Ore", "Pa", "Tenn", "Vt", "Va", "Wis", "Wyo",
-];
-
-/// After an abbreviation that may end a sentence, the sentence ends only if the next word
-/// opens one: `Pitt, Briggs & Co. It closed` but `the U.S. Government`.
-fn after_ambiguous_abbreviation(candidate: &Candidate) -> bool {
+/// An initialism may end a name or a sentence alike, so it ends one only before a word
+/// that opens one: `I live in the U.S. How about you?` but `the U.S. Government`.
+fn after_initialism(candidate: &Candidate) -> bool {
     let word = candidate.word_before();
     candidate.terminators() == "."
-        && (AMBIGUOUS_ABBREVIATIONS.contains(&word) || is_initialism(word))
+        && is_initialism(word)
         && !is_time_of_day(word)
         && !candidate.next_opens_a_sentence()
 }
@@ -327,13 +349,13 @@ fn is_time_of_day(word: &str) -> bool {
     ["a.m", "p.m"].iter().any(|t| word.eq_ignore_ascii_case(t))
 }
 
-/// Words that continue a time of day: `9 a.m. Tuesday`, `5 p.m. EST`, `noon Jan. 5`.
+/// Words that continue a time of day: `9 a.m. Tuesday`, `5 p.m. EST`, `noon Jan. 5`; the
+/// short forms of months are in [`crate::abbreviation`].
 #[rustfmt::skip]
 const AFTER_TIME_OF_DAY: &[&str] = &[
     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep",
-    "Sept", "Oct", "Nov", "Dec",
+    "October", "November", "December",
     "Eastern", "Central", "Mountain", "Pacific", "Greenwich", "local",
     "ET", "EST", "EDT", "CT", "CST", "CDT", "MT", "MST", "MDT", "PT", "PST", "PDT", "GMT", "UTC",
     "BST", "CET", "CEST",
@@ -374,20 +396,10 @@ fn after_time_of_day(candidate: &Candidate) -> bool {
         .next()
         .is_some_and(|first| TIME_PREPOSITIONS.contains(&first.trim_start_matches(OPENERS)))
         && words.take(5).count() < 5;
-    opening_time_phrase || AFTER_TIME_OF_DAY.contains(&candidate.next_word())
-}
-
-/// Abbreviations that introduce a number (`No. 5`, `p. 55`, `Jun. 4`). Only before a digit,
-/// because these are also words that end sentences (`He said No. Then he left.`).
-const NUMBER_ABBREVIATIONS: &[&str] = &[
-    "No", "Nos", "no", "N°", "№", "p", "pp", "Vol", "vol", "Fig", "fig", "Mar", "Apr", "Jun",
-    "Jul", "Sep",
-];
-
-fn after_number_abbreviation(candidate: &Candidate) -> bool {
-    candidate.terminators() == "."
-        && candidate.next().is_some_and(|c| c.is_ascii_digit())
-        && NUMBER_ABBREVIATIONS.contains(&candidate.word_before())
+    let next_word = candidate.next_word();
+    opening_time_phrase
+        || AFTER_TIME_OF_DAY.contains(&next_word)
+        || abbreviation::month_name(next_word).is_some()
 }
 
 /// A single capital before a full stop is an initial (`Jonas E. Smith`) unless the next
@@ -828,6 +840,41 @@ mod tests {
                 "page abbreviation",
                 "Please turn to p. 55. Then stop.",
                 &["Please turn to p. 55.", "Then stop."],
+            ),
+            (
+                "abbreviations the normalizer knew and the splitter did not",
+                "It is approx. 5 km away. The Dept. of Justice and Ft. Worth police agreed. \
+                 Gens. Smith and Lee left.",
+                &[
+                    "It is approx. 5 km away.",
+                    "The Dept. of Justice and Ft. Worth police agreed.",
+                    "Gens. Smith and Lee left.",
+                ],
+            ),
+            (
+                "a.k.a. introduces a name, even an opener",
+                "He is Bob, a.k.a. The Builder. He builds.",
+                &["He is Bob, a.k.a. The Builder.", "He builds."],
+            ),
+            (
+                "v. between names",
+                "Roe v. Wade was overturned. It was 2022.",
+                &["Roe v. Wade was overturned.", "It was 2022."],
+            ),
+            (
+                "Dr. as a street ends a sentence before an opener, as a title never",
+                "They live on Elm Dr. The house is big. Dr. Who is a show. We met Dr. Who.",
+                &[
+                    "They live on Elm Dr.",
+                    "The house is big.",
+                    "Dr. Who is a show.",
+                    "We met Dr. Who.",
+                ],
+            ),
+            (
+                "St. after a comma is a title",
+                "We met Jones, St. John and Lee. They left.",
+                &["We met Jones, St. John and Lee.", "They left."],
             ),
             (
                 "initial",
