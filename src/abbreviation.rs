@@ -466,7 +466,7 @@ mod tests {
     }
 
     #[test]
-    fn states_are_said_in_full_only_after_a_city() {
+    fn states_end_a_sentence_before_a_capital_and_are_said_in_full_only_after_a_city() {
         for (written, said) in of_kind(|kind| kind == Kind::State) {
             assert_eq!(
                 spoken(&format!("In Pasadena, {written}., police said.")),
@@ -480,6 +480,14 @@ mod tests {
             assert_eq!(spoken(&elsewhere), elsewhere);
             let inside = format!("In Pasadena, {written}. police said so.");
             assert_eq!(sentences(&inside), [inside.as_str()]);
+            let ends = format!("The family moved to {written}. Smith said so.");
+            assert_eq!(
+                sentences(&ends),
+                [
+                    format!("The family moved to {written}."),
+                    "Smith said so.".into()
+                ],
+            );
         }
     }
 

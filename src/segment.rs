@@ -309,9 +309,12 @@ fn after_abbreviation(candidate: &Candidate) -> bool {
             .chars()
             .next()
             .is_some_and(char::is_uppercase),
+        // Mid-sentence a state is followed by a comma or a lower-case word (`Pasadena,
+        // Calif., police said`), so a capitalised word opens the next sentence. A digit is a
+        // ZIP code, a bracket the agency of a dateline (`PASADENA, Calif. (AP) —`).
+        Kind::State => before_a_number() || candidate.next().is_some_and(|c| "([".contains(c)),
         Kind::AfterName
         | Kind::Anywhere
-        | Kind::State
         | Kind::Month {
             only_before_a_number: false,
         } => !candidate.next_opens_a_sentence(),
@@ -875,6 +878,23 @@ mod tests {
                 "St. after a comma is a title",
                 "We met Jones, St. John and Lee. They left.",
                 &["We met Jones, St. John and Lee.", "They left."],
+            ),
+            (
+                "a state ends a sentence before any capitalised word",
+                "The family moved to Calif. Smith said the move was hard. In Pasadena, Calif., \
+                 police said so. Pasadena, Calif. police agreed. PASADENA, Calif. (AP) — Rain.",
+                &[
+                    "The family moved to Calif.",
+                    "Smith said the move was hard.",
+                    "In Pasadena, Calif., police said so.",
+                    "Pasadena, Calif. police agreed.",
+                    "PASADENA, Calif. (AP) — Rain.",
+                ],
+            ),
+            (
+                "a state before a ZIP code",
+                "Write to Pasadena, Calif. 91101 today.",
+                &["Write to Pasadena, Calif. 91101 today."],
             ),
             (
                 "initial",
