@@ -259,6 +259,16 @@ pub(crate) fn month_name(written: &str) -> Option<&'static str> {
         .and_then(|abbreviation| abbreviation.spoken)
 }
 
+/// Words that number what follows (`World War I`, `Part II`, `Title IX`, `Type A`). After
+/// one, a Roman numeral is a cardinal number, and a single capital with a period is a
+/// numeral or a label, never an initial, so it may end a sentence.
+#[rustfmt::skip]
+pub(crate) const NUMBERING_WORDS: &[&str] = &[
+    "War", "Bowl", "Apollo", "Title", "Article", "Section", "Chapter", "Part", "Book", "Volume",
+    "Act", "Scene", "Phase", "Stage", "Step", "Level", "Tier", "Grade", "Class", "Type",
+    "Category", "Round", "Season", "Episode", "Schedule", "Appendix",
+];
+
 #[cfg(test)]
 mod tests {
     //! Each kind must mean the same to both readers: these run every entry of a kind through
@@ -412,6 +422,28 @@ mod tests {
             assert_eq!(
                 spoken(&format!("They live on Elm {written}.")),
                 format!("They live on Elm {street}."),
+            );
+        }
+    }
+
+    #[test]
+    fn a_letter_after_a_numbering_word_is_a_numeral_in_both_modules() {
+        for word in NUMBERING_WORDS {
+            let text = format!("They reached {word} I. Veterans came home.");
+            assert_eq!(
+                sentences(&text),
+                [
+                    format!("They reached {word} I."),
+                    "Veterans came home.".into()
+                ],
+            );
+            assert_eq!(
+                spoken(&format!("They reached {word} I.")),
+                format!("They reached {word} one."),
+            );
+            assert_eq!(
+                spoken(&format!("They reached {word} IV today.")),
+                format!("They reached {word} four today."),
             );
         }
     }

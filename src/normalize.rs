@@ -611,11 +611,6 @@ const COUNT_AFTER: [&str; 30] = [
 /// Words before a number that make it a plain number, never a year.
 const NUMBER_BEFORE: [&str; 4] = ["page", "pages", "number", "#"];
 
-/// Words before a Roman numeral that make it a cardinal: "Super Bowl LVII", "Title IX".
-const ROMAN_CARDINAL_BEFORE: [&str; 20] = [
-    "War", "Bowl", "Title", "Chapter", "Part", "Phase", "Volume", "Vol.", "Act", "Stage", "Type",
-    "Class", "Article", "Section", "Book", "Tier", "Category", "Grade", "Episode", "Apollo",
-];
 /// Names after which even "I" is a regnal number.
 const REGNAL_NAMES: [&str; 34] = [
     "Elizabeth",
@@ -1735,16 +1730,20 @@ impl<'a> Normalizer<'a> {
             return None;
         }
         let v = roman(base)?;
+        let prev = self.core(i - 1);
+        // A Roman numeral is a cardinal after a word that numbers things: "Super Bowl LVII",
+        // "Title IX", and "Part I." even before more of the sentence.
+        let numbered = abbreviation::NUMBERING_WORDS.contains(&prev);
         if base.len() == 1
+            && !numbered
             && self.trail(i).starts_with('.')
             && !self.is_final(self.ch[i].core.end + 1)
         {
             return None; // an initial: "Mary I. Smith"
         }
-        let prev = self.core(i - 1);
         let words = if prev == "War" && i >= 2 && self.core(i - 2) == "World" {
             capitalize(&cardinal(v))
-        } else if ROMAN_CARDINAL_BEFORE.contains(&prev) {
+        } else if numbered {
             cardinal(v)
         } else if is_name(prev)
             && !NOT_NAMES.contains(&prev)

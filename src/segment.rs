@@ -407,7 +407,9 @@ fn after_time_of_day(candidate: &Candidate) -> bool {
 
 /// A single capital before a full stop is an initial (`Jonas E. Smith`) unless the next
 /// word opens a sentence (`Plan B. The`). `I` is usually the pronoun (`you and I. Then`):
-/// it is an initial only after a capitalised word (`Albert I. Jones`).
+/// it is an initial only after a capitalised word (`Albert I. Jones`). After a word that
+/// numbers things the capital is a numeral or a label (`World War I. Veterans`, `Type A.`),
+/// which may end a sentence like any word.
 fn after_initial(candidate: &Candidate) -> bool {
     let mut chars = candidate.word_before().chars();
     let Some(letter) = chars
@@ -425,6 +427,7 @@ fn after_initial(candidate: &Candidate) -> bool {
     };
     candidate.terminators() == "."
         && (letter != 'I' || after_a_name())
+        && !abbreviation::NUMBERING_WORDS.contains(&candidate.previous_word())
         && !candidate.next_opens_a_sentence()
 }
 
@@ -1095,6 +1098,28 @@ mod tests {
                 &[
                     "We make a good team, you and I.",
                     "Did you see Albert I. Jones?",
+                ],
+            ),
+            (
+                "a Roman I after a word that numbers things is no initial",
+                "He fought in World War I. Veterans of that war came home. Read Part I. \
+                 Smith wrote it. Mary I. Smith and Albert I. Jones stayed.",
+                &[
+                    "He fought in World War I.",
+                    "Veterans of that war came home.",
+                    "Read Part I.",
+                    "Smith wrote it.",
+                    "Mary I. Smith and Albert I. Jones stayed.",
+                ],
+            ),
+            (
+                "a letter after a word that numbers things is a label",
+                "They chose Type A. Smith agreed. See Appendix C. Jones wrote it.",
+                &[
+                    "They chose Type A.",
+                    "Smith agreed.",
+                    "See Appendix C.",
+                    "Jones wrote it.",
                 ],
             ),
             (

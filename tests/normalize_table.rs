@@ -335,6 +335,10 @@ fn roman_numerals() {
         ("Henry VIII had six wives.", "Henry the Eighth had six wives."),
         ("King Charles III's coronation was long.", "King Charles the Third's coronation was long."),
         ("Mary Smith IV spoke.", "Mary Smith the Fourth spoke."),
+        ("He fought in World War I.", "He fought in World War One."),
+        ("Read Part I. first.", "Read Part one. first."),
+        ("Season II starts now.", "Season two starts now."),
+        ("See Appendix IV for details.", "See Appendix four for details."),
     ]);
     maps("King Charles III was crowned.", "the Third", "III");
 }
