@@ -920,12 +920,33 @@ fn is_four_digit_year(s: &str) -> Option<u64> {
     }
 }
 
-/// The value of a Roman numeral written in canonical form, else None.
-fn roman(s: &str) -> Option<u64> {
-    if s.is_empty() || s.len() > 12 {
+/// The digits of a canonical Roman numeral, largest first.
+const ROMAN_DIGITS: [(u64, &str); 13] = [
+    (1000, "M"),
+    (900, "CM"),
+    (500, "D"),
+    (400, "CD"),
+    (100, "C"),
+    (90, "XC"),
+    (50, "L"),
+    (40, "XL"),
+    (10, "X"),
+    (9, "IX"),
+    (5, "V"),
+    (4, "IV"),
+    (1, "I"),
+];
+
+/// The value of a Roman numeral written in canonical form, in capitals or in lower case
+/// ("XIV", "xiv"; not "Xiv"), else None. Callers choose the case they accept: a sentence
+/// reads only capitals ("mix" is a word), a list marker also reads lower case (`iv)`).
+pub(crate) fn roman(s: &str) -> Option<u64> {
+    let single_case =
+        s.bytes().all(|b| b.is_ascii_uppercase()) || s.bytes().all(|b| b.is_ascii_lowercase());
+    if s.is_empty() || s.len() > 12 || !single_case {
         return None;
     }
-    let val = |c: u8| match c {
+    let val = |c: u8| match c.to_ascii_uppercase() {
         b'I' => Some(1),
         b'V' => Some(5),
         b'X' => Some(10),
@@ -936,7 +957,6 @@ fn roman(s: &str) -> Option<u64> {
         _ => None,
     };
     let b = s.as_bytes();
-    // Evaluate, then insist on the canonical spelling (rejects "IIII", "VX", "IIV").
     let mut total: u64 = 0;
     let mut i = 0;
     while i < b.len() {
@@ -952,33 +972,20 @@ fn roman(s: &str) -> Option<u64> {
             }
         }
     }
-    (to_roman(total) == s).then_some(total)
-}
-
-fn to_roman(mut n: u64) -> String {
-    const TABLE: [(u64, &str); 13] = [
-        (1000, "M"),
-        (900, "CM"),
-        (500, "D"),
-        (400, "CD"),
-        (100, "C"),
-        (90, "XC"),
-        (50, "L"),
-        (40, "XL"),
-        (10, "X"),
-        (9, "IX"),
-        (5, "V"),
-        (4, "IV"),
-        (1, "I"),
-    ];
-    let mut out = String::new();
-    for (v, r) in TABLE {
-        while n >= v && out.len() < 20 {
-            out.push_str(r);
-            n -= v;
+    // Only the canonical spelling of that value counts (rejects "IIII", "VX", "IIV").
+    let mut rest = s;
+    let mut left = total;
+    for (value, digit) in ROMAN_DIGITS {
+        while left >= value {
+            let (head, tail) = rest.split_at_checked(digit.len())?;
+            if !head.eq_ignore_ascii_case(digit) {
+                return None;
+            }
+            rest = tail;
+            left -= value;
         }
     }
-    out
+    rest.is_empty().then_some(total)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1729,7 +1736,7 @@ impl<'a> Normalizer<'a> {
         if i == 0 || !self.trail(i - 1).is_empty() {
             return None;
         }
-        let v = roman(base)?;
+        let v = roman(base).filter(|_| starts_upper(base))?;
         let prev = self.core(i - 1);
         // A Roman numeral is a cardinal after a word that numbers things: "Super Bowl LVII",
         // "Title IX", and "Part I." even before more of the sentence.
@@ -2081,6 +2088,10 @@ mod tests {
         assert_eq!(roman("VX"), None);
         assert_eq!(roman("IIV"), None);
         assert_eq!(roman("ABC"), None);
+        assert_eq!(roman("xiv"), Some(14));
+        assert_eq!(roman("Xiv"), None);
+        assert_eq!(roman("iiii"), None);
+        assert_eq!(roman(""), None);
     }
 
     #[test]

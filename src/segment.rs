@@ -12,12 +12,13 @@
 //!    (an abbreviation, an initial, a lower-case continuation, ...). A new heuristic is a new
 //!    entry in that list, and rules see the same [`Candidate`] context. Abbreviations come
 //!    from [`crate::abbreviation`], which the normalizer reads too.
-//! 3. [`ListItems`]: list items (`1.`, `b)`, `•`) start a new piece even where no punctuation
-//!    ends the previous item, as in `1) The first item 2) The second item`.
+//! 3. [`ListItems`]: list items (`1.`, `b)`, `iv.`, `•`) start a new piece even where no
+//!    punctuation ends the previous item, as in `1) The first item 2) The second item`.
 
 use std::ops::Range;
 
 use crate::abbreviation::{self, Kind};
+use crate::normalize::roman;
 
 /// Splits `text` into sentences, returned as trimmed, ordered, non-overlapping byte ranges
 /// that together cover every non-whitespace character of `text`.
@@ -471,12 +472,16 @@ fn inside_brackets(candidate: &Candidate) -> bool {
 ///
 /// Two kinds of item are recognised:
 /// - a bullet (see [`BULLETS`]) at the start of the text or after whitespace;
-/// - an enumeration marker, a number or letter followed by `.`, `)` or `.)` and whitespace,
-///   that belongs to a *sequence*: a first marker at the start of the text, of a line or of a
-///   sentence (or after a colon), followed later by markers of the same style numbering on
-///   from it (`1.` `2.` `3.`, `a)` `b)`, `9.` `10.`). Letter lists start at `a`; upper-case
-///   letters count only with a bracket, since `A. Smith` is an initial. A lone `2.` is just
-///   a number, and a sequence is what tells `item 2. The second item` from prose.
+/// - an enumeration marker, a number, letter or Roman numeral followed by `.`, `)` or `.)`
+///   and whitespace, that belongs to a *sequence*: a first marker at the start of the text,
+///   of a line or of a sentence (or after a colon), followed later by markers of the same
+///   style numbering on from it (`1.` `2.` `3.`, `a)` `b)`, `9.` `10.`, `I.` `II.`, `i)`
+///   `ii)`). Letter and Roman lists start at `a` or `i`; upper-case letters count only with
+///   a bracket, since `A. Smith` is an initial. A lone `2.` is just a number, and a sequence
+///   is what tells `item 2. The second item` or `Albert I. Jones` from a list.
+///
+/// A single `i`, `v`, `x` or `c` may be a letter or a Roman numeral: both readings are
+/// kept, and whichever forms a sequence wins.
 ///
 /// Each item starts a new piece, except an item right after a comma, semicolon, colon,
 /// `and` or `or`, which continues an inline list inside one sentence (`1) flour, 2) eggs`).
@@ -495,8 +500,18 @@ struct Marker {
     marker: Range<usize>,
     /// The kind of label and the punctuation after it: items of one list share both.
     style: (Label, &'static str),
-    /// The position the label stands for: `2` for `2.` or `b)`.
+    /// The position the label stands for: `2` for `2.`, `b)` or `ii)`.
     value: u32,
+}
+
+impl Marker {
+    /// A Roman reading of a single letter (`C.`, `v)`), which outside its sequence is more
+    /// likely a letter or an initial than a misplaced numeral.
+    fn is_a_lone_roman_letter(&self) -> bool {
+        let (label, punctuation) = self.style;
+        matches!(label, Label::LowerRoman | Label::UpperRoman)
+            && self.marker.len() == 1 + punctuation.len()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -504,6 +519,8 @@ enum Label {
     Number,
     Lower,
     Upper,
+    LowerRoman,
+    UpperRoman,
 }
 
 impl ListItems {
@@ -517,7 +534,7 @@ impl ListItems {
                 item_starts.push(at);
                 bullet_start = Some(at);
             } else if c.is_ascii_alphanumeric() && (after_space || bullet_start.is_some()) {
-                if let Some(mut marker) = parse_marker(text, at) {
+                for mut marker in markers_at(text, at) {
                     marker.item_start = bullet_start.unwrap_or(at);
                     markers.push(marker);
                 }
@@ -535,11 +552,7 @@ impl ListItems {
             }
             let mut sequence = vec![first];
             let mut last = first;
-            // The next marker of the same style must number on from the last one.
-            while let Some(next) = (last + 1..markers.len())
-                .find(|&next| markers[next].style == markers[last].style)
-                .filter(|&next| markers[next].value == markers[last].value + 1)
-            {
+            while let Some(next) = next_in_sequence(&markers, last) {
                 sequence.push(next);
                 last = next;
             }
@@ -564,6 +577,8 @@ impl ListItems {
         }
         cuts.sort_unstable();
         cuts.dedup();
+        // Both readings of a letter such as `i` may belong to sequences.
+        marker_ranges.dedup();
         ListItems {
             cuts,
             markers: marker_ranges,
@@ -578,44 +593,87 @@ impl ListItems {
     }
 }
 
-/// Parses an enumeration marker (`12.`, `b)`, `3.)`) starting at `at`, which must be
-/// followed by whitespace.
-fn parse_marker(text: &str, at: usize) -> Option<Marker> {
+/// The marker that continues a sequence after `markers[last]`: the next one of the same
+/// style, which must number on from it. A lone Roman letter that does not number on is
+/// passed over (`C.` in `I. Programming in C. II. Pointers`).
+fn next_in_sequence(markers: &[Marker], last: usize) -> Option<usize> {
+    let current = &markers[last];
+    let numbers_on = |next: usize| markers[next].value == current.value + 1;
+    (last + 1..markers.len())
+        .filter(|&next| markers[next].style == current.style)
+        .find(|&next| numbers_on(next) || !markers[next].is_a_lone_roman_letter())
+        .filter(|&next| numbers_on(next))
+}
+
+/// The enumeration markers (`12.`, `b)`, `iv.`, `3.)`) that may start at `at`, each
+/// followed by whitespace: one per reading of the label.
+fn markers_at(text: &str, at: usize) -> impl Iterator<Item = Marker> + '_ {
     let rest = &text[at..];
     let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    let (kind, value, label_len) = match digits {
-        0 => {
-            let letter = rest.chars().next().filter(char::is_ascii_alphabetic)?;
-            let kind = if letter.is_ascii_lowercase() {
-                Label::Lower
-            } else {
-                Label::Upper
-            };
-            (
-                kind,
-                u32::from(letter.to_ascii_lowercase()) - u32::from('a') + 1,
-                1,
-            )
-        }
-        1..=3 => (Label::Number, rest[..digits].parse().ok()?, digits),
-        _ => return None,
+    let letters = rest.len()
+        - rest
+            .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+            .len();
+    let number = match digits {
+        1..=3 => rest[..digits]
+            .parse()
+            .ok()
+            .map(|value| (Label::Number, value, digits)),
+        _ => None,
     };
-    let after_label = &rest[label_len..];
+    let letter = rest.chars().next().filter(|_| letters == 1).map(|letter| {
+        let label = if letter.is_ascii_lowercase() {
+            Label::Lower
+        } else {
+            Label::Upper
+        };
+        let value = u32::from(letter.to_ascii_lowercase()) - u32::from('a') + 1;
+        (label, value, 1)
+    });
+    let numeral = &rest[..letters];
+    let roman_numeral = roman(numeral)
+        // After `War` or `Part`, `II.` numbers the war or the part, not an item of a list.
+        .filter(|_| !abbreviation::NUMBERING_WORDS.contains(&word_ending_before(text, at)))
+        .and_then(|value| u32::try_from(value).ok())
+        .map(|value| {
+            let label = if numeral.starts_with(|c: char| c.is_ascii_lowercase()) {
+                Label::LowerRoman
+            } else {
+                Label::UpperRoman
+            };
+            (label, value, letters)
+        });
+    [number, letter, roman_numeral]
+        .into_iter()
+        .flatten()
+        .filter_map(move |(label, value, label_len)| marker(text, at, label, value, label_len))
+}
+
+/// The marker whose label of `label_len` bytes starts at `at`, if punctuation and then
+/// whitespace follow it.
+fn marker(text: &str, at: usize, label: Label, value: u32, label_len: usize) -> Option<Marker> {
+    let after_label = &text[at + label_len..];
     let punctuation = [".)", ")", "."]
         .into_iter()
         .find(|p| after_label.starts_with(p))?;
     let marker_end = at + label_len + punctuation.len();
+    // `A. Smith` is an initial. `I.` is kept: only a sequence (`I.` `II.`) makes it a marker.
     if !text[marker_end..].starts_with(char::is_whitespace)
-        || (kind == Label::Upper && punctuation == ".")
+        || (label == Label::Upper && punctuation == ".")
     {
         return None;
     }
     Some(Marker {
         item_start: at,
         marker: at..marker_end,
-        style: (kind, punctuation),
+        style: (label, punctuation),
         value,
     })
+}
+
+/// The word before byte `at`, without surrounding punctuation: `War` in `War II.`
+fn word_ending_before(text: &str, at: usize) -> &str {
+    last_token(text[..at].trim_end()).trim_matches(|c: char| !c.is_alphanumeric())
 }
 
 /// Whether a marker can open a list: at the start of the text, of a line or of a sentence,
@@ -1190,6 +1248,59 @@ mod tests {
                 ],
             ),
             (
+                "Roman list inline",
+                "I. Introduction II. Methods III. Results",
+                &["I. Introduction", "II. Methods", "III. Results"],
+            ),
+            (
+                "Roman list on lines of its own",
+                "I. Introduction\nII. Methods\nIII. Results",
+                &["I. Introduction", "II. Methods", "III. Results"],
+            ),
+            (
+                "lower-case Roman list",
+                "i) flour ii) eggs iii) milk iv) butter v) sugar",
+                &[
+                    "i) flour",
+                    "ii) eggs",
+                    "iii) milk",
+                    "iv) butter",
+                    "v) sugar",
+                ],
+            ),
+            (
+                "lower-case Roman list with full stops",
+                "Steps:\ni. Mix the flour\nii. Add eggs",
+                &["Steps:\ni. Mix the flour", "ii. Add eggs"],
+            ),
+            (
+                "Roman list inside one sentence",
+                "You need: i) flour, ii) eggs, and iii) milk. Then bake.",
+                &["You need: i) flour, ii) eggs, and iii) milk.", "Then bake."],
+            ),
+            (
+                "a letter list past i keeps the letter reading",
+                "a) one b) two c) three d) four e) five f) six g) seven h) eight i) nine j) ten",
+                &[
+                    "a) one", "b) two", "c) three", "d) four", "e) five", "f) six", "g) seven",
+                    "h) eight", "i) nine", "j) ten",
+                ],
+            ),
+            (
+                "a Roman list looks past initials and numbered wars",
+                "I. Programming in C. II. World War II. III. Results",
+                &["I. Programming in C.", "II. World War II.", "III. Results"],
+            ),
+            (
+                "a lone Roman I. is no list",
+                "I. Introduction\nIt begins. We make a good team, you and I. Then what?",
+                &[
+                    "I. Introduction\nIt begins.",
+                    "We make a good team, you and I.",
+                    "Then what?",
+                ],
+            ),
+            (
                 "spaced ellipsis inside a sentence",
                 "I mean . . . what I'm saying is . . . I didn't mean it.",
                 &["I mean . . . what I'm saying is . . . I didn't mean it."],
@@ -1325,6 +1436,8 @@ mod tests {
         "2. ", "10. ", "1) ", "2) ", "1.) ", "a) ", "b) ", "a. ", "b. ", "A) ", "•", "• ", "⁃",
         ". . .", " . . . ", ". . . .", ". ", ".", "a.m. ", "P.M. ", "Co. ", "Inc. ", "St. ", "E.U. ",
         "It ", "The ", "Tuesday", "At ", "I. ", "and ", "Jr.'s",
+        "II. ", "III. ", "i) ", "ii) ", "iii. ", "iv) ", "v) ", "x. ", "C. ", "c) ", "War ",
+        "Calif. ", "Dr. ", "v. ", "approx. ", "Elm ",
     ];
 
     fn messy_text() -> impl Strategy<Value = String> {
