@@ -1673,9 +1673,13 @@ impl<'a> Normalizer<'a> {
             }
             Kind::State => {
                 // Only in "Pasadena, Calif.": elsewhere the short form may be a word or a name
-                // ("Pa.", "Ind.").
-                let after_city =
-                    i > 0 && self.trail(i - 1) == "," && is_capitalised_word(self.core(i - 1));
+                // ("Pa.", "Ind."). A sentence that opens with "Word, Pa." is as likely to
+                // address someone ("Goodnight, Pa."), so there the state needs the comma AP
+                // style puts after it ("Pasadena, Calif., has").
+                let after_city = i > 0
+                    && self.trail(i - 1) == ","
+                    && is_capitalised_word(self.core(i - 1))
+                    && (i > 1 || self.trail(i).starts_with(".,"));
                 entry.spoken.filter(|_| has_period && after_city)
             }
             Kind::Number => {

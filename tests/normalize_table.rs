@@ -294,6 +294,7 @@ fn abbreviations_and_titles() {
         ("Read Vol. 2, Fig. 3.", "Read volume two, figure three."),
         ("It is at N° 5.", "It is at number five."),
         ("In Pasadena, Calif., police said.", "In Pasadena, California, police said."),
+        ("Pasadena, Calif., has rain.", "Pasadena, California, has rain."),
     ]);
     maps("Dr. Smith arrived late.", "Doctor", "Dr.");
     // At the end of the sentence the abbreviation's period is kept as the full stop.
@@ -425,6 +426,7 @@ fn left_as_written() {
         "Mary I. Smith spoke.",
         "The St. was closed.",
         "He moved to Calif. last year.",
+        "Goodnight, Pa.",
         "Smith et al. wrote it.",
         "He opened report.pdf today.",
         "The ratio was 3:1.",
