@@ -1,5 +1,6 @@
 //! aloud: turn written articles into listenable audio.
 
+mod abbreviation;
 pub mod assets;
 pub mod audio;
 pub mod batch;

@@ -11,6 +11,8 @@
 
 use std::ops::Range;
 
+use crate::abbreviation::{self, Kind};
+
 /// A sentence in spoken form, with a map from spoken bytes back to the written bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spoken {
@@ -356,32 +358,19 @@ fn capitalize(words: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-const MONTHS: [(&str, &[&str]); 12] = [
-    ("January", &["Jan"]),
-    ("February", &["Feb"]),
-    ("March", &["Mar"]),
-    ("April", &["Apr"]),
-    ("May", &[]),
-    ("June", &["Jun"]),
-    ("July", &["Jul"]),
-    ("August", &["Aug"]),
-    ("September", &["Sept", "Sep"]),
-    ("October", &["Oct"]),
-    ("November", &["Nov"]),
-    ("December", &["Dec"]),
+/// Month names; their short forms are in [`crate::abbreviation`].
+#[rustfmt::skip]
+const MONTHS: [&str; 12] = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
 ];
 
 /// The full month name for a written month, and whether it was abbreviated.
 fn month(word: &str) -> Option<(&'static str, bool)> {
-    MONTHS.iter().find_map(|(full, abbrs)| {
-        if *full == word {
-            Some((*full, false))
-        } else if abbrs.contains(&word) {
-            Some((*full, true))
-        } else {
-            None
-        }
-    })
+    if let Some(full) = MONTHS.iter().find(|full| **full == word) {
+        return Some((full, false));
+    }
+    abbreviation::month_name(word).map(|full| (full, true))
 }
 
 struct Currency {
@@ -622,11 +611,6 @@ const COUNT_AFTER: [&str; 30] = [
 /// Words before a number that make it a plain number, never a year.
 const NUMBER_BEFORE: [&str; 4] = ["page", "pages", "number", "#"];
 
-/// Words before a Roman numeral that make it a cardinal: "Super Bowl LVII", "Title IX".
-const ROMAN_CARDINAL_BEFORE: [&str; 20] = [
-    "War", "Bowl", "Title", "Chapter", "Part", "Phase", "Volume", "Vol.", "Act", "Stage", "Type",
-    "Class", "Article", "Section", "Book", "Tier", "Category", "Grade", "Episode", "Apollo",
-];
 /// Names after which even "I" is a regnal number.
 const REGNAL_NAMES: [&str; 34] = [
     "Elizabeth",
@@ -696,65 +680,6 @@ const NOT_NAMES: [&str; 30] = [
     "Yesterday",
     "Today",
     "Size",
-];
-
-/// Titles said in full before a name.
-const TITLES: [(&str, &str); 27] = [
-    ("Prof", "Professor"),
-    ("Gov", "Governor"),
-    ("Sen", "Senator"),
-    ("Sens", "Senators"),
-    ("Rep", "Representative"),
-    ("Reps", "Representatives"),
-    ("Lt", "Lieutenant"),
-    ("Col", "Colonel"),
-    ("Gen", "General"),
-    ("Sgt", "Sergeant"),
-    ("Capt", "Captain"),
-    ("Maj", "Major"),
-    ("Cmdr", "Commander"),
-    ("Adm", "Admiral"),
-    ("Pres", "President"),
-    ("Rev", "Reverend"),
-    ("Hon", "Honorable"),
-    ("Fr", "Father"),
-    ("Supt", "Superintendent"),
-    ("Det", "Detective"),
-    ("Cpl", "Corporal"),
-    ("Pvt", "Private"),
-    ("Insp", "Inspector"),
-    ("Atty", "Attorney"),
-    ("Mt", "Mount"),
-    ("Ft", "Fort"),
-    ("Gens", "Generals"),
-];
-/// Abbreviations said in full after a name.
-const AFTER_NAME: [(&str, &str); 10] = [
-    ("Jr", "Junior"),
-    ("Sr", "Senior"),
-    ("Ave", "Avenue"),
-    ("Blvd", "Boulevard"),
-    ("Rd", "Road"),
-    ("Co", "Company"),
-    ("Inc", "Incorporated"),
-    ("Corp", "Corporation"),
-    ("Ltd", "Limited"),
-    ("Bros", "Brothers"),
-];
-/// Abbreviations said in full anywhere (written with their period).
-const ALWAYS: [(&str, &str); 12] = [
-    ("Mr", "Mister"),
-    ("Mrs", "Missus"),
-    ("Ms", "Miz"),
-    ("Messrs", "Messieurs"),
-    ("etc", "et cetera"),
-    ("e.g", "for example"),
-    ("i.e", "that is"),
-    ("a.k.a", "also known as"),
-    ("approx", "approximately"),
-    ("Dept", "Department"),
-    ("Ph.D", "P H D"),
-    ("vs", "versus"),
 ];
 
 /// Top-level domains that make a bare `word.tld` a web address.
@@ -995,12 +920,33 @@ fn is_four_digit_year(s: &str) -> Option<u64> {
     }
 }
 
-/// The value of a Roman numeral written in canonical form, else None.
-fn roman(s: &str) -> Option<u64> {
-    if s.is_empty() || s.len() > 12 {
+/// The digits of a canonical Roman numeral, largest first.
+const ROMAN_DIGITS: [(u64, &str); 13] = [
+    (1000, "M"),
+    (900, "CM"),
+    (500, "D"),
+    (400, "CD"),
+    (100, "C"),
+    (90, "XC"),
+    (50, "L"),
+    (40, "XL"),
+    (10, "X"),
+    (9, "IX"),
+    (5, "V"),
+    (4, "IV"),
+    (1, "I"),
+];
+
+/// The value of a Roman numeral written in canonical form, in capitals or in lower case
+/// ("XIV", "xiv"; not "Xiv"), else None. Callers choose the case they accept: a sentence
+/// reads only capitals ("mix" is a word), a list marker also reads lower case (`iv)`).
+pub(crate) fn roman(s: &str) -> Option<u64> {
+    let single_case =
+        s.bytes().all(|b| b.is_ascii_uppercase()) || s.bytes().all(|b| b.is_ascii_lowercase());
+    if s.is_empty() || s.len() > 12 || !single_case {
         return None;
     }
-    let val = |c: u8| match c {
+    let val = |c: u8| match c.to_ascii_uppercase() {
         b'I' => Some(1),
         b'V' => Some(5),
         b'X' => Some(10),
@@ -1011,7 +957,6 @@ fn roman(s: &str) -> Option<u64> {
         _ => None,
     };
     let b = s.as_bytes();
-    // Evaluate, then insist on the canonical spelling (rejects "IIII", "VX", "IIV").
     let mut total: u64 = 0;
     let mut i = 0;
     while i < b.len() {
@@ -1027,33 +972,20 @@ fn roman(s: &str) -> Option<u64> {
             }
         }
     }
-    (to_roman(total) == s).then_some(total)
-}
-
-fn to_roman(mut n: u64) -> String {
-    const TABLE: [(u64, &str); 13] = [
-        (1000, "M"),
-        (900, "CM"),
-        (500, "D"),
-        (400, "CD"),
-        (100, "C"),
-        (90, "XC"),
-        (50, "L"),
-        (40, "XL"),
-        (10, "X"),
-        (9, "IX"),
-        (5, "V"),
-        (4, "IV"),
-        (1, "I"),
-    ];
-    let mut out = String::new();
-    for (v, r) in TABLE {
-        while n >= v && out.len() < 20 {
-            out.push_str(r);
-            n -= v;
+    // Only the canonical spelling of that value counts (rejects "IIII", "VX", "IIV").
+    let mut rest = s;
+    let mut left = total;
+    for (value, digit) in ROMAN_DIGITS {
+        while left >= value {
+            let (head, tail) = rest.split_at_checked(digit.len())?;
+            if !head.eq_ignore_ascii_case(digit) {
+                return None;
+            }
+            rest = tail;
+            left -= value;
         }
     }
-    out
+    rest.is_empty().then_some(total)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1069,6 +1001,13 @@ fn is_name(w: &str) -> bool {
         && w.chars().any(char::is_lowercase)
         && w.chars()
             .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’')
+}
+
+/// A capitalised word of letters, in any case: "Pasadena", "PASADENA", "Winston-Salem".
+fn is_capitalised_word(w: &str) -> bool {
+    starts_upper(w)
+        && w.chars()
+            .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’' || c == '.')
 }
 
 /// Words after which "a $5 million ..." is not an adjective ("a five million dollar fine").
@@ -1669,7 +1608,9 @@ impl<'a> Normalizer<'a> {
         } else {
             ""
         };
-        if NUMBER_BEFORE.contains(&prev_lower.as_str()) || prev_lower == "no" {
+        let after_number_abbreviation =
+            abbreviation::find(prev).is_some_and(|abbr| abbr.kind == Kind::Number);
+        if NUMBER_BEFORE.contains(&prev_lower.as_str()) || after_number_abbreviation {
             return false;
         }
         if COUNT_AFTER.contains(&next)
@@ -1689,8 +1630,10 @@ impl<'a> Normalizer<'a> {
 
     // --- abbreviations and titles ---
 
+    /// An abbreviation from [`crate::abbreviation`], said in full where its kind says so.
     fn abbreviation(&mut self, i: usize) -> Option<usize> {
         let c = self.core(i);
+        let entry = abbreviation::find(c)?;
         let has_period = self.trail(i).starts_with('.');
         let end = if has_period {
             self.abbr_end(i)
@@ -1699,52 +1642,56 @@ impl<'a> Normalizer<'a> {
         };
         let next_name = self.next_is_name(i);
         let prev_name = self.prev_is_name(i);
-        let prev_num = i > 0
-            && self.trail(i - 1).is_empty()
-            && self.core(i - 1).starts_with(|c: char| c.is_ascii_digit());
-        let word: &str = match c {
-            "Dr" | "St" => {
+        let said = match entry.kind {
+            Kind::TitleOrStreet { street } => {
+                let prev_num = i > 0
+                    && self.trail(i - 1).is_empty()
+                    && self.core(i - 1).starts_with(|c: char| c.is_ascii_digit());
                 if next_name {
-                    if c == "Dr" { "Doctor" } else { "Saint" }
+                    entry.spoken
                 } else if (prev_name || prev_num) && (has_period || c == "St") {
-                    if c == "Dr" { "Drive" } else { "Street" }
+                    // Addresses often drop the period of St ("Main St near the bank").
+                    Some(street)
                 } else if c == "Dr" && has_period {
-                    "Doctor"
+                    // "the Dr. said": alone, the doctor; "The St. was closed" stays as written.
+                    entry.spoken
                 } else {
-                    return None;
+                    None
                 }
             }
-            "No" | "no"
-                if has_period && self.core(i + 1).starts_with(|c: char| c.is_ascii_digit()) =>
-            {
-                "number"
+            Kind::Title => entry.spoken.filter(|_| has_period && next_name),
+            Kind::BetweenNames => entry
+                .spoken
+                .filter(|_| has_period && prev_name && next_name),
+            Kind::Prefix | Kind::Anywhere => entry
+                .spoken
+                .filter(|_| has_period || entry.said_without_period()),
+            Kind::AfterName => {
+                let after_name =
+                    i > 0 && matches!(self.trail(i - 1), "" | ",") && is_name(self.core(i - 1));
+                entry.spoken.filter(|_| has_period && after_name)
             }
-            "v" if has_period && prev_name && next_name => "versus",
-            _ => {
-                if let Some((_, w)) = ALWAYS.iter().find(|(a, _)| *a == c) {
-                    let optional = c.contains('.') || matches!(c, "Mr" | "Mrs" | "Ms" | "vs");
-                    if !(has_period || optional) {
-                        return None;
-                    }
-                    w
-                } else if let Some((_, w)) = TITLES.iter().find(|(a, _)| *a == c) {
-                    if !(has_period && next_name) {
-                        return None;
-                    }
-                    w
-                } else if let Some((_, w)) = AFTER_NAME.iter().find(|(a, _)| *a == c) {
-                    let after_name =
-                        i > 0 && matches!(self.trail(i - 1), "" | ",") && is_name(self.core(i - 1));
-                    if !(has_period && after_name) {
-                        return None;
-                    }
-                    w
-                } else {
-                    return None;
-                }
+            Kind::State => {
+                // Only in "Pasadena, Calif.": elsewhere the short form may be a word or a name
+                // ("Pa.", "Ind."). A sentence that opens with "Word, Pa." is as likely to
+                // address someone ("Goodnight, Pa."), so there the state needs the comma AP
+                // style puts after it ("Pasadena, Calif., has").
+                let after_city = i > 0
+                    && self.trail(i - 1) == ","
+                    && is_capitalised_word(self.core(i - 1))
+                    && (i > 1 || self.trail(i).starts_with(".,"));
+                entry.spoken.filter(|_| has_period && after_city)
             }
-        };
-        self.put(self.ch[i].core.start..end, word.to_string());
+            Kind::Number => {
+                let before_digit = self.core(i + 1).starts_with(|c: char| c.is_ascii_digit());
+                entry
+                    .spoken
+                    .filter(|_| before_digit && (has_period || entry.said_without_period()))
+            }
+            // A month is said in full in a date, by `date`.
+            Kind::Month { .. } => None,
+        }?;
+        self.put(self.ch[i].core.start..end, said.to_string());
         Some(1)
     }
 
@@ -1793,17 +1740,21 @@ impl<'a> Normalizer<'a> {
         if i == 0 || !self.trail(i - 1).is_empty() {
             return None;
         }
-        let v = roman(base)?;
+        let v = roman(base).filter(|_| starts_upper(base))?;
+        let prev = self.core(i - 1);
+        // A Roman numeral is a cardinal after a word that numbers things: "Super Bowl LVII",
+        // "Title IX", and "Part I." even before more of the sentence.
+        let numbered = abbreviation::NUMBERING_WORDS.contains(&prev);
         if base.len() == 1
+            && !numbered
             && self.trail(i).starts_with('.')
             && !self.is_final(self.ch[i].core.end + 1)
         {
             return None; // an initial: "Mary I. Smith"
         }
-        let prev = self.core(i - 1);
         let words = if prev == "War" && i >= 2 && self.core(i - 2) == "World" {
             capitalize(&cardinal(v))
-        } else if ROMAN_CARDINAL_BEFORE.contains(&prev) {
+        } else if numbered {
             cardinal(v)
         } else if is_name(prev)
             && !NOT_NAMES.contains(&prev)
@@ -1965,7 +1916,7 @@ fn compound_symbols(c: &str) -> Option<String> {
                 }
                 Some(format!(
                     "{} {}, {}",
-                    MONTHS[m - 1].0,
+                    MONTHS[m - 1],
                     day_words(d.trim_start_matches('0'))?,
                     year(y)
                 ))
@@ -2141,6 +2092,10 @@ mod tests {
         assert_eq!(roman("VX"), None);
         assert_eq!(roman("IIV"), None);
         assert_eq!(roman("ABC"), None);
+        assert_eq!(roman("xiv"), Some(14));
+        assert_eq!(roman("Xiv"), None);
+        assert_eq!(roman("iiii"), None);
+        assert_eq!(roman(""), None);
     }
 
     #[test]

@@ -10,11 +10,15 @@
 //!    of the text needs no candidate.
 //! 2. [`NOT_A_SENTENCE_END`]: a list of rules, each of which may reject a candidate
 //!    (an abbreviation, an initial, a lower-case continuation, ...). A new heuristic is a new
-//!    entry in that list, and rules see the same [`Candidate`] context.
-//! 3. [`ListItems`]: list items (`1.`, `b)`, `•`) start a new piece even where no punctuation
-//!    ends the previous item, as in `1) The first item 2) The second item`.
+//!    entry in that list, and rules see the same [`Candidate`] context. Abbreviations come
+//!    from [`crate::abbreviation`], which the normalizer reads too.
+//! 3. [`ListItems`]: list items (`1.`, `b)`, `iv.`, `•`) start a new piece even where no
+//!    punctuation ends the previous item, as in `1) The first item 2) The second item`.
 
 use std::ops::Range;
+
+use crate::abbreviation::{self, Kind};
+use crate::normalize::roman;
 
 /// Splits `text` into sentences, returned as trimmed, ordered, non-overlapping byte ranges
 /// that together cover every non-whitespace character of `text`.
@@ -115,12 +119,31 @@ impl Candidate<'_> {
         last_token(self.sentence_so_far()).trim_start_matches(OPENERS)
     }
 
-    /// The token before [`Self::word_before`], without surrounding punctuation, e.g.
-    /// `Albert` in `Albert I.`; empty at the start of the sentence.
-    fn previous_word(&self) -> &str {
+    /// The whitespace-delimited token before [`Self::word_before`], as written, e.g.
+    /// `Smith,` in `Smith, Dr.`; empty at the start of the sentence.
+    fn previous_token(&self) -> &str {
         let so_far = self.sentence_so_far();
         let before = &so_far[..so_far.len() - last_token(so_far).len()];
-        last_token(before.trim_end()).trim_matches(|c: char| !c.is_alphanumeric())
+        last_token(before.trim_end())
+    }
+
+    /// [`Self::previous_token`] without surrounding punctuation, e.g. `Albert` in
+    /// `Albert I.`
+    fn previous_word(&self) -> &str {
+        self.previous_token()
+            .trim_matches(|c: char| !c.is_alphanumeric())
+    }
+
+    /// Whether the word before is a name or a number that runs straight into it, as a
+    /// street does in `Elm Dr.` or `5th St.`, and unlike `Jones, Dr.` or `The Dr.`
+    fn follows_a_name_or_number(&self) -> bool {
+        let token = self.previous_token().trim_start_matches(OPENERS);
+        token
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+            && token.chars().next_back().is_some_and(char::is_alphanumeric)
+            && !SENTENCE_STARTERS.contains(&token)
     }
 
     fn char_before_terminators(&self) -> Option<char> {
@@ -224,10 +247,9 @@ fn spaced_ellipsis(text: &str, dot: usize) -> (usize, usize) {
 /// Rules that reject a candidate; any one saying `true` keeps the sentence going.
 const NOT_A_SENTENCE_END: &[fn(&Candidate) -> bool] = &[
     next_does_not_start_a_sentence,
-    after_prepositive_abbreviation,
+    after_abbreviation,
     after_time_of_day,
-    after_ambiguous_abbreviation,
-    after_number_abbreviation,
+    after_initialism,
     after_initial,
     after_enumeration_marker,
     ends_a_list_marker,
@@ -267,45 +289,49 @@ const SENTENCE_STARTERS: &[&str] = &[
     "Under", "Over", "About", "Despite", "Like",
 ];
 
-/// Titles and ranks, which precede a name, and short forms that introduce an example: they
-/// are followed by more of the same sentence. Matched case-sensitively.
-#[rustfmt::skip]
-const PREPOSITIVE_ABBREVIATIONS: &[&str] = &[
-    "Mr", "Mrs", "Ms", "Mx", "Dr", "Prof", "Gov", "Sen", "Sens", "Rep", "Reps", "Lt", "Col",
-    "Gen", "Maj", "Sgt", "Cpl", "Pvt", "Capt", "Cmdr", "Adm", "Brig", "Rev", "Hon", "Pres",
-    "Supt", "Det", "Insp", "Messrs", "Mmes", "Msgr", "Fr", "Atty", "Mt",
-    "vs", "e.g", "i.e", "cf", "viz",
-];
-
-fn after_prepositive_abbreviation(candidate: &Candidate) -> bool {
-    candidate.terminators() == "." && PREPOSITIVE_ABBREVIATIONS.contains(&candidate.word_before())
+/// After an abbreviation from the shared table, its [`Kind`] decides. Those that may close
+/// a sentence close it only before a word that opens one: `Pitt, Briggs & Co. It closed`
+/// but `Acme Inc. Announced results`.
+fn after_abbreviation(candidate: &Candidate) -> bool {
+    if candidate.terminators() != "." {
+        return false;
+    }
+    let Some(abbreviation) = abbreviation::find(candidate.word_before()) else {
+        return false;
+    };
+    let before_a_number = || candidate.next().is_some_and(|c| c.is_ascii_digit());
+    match abbreviation.kind {
+        Kind::Title | Kind::Prefix => true,
+        Kind::TitleOrStreet { .. } => {
+            !candidate.follows_a_name_or_number() || !candidate.next_opens_a_sentence()
+        }
+        Kind::BetweenNames => candidate
+            .previous_word()
+            .chars()
+            .next()
+            .is_some_and(char::is_uppercase),
+        // Mid-sentence a state is followed by a comma or a lower-case word (`Pasadena,
+        // Calif., police said`), so a capitalised word opens the next sentence. A digit is a
+        // ZIP code, a bracket the agency of a dateline (`PASADENA, Calif. (AP) —`).
+        Kind::State => before_a_number() || candidate.next().is_some_and(|c| "([".contains(c)),
+        Kind::AfterName
+        | Kind::Anywhere
+        | Kind::Month {
+            only_before_a_number: false,
+        } => !candidate.next_opens_a_sentence(),
+        Kind::Month {
+            only_before_a_number: true,
+        }
+        | Kind::Number => before_a_number(),
+    }
 }
 
-/// Abbreviations that end a name or a list and may therefore end a sentence too:
-/// `Acme Inc. said` but `He works for Acme Inc. It is big.` Matched case-sensitively, so
-/// `co.` in lower case is left to the general rules. Initialisms such as `U.S.` or `E.U.`
-/// are recognised by their shape (see [`is_initialism`]) and judged the same way.
-#[rustfmt::skip]
-const AMBIGUOUS_ABBREVIATIONS: &[&str] = &[
-    // Company forms and name suffixes.
-    "Inc", "Corp", "Ltd", "Co", "Bros", "Jr", "Sr", "Esq", "Ph.D",
-    // Streets, which also abbreviate `Saint` (`St. Louis`).
-    "St", "Ave", "Blvd", "Rd",
-    // Latin.
-    "etc", "al",
-    // Months. Word-like ones (`Mar.` is a verb, `Jun.` a name) count only before a number.
-    "Jan", "Feb", "Aug", "Sept", "Oct", "Nov", "Dec",
-    // U.S. states in AP style, leaving out those that are also words (`Ill.`, `Wash.`).
-    "Ala", "Ariz", "Ark", "Calif", "Colo", "Conn", "Del", "Fla", "Ga", "Ind", "Kan", "Ky", "Md",
-    "Mich", "Minn", "Mont", "Neb", "Nev", "Okla", "Ore", "Pa", "Tenn", "Vt", "Va", "Wis", "Wyo",
-];
-
-/// After an abbreviation that may end a sentence, the sentence ends only if the next word
-/// opens one: `Pitt, Briggs & Co. It closed` but `the U.S. Government`.
-fn after_ambiguous_abbreviation(candidate: &Candidate) -> bool {
+/// An initialism may end a name or a sentence alike, so it ends one only before a word
+/// that opens one: `I live in the U.S. How about you?` but `the U.S. Government`.
+fn after_initialism(candidate: &Candidate) -> bool {
     let word = candidate.word_before();
     candidate.terminators() == "."
-        && (AMBIGUOUS_ABBREVIATIONS.contains(&word) || is_initialism(word))
+        && is_initialism(word)
         && !is_time_of_day(word)
         && !candidate.next_opens_a_sentence()
 }
@@ -327,13 +353,13 @@ fn is_time_of_day(word: &str) -> bool {
     ["a.m", "p.m"].iter().any(|t| word.eq_ignore_ascii_case(t))
 }
 
-/// Words that continue a time of day: `9 a.m. Tuesday`, `5 p.m. EST`, `noon Jan. 5`.
+/// Words that continue a time of day: `9 a.m. Tuesday`, `5 p.m. EST`, `noon Jan. 5`; the
+/// short forms of months are in [`crate::abbreviation`].
 #[rustfmt::skip]
 const AFTER_TIME_OF_DAY: &[&str] = &[
     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep",
-    "Sept", "Oct", "Nov", "Dec",
+    "October", "November", "December",
     "Eastern", "Central", "Mountain", "Pacific", "Greenwich", "local",
     "ET", "EST", "EDT", "CT", "CST", "CDT", "MT", "MST", "MDT", "PT", "PST", "PDT", "GMT", "UTC",
     "BST", "CET", "CEST",
@@ -374,25 +400,17 @@ fn after_time_of_day(candidate: &Candidate) -> bool {
         .next()
         .is_some_and(|first| TIME_PREPOSITIONS.contains(&first.trim_start_matches(OPENERS)))
         && words.take(5).count() < 5;
-    opening_time_phrase || AFTER_TIME_OF_DAY.contains(&candidate.next_word())
-}
-
-/// Abbreviations that introduce a number (`No. 5`, `p. 55`, `Jun. 4`). Only before a digit,
-/// because these are also words that end sentences (`He said No. Then he left.`).
-const NUMBER_ABBREVIATIONS: &[&str] = &[
-    "No", "Nos", "no", "N°", "№", "p", "pp", "Vol", "vol", "Fig", "fig", "Mar", "Apr", "Jun",
-    "Jul", "Sep",
-];
-
-fn after_number_abbreviation(candidate: &Candidate) -> bool {
-    candidate.terminators() == "."
-        && candidate.next().is_some_and(|c| c.is_ascii_digit())
-        && NUMBER_ABBREVIATIONS.contains(&candidate.word_before())
+    let next_word = candidate.next_word();
+    opening_time_phrase
+        || AFTER_TIME_OF_DAY.contains(&next_word)
+        || abbreviation::month_name(next_word).is_some()
 }
 
 /// A single capital before a full stop is an initial (`Jonas E. Smith`) unless the next
 /// word opens a sentence (`Plan B. The`). `I` is usually the pronoun (`you and I. Then`):
-/// it is an initial only after a capitalised word (`Albert I. Jones`).
+/// it is an initial only after a capitalised word (`Albert I. Jones`). After a word that
+/// numbers things the capital is a numeral or a label (`World War I. Veterans`, `Type A.`),
+/// which may end a sentence like any word.
 fn after_initial(candidate: &Candidate) -> bool {
     let mut chars = candidate.word_before().chars();
     let Some(letter) = chars
@@ -410,6 +428,7 @@ fn after_initial(candidate: &Candidate) -> bool {
     };
     candidate.terminators() == "."
         && (letter != 'I' || after_a_name())
+        && !abbreviation::NUMBERING_WORDS.contains(&candidate.previous_word())
         && !candidate.next_opens_a_sentence()
 }
 
@@ -453,12 +472,16 @@ fn inside_brackets(candidate: &Candidate) -> bool {
 ///
 /// Two kinds of item are recognised:
 /// - a bullet (see [`BULLETS`]) at the start of the text or after whitespace;
-/// - an enumeration marker, a number or letter followed by `.`, `)` or `.)` and whitespace,
-///   that belongs to a *sequence*: a first marker at the start of the text, of a line or of a
-///   sentence (or after a colon), followed later by markers of the same style numbering on
-///   from it (`1.` `2.` `3.`, `a)` `b)`, `9.` `10.`). Letter lists start at `a`; upper-case
-///   letters count only with a bracket, since `A. Smith` is an initial. A lone `2.` is just
-///   a number, and a sequence is what tells `item 2. The second item` from prose.
+/// - an enumeration marker, a number, letter or Roman numeral followed by `.`, `)` or `.)`
+///   and whitespace, that belongs to a *sequence*: a first marker at the start of the text,
+///   of a line or of a sentence (or after a colon), followed later by markers of the same
+///   style numbering on from it (`1.` `2.` `3.`, `a)` `b)`, `9.` `10.`, `I.` `II.`, `i)`
+///   `ii)`). Letter and Roman lists start at `a` or `i`; upper-case letters count only with
+///   a bracket, since `A. Smith` is an initial. A lone `2.` is just a number, and a sequence
+///   is what tells `item 2. The second item` or `Albert I. Jones` from a list.
+///
+/// A single `i`, `v`, `x` or `c` may be a letter or a Roman numeral: both readings are
+/// kept, and whichever forms a sequence wins.
 ///
 /// Each item starts a new piece, except an item right after a comma, semicolon, colon,
 /// `and` or `or`, which continues an inline list inside one sentence (`1) flour, 2) eggs`).
@@ -477,8 +500,18 @@ struct Marker {
     marker: Range<usize>,
     /// The kind of label and the punctuation after it: items of one list share both.
     style: (Label, &'static str),
-    /// The position the label stands for: `2` for `2.` or `b)`.
+    /// The position the label stands for: `2` for `2.`, `b)` or `ii)`.
     value: u32,
+}
+
+impl Marker {
+    /// A Roman reading of a single letter (`C.`, `v)`), which outside its sequence is more
+    /// likely a letter or an initial than a misplaced numeral.
+    fn is_a_lone_roman_letter(&self) -> bool {
+        let (label, punctuation) = self.style;
+        matches!(label, Label::LowerRoman | Label::UpperRoman)
+            && self.marker.len() == 1 + punctuation.len()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -486,6 +519,8 @@ enum Label {
     Number,
     Lower,
     Upper,
+    LowerRoman,
+    UpperRoman,
 }
 
 impl ListItems {
@@ -499,7 +534,7 @@ impl ListItems {
                 item_starts.push(at);
                 bullet_start = Some(at);
             } else if c.is_ascii_alphanumeric() && (after_space || bullet_start.is_some()) {
-                if let Some(mut marker) = parse_marker(text, at) {
+                for mut marker in markers_at(text, at) {
                     marker.item_start = bullet_start.unwrap_or(at);
                     markers.push(marker);
                 }
@@ -517,11 +552,7 @@ impl ListItems {
             }
             let mut sequence = vec![first];
             let mut last = first;
-            // The next marker of the same style must number on from the last one.
-            while let Some(next) = (last + 1..markers.len())
-                .find(|&next| markers[next].style == markers[last].style)
-                .filter(|&next| markers[next].value == markers[last].value + 1)
-            {
+            while let Some(next) = next_in_sequence(&markers, last) {
                 sequence.push(next);
                 last = next;
             }
@@ -546,6 +577,8 @@ impl ListItems {
         }
         cuts.sort_unstable();
         cuts.dedup();
+        // Both readings of a letter such as `i` may belong to sequences.
+        marker_ranges.dedup();
         ListItems {
             cuts,
             markers: marker_ranges,
@@ -560,44 +593,87 @@ impl ListItems {
     }
 }
 
-/// Parses an enumeration marker (`12.`, `b)`, `3.)`) starting at `at`, which must be
-/// followed by whitespace.
-fn parse_marker(text: &str, at: usize) -> Option<Marker> {
+/// The marker that continues a sequence after `markers[last]`: the next one of the same
+/// style, which must number on from it. A lone Roman letter that does not number on is
+/// passed over (`C.` in `I. Programming in C. II. Pointers`).
+fn next_in_sequence(markers: &[Marker], last: usize) -> Option<usize> {
+    let current = &markers[last];
+    let numbers_on = |next: usize| markers[next].value == current.value + 1;
+    (last + 1..markers.len())
+        .filter(|&next| markers[next].style == current.style)
+        .find(|&next| numbers_on(next) || !markers[next].is_a_lone_roman_letter())
+        .filter(|&next| numbers_on(next))
+}
+
+/// The enumeration markers (`12.`, `b)`, `iv.`, `3.)`) that may start at `at`, each
+/// followed by whitespace: one per reading of the label.
+fn markers_at(text: &str, at: usize) -> impl Iterator<Item = Marker> + '_ {
     let rest = &text[at..];
     let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    let (kind, value, label_len) = match digits {
-        0 => {
-            let letter = rest.chars().next().filter(char::is_ascii_alphabetic)?;
-            let kind = if letter.is_ascii_lowercase() {
-                Label::Lower
-            } else {
-                Label::Upper
-            };
-            (
-                kind,
-                u32::from(letter.to_ascii_lowercase()) - u32::from('a') + 1,
-                1,
-            )
-        }
-        1..=3 => (Label::Number, rest[..digits].parse().ok()?, digits),
-        _ => return None,
+    let letters = rest.len()
+        - rest
+            .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+            .len();
+    let number = match digits {
+        1..=3 => rest[..digits]
+            .parse()
+            .ok()
+            .map(|value| (Label::Number, value, digits)),
+        _ => None,
     };
-    let after_label = &rest[label_len..];
+    let letter = rest.chars().next().filter(|_| letters == 1).map(|letter| {
+        let label = if letter.is_ascii_lowercase() {
+            Label::Lower
+        } else {
+            Label::Upper
+        };
+        let value = u32::from(letter.to_ascii_lowercase()) - u32::from('a') + 1;
+        (label, value, 1)
+    });
+    let numeral = &rest[..letters];
+    let roman_numeral = roman(numeral)
+        // After `War` or `Part`, `II.` numbers the war or the part, not an item of a list.
+        .filter(|_| !abbreviation::NUMBERING_WORDS.contains(&word_ending_before(text, at)))
+        .and_then(|value| u32::try_from(value).ok())
+        .map(|value| {
+            let label = if numeral.starts_with(|c: char| c.is_ascii_lowercase()) {
+                Label::LowerRoman
+            } else {
+                Label::UpperRoman
+            };
+            (label, value, letters)
+        });
+    [number, letter, roman_numeral]
+        .into_iter()
+        .flatten()
+        .filter_map(move |(label, value, label_len)| marker(text, at, label, value, label_len))
+}
+
+/// The marker whose label of `label_len` bytes starts at `at`, if punctuation and then
+/// whitespace follow it.
+fn marker(text: &str, at: usize, label: Label, value: u32, label_len: usize) -> Option<Marker> {
+    let after_label = &text[at + label_len..];
     let punctuation = [".)", ")", "."]
         .into_iter()
         .find(|p| after_label.starts_with(p))?;
     let marker_end = at + label_len + punctuation.len();
+    // `A. Smith` is an initial. `I.` is kept: only a sequence (`I.` `II.`) makes it a marker.
     if !text[marker_end..].starts_with(char::is_whitespace)
-        || (kind == Label::Upper && punctuation == ".")
+        || (label == Label::Upper && punctuation == ".")
     {
         return None;
     }
     Some(Marker {
         item_start: at,
         marker: at..marker_end,
-        style: (kind, punctuation),
+        style: (label, punctuation),
         value,
     })
+}
+
+/// The word before byte `at`, without surrounding punctuation: `War` in `War II.`
+fn word_ending_before(text: &str, at: usize) -> &str {
+    last_token(text[..at].trim_end()).trim_matches(|c: char| !c.is_alphanumeric())
 }
 
 /// Whether a marker can open a list: at the start of the text, of a line or of a sentence,
@@ -830,6 +906,58 @@ mod tests {
                 &["Please turn to p. 55.", "Then stop."],
             ),
             (
+                "abbreviations the normalizer knew and the splitter did not",
+                "It is approx. 5 km away. The Dept. of Justice and Ft. Worth police agreed. \
+                 Gens. Smith and Lee left.",
+                &[
+                    "It is approx. 5 km away.",
+                    "The Dept. of Justice and Ft. Worth police agreed.",
+                    "Gens. Smith and Lee left.",
+                ],
+            ),
+            (
+                "a.k.a. introduces a name, even an opener",
+                "He is Bob, a.k.a. The Builder. He builds.",
+                &["He is Bob, a.k.a. The Builder.", "He builds."],
+            ),
+            (
+                "v. between names",
+                "Roe v. Wade was overturned. It was 2022.",
+                &["Roe v. Wade was overturned.", "It was 2022."],
+            ),
+            (
+                "Dr. as a street ends a sentence before an opener, as a title never",
+                "They live on Elm Dr. The house is big. Dr. Who is a show. We met Dr. Who.",
+                &[
+                    "They live on Elm Dr.",
+                    "The house is big.",
+                    "Dr. Who is a show.",
+                    "We met Dr. Who.",
+                ],
+            ),
+            (
+                "St. after a comma is a title",
+                "We met Jones, St. John and Lee. They left.",
+                &["We met Jones, St. John and Lee.", "They left."],
+            ),
+            (
+                "a state ends a sentence before any capitalised word",
+                "The family moved to Calif. Smith said the move was hard. In Pasadena, Calif., \
+                 police said so. Pasadena, Calif. police agreed. PASADENA, Calif. (AP) — Rain.",
+                &[
+                    "The family moved to Calif.",
+                    "Smith said the move was hard.",
+                    "In Pasadena, Calif., police said so.",
+                    "Pasadena, Calif. police agreed.",
+                    "PASADENA, Calif. (AP) — Rain.",
+                ],
+            ),
+            (
+                "a state before a ZIP code",
+                "Write to Pasadena, Calif. 91101 today.",
+                &["Write to Pasadena, Calif. 91101 today."],
+            ),
+            (
                 "initial",
                 "My name is Jonas E. Smith. Hi.",
                 &["My name is Jonas E. Smith.", "Hi."],
@@ -1031,6 +1159,28 @@ mod tests {
                 ],
             ),
             (
+                "a Roman I after a word that numbers things is no initial",
+                "He fought in World War I. Veterans of that war came home. Read Part I. \
+                 Smith wrote it. Mary I. Smith and Albert I. Jones stayed.",
+                &[
+                    "He fought in World War I.",
+                    "Veterans of that war came home.",
+                    "Read Part I.",
+                    "Smith wrote it.",
+                    "Mary I. Smith and Albert I. Jones stayed.",
+                ],
+            ),
+            (
+                "a letter after a word that numbers things is a label",
+                "They chose Type A. Smith agreed. See Appendix C. Jones wrote it.",
+                &[
+                    "They chose Type A.",
+                    "Smith agreed.",
+                    "See Appendix C.",
+                    "Jones wrote it.",
+                ],
+            ),
+            (
                 "newsroom: curly quotes end sentences",
                 "“We won,” she said. “It's over.” Then she left.",
                 &["“We won,” she said.", "“It's over.”", "Then she left."],
@@ -1095,6 +1245,59 @@ mod tests {
                     "Plan a.",
                     "Then plan b.",
                     "Then stop.",
+                ],
+            ),
+            (
+                "Roman list inline",
+                "I. Introduction II. Methods III. Results",
+                &["I. Introduction", "II. Methods", "III. Results"],
+            ),
+            (
+                "Roman list on lines of its own",
+                "I. Introduction\nII. Methods\nIII. Results",
+                &["I. Introduction", "II. Methods", "III. Results"],
+            ),
+            (
+                "lower-case Roman list",
+                "i) flour ii) eggs iii) milk iv) butter v) sugar",
+                &[
+                    "i) flour",
+                    "ii) eggs",
+                    "iii) milk",
+                    "iv) butter",
+                    "v) sugar",
+                ],
+            ),
+            (
+                "lower-case Roman list with full stops",
+                "Steps:\ni. Mix the flour\nii. Add eggs",
+                &["Steps:\ni. Mix the flour", "ii. Add eggs"],
+            ),
+            (
+                "Roman list inside one sentence",
+                "You need: i) flour, ii) eggs, and iii) milk. Then bake.",
+                &["You need: i) flour, ii) eggs, and iii) milk.", "Then bake."],
+            ),
+            (
+                "a letter list past i keeps the letter reading",
+                "a) one b) two c) three d) four e) five f) six g) seven h) eight i) nine j) ten",
+                &[
+                    "a) one", "b) two", "c) three", "d) four", "e) five", "f) six", "g) seven",
+                    "h) eight", "i) nine", "j) ten",
+                ],
+            ),
+            (
+                "a Roman list looks past initials and numbered wars",
+                "I. Programming in C. II. World War II. III. Results",
+                &["I. Programming in C.", "II. World War II.", "III. Results"],
+            ),
+            (
+                "a lone Roman I. is no list",
+                "I. Introduction\nIt begins. We make a good team, you and I. Then what?",
+                &[
+                    "I. Introduction\nIt begins.",
+                    "We make a good team, you and I.",
+                    "Then what?",
                 ],
             ),
             (
@@ -1233,6 +1436,8 @@ mod tests {
         "2. ", "10. ", "1) ", "2) ", "1.) ", "a) ", "b) ", "a. ", "b. ", "A) ", "•", "• ", "⁃",
         ". . .", " . . . ", ". . . .", ". ", ".", "a.m. ", "P.M. ", "Co. ", "Inc. ", "St. ", "E.U. ",
         "It ", "The ", "Tuesday", "At ", "I. ", "and ", "Jr.'s",
+        "II. ", "III. ", "i) ", "ii) ", "iii. ", "iv) ", "v) ", "x. ", "C. ", "c) ", "War ",
+        "Calif. ", "Dr. ", "v. ", "approx. ", "Elm ",
     ];
 
     fn messy_text() -> impl Strategy<Value = String> {

@@ -281,6 +281,20 @@ fn abbreviations_and_titles() {
         ("One state, i.e. Ohio, voted.", "One state, that is Ohio, voted."),
         ("Acme Inc. grew.", "Acme Incorporated grew."),
         ("Wait, Dr. Lee, is it 7 a.m.?", "Wait, Doctor Lee, is it seven a m?"),
+        // Known to the sentence splitter before the two shared one table.
+        ("Mx. Lee spoke.", "Mix Lee spoke."),
+        ("Mmes. Curie and Joliot met.", "Mesdames Curie and Joliot met."),
+        ("Msgr. Jones prayed.", "Monsignor Jones prayed."),
+        ("Brig. Gen. Ann Lee retired.", "Brigadier General Ann Lee retired."),
+        ("John Smith, Esq., signed.", "John Smith, Esquire, signed."),
+        ("Fruit helps (cf. vegetables).", "Fruit helps (compare vegetables)."),
+        ("Two colors, viz. red and blue.", "Two colors, namely red and blue."),
+        ("See p. 55 and pp. 10-12.", "See page fifty-five and pages ten to twelve."),
+        ("See p. 1999.", "See page one thousand nine hundred ninety-nine."),
+        ("Read Vol. 2, Fig. 3.", "Read volume two, figure three."),
+        ("It is at N° 5.", "It is at number five."),
+        ("In Pasadena, Calif., police said.", "In Pasadena, California, police said."),
+        ("Pasadena, Calif., has rain.", "Pasadena, California, has rain."),
     ]);
     maps("Dr. Smith arrived late.", "Doctor", "Dr.");
     // At the end of the sentence the abbreviation's period is kept as the full stop.
@@ -322,6 +336,10 @@ fn roman_numerals() {
         ("Henry VIII had six wives.", "Henry the Eighth had six wives."),
         ("King Charles III's coronation was long.", "King Charles the Third's coronation was long."),
         ("Mary Smith IV spoke.", "Mary Smith the Fourth spoke."),
+        ("He fought in World War I.", "He fought in World War One."),
+        ("Read Part I. first.", "Read Part one. first."),
+        ("Season II starts now.", "Season two starts now."),
+        ("See Appendix IV for details.", "See Appendix four for details."),
     ]);
     maps("King Charles III was crowned.", "the Third", "III");
 }
@@ -407,6 +425,9 @@ fn left_as_written() {
         "Smith I think is right.",
         "Mary I. Smith spoke.",
         "The St. was closed.",
+        "He moved to Calif. last year.",
+        "Goodnight, Pa.",
+        "Smith et al. wrote it.",
         "He opened report.pdf today.",
         "The ratio was 3:1.",
         "The team went 10-2-1.",
