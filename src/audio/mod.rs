@@ -13,8 +13,42 @@ pub mod edges;
 pub mod loudness;
 
 use crate::error::{Error, Result};
-use crate::synth::Clip;
 use std::path::Path;
+
+/// Mono audio returned by a backend for one sentence, samples in [-1.0, 1.0].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clip {
+    pub samples: Vec<f32>,
+    pub sample_rate: u32,
+    /// When each word is spoken, for backends that report it (empty otherwise).
+    pub words: Vec<WordTiming>,
+}
+
+/// When one word of a request is heard within its clip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WordTiming {
+    /// Byte range of the word in the request's `text`.
+    pub range: std::ops::Range<usize>,
+    /// Seconds from the start of the clip.
+    pub start: f64,
+    pub end: f64,
+}
+
+impl Clip {
+    pub fn new(samples: Vec<f32>, sample_rate: u32) -> Self {
+        Clip {
+            samples,
+            sample_rate,
+            words: Vec::new(),
+        }
+    }
+
+    pub fn duration(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(
+            self.samples.len() as f64 / f64::from(self.sample_rate.max(1)),
+        )
+    }
+}
 
 /// A container recognised by its magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
