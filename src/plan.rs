@@ -307,17 +307,34 @@ impl BackendEstimate {
     }
 }
 
+/// Why an estimate has no sentence cache to look in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoCache {
+    /// The caller turned the cache off.
+    TurnedOff,
+    /// There is no cache directory (no `ALOUD_CACHE_DIR` and no user cache directory).
+    NoDirectory,
+}
+
+impl std::fmt::Display for NoCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NoCache::TurnedOff => "not consulted (the cache is turned off)",
+            NoCache::NoDirectory => "no cache directory (set ALOUD_CACHE_DIR)",
+        })
+    }
+}
+
 /// Plans `document` as the narrator would for `profile`, and estimates it. The backend is
 /// opened (offline: nothing is fetched) only to learn the identity its clips are cached under,
 /// and only when there is a cache to look in; one that cannot open here (engine files missing,
-/// no API key) leaves the cache unknown rather than failing the plan. `no_cache` says why
-/// there is no cache when `cache` is `None`.
+/// no API key) leaves the cache unknown rather than failing the plan. `cache` is the cache, or
+/// why there is none.
 pub fn estimate(
     document: &Document,
     profile: &VoiceProfile,
     job_lexicon: &Lexicon,
-    cache: Option<&ClipCache>,
-    no_cache: &str,
+    cache: Result<&ClipCache, NoCache>,
     assets: &AssetOptions,
 ) -> Result<(Plan, BackendEstimate)> {
     let mut lexicon = profile.load_lexicon()?;
@@ -328,8 +345,9 @@ pub fn estimate(
         let estimate = BackendEstimate::new(&plan, profile, view);
         (plan, estimate)
     };
-    let Some(cache) = cache else {
-        return Ok(unopened(CacheView::Unknown(no_cache)));
+    let cache = match cache {
+        Ok(cache) => cache,
+        Err(absence) => return Ok(unopened(CacheView::Unknown(&absence.to_string()))),
     };
     if !cache.dir().is_dir() {
         return Ok(unopened(CacheView::Empty));

@@ -67,9 +67,9 @@ use shortfall::manual_fetch;
 pub const DEFAULT_VOICE: &str = "en_US-joe-medium";
 
 /// How messages name the command-line options that fill [`AssetOptions`]' explicit paths.
-const FLAG_ONNXRUNTIME: &str = "--onnxruntime";
-const FLAG_ESPEAK_LIB: &str = "--espeak-lib";
-const FLAG_ESPEAK_DATA: &str = "--espeak-data";
+const GIVEN_ONNXRUNTIME: &str = "--onnxruntime";
+const GIVEN_ESPEAK_LIB: &str = "--espeak-lib";
+const GIVEN_ESPEAK_DATA: &str = "--espeak-data";
 
 const ENV_DATA_DIR: &str = "ALOUD_DATA_DIR";
 const ENV_ORT: [&str; 2] = ["ALOUD_ORT_LIB", "ORT_DYLIB_PATH"];
@@ -321,9 +321,9 @@ impl AssetOptions {
                 .or_else(|| vars.iter().find_map(|&var| env(var).map(|p| (p, var))))
         };
         Explicit {
-            onnxruntime: pick(&self.onnxruntime, FLAG_ONNXRUNTIME, &ENV_ORT),
-            espeak_library: pick(&self.espeak_library, FLAG_ESPEAK_LIB, &[ENV_ESPEAK_LIB]),
-            espeak_data: pick(&self.espeak_data, FLAG_ESPEAK_DATA, &[ENV_ESPEAK_DATA]),
+            onnxruntime: pick(&self.onnxruntime, GIVEN_ONNXRUNTIME, &ENV_ORT),
+            espeak_library: pick(&self.espeak_library, GIVEN_ESPEAK_LIB, &[ENV_ESPEAK_LIB]),
+            espeak_data: pick(&self.espeak_data, GIVEN_ESPEAK_DATA, &[ENV_ESPEAK_DATA]),
         }
     }
 

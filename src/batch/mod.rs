@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::fs::TEMP_PREFIX;
 use crate::ingest::{ReadOptions, Source};
 use crate::narrate::{Event, Narrator, NarratorOptions, Summary};
+use crate::plan::NoCache;
 use crate::stitch::Finishing;
 use crate::voice::VoiceProfile;
 use futures::StreamExt;
@@ -368,7 +369,7 @@ impl VoiceTotal {
 /// Plans a batch: which articles an earlier run finished, and for the rest what each voice
 /// would be sent, how much of it is cached and what it would cost. Reads (and fetches) every
 /// article; writes nothing. `no_cache` says why there is no cache when the options have none.
-pub fn plan(manifest: &Manifest, options: &BatchOptions, no_cache: &str) -> BatchPlan {
+pub fn plan(manifest: &Manifest, options: &BatchOptions, no_cache: NoCache) -> BatchPlan {
     let done_dir = options.out_dir.join(STATE_DIR).join("done");
     let mut voices = Voices::new(options, Arc::new(|_| {}));
     let mut totals: Vec<VoiceTotal> = Vec::new();
@@ -424,7 +425,7 @@ fn estimate_article(
     options: &BatchOptions,
     voices: &mut Voices,
     done_dir: &Path,
-    no_cache: &str,
+    no_cache: NoCache,
 ) -> Result<Option<crate::plan::BackendEstimate>> {
     let profile = voices.profile(voice)?;
     let finishing = voices.finishing(&profile)?;
@@ -437,8 +438,7 @@ fn estimate_article(
         &document,
         &profile,
         &options.narrator.lexicon,
-        options.narrator.cache.as_ref(),
-        no_cache,
+        options.narrator.cache.as_ref().ok_or(no_cache),
         &options.narrator.assets,
     )?;
     Ok(Some(estimate))

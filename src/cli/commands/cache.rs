@@ -1,0 +1,48 @@
+//! `aloud cache stats|prune|clear`: the sentence cache, reported from its typed reports.
+
+use crate::cli::args::{CacheAction, CacheCommandArgs};
+use crate::cli::render::{plural, size};
+
+pub fn run(args: CacheCommandArgs) -> aloud::Result<()> {
+    let Some(cache) = args.cache.open() else {
+        return Err(aloud::Error::Usage {
+            message: "no cache directory: give --cache-dir or set ALOUD_CACHE_DIR".to_string(),
+        });
+    };
+    let dir = cache.dir().display();
+    match args.action {
+        CacheAction::Stats => {
+            let stats = cache.stats();
+            if args.json {
+                println!("{}", serde_json::to_string(&stats).unwrap_or_default());
+                return Ok(());
+            }
+            println!(
+                "{dir}: {} clip{}, {} (limit {})",
+                stats.entries,
+                plural(stats.entries as usize),
+                size(stats.bytes),
+                size(stats.max_bytes)
+            );
+        }
+        CacheAction::Prune | CacheAction::Clear => {
+            let pruned = match args.action {
+                CacheAction::Clear => cache.clear(),
+                _ => cache.prune(),
+            };
+            if args.json {
+                println!("{}", serde_json::to_string(&pruned).unwrap_or_default());
+                return Ok(());
+            }
+            println!(
+                "{dir}: removed {} clip{} ({}); {} left ({})",
+                pruned.removed,
+                plural(pruned.removed as usize),
+                size(pruned.freed_bytes),
+                pruned.remaining_entries,
+                size(pruned.remaining_bytes)
+            );
+        }
+    }
+    Ok(())
+}

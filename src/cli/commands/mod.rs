@@ -1,0 +1,11 @@
+//! One module per subcommand: each turns its arguments into library calls and prints the
+//! result, as words or as JSON.
+
+pub mod batch;
+pub mod cache;
+pub mod inspect;
+pub mod narrate;
+pub mod plan;
+pub mod preview;
+pub mod setup;
+pub mod voices;
