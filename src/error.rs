@@ -142,6 +142,15 @@ pub enum Error {
 
     #[error("{url}: {message}")]
     Fetch { url: String, message: String },
+
+    #[error(
+        "{url}: refused to fetch {target}: it is at {address}, which is not a public address (loopback, private, link-local or metadata)"
+    )]
+    AddressRefused {
+        url: String,
+        target: String,
+        address: std::net::IpAddr,
+    },
 }
 
 /// `10485760` -> `10 MiB`, `65536` -> `64 KiB`, `1000` -> `1000 bytes`.

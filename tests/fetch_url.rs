@@ -3,7 +3,7 @@
 //! timeouts are shortened so that the whole file runs in a few seconds.
 
 use aloud::Error;
-use aloud::ingest::{self, FetchOptions, ReadOptions, Source, fetch};
+use aloud::ingest::{self, AddressPolicy, FetchOptions, ReadOptions, Source, fetch};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
@@ -63,6 +63,7 @@ fn options() -> FetchOptions {
         timeout: Duration::from_secs(5),
         max_bytes: 256 * 1024,
         max_redirects: 5,
+        addresses: AddressPolicy::Any,
     }
 }
 
@@ -526,4 +527,99 @@ fn the_command_line_names_a_failing_url() {
         assert!(run.stdout.is_empty());
     }
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
+
+/// Fetching for others: only public addresses, checked on the URL and on every redirect.
+fn public_only(except: &[&str]) -> FetchOptions {
+    FetchOptions {
+        addresses: AddressPolicy::PublicOnly {
+            except: except
+                .iter()
+                .map(|a| a.parse().expect("an address"))
+                .collect(),
+        },
+        ..options()
+    }
+}
+
+/// A server that counts the requests it got and answers each with a page.
+fn counting_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = hits.clone();
+    let base = serve(
+        4,
+        Box::new(move |_, stream| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            respond(
+                stream,
+                "200 OK",
+                &[("Content-Type", "text/html")],
+                story_page("Inside").as_bytes(),
+            );
+        }),
+    );
+    (base, hits)
+}
+
+#[test]
+fn private_loopback_and_metadata_addresses_are_refused_without_a_request() {
+    use std::sync::atomic::Ordering;
+    let (base, hits) = counting_server();
+    let guarded = public_only(&[]);
+    let port = base.rsplit(':').next().expect("a port");
+    for url in [
+        format!("{base}/story"),
+        format!("http://localhost:{port}/story"),
+        format!("http://[::ffff:127.0.0.1]:{port}/story"),
+        "http://10.0.0.1/story".to_string(),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+    ] {
+        let started = Instant::now();
+        match load(&url, &guarded) {
+            Err(error @ Error::AddressRefused { .. }) => {
+                let text = error.to_string();
+                assert!(text.contains("not a public address"), "{text}");
+            }
+            other => panic!("{url}: expected AddressRefused, got {other:?}"),
+        }
+        // Refused before any connection: no waiting on an unroutable 10.0.0.1.
+        assert!(started.elapsed() < Duration::from_secs(1), "{url}");
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the server was never asked");
+    // Without the policy the same page is fetched.
+    assert!(load(&format!("{base}/story"), &options()).is_ok());
+}
+
+#[test]
+fn a_redirect_to_a_private_address_is_refused() {
+    use std::sync::atomic::Ordering;
+    let (inner, inner_hits) = counting_server();
+    let inner_port = inner.rsplit(':').next().expect("a port").to_string();
+    // The first server is allowed by exception; it redirects to addresses that are not.
+    let targets = [
+        format!("http://127.0.0.2:{inner_port}/story"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://10.0.0.1/".to_string(),
+    ];
+    for target in targets {
+        let location = target.clone();
+        let outer = serve(
+            1,
+            Box::new(move |_, stream| {
+                respond(stream, "302 Found", &[("Location", location.as_str())], b"");
+            }),
+        );
+        match load(&format!("{outer}/start"), &public_only(&["127.0.0.1"])) {
+            Err(Error::AddressRefused {
+                target: refused, ..
+            }) => {
+                assert_eq!(refused, target);
+            }
+            other => panic!("{target}: expected AddressRefused, got {other:?}"),
+        }
+    }
+    assert_eq!(inner_hits.load(Ordering::SeqCst), 0);
+    // An exception lets the operator's own address through.
+    assert!(load(&format!("{inner}/story"), &public_only(&["127.0.0.1"])).is_ok());
 }

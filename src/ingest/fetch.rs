@@ -4,8 +4,10 @@
 //! text are downloaded: another Content-Type is refused before its body is read.
 //!
 //! Redirects are followed here rather than by reqwest, so that a loop can be told from a long
-//! chain and every error names the URL the user gave.
+//! chain, every error names the URL the user gave, and every hop's address is checked
+//! against the [`AddressPolicy`] (see the `guard` module).
 
+use super::guard::{self, AddressPolicy};
 use crate::error::{Error, Result};
 use reqwest::Url;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
@@ -26,6 +28,9 @@ pub struct FetchOptions {
     pub max_bytes: u64,
     /// Redirects followed before giving up.
     pub max_redirects: usize,
+    /// Which addresses may be fetched from ([`AddressPolicy::Any`] by default; a service
+    /// fetching for others uses [`AddressPolicy::PublicOnly`]).
+    pub addresses: AddressPolicy,
 }
 
 impl Default for FetchOptions {
@@ -35,6 +40,7 @@ impl Default for FetchOptions {
             timeout: Duration::from_secs(30),
             max_bytes: DEFAULT_MAX_BYTES,
             max_redirects: 10,
+            addresses: AddressPolicy::Any,
         }
     }
 }
@@ -144,6 +150,11 @@ fn client(url: &str, parsed: &Url, options: &FetchOptions) -> Result<reqwest::Cl
     if is_loopback(parsed) {
         builder = builder.no_proxy();
     }
+    // Under a policy, names are resolved here and only allowed addresses handed on; a proxy
+    // would resolve them itself, out of reach of the check.
+    if let Some(resolver) = guard::resolver(&options.addresses) {
+        builder = builder.dns_resolver(resolver).no_proxy();
+    }
     builder.build().map_err(|error| Error::Fetch {
         url: url.to_string(),
         message: format!("cannot set up the HTTP client: {}", describe(&error)),
@@ -181,6 +192,7 @@ async fn follow(
 ) -> Result<Fetched> {
     let mut visited = vec![current.clone()];
     loop {
+        check_address(url, &current, &options.addresses).await?;
         let mut response = client
             .get(current.clone())
             .header(
@@ -270,6 +282,30 @@ async fn follow(
             content_type,
             body,
         });
+    }
+}
+
+/// Refuses `target` (the URL asked for, or a redirect) when it resolves only to addresses
+/// the policy does not allow.
+async fn check_address(url: &str, target: &Url, policy: &AddressPolicy) -> Result<()> {
+    if *policy == AddressPolicy::Any {
+        return Ok(());
+    }
+    let host = target.host_str().unwrap_or_default();
+    let port = target.port_or_known_default().unwrap_or(80);
+    let addresses = guard::resolve(host, port)
+        .await
+        .map_err(|error| Error::Fetch {
+            url: url.to_string(),
+            message: format!("cannot resolve {host}: {error}"),
+        })?;
+    match guard::refused(policy, &addresses) {
+        Some(address) => Err(Error::AddressRefused {
+            url: url.to_string(),
+            target: target.to_string(),
+            address,
+        }),
+        None => Ok(()),
     }
 }
 

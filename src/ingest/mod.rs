@@ -8,12 +8,14 @@
 
 mod boilerplate;
 pub mod fetch;
+mod guard;
 mod html;
 mod markdown;
 mod page_copy;
 mod text;
 
 pub use fetch::{DEFAULT_MAX_BYTES, FetchOptions, Fetched};
+pub use guard::{AddressPolicy, is_public};
 
 use crate::document::{Document, Sentence};
 use crate::error::{Error, Result};
