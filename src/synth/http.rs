@@ -601,24 +601,21 @@ pub fn decode_body(body: &[u8], expect: Expect) -> Result<Clip, Failure> {
                 });
             }
             Ok(Clip {
-                samples: body
-                    .chunks_exact(2)
-                    .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
-                    .collect(),
+                samples: crate::audio::pcm_to_mono(body, 1, crate::audio::PcmEncoding::S16LE),
                 sample_rate,
                 words: Vec::new(),
             })
         }
         Expect::Sniffed => match crate::audio::sniff(body) {
-            // Our own reader, to tell a WAV cut short in transit (retry) from a bad one.
-            crate::audio::AudioFormat::Wav if body.starts_with(b"RIFF") => decode_wav(body),
+            // Told apart: a WAV cut short in transit (retry) from a bad one.
+            crate::audio::AudioFormat::Wav => decode_wav(body),
             crate::audio::AudioFormat::Unknown => Err(Failure::Fatal {
                 message: format!(
                     "the answer is not audio aloud can read (starts with {})",
                     describe_start(body)
                 ),
             }),
-            // RF64, MP3, FLAC, Ogg: aloud::audio.
+            // MP3, FLAC, Ogg: aloud::audio.
             _ => crate::audio::decode(body, "the answer").map_err(|e| Failure::Fatal {
                 message: match e {
                     Error::Audio { message, .. } => format!("the answer's audio: {message}"),
@@ -641,86 +638,20 @@ fn describe_start(body: &[u8]) -> String {
     }
 }
 
-/// A tolerant WAV reader: PCM 8/16/24/32-bit or 32-bit float, any channel count (mixed to
-/// mono); RIFF and data sizes of 0 or 0xFFFFFFFF (streamed) mean "to the end".
+/// A WAV answer through aloud's own reader ([`crate::audio::decode`]'s, which takes streamed
+/// placeholder sizes): a body that stops before its header's promise was cut short in transit
+/// and is worth a retry; anything else wrong with it is fatal.
 fn decode_wav(body: &[u8]) -> Result<Clip, Failure> {
-    let bad = |what: &str| Failure::Fatal {
-        message: format!("the WAV answer is malformed: {what}"),
-    };
-    let truncated = |what: &str| Failure::Retry {
-        message: format!("the WAV answer was cut short: {what}"),
-        wait: None,
-    };
-    let mut pos = 12;
-    let mut format: Option<(u16, u16, u32, u16)> = None;
-    while pos + 8 <= body.len() {
-        let id = &body[pos..pos + 4];
-        let size = u32::from_le_bytes(body[pos + 4..pos + 8].try_into().unwrap());
-        let start = pos + 8;
-        if id == b"fmt " {
-            let chunk = body
-                .get(start..start + 16)
-                .ok_or_else(|| truncated("inside the format chunk"))?;
-            let tag = u16::from_le_bytes([chunk[0], chunk[1]]);
-            let channels = u16::from_le_bytes([chunk[2], chunk[3]]);
-            let rate = u32::from_le_bytes(chunk[4..8].try_into().unwrap());
-            let bits = u16::from_le_bytes([chunk[14], chunk[15]]);
-            let tag = if tag == 0xFFFE {
-                // WAVE_FORMAT_EXTENSIBLE: the real tag starts the sub-format GUID.
-                body.get(start + 24..start + 26)
-                    .map(|b| u16::from_le_bytes([b[0], b[1]]))
-                    .ok_or_else(|| truncated("inside the format chunk"))?
-            } else {
-                tag
-            };
-            if channels == 0 || rate == 0 {
-                return Err(bad("zero channels or sample rate"));
-            }
-            format = Some((tag, channels, rate, bits));
-        } else if id == b"data" {
-            let (tag, channels, rate, bits) = format.ok_or_else(|| bad("data before format"))?;
-            let available = body.len() - start;
-            let data = if size == 0 || size == u32::MAX {
-                &body[start..]
-            } else if (size as usize) > available {
-                return Err(truncated(&format!(
-                    "{available} of {size} bytes of audio arrived"
-                )));
-            } else {
-                &body[start..start + size as usize]
-            };
-            let width = usize::from(bits / 8);
-            let frame = width * usize::from(channels);
-            let read: fn(&[u8]) -> f32 = match (tag, bits) {
-                (1, 8) => |b| (f32::from(b[0]) - 128.0) / 128.0,
-                (1, 16) => |b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0,
-                (1, 24) => {
-                    |b| (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0
-                }
-                (1, 32) => {
-                    |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0
-                }
-                (3, 32) => |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-                _ => {
-                    return Err(bad(&format!(
-                        "unsupported encoding (tag {tag}, {bits} bits)"
-                    )));
-                }
-            };
-            let samples = data
-                .chunks_exact(frame)
-                .map(|f| f.chunks_exact(width).map(read).sum::<f32>() / f32::from(channels))
-                .collect();
-            return Ok(Clip {
-                samples,
-                sample_rate: rate,
-                words: Vec::new(),
-            });
-        }
-        let padded = size as usize + (size as usize & 1);
-        pos = start.saturating_add(padded);
-    }
-    Err(truncated("no audio data chunk"))
+    use crate::audio::riff::WavError;
+    crate::audio::decode_wav(body).map_err(|e| match e {
+        WavError::Truncated { message } => Failure::Retry {
+            message: format!("the WAV answer was cut short: {message}"),
+            wait: None,
+        },
+        other => Failure::Fatal {
+            message: format!("the WAV answer is malformed: {other}"),
+        },
+    })
 }
 
 /// Brings a clip to `rate` (servers normally answer at the declared rate; this covers one
