@@ -9,7 +9,7 @@ use super::Clip;
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use reqwest::header::{HeaderMap, HeaderValue};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 /// Timeouts and retries, from a profile's `options` or the defaults.
@@ -117,17 +117,7 @@ pub fn string_option(profile: &VoiceProfile, key: &str) -> Result<Option<String>
 
 /// A number in [0, 1) that differs call to call (no cryptographic pretensions).
 fn jitter() -> f64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    let mut x = nanos ^ COUNTER.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
-    // splitmix64 finaliser
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^= x >> 31;
-    (x >> 11) as f64 / (1u64 << 53) as f64
+    fastrand::f64()
 }
 
 /// reqwest is built with rustls and no crypto provider of its own: ring is installed as the
@@ -374,42 +364,16 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form RFC 9110 requires senders to use.
+/// It is RFC 5322's date-time with the zone fixed to GMT, so an RFC 2822 parser reads it; a
+/// date in any other zone is not an HTTP date.
 fn parse_http_date(text: &str) -> Option<SystemTime> {
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let [_, day, month, year, time, zone] = parts.as_slice() else {
-        return None;
-    };
-    if *zone != "GMT" {
+    use time::format_description::well_known::Rfc2822;
+    if !text.ends_with(" GMT") {
         return None;
     }
-    let day: u64 = day.parse().ok()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| m == month)? as u64
-        + 1;
-    let year: i64 = year.parse().ok()?;
-    let hms: Vec<u64> = time
-        .split(':')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, m, s] = hms.as_slice() else {
-        return None;
-    };
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let (y, mo) = if month <= 2 {
-        (year - 1, month + 9)
-    } else {
-        (year, month - 3)
-    };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * mo as i64 + 2) / 5 + day as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + (*h * 3600 + *m * 60 + *s) as i64;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?))
+    time::OffsetDateTime::parse(text, &Rfc2822)
+        .ok()
+        .map(SystemTime::from)
 }
 
 /// A transport error (no HTTP status) as a [`Failure`]: timeouts, refused or reset connections
@@ -690,6 +654,8 @@ mod tests {
             parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
             Some(SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777))
         );
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 +0100"), None);
+        assert_eq!(parse_http_date("in a while GMT"), None);
     }
 
     #[test]
