@@ -3,14 +3,14 @@
 //! A key is the SHA-256 of the backend's [`identity`](crate::synth::Backend::identity) and the
 //! request (spoken text, lexicon pronunciations, and the neighbours' text for backends that
 //! take it) in a canonical JSON form. Credentials are never part of either. An entry is one
-//! file, written to a temporary name and renamed, ending in the SHA-256 of its contents; an
-//! entry that fails that check on read is deleted and the clip made again, never stitched.
+//! file, written whole or not at all by [`crate::fs::write_atomic`], ending in the SHA-256 of
+//! its contents; an entry that fails that check on read is deleted and the clip made again,
+//! never stitched.
 
 use crate::error::{Error, Result};
 use crate::synth::{Clip, SpeechRequest, WordTiming};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -174,20 +174,12 @@ impl ClipCache {
         self.path(key).is_file()
     }
 
-    /// Stores `clip` under `key`: written in full to a temporary file, then renamed.
+    /// Stores `clip` under `key`, whole or not at all ([`crate::fs::write_atomic`]).
     pub fn put(&self, key: &CacheKey, clip: &Clip) -> Result<()> {
         let path = self.path(key);
         let dir = path.parent().unwrap_or(&self.dir);
-        let failed = |e: std::io::Error| Error::io(&path, e);
-        std::fs::create_dir_all(dir).map_err(failed)?;
-        let mut file = tempfile::Builder::new()
-            .prefix(".clip-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(failed)?;
-        file.write_all(&encode_entry(clip)).map_err(failed)?;
-        file.persist(&path).map_err(|e| failed(e.error))?;
-        Ok(())
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(&path, e))?;
+        crate::fs::write_atomic(&path, &encode_entry(clip))
     }
 
     fn entries(&self) -> Vec<(PathBuf, u64, SystemTime)> {
@@ -202,8 +194,12 @@ impl ClipCache {
             for file in files.flatten() {
                 let path = file.path();
                 let is_entry = path.extension().is_some_and(|e| e == "clip");
-                // Temporaries left by a killed run count too, so prune and clear remove them.
-                let is_temporary = file.file_name().to_string_lossy().starts_with(".clip-");
+                // Temporaries left by a killed run count too, so prune and clear remove them
+                // (`.clip-` is how versions before the shared atomic writer named them).
+                let name = file.file_name();
+                let name = name.to_string_lossy();
+                let is_temporary =
+                    name.starts_with(crate::fs::TEMP_PREFIX) || name.starts_with(".clip-");
                 if !(is_entry || is_temporary) {
                     continue;
                 }
@@ -483,6 +479,32 @@ mod tests {
         let cleared = cache.clear();
         assert_eq!(cleared.removed, 2);
         assert_eq!(cache.stats().entries, 0);
+    }
+
+    #[test]
+    fn entries_are_written_atomically_and_leftover_temporaries_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ClipCache::new(dir.path(), DEFAULT_MAX_BYTES);
+        let key = CacheKey::new(&identity(), &SpeechRequest::plain("Hello there."));
+        cache.put(&key, &clip()).unwrap();
+        let shard = cache.path(&key).parent().unwrap().to_path_buf();
+        let names = |dir: &Path| -> Vec<String> {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names(&shard), [format!("{}.clip", key.as_str())]);
+        // What a run killed mid-write leaves, now and before the shared writer.
+        let leftover = format!("{}x.clip.1234.tmp", crate::fs::TEMP_PREFIX);
+        std::fs::write(shard.join(&leftover), b"half").unwrap();
+        std::fs::write(shard.join(".clip-old.tmp"), b"half").unwrap();
+        assert_eq!(cache.stats().entries, 3);
+        assert_eq!(cache.clear().removed, 3);
+        assert!(names(&shard).is_empty());
     }
 
     #[test]

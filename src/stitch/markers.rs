@@ -1,13 +1,17 @@
 //! Reads RIFF chapter markers (cue points with labl titles and ltxt lengths) back from any WAV file.
 //!
-//! The chunk list is walked by hand rather than through hound because hound
-//! stops at `data` and never exposes `cue ` or `LIST`/`adtl`.
+//! The chunks are walked by aloud's RIFF reader ([`crate::audio::riff`]) rather than through
+//! hound because hound stops at `data` and never exposes `cue ` or `LIST`/`adtl`.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
+use crate::audio::riff::{
+    self, Chunks, DataExtent, Seekable, WAVE_FORMAT_ALAW, WAVE_FORMAT_EXTENSIBLE,
+    WAVE_FORMAT_IEEE_FLOAT, WAVE_FORMAT_MULAW, WAVE_FORMAT_PCM, WavError, fourcc, le32,
+};
 use crate::error::{Error, Result};
 use crate::stitch::wav::ChapterMark;
 
@@ -20,28 +24,10 @@ pub struct WavSummary {
     pub chapters: Vec<ChapterMark>,
 }
 
-/// Metadata chunks are read whole; a real one is kilobytes, so anything past
-/// this is a corrupt size field and would only make us allocate gigabytes.
-const MAX_METADATA_CHUNK: u64 = 64 << 20;
-
-const WAVE_FORMAT_PCM: u16 = 1;
-const WAVE_FORMAT_IEEE_FLOAT: u16 = 3;
-const WAVE_FORMAT_ALAW: u16 = 6;
-const WAVE_FORMAT_MULAW: u16 = 7;
-const WAVE_FORMAT_EXTENSIBLE: u16 = 0xFFFE;
-
 pub fn read_wav_summary(path: &Path) -> Result<WavSummary> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     parse(&mut BufReader::new(file), len, path)
-}
-
-struct Fmt {
-    format_tag: u16,
-    channels: u16,
-    sample_rate: u32,
-    block_align: u16,
-    bits_per_sample: u16,
 }
 
 struct CuePoint {
@@ -67,6 +53,10 @@ fn parse<R: Read + Seek>(r: &mut R, len: u64, path: &Path) -> Result<WavSummary>
             Error::io(path, e)
         }
     };
+    let wav = |e: WavError| match e {
+        WavError::Io(e) => io(e),
+        other => bad(other.to_string()),
+    };
 
     if len < 12 {
         return Err(bad(format!("{len} bytes is too short for a RIFF header")));
@@ -80,97 +70,66 @@ fn parse<R: Read + Seek>(r: &mut R, len: u64, path: &Path) -> Result<WavSummary>
     if &header[0..4] != b"RIFF" || &header[8..12] != b"WAVE" {
         return Err(bad("not a RIFF/WAVE file".into()));
     }
+    // Streaming writers leave the RIFF size as a placeholder (0, 0xFFFFFFFF, or espeak-ng's
+    // 0x7FFFF024); only one that fits the file bounds the walk.
     let riff_size = u64::from(le32(&header, 4));
-    // Streaming writers leave the RIFF size as a placeholder (0, 0xFFFFFFFF,
-    // or espeak-ng's 0x7FFFF024); only a size that matches the file is
-    // evidence that the other sizes were patched too.
-    let riff_exact = riff_size + 8 == len;
     let end = if riff_size >= 4 && riff_size + 8 <= len {
         riff_size + 8
     } else {
         len
     };
 
-    let mut fmt: Option<Fmt> = None;
+    let mut fmt: Option<riff::Fmt> = None;
     let mut data_bytes: Option<u64> = None;
     let mut fact_frames: Option<u32> = None;
     let mut cues: Option<Vec<CuePoint>> = None;
     let mut adtl = Adtl::default();
 
-    let mut pos = 12u64;
-    while pos < end {
-        let remaining = end - pos;
-        if remaining < 8 {
-            let mut tail = vec![0u8; remaining as usize];
-            r.seek(SeekFrom::Start(pos)).map_err(io)?;
-            r.read_exact(&mut tail).map_err(io)?;
-            // Some writers count trailing zero padding in the RIFF size.
-            if tail.iter().all(|&b| b == 0) {
-                break;
+    let mut chunks = Chunks::new(Seekable::new(r, len), end);
+    while let Some(chunk) = chunks.next_chunk().map_err(wav)? {
+        if &chunk.id == b"data" {
+            match chunks.data_extent(&chunk) {
+                DataExtent::Exact(size) => {
+                    data_bytes.get_or_insert(size);
+                    chunks.skip(&chunk);
+                    continue;
+                }
+                // An unfinished streamed header, or a file still being written: the audio is
+                // everything that follows, and nothing can be found after it.
+                DataExtent::ToEnd(available) | DataExtent::Short { available, .. } => {
+                    data_bytes.get_or_insert(available);
+                    break;
+                }
             }
-            return Err(bad(format!("truncated chunk header at offset {pos}")));
         }
-        let mut head = [0u8; 8];
-        r.seek(SeekFrom::Start(pos)).map_err(io)?;
-        r.read_exact(&mut head).map_err(io)?;
-        let id: [u8; 4] = [head[0], head[1], head[2], head[3]];
-        let size = u64::from(le32(&head, 4));
-        let body = pos + 8;
-        let name = fourcc(&id);
-
-        if &id == b"data" {
-            let available = len - body;
-            let placeholder = size == 0xFFFF_FFFF || (size == 0 && !riff_exact);
-            if placeholder || size > available {
-                // An unfinished streamed header: the audio is everything that
-                // follows, and nothing can be found after it.
-                data_bytes.get_or_insert(available);
-                break;
-            }
-            data_bytes.get_or_insert(size);
-            pos = body + size + (size & 1);
-            continue;
-        }
-
-        if size > end - body {
-            return Err(bad(format!(
-                "chunk '{name}' at offset {pos} claims {size} bytes but only {} remain",
-                end - body
-            )));
-        }
-        let wanted = matches!(&id, b"fmt " | b"cue " | b"LIST" | b"fact");
-        if wanted && size > MAX_METADATA_CHUNK {
-            return Err(bad(format!(
-                "chunk '{name}' at offset {pos} claims an implausible {size} bytes"
-            )));
-        }
-        match &id {
+        chunks.check_fits(&chunk).map_err(wav)?;
+        match &chunk.id {
             b"fmt " if fmt.is_none() => {
-                fmt = Some(parse_fmt(&read_body(r, body, size).map_err(io)?).map_err(&bad)?);
+                let body = chunks.read_body(&chunk).map_err(wav)?;
+                fmt = Some(parse_fmt(&body).map_err(wav)?);
             }
-            b"fact" if fact_frames.is_none() && size >= 4 => {
-                fact_frames = Some(le32(&read_body(r, body, 4).map_err(io)?, 0));
+            b"fact" if fact_frames.is_none() && chunk.size >= 4 => {
+                fact_frames = Some(le32(&chunks.read_body(&chunk).map_err(wav)?, 0));
             }
             b"cue " if cues.is_none() => {
-                cues = Some(parse_cue(&read_body(r, body, size).map_err(io)?).map_err(&bad)?);
+                let body = chunks.read_body(&chunk).map_err(wav)?;
+                cues = Some(parse_cue(&body).map_err(&bad)?);
             }
-            b"LIST" if size >= 4 => {
-                let list = read_body(r, body, size).map_err(io)?;
+            b"LIST" if chunk.size >= 4 => {
+                let list = chunks.read_body(&chunk).map_err(wav)?;
                 if &list[0..4] == b"adtl" {
                     parse_adtl(&list[4..], &mut adtl).map_err(&bad)?;
                 }
             }
             _ => {}
         }
-        // A missing final pad byte is common and harmless: `pos` then lands
-        // one past `end` and the walk stops.
-        pos = body + size + (size & 1);
+        chunks.skip(&chunk);
     }
 
     let fmt = fmt.ok_or_else(|| bad("no 'fmt ' chunk".into()))?;
     let data_bytes = data_bytes.ok_or_else(|| bad("no 'data' chunk".into()))?;
     let subformat_is_linear = matches!(
-        fmt.format_tag,
+        fmt.sub_tag.unwrap_or(fmt.tag),
         WAVE_FORMAT_PCM
             | WAVE_FORMAT_IEEE_FLOAT
             | WAVE_FORMAT_ALAW
@@ -217,40 +176,13 @@ fn chapters(mut cues: Vec<CuePoint>, adtl: &Adtl, frames: u64) -> Vec<ChapterMar
         .collect()
 }
 
-fn read_body<R: Read + Seek>(r: &mut R, at: u64, size: u64) -> std::io::Result<Vec<u8>> {
-    // `size` has been checked against the file length and the metadata cap.
-    let mut buf = vec![0u8; size as usize];
-    r.seek(SeekFrom::Start(at))?;
-    r.read_exact(&mut buf)?;
-    Ok(buf)
-}
-
-fn parse_fmt(b: &[u8]) -> std::result::Result<Fmt, String> {
-    if b.len() < 16 {
-        return Err(format!(
-            "'fmt ' chunk is {} bytes, needs at least 16",
-            b.len()
-        ));
-    }
-    let mut fmt = Fmt {
-        format_tag: le16(b, 0),
-        channels: le16(b, 2),
-        sample_rate: le32(b, 4),
-        block_align: le16(b, 12),
-        bits_per_sample: le16(b, 14),
-    };
-    if fmt.format_tag == WAVE_FORMAT_EXTENSIBLE && b.len() >= 26 {
-        // The real format is the first two bytes of the sub-format GUID.
-        fmt.format_tag = match le16(b, 24) {
-            WAVE_FORMAT_EXTENSIBLE => WAVE_FORMAT_PCM,
-            tag => tag,
-        };
-    }
-    if fmt.channels == 0 {
-        return Err("'fmt ' chunk declares zero channels".into());
-    }
+/// The shared fmt reader, and the one thing frame counting needs beyond it.
+fn parse_fmt(b: &[u8]) -> std::result::Result<riff::Fmt, WavError> {
+    let fmt = riff::parse_fmt(b)?;
     if fmt.block_align == 0 {
-        return Err("'fmt ' chunk declares a zero block alignment".into());
+        return Err(WavError::Malformed {
+            message: "'fmt ' chunk declares a zero block alignment".into(),
+        });
     }
     Ok(fmt)
 }
@@ -334,26 +266,6 @@ fn decode_text(bytes: &[u8]) -> String {
         Ok(s) => s.to_owned(),
         Err(_) => text.iter().map(|&b| char::from(b)).collect(),
     }
-}
-
-fn fourcc(id: &[u8; 4]) -> String {
-    id.iter()
-        .map(|&b| {
-            if b.is_ascii_graphic() || b == b' ' {
-                char::from(b)
-            } else {
-                '?'
-            }
-        })
-        .collect()
-}
-
-fn le16(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-fn le32(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use super::Clip;
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use reqwest::header::{HeaderMap, HeaderValue};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 /// Timeouts and retries, from a profile's `options` or the defaults.
@@ -117,17 +117,7 @@ pub fn string_option(profile: &VoiceProfile, key: &str) -> Result<Option<String>
 
 /// A number in [0, 1) that differs call to call (no cryptographic pretensions).
 fn jitter() -> f64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    let mut x = nanos ^ COUNTER.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
-    // splitmix64 finaliser
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^= x >> 31;
-    (x >> 11) as f64 / (1u64 << 53) as f64
+    fastrand::f64()
 }
 
 /// reqwest is built with rustls and no crypto provider of its own: ring is installed as the
@@ -374,42 +364,16 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form RFC 9110 requires senders to use.
+/// It is RFC 5322's date-time with the zone fixed to GMT, so an RFC 2822 parser reads it; a
+/// date in any other zone is not an HTTP date.
 fn parse_http_date(text: &str) -> Option<SystemTime> {
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let [_, day, month, year, time, zone] = parts.as_slice() else {
-        return None;
-    };
-    if *zone != "GMT" {
+    use time::format_description::well_known::Rfc2822;
+    if !text.ends_with(" GMT") {
         return None;
     }
-    let day: u64 = day.parse().ok()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| m == month)? as u64
-        + 1;
-    let year: i64 = year.parse().ok()?;
-    let hms: Vec<u64> = time
-        .split(':')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, m, s] = hms.as_slice() else {
-        return None;
-    };
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let (y, mo) = if month <= 2 {
-        (year - 1, month + 9)
-    } else {
-        (year, month - 3)
-    };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * mo as i64 + 2) / 5 + day as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + (*h * 3600 + *m * 60 + *s) as i64;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?))
+    time::OffsetDateTime::parse(text, &Rfc2822)
+        .ok()
+        .map(SystemTime::from)
 }
 
 /// A transport error (no HTTP status) as a [`Failure`]: timeouts, refused or reset connections
@@ -601,24 +565,21 @@ pub fn decode_body(body: &[u8], expect: Expect) -> Result<Clip, Failure> {
                 });
             }
             Ok(Clip {
-                samples: body
-                    .chunks_exact(2)
-                    .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
-                    .collect(),
+                samples: crate::audio::pcm_to_mono(body, 1, crate::audio::PcmEncoding::S16LE),
                 sample_rate,
                 words: Vec::new(),
             })
         }
         Expect::Sniffed => match crate::audio::sniff(body) {
-            // Our own reader, to tell a WAV cut short in transit (retry) from a bad one.
-            crate::audio::AudioFormat::Wav if body.starts_with(b"RIFF") => decode_wav(body),
+            // Told apart: a WAV cut short in transit (retry) from a bad one.
+            crate::audio::AudioFormat::Wav => decode_wav(body),
             crate::audio::AudioFormat::Unknown => Err(Failure::Fatal {
                 message: format!(
                     "the answer is not audio aloud can read (starts with {})",
                     describe_start(body)
                 ),
             }),
-            // RF64, MP3, FLAC, Ogg: aloud::audio.
+            // MP3, FLAC, Ogg: aloud::audio.
             _ => crate::audio::decode(body, "the answer").map_err(|e| Failure::Fatal {
                 message: match e {
                     Error::Audio { message, .. } => format!("the answer's audio: {message}"),
@@ -641,86 +602,20 @@ fn describe_start(body: &[u8]) -> String {
     }
 }
 
-/// A tolerant WAV reader: PCM 8/16/24/32-bit or 32-bit float, any channel count (mixed to
-/// mono); RIFF and data sizes of 0 or 0xFFFFFFFF (streamed) mean "to the end".
+/// A WAV answer through aloud's own reader ([`crate::audio::decode`]'s, which takes streamed
+/// placeholder sizes): a body that stops before its header's promise was cut short in transit
+/// and is worth a retry; anything else wrong with it is fatal.
 fn decode_wav(body: &[u8]) -> Result<Clip, Failure> {
-    let bad = |what: &str| Failure::Fatal {
-        message: format!("the WAV answer is malformed: {what}"),
-    };
-    let truncated = |what: &str| Failure::Retry {
-        message: format!("the WAV answer was cut short: {what}"),
-        wait: None,
-    };
-    let mut pos = 12;
-    let mut format: Option<(u16, u16, u32, u16)> = None;
-    while pos + 8 <= body.len() {
-        let id = &body[pos..pos + 4];
-        let size = u32::from_le_bytes(body[pos + 4..pos + 8].try_into().unwrap());
-        let start = pos + 8;
-        if id == b"fmt " {
-            let chunk = body
-                .get(start..start + 16)
-                .ok_or_else(|| truncated("inside the format chunk"))?;
-            let tag = u16::from_le_bytes([chunk[0], chunk[1]]);
-            let channels = u16::from_le_bytes([chunk[2], chunk[3]]);
-            let rate = u32::from_le_bytes(chunk[4..8].try_into().unwrap());
-            let bits = u16::from_le_bytes([chunk[14], chunk[15]]);
-            let tag = if tag == 0xFFFE {
-                // WAVE_FORMAT_EXTENSIBLE: the real tag starts the sub-format GUID.
-                body.get(start + 24..start + 26)
-                    .map(|b| u16::from_le_bytes([b[0], b[1]]))
-                    .ok_or_else(|| truncated("inside the format chunk"))?
-            } else {
-                tag
-            };
-            if channels == 0 || rate == 0 {
-                return Err(bad("zero channels or sample rate"));
-            }
-            format = Some((tag, channels, rate, bits));
-        } else if id == b"data" {
-            let (tag, channels, rate, bits) = format.ok_or_else(|| bad("data before format"))?;
-            let available = body.len() - start;
-            let data = if size == 0 || size == u32::MAX {
-                &body[start..]
-            } else if (size as usize) > available {
-                return Err(truncated(&format!(
-                    "{available} of {size} bytes of audio arrived"
-                )));
-            } else {
-                &body[start..start + size as usize]
-            };
-            let width = usize::from(bits / 8);
-            let frame = width * usize::from(channels);
-            let read: fn(&[u8]) -> f32 = match (tag, bits) {
-                (1, 8) => |b| (f32::from(b[0]) - 128.0) / 128.0,
-                (1, 16) => |b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0,
-                (1, 24) => {
-                    |b| (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0
-                }
-                (1, 32) => {
-                    |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0
-                }
-                (3, 32) => |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-                _ => {
-                    return Err(bad(&format!(
-                        "unsupported encoding (tag {tag}, {bits} bits)"
-                    )));
-                }
-            };
-            let samples = data
-                .chunks_exact(frame)
-                .map(|f| f.chunks_exact(width).map(read).sum::<f32>() / f32::from(channels))
-                .collect();
-            return Ok(Clip {
-                samples,
-                sample_rate: rate,
-                words: Vec::new(),
-            });
-        }
-        let padded = size as usize + (size as usize & 1);
-        pos = start.saturating_add(padded);
-    }
-    Err(truncated("no audio data chunk"))
+    use crate::audio::riff::WavError;
+    crate::audio::decode_wav(body).map_err(|e| match e {
+        WavError::Truncated { message } => Failure::Retry {
+            message: format!("the WAV answer was cut short: {message}"),
+            wait: None,
+        },
+        other => Failure::Fatal {
+            message: format!("the WAV answer is malformed: {other}"),
+        },
+    })
 }
 
 /// Brings a clip to `rate` (servers normally answer at the declared rate; this covers one
@@ -759,6 +654,8 @@ mod tests {
             parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
             Some(SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777))
         );
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 +0100"), None);
+        assert_eq!(parse_http_date("in a while GMT"), None);
     }
 
     #[test]
