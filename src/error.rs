@@ -168,7 +168,9 @@ pub enum Error {
     },
 
     /// A narration's timeline that cannot be read, so its episode cannot be described.
-    #[error("{path}: not a readable aloud timeline, so its narration cannot go in the feed: {message}")]
+    #[error(
+        "{path}: not a readable aloud timeline, so its narration cannot go in the feed: {message}"
+    )]
     FeedTimeline { path: PathBuf, message: String },
 
     /// The feed already there cannot be read back, so the publication dates it holds would be

@@ -11,6 +11,10 @@
 //! from then on the date the existing feed gives it, so apps never see an old episode as new.
 //! Links are the base URL plus each path segment percent-encoded: copy DIR to any static host
 //! at that URL and the feed works.
+//!
+//! Chapters go in twice, from the same timeline: linked as Podcasting 2.0 JSON
+//! (`podcast:chapters`, when `OUT.chapters.json` exists) and inline as Podlove Simple Chapters
+//! (`psc:chapters`), which apps that predate Podcasting 2.0 read (gPodder, for one).
 
 use crate::error::{Error, Result};
 use crate::sidecar::{SidecarKind, Timeline, timeline_path};
@@ -30,6 +34,7 @@ pub const FEED_FILE: &str = "feed.xml";
 pub const PODCAST_NAMESPACE: &str = "https://podcastindex.org/namespace/1.0";
 const ITUNES_NAMESPACE: &str = "http://www.itunes.com/dtds/podcast-1.0.dtd";
 const ATOM_NAMESPACE: &str = "http://www.w3.org/2005/Atom";
+const PSC_NAMESPACE: &str = "http://podlove.org/simple-chapters";
 /// Every GUID aloud makes starts so, which keeps them apart from any other feed's.
 const GUID_PREFIX: &str = "aloud:";
 
@@ -102,7 +107,7 @@ impl FeedOptions {
             .base_url
             .join(image.trim())
             .map_err(|e| e.to_string())
-            .and_then(|url| check_http(url, image))
+            .and_then(check_http)
             .map_err(|message| Error::FeedUrl {
                 what: "image".into(),
                 url: image.to_string(),
@@ -130,13 +135,13 @@ fn absolute_http_url(text: &str) -> std::result::Result<url::Url, String> {
         }
         other => other.to_string(),
     })?;
-    check_http(url, text)
+    check_http(url)
 }
 
-fn check_http(url: url::Url, text: &str) -> std::result::Result<url::Url, String> {
+fn check_http(url: url::Url) -> std::result::Result<url::Url, String> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!(
-            "podcast apps fetch over http:// or https://, not {}: ({text})",
+            "podcast apps fetch over http:// or https://, not {}:",
             url.scheme()
         ));
     }
@@ -195,6 +200,9 @@ pub struct Episode {
     description: String,
     #[serde(skip)]
     voice: String,
+    /// Each chapter's title and start in seconds, for `psc:chapters`.
+    #[serde(skip)]
+    chapter_starts: Vec<(String, f64)>,
 }
 
 /// A `podcast:transcript` link.
@@ -235,10 +243,7 @@ pub fn write(dir: &Path, options: &FeedOptions) -> Result<FeedReport> {
             .then_with(|| a.guid.cmp(&b.guid))
     });
 
-    let title = options
-        .title
-        .clone()
-        .unwrap_or_else(|| directory_name(dir));
+    let title = options.title.clone().unwrap_or_else(|| directory_name(dir));
     let channel = Channel {
         description: options
             .description
@@ -348,10 +353,7 @@ fn episode(
     let audio = dir.join(relative);
     let timeline = read_timeline(&timeline_path(&audio))?;
     let meta = std::fs::metadata(&audio).map_err(|e| Error::io(&audio, e))?;
-    let guid = format!(
-        "{GUID_PREFIX}{}",
-        encode_path(&relative.with_extension(""))
-    );
+    let guid = format!("{GUID_PREFIX}{}", encode_path(&relative.with_extension("")));
     let (published, new) = match previous.get(&guid) {
         Some(date) => (*date, false),
         None => (modified(&audio, &meta)?, true),
@@ -375,7 +377,13 @@ fn episode(
             .unwrap_or_default(),
         title => title,
     };
+    let chapter_starts = timeline
+        .chapters
+        .iter()
+        .map(|c| (one_line(&c.title), c.start))
+        .collect();
     Ok(Episode {
+        chapter_starts,
         description: describe(&title, &timeline),
         voice: timeline.voice.clone(),
         pub_date: rfc2822(published, &audio)?,
@@ -471,6 +479,22 @@ fn duration_clock(seconds: f64) -> String {
     )
 }
 
+/// `3723.5` -> `01:02:03.500`: Normal Play Time, as Podlove Simple Chapters give a start.
+fn play_time(seconds: f64) -> String {
+    let millis = if seconds.is_finite() {
+        (seconds.max(0.0) * 1000.0).round() as u64
+    } else {
+        0
+    };
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        millis / 3_600_000,
+        millis / 60_000 % 60,
+        millis / 1000 % 60,
+        millis % 1000
+    )
+}
+
 /// Text on one line with only characters XML 1.0 allows: an article's title can hold a
 /// control character, which would make the whole feed unreadable.
 fn one_line(text: &str) -> String {
@@ -552,9 +576,12 @@ fn previous_dates(xml: &str) -> std::result::Result<HashMap<String, OffsetDateTi
     let mut text = String::new();
     let (mut guid, mut date) = (None, None);
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| format!("not well-formed XML near byte {}: {e}", reader.error_position()))?;
+        let event = reader.read_event().map_err(|e| {
+            format!(
+                "not well-formed XML near byte {}: {e}",
+                reader.error_position()
+            )
+        })?;
         match event {
             Event::Start(start) => {
                 let name = start.name().as_ref().to_string();
@@ -573,7 +600,9 @@ fn previous_dates(xml: &str) -> std::result::Result<HashMap<String, OffsetDateTi
                     Some("item") => {
                         if let (Some(guid), Some(date)) = (guid.take(), date.take()) {
                             let when = OffsetDateTime::parse(&date, &Rfc2822).map_err(|e| {
-                                format!("episode {guid}: pubDate '{date}' is not an RFC 2822 date ({e})")
+                                format!(
+                                    "episode {guid}: pubDate '{date}' is not an RFC 2822 date ({e})"
+                                )
                             })?;
                             dates.insert(guid, when);
                         }
@@ -592,6 +621,11 @@ fn previous_dates(xml: &str) -> std::result::Result<HashMap<String, OffsetDateTi
                         .to_string(),
                 };
                 text.push_str(&resolved);
+            }
+            // A feed cut short (a disk that filled, a copy interrupted) may have lost
+            // dates: it is not taken as complete.
+            Event::Eof if !open.is_empty() => {
+                return Err(format!("it ends inside <{}>", open.join("><")));
             }
             Event::Eof => break,
             _ => {}
@@ -624,6 +658,7 @@ fn render(channel: &Channel, episodes: &[Episode]) -> std::io::Result<Vec<u8>> {
             ("xmlns:itunes", ITUNES_NAMESPACE),
             ("xmlns:podcast", PODCAST_NAMESPACE),
             ("xmlns:atom", ATOM_NAMESPACE),
+            ("xmlns:psc", PSC_NAMESPACE),
         ])
         .write_inner_content(|w| {
             w.create_element("channel").write_inner_content(|w| {
@@ -651,11 +686,7 @@ fn write_channel<W: Write>(w: &mut Writer<W>, channel: &Channel) -> std::io::Res
     text_element(w, "link", &channel.link)?;
     text_element(w, "description", &channel.description)?;
     text_element(w, "language", &channel.language)?;
-    text_element(
-        w,
-        "generator",
-        concat!("aloud ", env!("CARGO_PKG_VERSION")),
-    )?;
+    text_element(w, "generator", concat!("aloud ", env!("CARGO_PKG_VERSION")))?;
     w.create_element("atom:link")
         .with_attributes([
             ("href", channel.self_url.as_str()),
@@ -710,6 +741,21 @@ fn write_item<W: Write>(w: &mut Writer<W>, episode: &Episode) -> std::io::Result
                     ("type", "application/json+chapters"),
                 ])
                 .write_empty()?;
+        }
+        if !episode.chapter_starts.is_empty() {
+            w.create_element("psc:chapters")
+                .with_attribute(("version", "1.2"))
+                .write_inner_content(|w| {
+                    for (title, start) in &episode.chapter_starts {
+                        w.create_element("psc:chapter")
+                            .with_attributes([
+                                ("start", play_time(*start).as_str()),
+                                ("title", title.as_str()),
+                            ])
+                            .write_empty()?;
+                    }
+                    Ok(())
+                })?;
         }
         for transcript in &episode.transcripts {
             // Both caption formats are timed to the audio: `rel="captions"` lets an app
@@ -968,7 +1014,9 @@ mod tests {
             "http://example.com/"
         );
         assert_eq!(
-            FeedOptions::new("https://example.com/a/b/").unwrap().base_url(),
+            FeedOptions::new("https://example.com/a/b/")
+                .unwrap()
+                .base_url(),
             "https://example.com/a/b/"
         );
         let with_image = options().with_image("cover art.jpg").unwrap();
@@ -1024,7 +1072,10 @@ mod tests {
             Err(e @ Error::FeedUnreadable { .. }) => e.to_string(),
             other => panic!("expected FeedUnreadable, got {other:?}"),
         };
-        assert!(message.contains("aloud:a") && message.contains("last Tuesday"), "{message}");
+        assert!(
+            message.contains("aloud:a") && message.contains("last Tuesday"),
+            "{message}"
+        );
         assert_eq!(feed_text(dir.path()), broken);
     }
 
@@ -1044,6 +1095,8 @@ mod tests {
             784_111_777 + 86_400 - 7200
         );
         assert!(previous_dates("<rss><channel><item></rss>").is_err());
+        let cut = previous_dates("<rss><channel><item><guid>aloud:a</guid>").unwrap_err();
+        assert_eq!(cut, "it ends inside <rss><channel><item>");
     }
 
     #[test]
@@ -1053,6 +1106,8 @@ mod tests {
         assert_eq!(duration_clock(3725.0), "01:02:05");
         assert_eq!(duration_clock(-1.0), "00:00:00");
         assert_eq!(duration_clock(f64::NAN), "00:00:00");
+        assert_eq!(play_time(3723.5), "01:02:03.500");
+        assert_eq!(play_time(0.0), "00:00:00.000");
     }
 
     #[test]
@@ -1084,5 +1139,8 @@ mod tests {
         assert!(xml.contains("<itunes:category text=\"News\"/>"), "{xml}");
         assert!(xml.contains("<itunes:explicit>false</itunes:explicit>"));
         assert!(!xml.contains("itunes:image"), "no image unless asked for");
+        assert!(xml.contains(
+            "<psc:chapters version=\"1.2\">\n        <psc:chapter start=\"00:00:00.000\" title=\"A\"/>\n        <psc:chapter start=\"00:00:30.000\" title=\"Spring Tides\"/>"
+        ), "{xml}");
     }
 }
