@@ -151,6 +151,36 @@ pub enum Error {
         target: String,
         address: std::net::IpAddr,
     },
+
+    // The podcast feed of an output directory (src/feed.rs, `aloud feed`, `batch --feed`).
+    /// A directory with nothing to publish: no audio file with its timeline beside it.
+    #[error(
+        "{dir}: no narrations to put in a feed (looked for .mp3 and .wav files with a .timeline.json beside them, outside hidden directories); narrate into it first, e.g. `aloud batch ARTICLES --out-dir {dir}`"
+    )]
+    FeedEmpty { dir: PathBuf },
+
+    /// A URL the feed would link with that is not absolute http(s); `what` names which.
+    #[error("feed {what} '{url}': {message}")]
+    FeedUrl {
+        what: String,
+        url: String,
+        message: String,
+    },
+
+    /// A narration's timeline that cannot be read, so its episode cannot be described.
+    #[error(
+        "{path}: not a readable aloud timeline, so its narration cannot go in the feed: {message}"
+    )]
+    FeedTimeline { path: PathBuf, message: String },
+
+    /// The feed already there cannot be read back, so the publication dates it holds would be
+    /// lost; nothing is written over it.
+    #[error("{path}: cannot read the existing feed for the publication dates it keeps: {message}")]
+    FeedUnreadable { path: PathBuf, message: String },
+
+    /// `aloud batch --feed` narrated its articles, but the feed could not be written.
+    #[error("the batch finished, but {out_dir}'s feed was not written: {message}")]
+    BatchFeed { out_dir: PathBuf, message: String },
 }
 
 /// `10485760` -> `10 MiB`, `65536` -> `64 KiB`, `1000` -> `1000 bytes`.

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod cache;
 pub mod document;
 pub mod error;
+pub mod feed;
 pub mod fs;
 pub mod ingest;
 pub mod inspect;

@@ -14,10 +14,12 @@ pub mod manifest;
 pub use manifest::{Article, Manifest, STATE_DIR};
 
 use crate::error::{Error, Result};
+use crate::feed::{FeedOptions, FeedReport};
 use crate::fs::TEMP_PREFIX;
 use crate::ingest::{ReadOptions, Source};
 use crate::narrate::{Event, Narrator, NarratorOptions, Summary};
 use crate::plan::NoCache;
+use crate::sidecar::SidecarKind;
 use crate::stitch::Finishing;
 use crate::voice::VoiceProfile;
 use futures::StreamExt;
@@ -48,6 +50,28 @@ pub struct BatchOptions {
     pub pause_overrides: Vec<String>,
     /// How every article is read (limits, whether page furniture is dropped).
     pub read: ReadOptions,
+    /// Write the output directory's podcast feed after the batch (every narration in it,
+    /// earlier runs' included); each article then also gets its Podcasting 2.0 chapters
+    /// (`OUT.chapters.json`), which the feed links.
+    pub feed: Option<FeedOptions>,
+}
+
+impl BatchOptions {
+    /// The options as the batch runs them: with a feed asked for, the sidecars include the
+    /// Podcasting 2.0 chapters its items point at.
+    fn effective(&self) -> BatchOptions {
+        let mut options = self.clone();
+        if options.feed.is_some() {
+            let sidecars = options
+                .narrator
+                .sidecars
+                .get_or_insert_with(|| SidecarKind::DEFAULT.to_vec());
+            if !sidecars.contains(&SidecarKind::PodcastChapters) {
+                sidecars.push(SidecarKind::PodcastChapters);
+            }
+        }
+        options
+    }
 }
 
 /// What a running batch reports, for a progress display.
@@ -124,15 +148,28 @@ pub struct BatchReport {
     /// Audio made by this run.
     pub audio_seconds: f64,
     pub wall_seconds: f64,
+    /// The podcast feed written after the batch, when one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feed: Option<FeedReport>,
+    /// Why the feed asked for could not be written (the articles are finished all the same).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feed_error: Option<String>,
 }
 
 impl BatchReport {
-    /// The error a batch with failures ends in, after its report is shown.
+    /// The error a batch with failures ends in, after its report is shown: failed articles
+    /// first, then a feed that could not be written.
     pub fn failure(&self) -> Option<Error> {
-        (self.failed > 0).then(|| Error::BatchFailed {
-            failed: self.failed,
-            total: self.articles.len(),
+        if self.failed > 0 {
+            return Some(Error::BatchFailed {
+                failed: self.failed,
+                total: self.articles.len(),
+                out_dir: self.out_dir.clone(),
+            });
+        }
+        self.feed_error.as_ref().map(|message| Error::BatchFeed {
             out_dir: self.out_dir.clone(),
+            message: message.clone(),
         })
     }
 }
@@ -165,6 +202,7 @@ pub fn run(
     options: &BatchOptions,
     on_event: Arc<dyn Fn(BatchEvent) + Send + Sync>,
 ) -> Result<BatchReport> {
+    let options = &options.effective();
     let started = Instant::now();
     let out_dir = options.out_dir.clone();
     let state = out_dir.join(STATE_DIR);
@@ -238,8 +276,21 @@ pub fn run(
             Err(e) => report.error = Some(e.to_string()),
         }
     }
+    // The feed lists whatever is finished in the directory, so a batch with failures still
+    // publishes the articles that made it.
+    let (feed, feed_error) = match options
+        .feed
+        .as_ref()
+        .map(|f| crate::feed::write(&out_dir, f))
+    {
+        Some(Ok(feed)) => (Some(feed), None),
+        Some(Err(e)) => (None, Some(e.to_string())),
+        None => (None, None),
+    };
     Ok(BatchReport {
         out_dir,
+        feed,
+        feed_error,
         narrated: count(&reports, Status::Narrated),
         skipped: count(&reports, Status::Skipped),
         failed: count(&reports, Status::Failed),
@@ -370,6 +421,7 @@ impl VoiceTotal {
 /// would be sent, how much of it is cached and what it would cost. Reads (and fetches) every
 /// article; writes nothing. `no_cache` says why there is no cache when the options have none.
 pub fn plan(manifest: &Manifest, options: &BatchOptions, no_cache: NoCache) -> BatchPlan {
+    let options = &options.effective();
     let done_dir = options.out_dir.join(STATE_DIR).join("done");
     let mut voices = Voices::new(options, Arc::new(|_| {}));
     let mut totals: Vec<VoiceTotal> = Vec::new();
@@ -771,6 +823,57 @@ mod tests {
     }
 
     #[test]
+    fn asking_for_a_feed_adds_the_chapters_it_links_to_the_sidecars() {
+        let mut options = BatchOptions {
+            out_dir: PathBuf::from("out"),
+            default_voice: "joe".into(),
+            jobs: 1,
+            force: false,
+            narrator: NarratorOptions::default(),
+            pause_overrides: Vec::new(),
+            read: ReadOptions::default(),
+            feed: None,
+        };
+        assert_eq!(options.effective().narrator.sidecars, None);
+        options.feed = Some(FeedOptions::new("https://example.com/pod/").unwrap());
+        assert_eq!(
+            options.effective().narrator.sidecars,
+            Some(vec![
+                SidecarKind::Timeline,
+                SidecarKind::Vtt,
+                SidecarKind::PodcastChapters
+            ])
+        );
+        options.narrator.sidecars = Some(vec![SidecarKind::PodcastChapters, SidecarKind::Srt]);
+        assert_eq!(
+            options.effective().narrator.sidecars,
+            Some(vec![SidecarKind::PodcastChapters, SidecarKind::Srt])
+        );
+    }
+
+    #[test]
+    fn a_feed_that_could_not_be_written_fails_a_batch_whose_articles_all_finished() {
+        let mut report = BatchReport {
+            out_dir: PathBuf::from("out"),
+            articles: Vec::new(),
+            narrated: 0,
+            skipped: 0,
+            failed: 0,
+            synthesized: 0,
+            cached: 0,
+            audio_seconds: 0.0,
+            wall_seconds: 0.0,
+            feed: None,
+            feed_error: None,
+        };
+        assert!(report.failure().is_none());
+        report.feed_error = Some("out: no narrations".into());
+        assert!(matches!(report.failure(), Some(Error::BatchFeed { .. })));
+        report.failed = 1;
+        assert!(matches!(report.failure(), Some(Error::BatchFailed { .. })));
+    }
+
+    #[test]
     fn the_fingerprint_follows_the_input_bytes_and_the_finishing() {
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("a.txt");
@@ -789,6 +892,7 @@ mod tests {
             narrator: NarratorOptions::default(),
             pause_overrides: Vec::new(),
             read: ReadOptions::default(),
+            feed: None,
         };
         let profile = VoiceProfile::find("joe").unwrap();
         let finishing = Finishing::with_pauses(profile.pauses);

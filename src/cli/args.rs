@@ -25,6 +25,7 @@ use std::path::PathBuf;
         aloud narrate article.md --voice joe --json\n  \
         aloud preview article.md --paragraph 3 -o - | ffplay -nodisp -autoexit -\n  \
         aloud batch articles/ --out-dir audio\n  \
+        aloud feed audio --base-url https://example.com/podcast/\n  \
         aloud plan article.md\n  \
         aloud inspect budget.wav\n  \
         aloud setup --check"
@@ -66,7 +67,8 @@ pub enum Command {
         the cache. One article's failure does not stop the others; the batch exits non-zero \
         if any failed, after listing each with its error.\n\n\
         Examples:\n  aloud batch articles/ --out-dir audio\n  \
-        aloud batch today.toml --out-dir audio --jobs 3 --json > report.json"
+        aloud batch today.toml --out-dir audio --jobs 3 --json > report.json\n  \
+        aloud batch articles/ --out-dir audio --feed --base-url https://example.com/podcast/"
     )]
     Batch(Box<BatchArgs>),
     /// Hear one paragraph (or a passage of text) now, in the voice and finishing of the
@@ -101,6 +103,10 @@ pub enum Command {
         Examples:\n  aloud cache stats\n  aloud cache prune --max-size 500M\n  aloud cache clear --json"
     )]
     Cache(CacheCommandArgs),
+    /// Write DIR/feed.xml, a podcast feed of every narration in DIR (RSS 2.0 with iTunes and
+    /// Podcasting 2.0 tags), so that DIR can be published on any static web host.
+    #[command(after_help = FEED_HELP)]
+    Feed(FeedArgs),
 }
 
 #[derive(Args)]
@@ -309,6 +315,8 @@ pub struct BatchArgs {
     pub cache: CacheArgs,
     #[command(flatten)]
     pub assets: AssetArgs,
+    #[command(flatten)]
+    pub feed: BatchFeedArgs,
 }
 
 #[derive(Args)]
@@ -471,4 +479,96 @@ mod tests {
             assert_eq!(error.exit_code(), 2);
         }
     }
+}
+
+const FEED_HELP: &str = "Every audio file under DIR with its .timeline.json beside it is an episode \
+(hidden directories, such as a batch's .aloud-batch, are skipped); when both OUT.mp3 and OUT.wav \
+exist, the MP3 is published. Each item has the audio as its enclosure (URL, size in bytes, type), \
+its title and duration from the timeline, its chapters inline (Podlove Simple Chapters), and, when \
+they exist beside it, its Podcasting 2.0 chapters (OUT.chapters.json) and captions (OUT.vtt, \
+OUT.srt) as podcast:chapters and podcast:transcript: narrate with --sidecars vtt,podcast-chapters \
+for both (`aloud batch --feed` adds the chapters itself).\n\n\
+Every link is --base-url plus the file's path in DIR, each segment percent-encoded: copy DIR as it \
+is to that URL on any static host (object storage, GitHub Pages, a web server's folder) and \
+subscribe to BASE-URL/feed.xml.\n\n\
+Run it again after narrating more: new narrations are added, newest first, and gone ones left \
+out. Every episode keeps its GUID (made from its path in DIR, so re-narrating an article or \
+switching it to MP3 keeps the episode) and the publication date it was first given (its audio's \
+modification time), so podcast apps show only the new episodes as new. The feed is written \
+whole or not at all; a directory with no narrations is an error and writes nothing.\n\n\
+Examples:\n  \
+aloud feed audio --base-url https://example.com/podcast/\n  \
+aloud feed audio --base-url https://example.com/podcast/ --title \"Morning reads\" --image cover.jpg\n  \
+aloud batch articles/ --out-dir audio --feed --base-url https://example.com/podcast/\n  \
+rsync -a --exclude .aloud-batch audio/ server:/var/www/podcast/";
+
+#[derive(Args)]
+pub struct FeedArgs {
+    /// The directory of narrations: an `aloud batch` --out-dir, or wherever `aloud narrate`
+    /// wrote.
+    pub dir: PathBuf,
+    /// The URL DIR will be published at; every link in the feed starts with it
+    /// (e.g. https://example.com/podcast/).
+    #[arg(long, value_name = "URL")]
+    pub base_url: String,
+    /// The show's name [default: DIR's name].
+    #[arg(long)]
+    pub title: Option<String>,
+    /// What the show is [default: "TITLE: articles read aloud by a synthetic voice."].
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Who makes the show (itunes:author) [default: aloud].
+    #[arg(long)]
+    pub author: Option<String>,
+    /// The show's artwork: a URL, or a file's path relative to --base-url (e.g. cover.jpg
+    /// copied into DIR). Apple asks for a square JPEG or PNG of 1400 to 3000 pixels.
+    #[arg(long, value_name = "URL|PATH")]
+    pub image: Option<String>,
+    /// The show's language, a BCP 47 tag such as en-GB [default: the narrations' voices'
+    /// language, else en].
+    #[arg(long)]
+    pub language: Option<String>,
+    /// One of Apple's podcast categories (itunes:category), e.g. "Society & Culture"
+    /// [default: News].
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Mark the show as explicit (itunes:explicit true).
+    #[arg(long)]
+    pub explicit: bool,
+    /// Print what was written as JSON (the feed's URL and each episode's enclosure, GUID,
+    /// date, chapters and transcripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `aloud batch --feed`: the feed of the output directory, rewritten after the batch.
+#[derive(Args)]
+#[command(next_help_heading = "Podcast feed")]
+pub struct BatchFeedArgs {
+    /// After the batch, write OUT-DIR/feed.xml for every narration there (this run's and
+    /// earlier ones'), as `aloud feed` does; each article also gets OUT.chapters.json
+    /// (Podcasting 2.0 chapters), which the feed links.
+    #[arg(long, requires = "base_url")]
+    pub feed: bool,
+    /// The URL OUT-DIR will be published at (e.g. https://example.com/podcast/).
+    #[arg(long, value_name = "URL", requires = "feed")]
+    pub base_url: Option<String>,
+    /// The show's name [default: OUT-DIR's name].
+    #[arg(long, value_name = "TITLE", requires = "feed")]
+    pub feed_title: Option<String>,
+    /// What the show is.
+    #[arg(long, value_name = "TEXT", requires = "feed")]
+    pub feed_description: Option<String>,
+    /// Who makes the show (itunes:author) [default: aloud].
+    #[arg(long, value_name = "NAME", requires = "feed")]
+    pub feed_author: Option<String>,
+    /// The show's artwork: a URL, or a path relative to --base-url.
+    #[arg(long, value_name = "URL|PATH", requires = "feed")]
+    pub feed_image: Option<String>,
+    /// The show's language [default: the voices' language, else en].
+    #[arg(long, value_name = "TAG", requires = "feed")]
+    pub feed_language: Option<String>,
+    /// One of Apple's podcast categories [default: News].
+    #[arg(long, value_name = "CATEGORY", requires = "feed")]
+    pub feed_category: Option<String>,
 }

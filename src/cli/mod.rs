@@ -23,6 +23,7 @@ pub fn run() -> ExitCode {
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Voices(args) => commands::voices::run(args),
         Command::Cache(args) => commands::cache::run(args),
+        Command::Feed(args) => commands::feed::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

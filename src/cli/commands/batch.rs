@@ -26,6 +26,7 @@ pub fn run(args: BatchArgs) -> aloud::Result<()> {
         )?,
         pause_overrides: args.finishing.pause.clone(),
         read: args.read.options(),
+        feed: args.feed.options()?,
     };
     if args.plan {
         print_plan(
@@ -81,6 +82,7 @@ pub fn run(args: BatchArgs) -> aloud::Result<()> {
             plural(report.synthesized),
             report.cached,
         );
+        super::feed::print_batch_feed(&report);
     }
     match report.failure() {
         Some(error) => Err(error),

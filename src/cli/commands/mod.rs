@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod cache;
+pub mod feed;
 pub mod inspect;
 pub mod narrate;
 pub mod plan;
