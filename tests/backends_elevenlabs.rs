@@ -344,5 +344,5 @@ fn elevenlabs_without_a_key_names_the_variable() {
         .options
         .insert("base_url".into(), "http://127.0.0.1:9".into());
     let backend = open_with_key(&shipped, None).unwrap();
-    assert_eq!(backend.name(), "elevenlabs");
+    assert_eq!(backend.identity()["engine"], "elevenlabs");
 }

@@ -10,21 +10,24 @@
 //! timings are not reported: Azure sends word boundaries only over the Speech SDK's WebSocket
 //! protocol, not over this REST API.
 
+use super::config::{self, engine_error, env_value, process_env, profile_error, string_option};
 use super::http::{self, ApiKey, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
-use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
-use crate::error::{Error, Result};
+use super::{
+    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, Opener, SpeechRequest,
+};
+use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const ENTRY: BackendEntry = BackendEntry {
-    engine: "azure",
+    engine: NAME,
     description: "Azure AI Speech text to speech (AZURE_SPEECH_KEY, AZURE_SPEECH_REGION)",
     limits: LIMITS,
     billing: Billing::ONCE,
-    open: open_backend,
+    open: Opener::Fn(open_backend),
 };
 
 /// `max_chars`: Azure takes up to 10 minutes of audio per request (and 64 KB of SSML); a
@@ -92,12 +95,11 @@ pub struct SpeechSettings {
 
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let format =
-            http::string_option(profile, "format")?.unwrap_or_else(|| DEFAULT_FORMAT.into());
+        let format = string_option(profile, "format")?.unwrap_or_else(|| DEFAULT_FORMAT.into());
         let Some(&(_, rate, expect)) = FORMATS.iter().find(|(name, _, _)| *name == format) else {
-            return Err(Error::VoiceProfile {
-                path: profile.name.clone().into(),
-                message: format!(
+            return Err(profile_error(
+                profile,
+                format!(
                     "options.format '{format}' is not one aloud can decode: {}",
                     FORMATS
                         .iter()
@@ -105,7 +107,7 @@ impl SpeechSettings {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            });
+            ));
         };
         let voice = profile
             .voice
@@ -115,10 +117,10 @@ impl SpeechSettings {
             .unwrap_or(DEFAULT_VOICE)
             .to_string();
         if !profile.speaking_rate.is_finite() || profile.speaking_rate <= 0.0 {
-            return Err(Error::VoiceProfile {
-                path: profile.name.clone().into(),
-                message: "speaking_rate must be a positive number".to_string(),
-            });
+            return Err(profile_error(
+                profile,
+                "speaking_rate must be a positive number",
+            ));
         }
         Ok(SpeechSettings {
             voice,
@@ -180,72 +182,57 @@ fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Ar
 
 impl Azure {
     pub fn open(profile: &VoiceProfile) -> Result<Self> {
-        Self::open_with(profile, &|name| std::env::var(name).ok())
+        Self::open_with(profile, &process_env)
     }
 
     /// [`Azure::open`] reading environment variables through `env`.
     pub fn open_with(profile: &VoiceProfile, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
-        let env = |name: &str| {
-            env(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
-        let region = match http::string_option(profile, "region")? {
-            Some(region) => Some(region),
-            None => env(REGION_VAR),
-        };
-        let endpoint = match http::string_option(profile, "endpoint")? {
-            Some(url) => endpoint_from(&http::parse_url(
-                NAME,
-                &url,
-                "the profile's options.endpoint",
-            )?),
-            None => match env(ENDPOINT_VAR) {
-                Some(url) => endpoint_from(&http::parse_url(NAME, &url, ENDPOINT_VAR)?),
-                None => {
-                    let Some(region) = region.as_deref() else {
-                        return Err(Error::Engine {
-                            backend: NAME.to_string(),
-                            message: format!(
-                                "{REGION_VAR} is not set; export your Speech resource's region (say eastus), or set {ENDPOINT_VAR}"
-                            ),
-                        });
-                    };
-                    if !region
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-')
-                    {
-                        return Err(Error::Engine {
-                            backend: NAME.to_string(),
-                            message: format!(
-                                "{REGION_VAR} '{region}' is not a region name (say eastus)"
-                            ),
-                        });
-                    }
-                    http::parse_url(
+        let region = config::setting(profile, "region", &[REGION_VAR], env)?.map(|s| s.value);
+        let endpoint = match config::setting(profile, "endpoint", &[ENDPOINT_VAR], env)? {
+            Some(url) => {
+                endpoint_from(&http::parse_url(NAME, &url.value, &url.origin.to_string())?)
+            }
+            None => {
+                let Some(region) = region.as_deref() else {
+                    return Err(engine_error(
                         NAME,
-                        &format!("https://{region}.tts.speech.microsoft.com/cognitiveservices/v1"),
-                        REGION_VAR,
-                    )?
+                        format!(
+                            "{REGION_VAR} is not set; export your Speech resource's region (say eastus), or set {ENDPOINT_VAR}"
+                        ),
+                    ));
+                };
+                if !region
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+                {
+                    return Err(engine_error(
+                        NAME,
+                        format!("{REGION_VAR} '{region}' is not a region name (say eastus)"),
+                    ));
                 }
-            },
+                http::parse_url(
+                    NAME,
+                    &format!("https://{region}.tts.speech.microsoft.com/cognitiveservices/v1"),
+                    REGION_VAR,
+                )?
+            }
         };
-        let Some(key) = env(KEY_VAR) else {
-            return Err(Error::Engine {
-                backend: NAME.to_string(),
-                message: format!(
+        let Some(key) = env_value(env, KEY_VAR) else {
+            return Err(engine_error(
+                NAME,
+                format!(
                     "{KEY_VAR} is not set; export a key of your Speech resource (Azure portal: Keys and Endpoint)"
                 ),
-            });
+            ));
         };
         let key = ApiKey::new(key);
         if key.header_value().is_none() {
-            return Err(Error::Engine {
-                backend: NAME.to_string(),
-                message: format!("{KEY_VAR} holds characters no HTTP header can carry"),
-            });
+            return Err(engine_error(
+                NAME,
+                format!("{KEY_VAR} holds characters no HTTP header can carry"),
+            ));
         }
         Ok(Azure {
             client: http::client(NAME, &settings, &endpoint)?,
@@ -333,16 +320,8 @@ impl Backend for Azure {
         })
     }
 
-    fn name(&self) -> &str {
-        NAME
-    }
-
     fn sample_rate(&self) -> u32 {
         self.speech.rate
-    }
-
-    fn limits(&self) -> BackendLimits {
-        LIMITS
     }
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {

@@ -7,9 +7,12 @@
 //! Profile options: `url` (else `ALOUD_PIPER_HTTP_URL`, else http://127.0.0.1:5000), plus the
 //! timeouts and retries of [`super::http::HttpSettings`].
 
+use super::config::{Setting, engine_error, process_env};
 use super::http::{self, Expect, HttpSettings};
-use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
-use crate::error::{Error, Result};
+use super::{
+    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, Opener, SpeechRequest,
+};
+use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -17,11 +20,11 @@ use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 pub const ENTRY: BackendEntry = BackendEntry {
-    engine: "piper-http",
+    engine: NAME,
     description: "a Piper HTTP server (python3 -m piper.http_server; ALOUD_PIPER_HTTP_URL)",
     limits: LIMITS,
     billing: Billing::Free,
-    open: open_backend,
+    open: Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {
@@ -53,16 +56,14 @@ fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Ar
 impl PiperHttp {
     pub fn open(profile: &VoiceProfile) -> Result<Self> {
         let settings = HttpSettings::from_profile(profile)?;
-        let (url, origin) = match http::string_option(profile, "url")? {
-            Some(url) => (url, "the profile's options.url"),
-            None => match std::env::var("ALOUD_PIPER_HTTP_URL") {
-                Ok(url) if !url.trim().is_empty() => {
-                    (url.trim().to_string(), "ALOUD_PIPER_HTTP_URL")
-                }
-                _ => (DEFAULT_URL.to_string(), "the default URL"),
-            },
-        };
-        let base = http::parse_url(NAME, &url, origin)?;
+        let (base, url) = http::endpoint(
+            NAME,
+            profile,
+            "url",
+            &["ALOUD_PIPER_HTTP_URL"],
+            &process_env,
+            Setting::default(DEFAULT_URL, "the default URL"),
+        )?;
         let join = |path: &str| {
             let mut url = base.clone();
             url.set_path(&format!("{}/{path}", base.path().trim_end_matches('/')));
@@ -71,11 +72,14 @@ impl PiperHttp {
         let client = http::client(NAME, &settings, &base)?;
         let voice = profile.voice.clone().filter(|v| !v.trim().is_empty());
         let sample_rate = probe_rate(&client, &join("info"), &join("voices"), voice.as_deref())
-            .map_err(|message| Error::Engine {
-                backend: NAME.to_string(),
-                message: format!(
-                    "{message} — is the server running? Start it with `python3 -m piper.http_server -m MODEL --port PORT` and point {origin} at it ({url})"
-                ),
+            .map_err(|message| {
+                engine_error(
+                    NAME,
+                    format!(
+                        "{message} — is the server running? Start it with `python3 -m piper.http_server -m MODEL --port PORT` and point {} at it ({})",
+                        url.origin, url.value
+                    ),
+                )
             })?;
         let mut body_extra = serde_json::Map::new();
         if let Some(speaker) = profile.speaker {
@@ -194,16 +198,8 @@ impl Backend for PiperHttp {
         })
     }
 
-    fn name(&self) -> &str {
-        NAME
-    }
-
     fn sample_rate(&self) -> u32 {
         self.sample_rate
-    }
-
-    fn limits(&self) -> BackendLimits {
-        LIMITS
     }
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
@@ -212,10 +208,8 @@ impl Backend for PiperHttp {
         if let Some(voice) = &self.voice {
             body.insert("voice".into(), voice.clone().into());
         }
-        let body = serde_json::to_vec(&body).map_err(|e| Error::Engine {
-            backend: NAME.to_string(),
-            message: format!("cannot encode the request: {e}"),
-        })?;
+        let body = serde_json::to_vec(&body)
+            .map_err(|e| engine_error(NAME, format!("cannot encode the request: {e}")))?;
         let clip = http::send_with_retry(
             NAME,
             &self.settings,

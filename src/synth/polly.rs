@@ -16,12 +16,14 @@
 //! `AWS_ENDPOINT_URL_POLLY`, else `AWS_ENDPOINT_URL`, else `https://polly.{region}.amazonaws.com`.
 //! Credentials: see [`credentials`].
 
+use super::config::{self, Setting, engine_error, profile_error, string_option};
 use super::http::{self, Answer, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
 use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
+    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, Opener, SpeechRequest,
+    WordTiming,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::ops::Range;
@@ -29,13 +31,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const ENTRY: BackendEntry = BackendEntry {
-    engine: "polly",
+    engine: NAME,
     description: "Amazon Polly (AWS credentials from the environment or ~/.aws, AWS_REGION)",
     limits: LIMITS,
     billing: Billing::PerCharacter {
         passes: billed_passes,
     },
-    open: open_backend,
+    open: Opener::Fn(open_backend),
 };
 
 /// Whether the profile asks for word speech marks (the default); `None` if it says neither.
@@ -92,16 +94,9 @@ pub struct SpeechSettings {
     pub speech_marks: bool,
 }
 
-fn profile_error(profile: &VoiceProfile, message: String) -> Error {
-    Error::VoiceProfile {
-        path: profile.name.clone().into(),
-        message,
-    }
-}
-
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let engine = http::string_option(profile, "engine")?.unwrap_or_else(|| "neural".into());
+        let engine = string_option(profile, "engine")?.unwrap_or_else(|| "neural".into());
         if !ENGINES.contains(&engine.as_str()) {
             return Err(profile_error(
                 profile,
@@ -111,7 +106,7 @@ impl SpeechSettings {
                 ),
             ));
         }
-        let format = http::string_option(profile, "format")?.unwrap_or_else(|| "pcm".into());
+        let format = string_option(profile, "format")?.unwrap_or_else(|| "pcm".into());
         if !LIMITS.formats.contains(&format.as_str()) {
             return Err(profile_error(
                 profile,
@@ -126,9 +121,7 @@ impl SpeechSettings {
             Some(value) => value
                 .as_integer()
                 .and_then(|r| u32::try_from(r).ok())
-                .ok_or_else(|| {
-                    profile_error(profile, "options.sample_rate must be a number".into())
-                })?,
+                .ok_or_else(|| profile_error(profile, "options.sample_rate must be a number"))?,
         };
         let rates: &[u32] = if format == "pcm" {
             &[8_000, 16_000]
@@ -143,9 +136,8 @@ impl SpeechSettings {
                 ),
             ));
         }
-        let speech_marks = speech_marks(profile).ok_or_else(|| {
-            profile_error(profile, "options.speech_marks must be true or false".into())
-        })?;
+        let speech_marks = speech_marks(profile)
+            .ok_or_else(|| profile_error(profile, "options.speech_marks must be true or false"))?;
         let lexicons = match profile.options.get("lexicons") {
             None => Vec::new(),
             Some(toml::Value::Array(items)) => items
@@ -156,13 +148,13 @@ impl SpeechSettings {
                 .ok_or_else(|| {
                     profile_error(
                         profile,
-                        "options.lexicons must be a list of at most 5 lexicon names".into(),
+                        "options.lexicons must be a list of at most 5 lexicon names",
                     )
                 })?,
             Some(_) => {
                 return Err(profile_error(
                     profile,
-                    "options.lexicons must be a list of lexicon names".into(),
+                    "options.lexicons must be a list of lexicon names",
                 ));
             }
         };
@@ -177,7 +169,7 @@ impl SpeechSettings {
                 .to_string(),
             format,
             sample_rate,
-            language_code: http::string_option(profile, "language_code")?,
+            language_code: string_option(profile, "language_code")?,
             lexicons,
             speech_marks,
         })
@@ -440,7 +432,7 @@ pub mod credentials {
 
     pub fn process_sources() -> Sources<'static> {
         Sources {
-            env: &|name| std::env::var(name).ok(),
+            env: &crate::synth::config::process_env,
             home: dirs::home_dir(),
         }
     }
@@ -617,13 +609,6 @@ fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Ar
     Ok(Arc::new(Polly::open(profile)?))
 }
 
-fn engine_error(message: String) -> Error {
-    Error::Engine {
-        backend: NAME.to_string(),
-        message,
-    }
-}
-
 impl Polly {
     pub fn open(profile: &VoiceProfile) -> Result<Self> {
         let sources = credentials::process_sources();
@@ -634,17 +619,16 @@ impl Polly {
     pub fn open_with(profile: &VoiceProfile, sources: &credentials::Sources) -> Result<Self> {
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
-        let env = |name: &str| {
-            (sources.env)(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let region = http::string_option(profile, "region")?
-            .or_else(|| env("AWS_REGION"))
-            .or_else(|| env("AWS_DEFAULT_REGION"))
-            .or_else(|| credentials::profile_region(sources))
+        let region = config::setting(
+            profile,
+            "region",
+            &["AWS_REGION", "AWS_DEFAULT_REGION"],
+            sources.env,
+        )?
+        .map(|setting| setting.value)
+        .or_else(|| credentials::profile_region(sources))
             .ok_or_else(|| {
-                engine_error(format!(
+                engine_error(NAME, format!(
                     "no AWS region: set AWS_REGION (say us-east-1), options.region, or region in profile '{}' of the AWS config file",
                     sources.profile_name()
                 ))
@@ -653,28 +637,26 @@ impl Polly {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-')
         {
-            return Err(engine_error(format!(
-                "'{region}' is not an AWS region name (say us-east-1)"
-            )));
+            return Err(engine_error(
+                NAME,
+                format!("'{region}' is not an AWS region name (say us-east-1)"),
+            ));
         }
-        let (base, origin) = match http::string_option(profile, "endpoint")? {
-            Some(url) => (url, "the profile's options.endpoint"),
-            None => match env("AWS_ENDPOINT_URL_POLLY") {
-                Some(url) => (url, "AWS_ENDPOINT_URL_POLLY"),
-                None => match env("AWS_ENDPOINT_URL") {
-                    Some(url) => (url, "AWS_ENDPOINT_URL"),
-                    None => (
-                        format!("https://polly.{region}.amazonaws.com"),
-                        "the regional endpoint",
-                    ),
-                },
-            },
-        };
-        let base = http::parse_url(NAME, &base, origin)?;
+        let (base, _) = http::endpoint(
+            NAME,
+            profile,
+            "endpoint",
+            &["AWS_ENDPOINT_URL_POLLY", "AWS_ENDPOINT_URL"],
+            sources.env,
+            Setting::default(
+                format!("https://polly.{region}.amazonaws.com"),
+                "the regional endpoint",
+            ),
+        )?;
         let mut endpoint = base.clone();
         endpoint.set_path(&format!("{}/v1/speech", base.path().trim_end_matches('/')));
         endpoint.set_query(None);
-        let credentials = credentials::resolve(sources).map_err(engine_error)?;
+        let credentials = credentials::resolve(sources).map_err(|m| engine_error(NAME, m))?;
         let polly = Polly {
             client: http::client(NAME, &settings, &endpoint)?,
             endpoint,
@@ -688,7 +670,7 @@ impl Polly {
         drop(
             polly
                 .signed(b"{}")
-                .map_err(|f| engine_error(f.message().to_string()))?,
+                .map_err(|f| engine_error(NAME, f.message().to_string()))?,
         );
         Ok(polly)
     }
@@ -765,7 +747,7 @@ impl Polly {
         decode: impl Fn(&[u8]) -> Result<T, Failure>,
     ) -> Result<T> {
         let body = serde_json::to_vec(body)
-            .map_err(|e| engine_error(format!("cannot encode the request: {e}")))?;
+            .map_err(|e| engine_error(NAME, format!("cannot encode the request: {e}")))?;
         // Signed per attempt: the signature covers the time. Signing was tried once when the
         // backend opened, so it cannot fail here; should it, the request goes unsigned and
         // Polly's refusal names the credentials.
@@ -867,25 +849,18 @@ impl Backend for Polly {
         })
     }
 
-    fn name(&self) -> &str {
-        NAME
-    }
-
     fn sample_rate(&self) -> u32 {
         self.speech.sample_rate
-    }
-
-    fn limits(&self) -> BackendLimits {
-        LIMITS
     }
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
         let map = request_ssml(request);
         let chars = map.ssml.chars().count();
         if chars > MAX_SSML_CHARS {
-            return Err(engine_error(format!(
-                "the request's SSML is {chars} characters, over Polly's {MAX_SSML_CHARS}"
-            )));
+            return Err(engine_error(
+                NAME,
+                format!("the request's SSML is {chars} characters, over Polly's {MAX_SSML_CHARS}"),
+            ));
         }
         let expect = if self.speech.format == "pcm" {
             Expect::Pcm16 {
@@ -903,7 +878,7 @@ impl Backend for Polly {
             let mut clip = http::to_rate(NAME, clip?, self.speech.sample_rate)?;
             let seconds = clip.duration().as_secs_f64();
             clip.words = word_timings(&marks?, &map, seconds)
-                .map_err(|f| engine_error(f.message().to_string()))?;
+                .map_err(|f| engine_error(NAME, f.message().to_string()))?;
             clip
         } else {
             http::to_rate(NAME, audio.await?, self.speech.sample_rate)?
