@@ -13,9 +13,7 @@
 use super::config::{self, engine_error, env_value, process_env, profile_error, string_option};
 use super::http::{self, ApiKey, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
-use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, Opener, SpeechRequest,
-};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -27,7 +25,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     description: "Azure AI Speech text to speech (AZURE_SPEECH_KEY, AZURE_SPEECH_REGION)",
     limits: LIMITS,
     billing: Billing::ONCE,
-    open: Opener::Fn(open_backend),
+    open: super::Opener::Fn(open_backend),
 };
 
 /// `max_chars`: Azure takes up to 10 minutes of audio per request (and 64 KB of SSML); a

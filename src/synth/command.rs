@@ -18,9 +18,7 @@
 
 use super::config::engine_error;
 use super::wyoming::block_on;
-use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, Opener, SpeechRequest,
-};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::audio;
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
@@ -36,7 +34,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     description: "any local program that reads text and writes a WAV (options.program, options.args)",
     limits: LIMITS,
     billing: Billing::Free,
-    open: Opener::Fn(open_backend),
+    open: super::Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {

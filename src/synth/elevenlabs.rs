@@ -14,8 +14,7 @@
 use super::config::{Setting, engine_error, env_value, process_env, profile_error, string_option};
 use super::http::{self, Answer, ApiKey, Expect, Failure, HttpSettings};
 use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, Opener, SpeechRequest,
-    WordTiming,
+    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
 };
 use crate::error::Result;
 use crate::voice::VoiceProfile;
@@ -29,7 +28,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     description: "ElevenLabs text-to-speech with word timings (ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL)",
     limits: LIMITS,
     billing: Billing::ONCE,
-    open: Opener::Fn(open_backend),
+    open: super::Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {

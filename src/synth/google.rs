@@ -24,8 +24,7 @@ use super::config::{
 use super::http::{self, Answer, ApiKey, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
 use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, Opener, SpeechRequest,
-    WordTiming,
+    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
 };
 use crate::error::Result;
 use crate::voice::VoiceProfile;
@@ -42,7 +41,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     description: "Google Cloud Text-to-Speech with word timings (GOOGLE_API_KEY, an access token or Application Default Credentials)",
     limits: LIMITS,
     billing: Billing::ONCE,
-    open: Opener::Fn(open_backend),
+    open: super::Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {

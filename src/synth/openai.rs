@@ -8,9 +8,7 @@
 
 use super::config::{Setting, engine_error, env_value, process_env, profile_error, string_option};
 use super::http::{self, ApiKey, Expect, HttpSettings};
-use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, Opener, SpeechRequest,
-};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -22,7 +20,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     description: "OpenAI's speech API or a compatible server (OPENAI_API_KEY, OPENAI_BASE_URL)",
     limits: LIMITS,
     billing: Billing::ONCE,
-    open: Opener::Fn(open_backend),
+    open: super::Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {

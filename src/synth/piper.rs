@@ -2,9 +2,7 @@
 
 use super::config::engine_error;
 use super::espeak::Espeak;
-use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, Opener, SpeechRequest,
-};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -25,7 +23,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     description: "Piper voices in-process on ONNX Runtime (no server, no key)",
     limits: LIMITS,
     billing: Billing::Free,
-    open: Opener::Fn(open_backend),
+    open: super::Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {

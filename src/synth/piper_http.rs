@@ -9,9 +9,7 @@
 
 use super::config::{Setting, engine_error, process_env};
 use super::http::{self, Expect, HttpSettings};
-use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, Opener, SpeechRequest,
-};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -24,7 +22,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     description: "a Piper HTTP server (python3 -m piper.http_server; ALOUD_PIPER_HTTP_URL)",
     limits: LIMITS,
     billing: Billing::Free,
-    open: Opener::Fn(open_backend),
+    open: super::Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {

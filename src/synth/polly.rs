@@ -20,8 +20,7 @@ use super::config::{self, Setting, engine_error, profile_error, string_option};
 use super::http::{self, Answer, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
 use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, Opener, SpeechRequest,
-    WordTiming,
+    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
 };
 use crate::error::Result;
 use crate::voice::VoiceProfile;
@@ -37,7 +36,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     billing: Billing::PerCharacter {
         passes: billed_passes,
     },
-    open: Opener::Fn(open_backend),
+    open: super::Opener::Fn(open_backend),
 };
 
 /// Whether the profile asks for word speech marks (the default); `None` if it says neither.

@@ -8,9 +8,7 @@
 //! per request: the server closes nothing between events, so requests never interleave.
 
 use super::config::{self, engine_error, process_env, profile_error};
-use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, Opener, SpeechRequest,
-};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::audio::{self, PcmEncoding, RawPcm};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
@@ -29,7 +27,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     description: "Wyoming protocol voice servers over TCP (Home Assistant's wyoming-piper, ...)",
     limits: LIMITS,
     billing: Billing::Free,
-    open: Opener::Fn(open_backend),
+    open: super::Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {
