@@ -157,7 +157,7 @@ impl Registry {
 }
 
 /// The built-in registry the free functions ([`super::open`], ...) consult, built once.
-pub fn builtin() -> &'static Registry {
+pub(crate) fn builtin() -> &'static Registry {
     static BUILTIN: LazyLock<Registry> = LazyLock::new(Registry::builtin);
     &BUILTIN
 }
