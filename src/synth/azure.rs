@@ -11,14 +11,13 @@
 //! protocol, not over this REST API.
 
 use super::config::{self, engine_error, env_value, process_env, profile_error, string_option};
-use super::http::{self, ApiKey, Expect, Failure, HttpSettings};
+use super::http::{self, ApiKey, Connection, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const ENTRY: BackendEntry = BackendEntry {
     engine: NAME,
@@ -164,14 +163,11 @@ pub fn request_ssml(profile: &VoiceProfile, request: &SpeechRequest) -> Result<S
 }
 
 pub struct Azure {
-    client: reqwest::Client,
-    endpoint: reqwest::Url,
+    connection: Connection,
     /// Where the endpoint came from (the region, for messages about a rejected key).
     region: Option<String>,
     key: ApiKey,
     speech: SpeechSettings,
-    settings: HttpSettings,
-    requests: AtomicUsize,
 }
 
 fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
@@ -233,19 +229,16 @@ impl Azure {
             ));
         }
         Ok(Azure {
-            client: http::client(NAME, &settings, &endpoint)?,
-            endpoint,
+            connection: Connection::new(NAME, settings, endpoint)?,
             region,
             key,
             speech,
-            settings,
-            requests: AtomicUsize::new(0),
         })
     }
 
     /// HTTP requests made so far, retries included.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.connection.requests()
     }
 
     fn handle(&self, answer: http::Answer) -> Result<Clip, Failure> {
@@ -256,7 +249,7 @@ impl Azure {
             401 => Failure::Fatal {
                 message: format!(
                     "{KEY_VAR} is rejected (HTTP 401) by {}; check that the key belongs to a Speech resource in {}",
-                    http::public_url(&self.endpoint),
+                    self.connection.public_endpoint(),
                     match &self.region {
                         Some(region) => format!("region {region} ({REGION_VAR})"),
                         None => format!("the region of this endpoint ({REGION_VAR} is not set)"),
@@ -310,7 +303,7 @@ impl Backend for Azure {
     fn identity(&self) -> serde_json::Value {
         serde_json::json!({
             "engine": NAME,
-            "endpoint": http::public_url(&self.endpoint),
+            "endpoint": self.connection.public_endpoint(),
             "voice": self.speech.voice,
             "language": self.speech.language,
             "format": self.speech.format,
@@ -325,18 +318,13 @@ impl Backend for Azure {
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
         let body = self.speech.ssml(request).into_bytes();
         let key = self.key.header_value();
-        let clip = http::send_with_retry_as(
-            NAME,
-            &self.settings,
-            &self.requests,
+        let clip = self.connection.send_as(
             || {
                 let mut builder = self
-                    .client
-                    .post(self.endpoint.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/ssml+xml")
+                    .connection
+                    .post("application/ssml+xml", &body)
                     .header("X-Microsoft-OutputFormat", &self.speech.format)
-                    .header(reqwest::header::USER_AGENT, "aloud")
-                    .body(body.clone());
+                    .header(reqwest::header::USER_AGENT, "aloud");
                 if let Some(key) = &key {
                     builder = builder.header("Ocp-Apim-Subscription-Key", key.clone());
                 }
@@ -456,15 +444,11 @@ mod tests {
         let endpoint =
             reqwest::Url::parse("https://eastus.tts.speech.microsoft.com/cognitiveservices/v1")
                 .unwrap();
-        let settings = HttpSettings::default();
         let backend = Azure {
-            client: http::client(NAME, &settings, &endpoint).unwrap(),
-            endpoint,
+            connection: Connection::new(NAME, HttpSettings::default(), endpoint).unwrap(),
             region: Some("eastus".into()),
             key: ApiKey::new("azure-secret-key-123".into()),
             speech,
-            settings,
-            requests: AtomicUsize::new(0),
         };
         let identity = backend.identity().to_string();
         assert!(!identity.contains("azure-secret-key-123"), "{identity}");

@@ -12,7 +12,7 @@
 //! comes from `ELEVENLABS_API_KEY` only and travels in the `xi-api-key` header.
 
 use super::config::{Setting, engine_error, env_value, process_env, profile_error, string_option};
-use super::http::{self, Answer, ApiKey, Expect, Failure, HttpSettings};
+use super::http::{self, Answer, ApiKey, Connection, Expect, Failure, HttpSettings};
 use super::{
     Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
 };
@@ -21,7 +21,6 @@ use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const ENTRY: BackendEntry = BackendEntry {
     engine: NAME,
@@ -253,12 +252,9 @@ pub fn alignment_words(text: &str, alignment: &Value) -> Vec<WordTiming> {
 }
 
 pub struct ElevenLabs {
-    client: reqwest::Client,
-    endpoint: reqwest::Url,
+    connection: Connection,
     key: Option<ApiKey>,
     speech: SpeechSettings,
-    settings: HttpSettings,
-    requests: AtomicUsize,
 }
 
 fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
@@ -304,18 +300,15 @@ impl ElevenLabs {
             ));
         }
         Ok(ElevenLabs {
-            client: http::client(NAME, &settings, &endpoint)?,
-            endpoint,
+            connection: Connection::new(NAME, settings, endpoint)?,
             key,
             speech,
-            settings,
-            requests: AtomicUsize::new(0),
         })
     }
 
     /// HTTP requests made so far, retries included.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.connection.requests()
     }
 
     /// What an unsuccessful answer means. ElevenLabs explains itself in
@@ -441,7 +434,7 @@ impl Backend for ElevenLabs {
     fn identity(&self) -> Value {
         serde_json::json!({
             "engine": NAME,
-            "endpoint": http::public_url(&self.endpoint),
+            "endpoint": self.connection.public_endpoint(),
             "model": self.speech.model,
             "voice": self.speech.voice,
             "format": self.speech.format,
@@ -455,18 +448,10 @@ impl Backend for ElevenLabs {
     }
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
-        let body = serde_json::to_vec(&self.speech.body(request))
-            .map_err(|e| engine_error(NAME, format!("cannot encode the request: {e}")))?;
-        let clip = http::send_with_retry_as(
-            NAME,
-            &self.settings,
-            &self.requests,
+        let body = self.connection.json(&self.speech.body(request))?;
+        let clip = self.connection.send_as(
             || {
-                let mut builder = self
-                    .client
-                    .post(self.endpoint.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone());
+                let mut builder = self.connection.post("application/json", &body);
                 if let Some(value) = self.key.as_ref().and_then(ApiKey::header_value) {
                     builder = builder.header("xi-api-key", value);
                 }
@@ -536,7 +521,7 @@ mod tests {
         p.voice = Some("a/b?c".into());
         let backend = ElevenLabs::open(&p).unwrap();
         assert_eq!(
-            backend.endpoint.as_str(),
+            backend.connection.endpoint().as_str(),
             "http://127.0.0.1:9/v1/text-to-speech/a%2Fb%3Fc/with-timestamps?output_format=pcm_22050"
         );
         let plain = ElevenLabs::open(&profile(
@@ -544,7 +529,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            plain.endpoint.as_str(),
+            plain.connection.endpoint().as_str(),
             "http://127.0.0.1:9/v1/text-to-speech/voice123?output_format=pcm_44100"
         );
         assert_eq!(plain.sample_rate(), 44_100);

@@ -21,7 +21,7 @@
 use super::config::{
     self, Setting, engine_error, env_value, process_env, profile_error, string_option,
 };
-use super::http::{self, Answer, ApiKey, Expect, Failure, HttpSettings};
+use super::http::{self, Answer, ApiKey, Connection, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
 use super::{
     Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
@@ -542,14 +542,11 @@ fn service_account_jwt(
 }
 
 pub struct Google {
-    client: reqwest::Client,
-    endpoint: reqwest::Url,
+    connection: Connection,
     credentials: Credentials,
     source: Source,
     quota_project: Option<String>,
     speech: SpeechSettings,
-    settings: HttpSettings,
-    requests: AtomicUsize,
     token_requests: AtomicUsize,
 }
 
@@ -591,21 +588,18 @@ impl Google {
         .map(|setting| setting.value)
         .or(file_project);
         Ok(Google {
-            client: http::client(NAME, &settings, &endpoint)?,
-            endpoint,
+            connection: Connection::new(NAME, settings, endpoint)?,
             credentials,
             source,
             quota_project,
             speech,
-            settings,
-            requests: AtomicUsize::new(0),
             token_requests: AtomicUsize::new(0),
         })
     }
 
     /// Synthesis requests made so far, retries included.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.connection.requests()
     }
 
     /// Token exchanges made so far, retries included.
@@ -685,7 +679,7 @@ impl Google {
         let source = self.source.describe();
         http::send_with_retry_as(
             NAME,
-            &self.settings,
+            self.connection.settings(),
             &self.token_requests,
             || {
                 client
@@ -835,7 +829,7 @@ impl Backend for Google {
     fn identity(&self) -> Value {
         json!({
             "engine": NAME,
-            "endpoint": http::public_url(&self.endpoint),
+            "endpoint": self.connection.public_endpoint(),
             "voice": self.speech.voice,
             "language": self.speech.language,
             "format": self.speech.encoding,
@@ -852,20 +846,12 @@ impl Backend for Google {
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
         let (ssml, marks) = self.speech.ssml(request)?;
-        let body = serde_json::to_vec(&self.speech.body(&ssml))
-            .map_err(|e| engine_error(NAME, format!("cannot encode the request: {e}")))?;
+        let body = self.connection.json(&self.speech.body(&ssml))?;
         let auth = self.authorization().await?;
         let oauth = matches!(auth, Some(("authorization", _)));
-        let clip = http::send_with_retry_as(
-            NAME,
-            &self.settings,
-            &self.requests,
+        let clip = self.connection.send_as(
             || {
-                let mut builder = self
-                    .client
-                    .post(self.endpoint.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone());
+                let mut builder = self.connection.post("application/json", &body);
                 if let Some((name, value)) = &auth {
                     builder = builder.header(*name, value.clone());
                 }

@@ -194,6 +194,96 @@ pub fn public_url(url: &reqwest::Url) -> String {
     url.to_string()
 }
 
+/// What an HTTP backend keeps for its lifetime: its client (connections are pooled across
+/// sentences), the URL it posts to, its timeouts and retries, and the requests made so far.
+pub struct Connection {
+    backend: &'static str,
+    client: reqwest::Client,
+    endpoint: reqwest::Url,
+    settings: HttpSettings,
+    requests: AtomicUsize,
+}
+
+impl Connection {
+    /// A connection for `backend` (its name in messages) posting to `endpoint`.
+    pub fn new(
+        backend: &'static str,
+        settings: HttpSettings,
+        endpoint: reqwest::Url,
+    ) -> Result<Self> {
+        Ok(Connection {
+            client: client(backend, &settings, &endpoint)?,
+            backend,
+            endpoint,
+            settings,
+            requests: AtomicUsize::new(0),
+        })
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn endpoint(&self) -> &reqwest::Url {
+        &self.endpoint
+    }
+
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
+    }
+
+    /// The endpoint as it may be shown or keyed on ([`public_url`]).
+    pub fn public_endpoint(&self) -> String {
+        public_url(&self.endpoint)
+    }
+
+    /// HTTP requests made so far, retries included.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// `body` as JSON bytes.
+    pub fn json(&self, body: &serde_json::Value) -> Result<Vec<u8>> {
+        serde_json::to_vec(body)
+            .map_err(|e| engine_error(self.backend, format!("cannot encode the request: {e}")))
+    }
+
+    /// A POST of `body` as `content_type` to the endpoint, for the backend to add its headers.
+    pub fn post(&self, content_type: &'static str, body: &[u8]) -> reqwest::RequestBuilder {
+        self.client
+            .post(self.endpoint.clone())
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body.to_vec())
+    }
+
+    /// [`send_with_retry`] with this connection's settings, counting its requests.
+    pub async fn send(
+        &self,
+        key_hint: Option<&str>,
+        build: impl Fn() -> reqwest::RequestBuilder,
+        decode: impl Fn(&[u8]) -> Result<Clip, Failure>,
+    ) -> Result<Clip> {
+        send_with_retry(
+            self.backend,
+            &self.settings,
+            key_hint,
+            &self.requests,
+            build,
+            decode,
+        )
+        .await
+    }
+
+    /// [`send_with_retry_as`] with this connection's settings, counting its requests.
+    pub async fn send_as<T>(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+        handle: impl Fn(Answer) -> Result<T, Failure>,
+    ) -> Result<T> {
+        send_with_retry_as(self.backend, &self.settings, &self.requests, build, handle).await
+    }
+}
+
 /// An API key: kept out of `Debug` output and sent only as a sensitive header.
 #[derive(Clone)]
 pub struct ApiKey(String);

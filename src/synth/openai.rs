@@ -7,13 +7,12 @@
 //! `OPENAI_API_KEY` only; servers on this machine usually need none.
 
 use super::config::{Setting, engine_error, env_value, process_env, profile_error, string_option};
-use super::http::{self, ApiKey, Expect, HttpSettings};
+use super::http::{self, ApiKey, Connection, Expect, HttpSettings};
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const ENTRY: BackendEntry = BackendEntry {
     engine: NAME,
@@ -108,12 +107,9 @@ pub fn request_body(profile: &VoiceProfile, text: &str) -> Result<serde_json::Va
 }
 
 pub struct OpenAi {
-    client: reqwest::Client,
-    endpoint: reqwest::Url,
+    connection: Connection,
     key: Option<ApiKey>,
     speech: SpeechSettings,
-    settings: HttpSettings,
-    requests: AtomicUsize,
 }
 
 fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
@@ -147,18 +143,15 @@ impl OpenAi {
             ));
         }
         Ok(OpenAi {
-            client: http::client(NAME, &settings, &endpoint)?,
-            endpoint,
+            connection: Connection::new(NAME, settings, endpoint)?,
             key,
             speech,
-            settings,
-            requests: AtomicUsize::new(0),
         })
     }
 
     /// HTTP requests made so far, retries included.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.connection.requests()
     }
 }
 
@@ -167,7 +160,7 @@ impl Backend for OpenAi {
     fn identity(&self) -> serde_json::Value {
         serde_json::json!({
             "engine": NAME,
-            "endpoint": http::public_url(&self.endpoint),
+            "endpoint": self.connection.public_endpoint(),
             "model": self.speech.model,
             "voice": self.speech.voice,
             "format": self.speech.format,
@@ -180,8 +173,7 @@ impl Backend for OpenAi {
     }
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
-        let body = serde_json::to_vec(&self.speech.body(&request.text))
-            .map_err(|e| engine_error(NAME, format!("cannot encode the request: {e}")))?;
+        let body = self.connection.json(&self.speech.body(&request.text))?;
         let expect = if self.speech.format == "pcm" {
             Expect::Pcm16 {
                 sample_rate: SAMPLE_RATE,
@@ -189,19 +181,13 @@ impl Backend for OpenAi {
         } else {
             Expect::Sniffed
         };
-        let key_hint = Some(KEY_VAR);
-        let clip = http::send_with_retry(
-            NAME,
-            &self.settings,
-            key_hint,
-            &self.requests,
-            || {
-                let mut builder = self
-                    .client
-                    .post(self.endpoint.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone());
-                if let Some(value) = self.key.as_ref().and_then(ApiKey::bearer) {
+        let clip = self
+            .connection
+            .send(
+                Some(KEY_VAR),
+                || {
+                    let mut builder = self.connection.post("application/json", &body);
+                    if let Some(value) = self.key.as_ref().and_then(ApiKey::bearer) {
                     builder = builder.header(reqwest::header::AUTHORIZATION, value);
                 }
                 builder

@@ -8,13 +8,12 @@
 //! timeouts and retries of [`super::http::HttpSettings`].
 
 use super::config::{Setting, engine_error, process_env};
-use super::http::{self, Expect, HttpSettings};
+use super::http::{self, Connection, Expect, HttpSettings};
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 pub const ENTRY: BackendEntry = BackendEntry {
@@ -38,13 +37,11 @@ const NAME: &str = "piper-http";
 const DEFAULT_URL: &str = "http://127.0.0.1:5000";
 
 pub struct PiperHttp {
-    client: reqwest::Client,
-    synthesize: reqwest::Url,
+    /// To `POST /synthesize`.
+    connection: Connection,
     voice: Option<String>,
     body_extra: serde_json::Map<String, serde_json::Value>,
     sample_rate: u32,
-    settings: HttpSettings,
-    requests: AtomicUsize,
 }
 
 fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
@@ -67,9 +64,10 @@ impl PiperHttp {
             url.set_path(&format!("{}/{path}", base.path().trim_end_matches('/')));
             url
         };
-        let client = http::client(NAME, &settings, &base)?;
+        let connection = Connection::new(NAME, settings, join("synthesize"))?;
         let voice = profile.voice.clone().filter(|v| !v.trim().is_empty());
-        let sample_rate = probe_rate(&client, &join("info"), &join("voices"), voice.as_deref())
+        let client = connection.client();
+        let sample_rate = probe_rate(client, &join("info"), &join("voices"), voice.as_deref())
             .map_err(|message| {
                 engine_error(
                     NAME,
@@ -94,13 +92,10 @@ impl PiperHttp {
             body_extra.insert("noise_w_scale".into(), f64::from(noise).into());
         }
         Ok(PiperHttp {
-            client,
-            synthesize: join("synthesize"),
+            connection,
             voice,
             body_extra,
             sample_rate,
-            settings,
-            requests: AtomicUsize::new(0),
         })
     }
 }
@@ -189,7 +184,7 @@ impl Backend for PiperHttp {
     fn identity(&self) -> serde_json::Value {
         serde_json::json!({
             "engine": NAME,
-            "endpoint": http::public_url(&self.synthesize),
+            "endpoint": self.connection.public_endpoint(),
             "voice": self.voice,
             "settings": self.body_extra,
             "sample_rate": self.sample_rate,
@@ -206,22 +201,15 @@ impl Backend for PiperHttp {
         if let Some(voice) = &self.voice {
             body.insert("voice".into(), voice.clone().into());
         }
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| engine_error(NAME, format!("cannot encode the request: {e}")))?;
-        let clip = http::send_with_retry(
-            NAME,
-            &self.settings,
-            None,
-            &self.requests,
-            || {
-                self.client
-                    .post(self.synthesize.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone())
-            },
-            |bytes| http::decode_body(bytes, Expect::Sniffed),
-        )
-        .await?;
+        let body = self.connection.json(&serde_json::Value::Object(body))?;
+        let clip = self
+            .connection
+            .send(
+                None,
+                || self.connection.post("application/json", &body),
+                |bytes| http::decode_body(bytes, Expect::Sniffed),
+            )
+            .await?;
         http::to_rate(NAME, clip, self.sample_rate)
     }
 }

@@ -17,7 +17,7 @@
 //! Credentials: see [`credentials`].
 
 use super::config::{self, Setting, engine_error, profile_error, string_option};
-use super::http::{self, Answer, Expect, Failure, HttpSettings};
+use super::http::{self, Answer, Connection, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
 use super::{
     Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
@@ -27,7 +27,6 @@ use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const ENTRY: BackendEntry = BackendEntry {
     engine: NAME,
@@ -595,13 +594,10 @@ pub mod credentials {
 use credentials::AwsCredentials;
 
 pub struct Polly {
-    client: reqwest::Client,
-    endpoint: reqwest::Url,
+    connection: Connection,
     region: String,
     credentials: AwsCredentials,
     speech: SpeechSettings,
-    settings: HttpSettings,
-    requests: AtomicUsize,
 }
 
 fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
@@ -657,13 +653,10 @@ impl Polly {
         endpoint.set_query(None);
         let credentials = credentials::resolve(sources).map_err(|m| engine_error(NAME, m))?;
         let polly = Polly {
-            client: http::client(NAME, &settings, &endpoint)?,
-            endpoint,
+            connection: Connection::new(NAME, settings, endpoint)?,
             region,
             credentials,
             speech,
-            settings,
-            requests: AtomicUsize::new(0),
         };
         // Keys that cannot be signed with (say, a stray newline) fail here, not per sentence.
         drop(
@@ -676,7 +669,7 @@ impl Polly {
 
     /// HTTP requests made so far, retries included.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.connection.requests()
     }
 
     /// The signed POST of `body`.
@@ -705,7 +698,7 @@ impl Polly {
         let headers = [("content-type", "application/json")];
         let signable = SignableRequest::new(
             "POST",
-            self.endpoint.as_str(),
+            self.connection.endpoint().as_str(),
             headers.iter().copied(),
             SignableBody::Bytes(body),
         )
@@ -717,11 +710,7 @@ impl Polly {
                 message: format!("cannot sign the request: {e}"),
             })?
             .into_parts();
-        let mut builder = self
-            .client
-            .post(self.endpoint.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_vec());
+        let mut builder = self.connection.post("application/json", body);
         let (signing_headers, _) = instructions.into_parts();
         for header in signing_headers {
             let mut value =
@@ -745,21 +734,14 @@ impl Polly {
         body: &serde_json::Value,
         decode: impl Fn(&[u8]) -> Result<T, Failure>,
     ) -> Result<T> {
-        let body = serde_json::to_vec(body)
-            .map_err(|e| engine_error(NAME, format!("cannot encode the request: {e}")))?;
+        let body = self.connection.json(body)?;
         // Signed per attempt: the signature covers the time. Signing was tried once when the
         // backend opened, so it cannot fail here; should it, the request goes unsigned and
         // Polly's refusal names the credentials.
-        http::send_with_retry_as(
-            NAME,
-            &self.settings,
-            &self.requests,
+        self.connection.send_as(
             || {
                 self.signed(&body).unwrap_or_else(|_| {
-                    self.client
-                        .post(self.endpoint.clone())
-                        .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(body.clone())
+                    self.connection.post("application/json", &body)
                 })
             },
             |answer| {
@@ -835,7 +817,7 @@ impl Backend for Polly {
     fn identity(&self) -> serde_json::Value {
         serde_json::json!({
             "engine": NAME,
-            "endpoint": http::public_url(&self.endpoint),
+            "endpoint": self.connection.public_endpoint(),
             "region": self.region,
             "polly_engine": self.speech.engine,
             "voice": self.speech.voice,
@@ -1166,7 +1148,7 @@ mod tests {
         vars.insert("AWS_ENDPOINT_URL", "http://127.0.0.1:9/base/");
         let env = |k: &str| vars.get(k).map(|v| v.to_string());
         let polly = Polly::open_with(&profile, &sources(&env, home.path())).unwrap();
-        assert_eq!(polly.endpoint.as_str(), "http://127.0.0.1:9/base/v1/speech");
+        assert_eq!(polly.connection.endpoint().as_str(), "http://127.0.0.1:9/base/v1/speech");
     }
 
     #[test]
