@@ -9,7 +9,7 @@ use aloud::sidecar::Timeline;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 pub const SAMPLE: &str = "# Tides\n\n\
@@ -108,6 +108,40 @@ pub fn http_get(port: u16, path: &str) -> Option<String> {
     ok.then(|| body.to_string())
 }
 
+/// Polls `up` every 200 ms for at most 90 s while `child` runs: `Err(Some(status))` when it
+/// exited first, `Err(None)` when the time ran out.
+fn wait_for(child: &mut Child, up: impl Fn() -> bool) -> Result<(), Option<ExitStatus>> {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if up() {
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            return Err(Some(status));
+        }
+        if Instant::now() >= deadline {
+            return Err(None);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits (at most 90 s) until the server `child` answers `GET probe` with 200; panics with
+/// its stderr (piped) if it exits first.
+pub fn wait_until_answers(child: &mut Child, port: u16, probe: &str) {
+    match wait_for(child, || http_get(port, probe).is_some()) {
+        Ok(()) => {}
+        Err(Some(status)) => {
+            let mut err = String::new();
+            if let Some(mut stderr) = child.stderr.take() {
+                let _ = stderr.read_to_string(&mut err);
+            }
+            panic!("the server exited ({status}) before answering:\n{err}");
+        }
+        Err(None) => panic!("the server did not answer within 90 s"),
+    }
+}
+
 /// When a started server counts as up.
 pub enum Ready<'a> {
     /// `GET` of this path answers 200.
@@ -177,27 +211,18 @@ impl Server {
     }
 
     fn wait_until(&mut self, ready: Ready) {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let up = match ready {
-                Ready::Answers(probe) => http_get(self.port, probe).is_some(),
-                Ready::Listening => TcpStream::connect(("127.0.0.1", self.port)).is_ok(),
-            };
-            if up {
-                return;
-            }
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!(
-                    "the server exited ({status}) before it was up:\n{}",
-                    self.stderr()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server was not up within 90 s:\n{}",
+        let port = self.port;
+        let up = || match ready {
+            Ready::Answers(probe) => http_get(port, probe).is_some(),
+            Ready::Listening => TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        };
+        match wait_for(&mut self.child, up) {
+            Ok(()) => {}
+            Err(Some(status)) => panic!(
+                "the server exited ({status}) before it was up:\n{}",
                 self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(200));
+            ),
+            Err(None) => panic!("the server was not up within 90 s:\n{}", self.stderr()),
         }
     }
 
