@@ -11,7 +11,7 @@ use crate::sidecar::{SidecarKind, timeline_path};
 use crate::stitch::stream::LiveFinisher;
 use crate::stitch::wav::SampleFormat;
 use crate::stitch::{Container, FinishReport, Finishing, Placed, Stitcher};
-use crate::synth::{self, Backend, Clip, OpenContext, SpeechRequest};
+use crate::synth::{self, Backend, BackendLimits, Clip, OpenContext, Registry, SpeechRequest};
 use crate::voice::VoiceProfile;
 use futures::FutureExt;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -106,9 +106,12 @@ pub struct StreamSummary {
 
 /// A voice, opened and ready to narrate any number of documents.
 pub struct Narrator {
+    /// Its `engine` names the backend in summaries and messages.
     profile: VoiceProfile,
     lexicon: Lexicon,
     backend: Arc<dyn Backend>,
+    /// The backend's, from its registry entry: what the plan cuts sentences to.
+    limits: BackendLimits,
     concurrency: usize,
     /// Backend requests in flight across every narration sharing this narrator (a batch runs
     /// several articles at once through one voice): the backend's limit holds for them all.
@@ -133,33 +136,104 @@ struct CacheUse<'a> {
 }
 
 impl Narrator {
-    /// Opens the backend for `profile`, provisioning engine assets if they are missing
-    /// (reported through `progress`) unless the options say offline.
+    /// Opens the backend for `profile` among aloud's own, provisioning engine assets if they
+    /// are missing (reported through `progress`) unless the options say offline.
     pub fn open(
         profile: VoiceProfile,
         options: &NarratorOptions,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Self> {
-        let mut lexicon = profile.load_lexicon()?;
-        lexicon.merge(&options.lexicon);
+        Self::open_in(synth::registry::builtin(), profile, options, progress)
+    }
+
+    /// [`Narrator::open`] with the backends of `registry`, which may hold one's own.
+    ///
+    /// ```
+    /// use aloud::narrate::{Narrator, NarratorOptions};
+    /// use aloud::synth::{Backend, BackendEntry, BackendLimits, Clip, Registry, SpeechRequest};
+    /// use aloud::voice::VoiceProfile;
+    /// use std::sync::Arc;
+    ///
+    /// /// Half a second of silence a request, standing in for an engine of one's own.
+    /// struct Quiet;
+    ///
+    /// #[async_trait::async_trait]
+    /// impl Backend for Quiet {
+    ///     fn sample_rate(&self) -> u32 { 16_000 }
+    ///     fn identity(&self) -> serde_json::Value { serde_json::json!({"engine": "quiet"}) }
+    ///     async fn synthesize(&self, _: &SpeechRequest) -> aloud::Result<Clip> {
+    ///         Ok(Clip::new(vec![0.0; 8_000], 16_000))
+    ///     }
+    /// }
+    ///
+    /// let limits = BackendLimits { max_chars: 500, default_concurrency: 2, formats: &["pcm"],
+    ///                              timings: false, phonemes: false, context: false };
+    /// let mut registry = Registry::builtin();
+    /// registry.register(BackendEntry::new("quiet", limits, |_, _| Ok(Arc::new(Quiet))));
+    /// let voice = VoiceProfile::from_toml("name='q'\nengine='quiet'\nlanguage='en'", "q.toml".as_ref())?;
+    /// let narrator = Narrator::open_in(&registry, voice, &NarratorOptions::default(), &mut |_| {})?;
+    /// let article = aloud::ingest::parse("# Hi\n\nHello there.", aloud::ingest::Format::Markdown, "hi.md".as_ref())?;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let summary = narrator.narrate_blocking(&article, &dir.path().join("hi.wav"), &mut |_| {})?;
+    /// assert_eq!(summary.backend, "quiet");
+    /// # Ok::<(), aloud::Error>(())
+    /// ```
+    pub fn open_in(
+        registry: &Registry,
+        profile: VoiceProfile,
+        options: &NarratorOptions,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Self> {
+        let lexicon = Self::lexicon(&profile, options)?;
         let mut context = OpenContext {
             assets: &options.assets,
             progress,
             concurrency: options.concurrency,
         };
-        let backend = synth::open(&profile, &mut context)?;
+        let backend = registry.open(&profile, &mut context)?;
+        let limits = registry.limits_for(&profile)?;
+        Ok(Self::assemble(profile, lexicon, backend, limits, options))
+    }
+
+    /// A narrator speaking through `backend`, built by the caller, whose requests take what
+    /// `limits` says; the profile's `engine` names it in summaries and messages.
+    pub fn with_backend(
+        profile: VoiceProfile,
+        backend: Arc<dyn Backend>,
+        limits: BackendLimits,
+        options: &NarratorOptions,
+    ) -> Result<Self> {
+        let lexicon = Self::lexicon(&profile, options)?;
+        Ok(Self::assemble(profile, lexicon, backend, limits, options))
+    }
+
+    /// The voice's lexicon with the job's entries over it.
+    fn lexicon(profile: &VoiceProfile, options: &NarratorOptions) -> Result<Lexicon> {
+        let mut lexicon = profile.load_lexicon()?;
+        lexicon.merge(&options.lexicon);
+        Ok(lexicon)
+    }
+
+    fn assemble(
+        profile: VoiceProfile,
+        lexicon: Lexicon,
+        backend: Arc<dyn Backend>,
+        limits: BackendLimits,
+        options: &NarratorOptions,
+    ) -> Self {
         let concurrency = options
             .concurrency
-            .unwrap_or(backend.limits().default_concurrency)
+            .unwrap_or(limits.default_concurrency)
             .max(1);
         let finishing = options
             .finishing
             .clone()
             .unwrap_or_else(|| Finishing::with_pauses(profile.pauses));
-        Ok(Narrator {
+        Narrator {
             profile,
             lexicon,
             backend,
+            limits,
             concurrency,
             permits: Arc::new(Semaphore::new(concurrency)),
             cache: options.cache.clone(),
@@ -168,7 +242,7 @@ impl Narrator {
                 .sidecars
                 .clone()
                 .unwrap_or_else(|| SidecarKind::DEFAULT.to_vec()),
-        })
+        }
     }
 
     pub fn profile(&self) -> &VoiceProfile {
@@ -181,7 +255,7 @@ impl Narrator {
 
     /// What `document` would become: its sentences in spoken form, cut to the backend's size.
     pub fn plan(&self, document: &Document) -> Plan {
-        Plan::for_backend(document, &self.lexicon, &self.backend.limits())
+        Plan::for_backend(document, &self.lexicon, &self.limits)
     }
 
     /// The job's rate, else the backend's own.
@@ -265,7 +339,7 @@ impl Narrator {
             sidecars,
             title: document.title.clone(),
             voice: self.profile.name.clone(),
-            backend: self.backend.name().to_string(),
+            backend: self.profile.engine.clone(),
             chapters: chapters.len(),
             sentences: total,
             words: document.word_count(),
@@ -300,6 +374,7 @@ impl Narrator {
         });
         let speaker = Speaker {
             backend: self.backend.as_ref(),
+            engine: &self.profile.engine,
             program_rate: stitcher.sample_rate(),
             cache: cache.as_ref(),
             sources,
@@ -389,7 +464,7 @@ impl Narrator {
         Ok(StreamSummary {
             title: document.title.clone(),
             voice: self.profile.name.clone(),
-            backend: self.backend.name().to_string(),
+            backend: self.profile.engine.clone(),
             sentences: total,
             synthesized: sources.synthesized.load(Ordering::Relaxed),
             cached: sources.cached.load(Ordering::Relaxed),
@@ -418,7 +493,7 @@ impl Narrator {
             .enable_all()
             .build()
             .map_err(|e| Error::Engine {
-                backend: self.backend.name().to_string(),
+                backend: self.profile.engine.clone(),
                 message: format!("cannot start the async runtime: {e}"),
             })
     }
@@ -438,6 +513,8 @@ impl Narrator {
 /// What speaking a sentence needs: the backend, the program's rate and the cache.
 struct Speaker<'a> {
     backend: &'a dyn Backend,
+    /// The backend's name in messages.
+    engine: &'a str,
     program_rate: u32,
     cache: Option<&'a CacheUse<'a>>,
     sources: &'a Sources,
@@ -482,11 +559,10 @@ impl Speaker<'_> {
         index: usize,
         placement: &Placement<'_>,
     ) -> Result<(usize, Vec<Clip>)> {
-        let backend = self.backend;
         let sentence = placement.sentence;
         let mut pieces = Vec::with_capacity(sentence.requests.len());
         for (request, offset) in sentence.requests.iter().zip(&sentence.request_offsets) {
-            let failed = |e| sentence_error(backend.name(), index, &sentence.text, e);
+            let failed = |e| sentence_error(self.engine, index, &sentence.text, e);
             let clip = self.clip_for(request).await.map_err(failed)?;
             // Backends may answer at another rate (or several): the program has one.
             let mut clip = audio::resample(clip, self.program_rate).map_err(failed)?;
@@ -497,7 +573,7 @@ impl Speaker<'_> {
         }
         if pieces.is_empty() {
             return Err(Error::Synthesis {
-                backend: backend.name().to_string(),
+                backend: self.engine.to_string(),
                 index: index + 1,
                 excerpt: excerpt(&sentence.text),
                 message: "nothing to say".to_string(),
@@ -558,26 +634,22 @@ mod tests {
         seen: Mutex<Vec<String>>,
     }
 
+    const TONE_LIMITS: BackendLimits = BackendLimits {
+        max_chars: 40,
+        default_concurrency: 3,
+        formats: &["pcm"],
+        timings: false,
+        phonemes: false,
+        context: false,
+    };
+
     #[async_trait]
     impl Backend for Tone {
-        fn name(&self) -> &str {
-            "tone"
-        }
         fn identity(&self) -> serde_json::Value {
             serde_json::json!({"engine": "tone", "rate": self.clip_rate})
         }
         fn sample_rate(&self) -> u32 {
             self.program_rate
-        }
-        fn limits(&self) -> BackendLimits {
-            BackendLimits {
-                max_chars: 40,
-                default_concurrency: 3,
-                formats: &["pcm"],
-                timings: false,
-                phonemes: false,
-                context: false,
-            }
         }
         async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
             self.seen.lock().unwrap().push(request.text.clone());
@@ -601,17 +673,20 @@ mod tests {
         }
     }
 
+    /// The joe voice, spoken by the tone.
+    fn tone_profile() -> VoiceProfile {
+        let mut profile = VoiceProfile::find("joe").unwrap();
+        profile.engine = "tone".to_string();
+        profile
+    }
+
     fn narrator(tone: Tone) -> Narrator {
-        Narrator {
-            profile: crate::voice::VoiceProfile::find("joe").unwrap(),
-            lexicon: Lexicon::default(),
-            concurrency: tone.limits().default_concurrency,
-            permits: Arc::new(Semaphore::new(tone.limits().default_concurrency)),
-            backend: Arc::new(tone),
-            cache: None,
-            finishing: Finishing::untouched(crate::voice::PausePolicy::default()),
-            sidecars: vec![SidecarKind::Timeline],
-        }
+        let options = NarratorOptions {
+            finishing: Some(Finishing::untouched(crate::voice::PausePolicy::default())),
+            sidecars: Some(vec![SidecarKind::Timeline]),
+            ..NarratorOptions::default()
+        };
+        Narrator::with_backend(tone_profile(), Arc::new(tone), TONE_LIMITS, &options).unwrap()
     }
 
     fn document() -> Document {
@@ -699,16 +774,14 @@ mod tests {
             fail_on,
             seen: Mutex::new(Vec::new()),
         });
-        let narrator = Narrator {
-            profile: crate::voice::VoiceProfile::find("joe").unwrap(),
-            lexicon: Lexicon::default(),
-            concurrency: tone.limits().default_concurrency,
-            permits: Arc::new(Semaphore::new(tone.limits().default_concurrency)),
-            backend: tone.clone(),
+        let options = NarratorOptions {
             cache: Some(cache.clone()),
-            finishing: Finishing::with_pauses(crate::voice::PausePolicy::default()),
-            sidecars: vec![SidecarKind::Timeline],
+            finishing: Some(Finishing::with_pauses(crate::voice::PausePolicy::default())),
+            sidecars: Some(vec![SidecarKind::Timeline]),
+            ..NarratorOptions::default()
         };
+        let narrator =
+            Narrator::with_backend(tone_profile(), tone.clone(), TONE_LIMITS, &options).unwrap();
         (narrator, tone)
     }
 

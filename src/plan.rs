@@ -364,7 +364,7 @@ pub fn estimate(
     match crate::synth::open(profile, &mut context) {
         Ok(backend) => {
             // The backend's own limits, as the narrator plans with them.
-            let plan = Plan::for_backend(document, &lexicon, &backend.limits());
+            let plan = Plan::for_backend(document, &lexicon, &limits);
             let identity = backend.identity();
             let view = CacheView::Consulted {
                 cache,

@@ -10,100 +10,34 @@
 mod common;
 use aloud::ingest::{Format, parse};
 use aloud::narrate::{Narrator, NarratorOptions};
-use aloud::sidecar::Timeline;
 use aloud::synth::azure::Azure;
 use aloud::synth::{Backend, SpeechRequest};
 use aloud::voice::VoiceProfile;
-use common::{SAMPLE, free_port, joe_model, repo, skip_or_fail};
+use common::{SAMPLE, Server};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const KEY: &str = "azure-test-key-0123456789abcdef";
 
-/// The test venv's Python, if it has what these tests need.
-fn python() -> Option<PathBuf> {
-    common::venv_python("piper, numpy")
-}
-
+/// The test venv's Python and the joe model, if this machine has what these tests need.
 fn setup() -> Option<(PathBuf, PathBuf)> {
-    let Some(python) = python() else {
-        skip_or_fail("the test venv with piper-tts is missing (scripts/test installs it)");
-        return None;
-    };
-    let Some(model) = joe_model() else {
-        skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
-        return None;
-    };
-    Some((python, model))
+    common::python_and_joe(
+        "piper, numpy",
+        "the test venv with piper-tts is missing (scripts/test installs it)",
+    )
 }
 
-/// A server process, killed and reaped when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts azure_tts.py with `extra` arguments and waits (at most 90 s) until it answers.
+/// Starts azure_tts.py with `extra` arguments.
 fn start(python: &Path, model: &Path, extra: &[&str]) -> Server {
-    let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("requests.jsonl");
-    let script = repo("tests/servers/azure_tts.py");
-    let port_text = port.to_string();
-    let mut args = vec![
-        script.to_str().unwrap(),
-        "--model",
-        model.to_str().unwrap(),
-        "--port",
-        &port_text,
-        "--key",
-        KEY,
-        "--log",
-        log.to_str().unwrap(),
-    ];
+    let mut args = vec!["--key", KEY];
     args.extend_from_slice(extra);
-    let child = Command::new(python)
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let mut server = Server {
-        child,
-        port,
-        log,
-        _dir: dir,
-    };
-    common::wait_until_answers(&mut server.child, port, "/health");
-    server
+    Server::fake(python, "azure_tts.py", model, &args, "/health")
 }
 
 impl Server {
     /// Requests the server has received.
     fn requests(&self) -> u64 {
-        let stats: serde_json::Value =
-            serde_json::from_str(&common::http_get(self.port, "/stats").expect("stats")).unwrap();
-        stats["requests"].as_u64().unwrap()
-    }
-
-    /// What the server accepted: one JSON object per request.
-    fn accepted(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        self.get_json("/stats")["requests"].as_u64().unwrap()
     }
 
     /// A profile for `voice` with `top` lines before the options table and `options` in it.
@@ -130,28 +64,6 @@ fn open(profile: &VoiceProfile, key: &'static str) -> Azure {
     Azure::open_with(profile, &env).expect("the backend opens")
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn rms(samples: &[i16]) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
-    (sum / samples.len() as f64).sqrt() / 32768.0
-}
-
-fn to_i16(samples: &[f32]) -> Vec<i16> {
-    samples
-        .iter()
-        .map(|s| (s * 32767.0).round().clamp(-32768.0, 32767.0) as i16)
-        .collect()
-}
-
 #[test]
 fn azure_narrates_markdown() {
     let Some((python, model)) = setup() else {
@@ -175,37 +87,15 @@ fn azure_narrates_markdown() {
         .narrate_blocking(&document, &output, &mut |_| {})
         .expect("narration succeeds");
 
-    let mut reader = hound::WavReader::open(&output).unwrap();
-    let spec = reader.spec();
-    assert_eq!(
-        (spec.sample_rate, spec.channels, spec.bits_per_sample),
-        (24_000, 1, 16)
-    );
-    let samples: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
-    let minutes = samples.len() as f64 / 24_000.0 / 60.0;
-    let words_per_minute = document.word_count() as f64 / minutes;
-    assert!(
-        (120.0..=240.0).contains(&words_per_minute),
-        "{words_per_minute:.0} words per minute over {minutes:.2} min"
-    );
-    let timeline = Timeline::read(&summary.timeline).unwrap();
-    assert_eq!(timeline.sentences.len(), document.sentence_count());
+    let (timeline, _) = common::check_spoken(&document, &summary, &output, 24_000);
     for sentence in &timeline.sentences {
-        let from = (sentence.start * 24_000.0) as usize;
-        let to = ((sentence.end * 24_000.0) as usize).min(samples.len());
-        let level = rms(&samples[from..to]);
-        assert!(
-            level > 0.02,
-            "'{}' is near silent (rms {level:.4})",
-            sentence.text
-        );
         assert!(
             sentence.words.is_empty(),
             "Azure's REST API gives no word timings"
         );
     }
     // One request per sentence, each with the sentence's text (in whatever order they ran).
-    let accepted = server.accepted();
+    let accepted = server.logged();
     let mut received: Vec<&str> = accepted
         .iter()
         .map(|r| r["text"].as_str().unwrap())
@@ -238,12 +128,11 @@ fn markup_in_the_text_arrives_as_text_at_the_requested_rate_and_speed() {
     );
     let azure = open(&profile, KEY);
     assert_eq!(azure.sample_rate(), 16_000);
-    let clip = runtime()
-        .block_on(azure.synthesize(&SpeechRequest::plain(hostile)))
+    let clip = common::block_on(azure.synthesize(&SpeechRequest::plain(hostile)))
         .expect("hostile text is spoken");
     assert_eq!(clip.sample_rate, 16_000);
-    assert!(rms(&to_i16(&clip.samples)) > 0.02);
-    let accepted = server.accepted();
+    assert!(common::clip_rms(&clip.samples) > 0.02);
+    let accepted = server.logged();
     assert_eq!(accepted.len(), 1);
     assert_eq!(accepted[0]["text"], hostile);
     assert_eq!(accepted[0]["speed"], 1.25);
@@ -256,8 +145,7 @@ fn a_wrong_key_is_refused_after_one_request() {
     };
     let server = start(&python, &model, &[]);
     let azure = open(&server.profile("en-US-JennyNeural", "", ""), "not-the-key");
-    let err = runtime()
-        .block_on(azure.synthesize(&SpeechRequest::plain("Hello there.")))
+    let err = common::block_on(azure.synthesize(&SpeechRequest::plain("Hello there.")))
         .expect_err("the key is refused")
         .to_string();
     eprintln!("error: {err}");
@@ -279,8 +167,7 @@ fn an_unknown_voice_is_refused_after_one_request() {
     };
     let server = start(&python, &model, &[]);
     let azure = open(&server.profile("en-US-NobodyNeural", "", ""), KEY);
-    let err = runtime()
-        .block_on(azure.synthesize(&SpeechRequest::plain("Hello there.")))
+    let err = common::block_on(azure.synthesize(&SpeechRequest::plain("Hello there.")))
         .expect_err("the voice is refused")
         .to_string();
     eprintln!("error: {err}");
@@ -299,8 +186,7 @@ fn too_many_requests_are_retried_after_the_wait_asked_for() {
     let server = start(&python, &model, &["--fail-429", "2"]);
     let azure = open(&server.profile("en-US-JennyNeural", "", ""), KEY);
     let started = Instant::now();
-    let clip = runtime()
-        .block_on(azure.synthesize(&SpeechRequest::plain("The tide turns at noon.")))
+    let clip = common::block_on(azure.synthesize(&SpeechRequest::plain("The tide turns at noon.")))
         .expect("429s are waited out");
     // Retry-After: 1 each time, over the 20 ms backoff.
     assert!(
@@ -310,5 +196,5 @@ fn too_many_requests_are_retried_after_the_wait_asked_for() {
     );
     assert_eq!((azure.requests(), server.requests()), (3, 3));
     assert_eq!(clip.sample_rate, 24_000);
-    assert!(rms(&to_i16(&clip.samples)) > 0.02);
+    assert!(common::clip_rms(&clip.samples) > 0.02);
 }

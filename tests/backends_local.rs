@@ -3,34 +3,24 @@
 //! Markdown article through the library and the program is checked as narrate_e2e checks
 //! Piper's. A missing server package or program skips, unless ALOUD_REQUIRE_READERS is set.
 
+mod common;
 use aloud::assets::AssetOptions;
 use aloud::document::Document;
 use aloud::narrate::{Narrator, NarratorOptions, Summary};
 use aloud::sidecar::Timeline;
 use aloud::stitch::markers::read_wav_summary;
 use aloud::voice::VoiceProfile;
-use std::io::Write;
-use std::net::TcpStream;
+use common::{Ready, Server, repo, rms};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
+use std::process::{Command, Stdio};
 
 /// True when the test may go on; false (with a note on stderr) when `what` is missing and
 /// missing tools are allowed. Under ALOUD_REQUIRE_READERS a missing tool fails the test.
 fn available(what: &str, present: bool) -> bool {
-    if present {
-        return true;
+    if !present {
+        common::skip_or_fail(&format!("{what} is not installed"));
     }
-    assert!(
-        std::env::var_os("ALOUD_REQUIRE_READERS").is_none_or(|v| v == "0"),
-        "{what} is not installed, and ALOUD_REQUIRE_READERS is set"
-    );
-    let _ = writeln!(std::io::stderr(), "skipping: {what} is not installed");
-    false
+    present
 }
 
 fn narrate(profile: VoiceProfile, document: &Document, output: &Path) -> (Narrator, Summary) {
@@ -42,14 +32,6 @@ fn narrate(profile: VoiceProfile, document: &Document, output: &Path) -> (Narrat
         .narrate_blocking(document, output, &mut |_| {})
         .expect("narration succeeds");
     (narrator, summary)
-}
-
-fn rms(samples: &[i16]) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
-    (sum / samples.len() as f64).sqrt() / 32768.0
 }
 
 /// Checks a narrated night-sky guide: rate, pace, speech in every sentence, chapters.
@@ -94,42 +76,13 @@ fn night_sky() -> Document {
     aloud::ingest::load(&repo("samples/night-sky-guide.md")).unwrap()
 }
 
-/// A child process killed (and reaped) when the test ends, however it ends.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The Python with wyoming-piper: $ALOUD_WYOMING_PYTHON, else the venv scripts/test makes
 /// ($ALOUD_TEST_VENV, or its default in the user cache dir).
 fn wyoming_python() -> Option<PathBuf> {
-    let python = match (
-        std::env::var_os("ALOUD_WYOMING_PYTHON"),
-        std::env::var_os("ALOUD_TEST_VENV"),
-    ) {
-        (Some(path), _) => PathBuf::from(path),
-        (None, Some(venv)) => PathBuf::from(venv).join("bin/python"),
-        (None, None) => dirs::cache_dir()?.join("aloud-test/venv/bin/python"),
-    };
-    let works = Command::new(&python)
-        .args(["-c", "import wyoming_piper"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    works.then_some(python)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    match std::env::var_os("ALOUD_WYOMING_PYTHON") {
+        Some(path) => common::python_with(PathBuf::from(path), "wyoming_piper"),
+        None => common::venv_python("wyoming_piper"),
+    }
 }
 
 #[test]
@@ -149,55 +102,27 @@ fn wyoming_piper_narrates_an_article() {
     }
     .builtin_voice("en_US-joe-medium", &mut |_| {})
     .expect("the joe voice is provisioned (run `aloud setup`)");
+    let server = Server::start(
+        &python,
+        |command, port, dir| {
+            let data = dir.join("data");
+            std::fs::create_dir(&data).unwrap();
+            std::os::unix::fs::symlink(&voice.model, data.join("en_US-joe-medium.onnx")).unwrap();
+            std::os::unix::fs::symlink(&voice.config, data.join("en_US-joe-medium.onnx.json"))
+                .unwrap();
+            command
+                .args(["-m", "wyoming_piper", "--voice", "en_US-joe-medium"])
+                .args(["--uri", &format!("tcp://127.0.0.1:{port}")])
+                .arg("--data-dir")
+                .arg(&data)
+                .arg("--download-dir")
+                .arg(&data)
+                .env("HF_HUB_OFFLINE", "1");
+        },
+        Ready::Listening,
+    );
+    let url = format!("tcp://127.0.0.1:{}", server.port);
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    std::os::unix::fs::symlink(&voice.model, data.join("en_US-joe-medium.onnx")).unwrap();
-    std::os::unix::fs::symlink(&voice.config, data.join("en_US-joe-medium.onnx.json")).unwrap();
-    let log_path = dir.path().join("server.log");
-    let port = free_port();
-    let url = format!("tcp://127.0.0.1:{port}");
-    let child = Command::new(&python)
-        .args([
-            "-m",
-            "wyoming_piper",
-            "--uri",
-            &url,
-            "--voice",
-            "en_US-joe-medium",
-        ])
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("--download-dir")
-        .arg(&data)
-        .env("HF_HUB_OFFLINE", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .expect("wyoming-piper starts");
-    let mut server = KillOnDrop(child);
-
-    // Bounded wait for the port to open; a server that dies says why.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if let Some(status) = server.0.try_wait().unwrap() {
-            panic!(
-                "wyoming-piper exited ({status}):\n{}",
-                std::fs::read_to_string(&log_path).unwrap_or_default()
-            );
-        }
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "wyoming-piper did not listen on {url} within 90 s:\n{}",
-            std::fs::read_to_string(&log_path).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-
     let mut profile = VoiceProfile::find("wyoming:en_US-joe-medium").unwrap();
     profile
         .options

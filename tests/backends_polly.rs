@@ -15,106 +15,42 @@ use aloud::sidecar::Timeline;
 use aloud::synth::polly::{self, Polly, credentials::Sources};
 use aloud::synth::{Backend, SpeechRequest};
 use aloud::voice::VoiceProfile;
-use common::{SAMPLE, free_port, joe_model, repo, skip_or_fail};
+use common::{SAMPLE, Server, repo, skip_or_fail};
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 const ACCESS_KEY: &str = "AKIDALOUDTEST";
 const SECRET_KEY: &str = "aloud/test+Secret/Key0123456789";
 const REGION: &str = "us-east-1";
 
-/// The test venv's Python, if it has what these tests need.
-fn python() -> Option<PathBuf> {
-    common::venv_python("piper, numpy, botocore.auth, botocore.validate, botocore.loaders")
-}
-
+/// The test venv's Python and the joe model, if this machine has what these tests need.
 fn setup() -> Option<(PathBuf, PathBuf)> {
-    let Some(python) = python() else {
-        skip_or_fail(
-            "the test venv with piper-tts and botocore is missing (scripts/test installs it)",
-        );
-        return None;
-    };
-    let Some(model) = joe_model() else {
-        skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
-        return None;
-    };
-    Some((python, model))
+    common::python_and_joe(
+        "piper, numpy, botocore.auth, botocore.validate, botocore.loaders",
+        "the test venv with piper-tts and botocore is missing (scripts/test installs it)",
+    )
 }
 
-/// A server process, killed and reaped when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts polly_tts.py with `extra` arguments and waits (at most 90 s) until it answers.
+/// Starts polly_tts.py with `extra` arguments.
 fn start(python: &Path, model: &Path, extra: &[&str]) -> Server {
-    let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("requests.jsonl");
-    let script = repo("tests/servers/polly_tts.py");
-    let port_text = port.to_string();
     let mut args = vec![
-        script.to_str().unwrap(),
-        "--model",
-        model.to_str().unwrap(),
-        "--port",
-        &port_text,
         "--access-key",
         ACCESS_KEY,
         "--secret-key",
         SECRET_KEY,
         "--region",
         REGION,
-        "--log",
-        log.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let child = Command::new(python)
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let mut server = Server {
-        child,
-        port,
-        log,
-        _dir: dir,
-    };
-    common::wait_until_answers(&mut server.child, port, "/health");
-    server
+    Server::fake(python, "polly_tts.py", model, &args, "/health")
 }
 
 impl Server {
     /// Requests the server has received.
     fn requests(&self) -> u64 {
-        let stats: serde_json::Value =
-            serde_json::from_str(&common::http_get(self.port, "/stats").expect("stats")).unwrap();
-        stats["requests"].as_u64().unwrap()
-    }
-
-    /// What the server accepted: one JSON object per request.
-    fn accepted(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        self.get_json("/stats")["requests"].as_u64().unwrap()
     }
 
     fn profile(&self, extra: &str) -> VoiceProfile {
@@ -149,41 +85,6 @@ fn open(profile: &VoiceProfile, secret: &'static str) -> Polly {
         home: Some(home.path().to_path_buf()),
     };
     Polly::open_with(profile, &sources).expect("the backend opens")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn rms(samples: &[i16]) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
-    (sum / samples.len() as f64).sqrt() / 32768.0
-}
-
-/// Runs the botocore check of tests/servers/polly_tts.py on `body`; the problems it found.
-fn model_problems(python: &Path, body: &serde_json::Value) -> Vec<String> {
-    let mut child = Command::new(python)
-        .arg(repo("tests/servers/polly_tts.py"))
-        .arg("--validate")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(body.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    serde_json::from_slice(&output.stdout).expect("the validator prints a JSON list")
 }
 
 const HOSTILE: &str =
@@ -225,7 +126,7 @@ fn request_bodies_follow_the_botocore_model() {
     assert_eq!(bodies.len(), 8, "an audio and a marks body each");
     for body in &bodies {
         assert_eq!(
-            model_problems(&python, body),
+            common::validate(&python, "polly_tts.py", body),
             Vec::<String>::new(),
             "{body}"
         );
@@ -242,7 +143,7 @@ fn request_bodies_follow_the_botocore_model() {
     bad["SampleRate"] = 16000.into();
     bad["Engine"] = "turbo".into();
     bad["VoiceId"] = "Nobody".into();
-    let problems = model_problems(&python, &bad).join("\n");
+    let problems = common::validate(&python, "polly_tts.py", &bad).join("\n");
     for what in ["Speed", "SampleRate", "turbo", "Nobody"] {
         assert!(problems.contains(what), "{what} not reported:\n{problems}");
     }
@@ -292,7 +193,7 @@ fn polly_narrates_markdown_with_word_timings() {
     );
 
     // Every sentence was asked for twice (audio and marks), as SSML whose text is the sentence.
-    let accepted = server.accepted();
+    let accepted = server.logged();
     let sentences = document.sentence_count();
     assert_eq!(accepted.len(), 2 * sentences, "{accepted:?}");
     assert!(accepted.iter().any(|a| {
@@ -309,7 +210,7 @@ fn polly_narrates_markdown_with_word_timings() {
         let from = (sentence.start * f64::from(rate)) as usize;
         let to = ((sentence.end * f64::from(rate)) as usize).min(samples.len());
         assert!(
-            rms(&samples[from..to]) > 0.02,
+            common::rms(&samples[from..to]) > 0.02,
             "'{}' is near silent",
             sentence.text
         );
@@ -351,8 +252,7 @@ fn a_wrong_secret_key_is_refused_after_one_request() {
     let server = start(&python, &model, &[]);
     let profile = server.profile("speech_marks=false\n");
     let polly = open(&profile, "not/the+right/secret");
-    let err = runtime()
-        .block_on(polly.synthesize(&SpeechRequest::plain("Hello there.")))
+    let err = common::block_on(polly.synthesize(&SpeechRequest::plain("Hello there.")))
         .expect_err("the signature is refused")
         .to_string();
     eprintln!("error: {err}");
@@ -367,8 +267,7 @@ fn a_wrong_secret_key_is_refused_after_one_request() {
 
     // The right secret passes the same check.
     let polly = open(&profile, SECRET_KEY);
-    let clip = runtime()
-        .block_on(polly.synthesize(&SpeechRequest::plain("Hello there.")))
+    let clip = common::block_on(polly.synthesize(&SpeechRequest::plain("Hello there.")))
         .expect("a correctly signed request succeeds");
     assert_eq!(clip.sample_rate, 16_000);
     assert!(clip.duration() > Duration::from_millis(300));
@@ -384,14 +283,13 @@ fn throttling_as_http_400_is_retried() {
     let server = start(&python, &model, &["--throttle", "3"]);
     let polly = open(&server.profile(""), SECRET_KEY);
     let text = "The tide turns at noon.";
-    let clip = runtime()
-        .block_on(polly.synthesize(&SpeechRequest::plain(text)))
+    let clip = common::block_on(polly.synthesize(&SpeechRequest::plain(text)))
         .expect("throttling is waited out");
     // Two requests (audio and marks) plus the three throttled.
     assert_eq!((polly.requests(), server.requests()), (5, 5));
     let words: Vec<&str> = clip.words.iter().map(|w| &text[w.range.clone()]).collect();
     assert_eq!(words, ["The", "tide", "turns", "at", "noon"]);
-    assert!(rms(&to_i16(&clip.samples)) > 0.02);
+    assert!(common::clip_rms(&clip.samples) > 0.02);
 
     // With no retries left, throttling fails with Polly's own words.
     let server = start(&python, &model, &["--throttle", "10"]);
@@ -399,8 +297,7 @@ fn throttling_as_http_400_is_retried() {
         &server.profile("max_retries=1\nspeech_marks=false\n"),
         SECRET_KEY,
     );
-    let err = runtime()
-        .block_on(polly.synthesize(&SpeechRequest::plain(text)))
+    let err = common::block_on(polly.synthesize(&SpeechRequest::plain(text)))
         .expect_err("throttled throughout")
         .to_string();
     eprintln!("error: {err}");
@@ -411,13 +308,6 @@ fn throttling_as_http_400_is_retried() {
     assert_eq!(server.requests(), 2);
 }
 
-fn to_i16(samples: &[f32]) -> Vec<i16> {
-    samples
-        .iter()
-        .map(|s| (s * 32767.0).round().clamp(-32768.0, 32767.0) as i16)
-        .collect()
-}
-
 #[test]
 fn markup_in_the_text_arrives_as_text() {
     let Some((python, model)) = setup() else {
@@ -425,10 +315,9 @@ fn markup_in_the_text_arrives_as_text() {
     };
     let server = start(&python, &model, &[]);
     let polly = open(&server.profile(""), SECRET_KEY);
-    let clip = runtime()
-        .block_on(polly.synthesize(&SpeechRequest::plain(HOSTILE)))
+    let clip = common::block_on(polly.synthesize(&SpeechRequest::plain(HOSTILE)))
         .expect("hostile text is spoken");
-    let accepted = server.accepted();
+    let accepted = server.logged();
     assert_eq!(accepted.len(), 2);
     for request in &accepted {
         assert_eq!(request["text"], HOSTILE, "{request}");
@@ -471,21 +360,20 @@ fn compressed_formats_are_decoded_at_their_rate() {
             SECRET_KEY,
         );
         assert_eq!(polly.sample_rate(), rate);
-        let clip = runtime()
-            .block_on(polly.synthesize(&SpeechRequest::plain(text)))
+        let clip = common::block_on(polly.synthesize(&SpeechRequest::plain(text)))
             .unwrap_or_else(|e| panic!("{format}: {e}"));
         assert_eq!(clip.sample_rate, rate, "{format}");
         let seconds = clip.duration().as_secs_f64();
         assert!((2.0..6.0).contains(&seconds), "{format}: {seconds:.2} s");
         assert!(
-            rms(&to_i16(&clip.samples)) > 0.02,
+            common::clip_rms(&clip.samples) > 0.02,
             "{format} is near silent"
         );
         assert_eq!(clip.words.len(), 9, "{format}");
         assert!(clip.words.last().unwrap().end <= seconds + 1e-9);
     }
     let formats: Vec<String> = server
-        .accepted()
+        .logged()
         .iter()
         .map(|a| a["format"].as_str().unwrap().to_string())
         .collect();

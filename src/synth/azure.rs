@@ -10,21 +10,21 @@
 //! timings are not reported: Azure sends word boundaries only over the Speech SDK's WebSocket
 //! protocol, not over this REST API.
 
-use super::http::{self, ApiKey, Expect, Failure, HttpSettings};
+use super::config::{self, engine_error, env_value, process_env, profile_error, string_option};
+use super::http::{self, ApiKey, Connection, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const ENTRY: BackendEntry = BackendEntry {
-    engine: "azure",
+    engine: NAME,
     description: "Azure AI Speech text to speech (AZURE_SPEECH_KEY, AZURE_SPEECH_REGION)",
     limits: LIMITS,
     billing: Billing::ONCE,
-    open: open_backend,
+    open: super::Opener::Fn(open_backend),
 };
 
 /// `max_chars`: Azure takes up to 10 minutes of audio per request (and 64 KB of SSML); a
@@ -92,12 +92,11 @@ pub struct SpeechSettings {
 
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let format =
-            http::string_option(profile, "format")?.unwrap_or_else(|| DEFAULT_FORMAT.into());
+        let format = string_option(profile, "format")?.unwrap_or_else(|| DEFAULT_FORMAT.into());
         let Some(&(_, rate, expect)) = FORMATS.iter().find(|(name, _, _)| *name == format) else {
-            return Err(Error::VoiceProfile {
-                path: profile.name.clone().into(),
-                message: format!(
+            return Err(profile_error(
+                profile,
+                format!(
                     "options.format '{format}' is not one aloud can decode: {}",
                     FORMATS
                         .iter()
@@ -105,7 +104,7 @@ impl SpeechSettings {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            });
+            ));
         };
         let voice = profile
             .voice
@@ -115,10 +114,10 @@ impl SpeechSettings {
             .unwrap_or(DEFAULT_VOICE)
             .to_string();
         if !profile.speaking_rate.is_finite() || profile.speaking_rate <= 0.0 {
-            return Err(Error::VoiceProfile {
-                path: profile.name.clone().into(),
-                message: "speaking_rate must be a positive number".to_string(),
-            });
+            return Err(profile_error(
+                profile,
+                "speaking_rate must be a positive number",
+            ));
         }
         Ok(SpeechSettings {
             voice,
@@ -164,14 +163,11 @@ pub fn request_ssml(profile: &VoiceProfile, request: &SpeechRequest) -> Result<S
 }
 
 pub struct Azure {
-    client: reqwest::Client,
-    endpoint: reqwest::Url,
+    connection: Connection,
     /// Where the endpoint came from (the region, for messages about a rejected key).
     region: Option<String>,
     key: ApiKey,
     speech: SpeechSettings,
-    settings: HttpSettings,
-    requests: AtomicUsize,
 }
 
 fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
@@ -180,87 +176,69 @@ fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Ar
 
 impl Azure {
     pub fn open(profile: &VoiceProfile) -> Result<Self> {
-        Self::open_with(profile, &|name| std::env::var(name).ok())
+        Self::open_with(profile, &process_env)
     }
 
     /// [`Azure::open`] reading environment variables through `env`.
     pub fn open_with(profile: &VoiceProfile, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
-        let env = |name: &str| {
-            env(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
-        let region = match http::string_option(profile, "region")? {
-            Some(region) => Some(region),
-            None => env(REGION_VAR),
-        };
-        let endpoint = match http::string_option(profile, "endpoint")? {
-            Some(url) => endpoint_from(&http::parse_url(
-                NAME,
-                &url,
-                "the profile's options.endpoint",
-            )?),
-            None => match env(ENDPOINT_VAR) {
-                Some(url) => endpoint_from(&http::parse_url(NAME, &url, ENDPOINT_VAR)?),
-                None => {
-                    let Some(region) = region.as_deref() else {
-                        return Err(Error::Engine {
-                            backend: NAME.to_string(),
-                            message: format!(
-                                "{REGION_VAR} is not set; export your Speech resource's region (say eastus), or set {ENDPOINT_VAR}"
-                            ),
-                        });
-                    };
-                    if !region
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-')
-                    {
-                        return Err(Error::Engine {
-                            backend: NAME.to_string(),
-                            message: format!(
-                                "{REGION_VAR} '{region}' is not a region name (say eastus)"
-                            ),
-                        });
-                    }
-                    http::parse_url(
+        let region = config::setting(profile, "region", &[REGION_VAR], env)?.map(|s| s.value);
+        let endpoint = match config::setting(profile, "endpoint", &[ENDPOINT_VAR], env)? {
+            Some(url) => {
+                endpoint_from(&http::parse_url(NAME, &url.value, &url.origin.to_string())?)
+            }
+            None => {
+                let Some(region) = region.as_deref() else {
+                    return Err(engine_error(
                         NAME,
-                        &format!("https://{region}.tts.speech.microsoft.com/cognitiveservices/v1"),
-                        REGION_VAR,
-                    )?
+                        format!(
+                            "{REGION_VAR} is not set; export your Speech resource's region (say eastus), or set {ENDPOINT_VAR}"
+                        ),
+                    ));
+                };
+                if !region
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+                {
+                    return Err(engine_error(
+                        NAME,
+                        format!("{REGION_VAR} '{region}' is not a region name (say eastus)"),
+                    ));
                 }
-            },
+                http::parse_url(
+                    NAME,
+                    &format!("https://{region}.tts.speech.microsoft.com/cognitiveservices/v1"),
+                    REGION_VAR,
+                )?
+            }
         };
-        let Some(key) = env(KEY_VAR) else {
-            return Err(Error::Engine {
-                backend: NAME.to_string(),
-                message: format!(
+        let Some(key) = env_value(env, KEY_VAR) else {
+            return Err(engine_error(
+                NAME,
+                format!(
                     "{KEY_VAR} is not set; export a key of your Speech resource (Azure portal: Keys and Endpoint)"
                 ),
-            });
+            ));
         };
         let key = ApiKey::new(key);
         if key.header_value().is_none() {
-            return Err(Error::Engine {
-                backend: NAME.to_string(),
-                message: format!("{KEY_VAR} holds characters no HTTP header can carry"),
-            });
+            return Err(engine_error(
+                NAME,
+                format!("{KEY_VAR} holds characters no HTTP header can carry"),
+            ));
         }
         Ok(Azure {
-            client: http::client(NAME, &settings, &endpoint)?,
-            endpoint,
+            connection: Connection::new(NAME, settings, endpoint)?,
             region,
             key,
             speech,
-            settings,
-            requests: AtomicUsize::new(0),
         })
     }
 
     /// HTTP requests made so far, retries included.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.connection.requests()
     }
 
     fn handle(&self, answer: http::Answer) -> Result<Clip, Failure> {
@@ -271,7 +249,7 @@ impl Azure {
             401 => Failure::Fatal {
                 message: format!(
                     "{KEY_VAR} is rejected (HTTP 401) by {}; check that the key belongs to a Speech resource in {}",
-                    http::public_url(&self.endpoint),
+                    self.connection.public_endpoint(),
                     match &self.region {
                         Some(region) => format!("region {region} ({REGION_VAR})"),
                         None => format!("the region of this endpoint ({REGION_VAR} is not set)"),
@@ -325,7 +303,7 @@ impl Backend for Azure {
     fn identity(&self) -> serde_json::Value {
         serde_json::json!({
             "engine": NAME,
-            "endpoint": http::public_url(&self.endpoint),
+            "endpoint": self.connection.public_endpoint(),
             "voice": self.speech.voice,
             "language": self.speech.language,
             "format": self.speech.format,
@@ -333,33 +311,20 @@ impl Backend for Azure {
         })
     }
 
-    fn name(&self) -> &str {
-        NAME
-    }
-
     fn sample_rate(&self) -> u32 {
         self.speech.rate
-    }
-
-    fn limits(&self) -> BackendLimits {
-        LIMITS
     }
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
         let body = self.speech.ssml(request).into_bytes();
         let key = self.key.header_value();
-        let clip = http::send_with_retry_as(
-            NAME,
-            &self.settings,
-            &self.requests,
+        let clip = self.connection.send_as(
             || {
                 let mut builder = self
-                    .client
-                    .post(self.endpoint.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/ssml+xml")
+                    .connection
+                    .post("application/ssml+xml", &body)
                     .header("X-Microsoft-OutputFormat", &self.speech.format)
-                    .header(reqwest::header::USER_AGENT, "aloud")
-                    .body(body.clone());
+                    .header(reqwest::header::USER_AGENT, "aloud");
                 if let Some(key) = &key {
                     builder = builder.header("Ocp-Apim-Subscription-Key", key.clone());
                 }
@@ -479,15 +444,11 @@ mod tests {
         let endpoint =
             reqwest::Url::parse("https://eastus.tts.speech.microsoft.com/cognitiveservices/v1")
                 .unwrap();
-        let settings = HttpSettings::default();
         let backend = Azure {
-            client: http::client(NAME, &settings, &endpoint).unwrap(),
-            endpoint,
+            connection: Connection::new(NAME, HttpSettings::default(), endpoint).unwrap(),
             region: Some("eastus".into()),
             key: ApiKey::new("azure-secret-key-123".into()),
             speech,
-            settings,
-            requests: AtomicUsize::new(0),
         };
         let identity = backend.identity().to_string();
         assert!(!identity.contains("azure-secret-key-123"), "{identity}");

@@ -16,6 +16,7 @@
 //! without it the WAV is read from standard output. The WAV may carry the placeholder sizes
 //! streaming writers use ([`crate::audio::decode`] reads those).
 
+use super::config::engine_error;
 use super::wyoming::block_on;
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::audio;
@@ -29,11 +30,11 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
 pub const ENTRY: BackendEntry = BackendEntry {
-    engine: "command",
+    engine: NAME,
     description: "any local program that reads text and writes a WAV (options.program, options.args)",
     limits: LIMITS,
     billing: Billing::Free,
-    open: open_backend,
+    open: super::Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {
@@ -51,13 +52,6 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 const PROBE_TEXT: &str = "Ready.";
 /// How much of a failing program's standard error an error message quotes.
 const STDERR_TAIL: usize = 600;
-
-fn engine_error(message: impl Into<String>) -> Error {
-    Error::Engine {
-        backend: NAME.to_string(),
-        message: message.into(),
-    }
-}
 
 /// A program run once per request.
 #[derive(Debug, Clone)]
@@ -98,14 +92,13 @@ impl CommandBackend {
         let started = Instant::now();
         let wants_output = self.args.iter().any(|a| a.contains("{output}"));
         let text_in_args = self.args.iter().any(|a| a.contains("{text}"));
-        let scratch =
-            if wants_output {
-                Some(tempfile::tempdir().map_err(|e| {
-                    engine_error(format!("cannot create a temporary directory: {e}"))
-                })?)
-            } else {
-                None
-            };
+        let scratch = if wants_output {
+            Some(tempfile::tempdir().map_err(|e| {
+                engine_error(NAME, format!("cannot create a temporary directory: {e}"))
+            })?)
+        } else {
+            None
+        };
         let output_path = scratch.as_ref().map(|d| d.path().join("clip.wav"));
         let output_text = output_path
             .as_ref()
@@ -134,15 +127,18 @@ impl CommandBackend {
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         let mut child = command.spawn().map_err(|e| {
-            engine_error(match e.kind() {
-                std::io::ErrorKind::NotFound => {
-                    format!(
-                        "program '{}' not found (is it installed and on PATH?)",
-                        self.program
-                    )
-                }
-                _ => format!("cannot run '{}': {e}", self.program),
-            })
+            engine_error(
+                NAME,
+                match e.kind() {
+                    std::io::ErrorKind::NotFound => {
+                        format!(
+                            "program '{}' not found (is it installed and on PATH?)",
+                            self.program
+                        )
+                    }
+                    _ => format!("cannot run '{}': {e}", self.program),
+                },
+            )
         })?;
         let stdin = child.stdin.take();
         let feed = async move {
@@ -162,47 +158,59 @@ impl CommandBackend {
         .await;
         let output = match finished {
             Err(_) => {
-                return Err(engine_error(format!(
-                    "'{}' did not finish within {:?}; it was killed (options.timeout_seconds)",
-                    self.program, self.timeout
-                )));
+                return Err(engine_error(
+                    NAME,
+                    format!(
+                        "'{}' did not finish within {:?}; it was killed (options.timeout_seconds)",
+                        self.program, self.timeout
+                    ),
+                ));
             }
             Ok(Err(e)) => {
-                return Err(engine_error(format!(
-                    "waiting for '{}' failed: {e}",
-                    self.program
-                )));
+                return Err(engine_error(
+                    NAME,
+                    format!("waiting for '{}' failed: {e}", self.program),
+                ));
             }
             Ok(Ok(output)) => output,
         };
         if !output.status.success() {
-            return Err(engine_error(format!(
-                "'{}' failed ({}){}",
-                self.program,
-                output.status,
-                stderr_tail(&output.stderr)
-            )));
+            return Err(engine_error(
+                NAME,
+                format!(
+                    "'{}' failed ({}){}",
+                    self.program,
+                    output.status,
+                    stderr_tail(&output.stderr)
+                ),
+            ));
         }
         let (bytes, place) = match &output_path {
             Some(path) => (
                 std::fs::read(path).map_err(|e| {
-                    engine_error(format!(
-                        "'{}' exited without writing {{output}} ({}): {e}{}",
-                        self.program,
-                        path.display(),
-                        stderr_tail(&output.stderr)
-                    ))
+                    engine_error(
+                        NAME,
+                        format!(
+                            "'{}' exited without writing {{output}} ({}): {e}{}",
+                            self.program,
+                            path.display(),
+                            stderr_tail(&output.stderr)
+                        ),
+                    )
                 })?,
                 "its {output} file",
             ),
             None => (output.stdout, "standard output"),
         };
         if bytes.is_empty() {
-            return Err(engine_error(format!(
-                "'{}' wrote no audio to {place}{}",
-                self.program,
-                stderr_tail(&output.stderr)
-            )));
+            return Err(engine_error(
+                NAME,
+                format!(
+                    "'{}' wrote no audio to {place}{}",
+                    self.program,
+                    stderr_tail(&output.stderr)
+                ),
+            ));
         }
         let clip = audio::decode(&bytes, &format!("{NAME} ('{}', {place})", self.program))?;
         drop(scratch);
@@ -242,16 +250,8 @@ impl Backend for CommandBackend {
         })
     }
 
-    fn name(&self) -> &str {
-        NAME
-    }
-
     fn sample_rate(&self) -> u32 {
         self.sample_rate
-    }
-
-    fn limits(&self) -> BackendLimits {
-        LIMITS
     }
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
@@ -268,6 +268,8 @@ impl Backend for CommandBackend {
     }
 }
 
+/// Names the profile's file where [`super::config::profile_error`] names the profile: a
+/// command voice is always a file of the user's own, and the message says which to edit.
 fn profile_error(profile: &VoiceProfile, message: impl Into<String>) -> Error {
     Error::VoiceProfile {
         path: profile

@@ -11,23 +11,23 @@
 //! `voice_settings`, plus the timeouts and retries of [`super::http::HttpSettings`]. The key
 //! comes from `ELEVENLABS_API_KEY` only and travels in the `xi-api-key` header.
 
-use super::http::{self, Answer, ApiKey, Expect, Failure, HttpSettings};
+use super::config::{Setting, engine_error, env_value, process_env, profile_error, string_option};
+use super::http::{self, Answer, ApiKey, Connection, Expect, Failure, HttpSettings};
 use super::{
     Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const ENTRY: BackendEntry = BackendEntry {
-    engine: "elevenlabs",
+    engine: NAME,
     description: "ElevenLabs text-to-speech with word timings (ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL)",
     limits: LIMITS,
     billing: Billing::ONCE,
-    open: open_backend,
+    open: super::Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {
@@ -73,16 +73,9 @@ pub struct SpeechSettings {
     pub voice_settings: Map<String, Value>,
 }
 
-fn profile_error(profile: &VoiceProfile, message: String) -> Error {
-    Error::VoiceProfile {
-        path: profile.name.clone().into(),
-        message,
-    }
-}
-
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let model = match http::string_option(profile, "model")? {
+        let model = match string_option(profile, "model")? {
             Some(model) => model,
             None if !profile.model.trim().is_empty() => profile.model.trim().to_string(),
             None => DEFAULT_MODEL.to_string(),
@@ -100,8 +93,8 @@ impl SpeechSettings {
                 )
             })?
             .to_string();
-        let format = http::string_option(profile, "output_format")?
-            .unwrap_or_else(|| DEFAULT_FORMAT.to_string());
+        let format =
+            string_option(profile, "output_format")?.unwrap_or_else(|| DEFAULT_FORMAT.to_string());
         if !FORMATS.contains(&format.as_str()) {
             return Err(profile_error(
                 profile,
@@ -259,37 +252,21 @@ pub fn alignment_words(text: &str, alignment: &Value) -> Vec<WordTiming> {
 }
 
 pub struct ElevenLabs {
-    client: reqwest::Client,
-    endpoint: reqwest::Url,
+    connection: Connection,
     key: Option<ApiKey>,
     speech: SpeechSettings,
-    settings: HttpSettings,
-    requests: AtomicUsize,
 }
 
 fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
     Ok(Arc::new(ElevenLabs::open(profile)?))
 }
 
-fn engine_error(message: String) -> Error {
-    Error::Engine {
-        backend: NAME.to_string(),
-        message,
-    }
-}
-
 impl ElevenLabs {
     pub fn open(profile: &VoiceProfile) -> Result<Self> {
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
-        let (base, origin) = match http::string_option(profile, "base_url")? {
-            Some(url) => (url, "the profile's options.base_url"),
-            None => match std::env::var(BASE_VAR) {
-                Ok(url) if !url.trim().is_empty() => (url.trim().to_string(), BASE_VAR),
-                _ => (DEFAULT_BASE.to_string(), "the default base URL"),
-            },
-        };
-        let base = http::parse_url(NAME, &base, origin)?;
+        let (base, setting) =
+            http::endpoint(NAME, profile, "base_url", &[BASE_VAR], &process_env, Setting::default(DEFAULT_BASE, "the default base URL"))?;
         let mut endpoint = base.clone();
         endpoint.set_query(None);
         endpoint.set_fragment(None);
@@ -297,9 +274,9 @@ impl ElevenLabs {
         let path = base.path().trim_end_matches('/');
         endpoint.set_path(path.strip_suffix("/v1").unwrap_or(path));
         {
-            let mut segments = endpoint
-                .path_segments_mut()
-                .map_err(|()| engine_error(format!("{origin} cannot take a path")))?;
+            let mut segments = endpoint.path_segments_mut().map_err(|()| {
+                engine_error(NAME, format!("{} cannot take a path", setting.origin))
+            })?;
             segments.pop_if_empty();
             // Pushed as a segment, so a voice ID can never reach another path or the query.
             segments.extend(["v1", "text-to-speech", speech.voice.as_str()]);
@@ -310,31 +287,28 @@ impl ElevenLabs {
         endpoint
             .query_pairs_mut()
             .append_pair("output_format", &speech.format);
-        let key = std::env::var(KEY_VAR)
-            .ok()
-            .filter(|k| !k.trim().is_empty())
-            .map(|k| ApiKey::new(k.trim().to_string()));
+        let key = env_value(&process_env, KEY_VAR).map(ApiKey::new);
         let official = base
             .host_str()
             .is_some_and(|h| h == "elevenlabs.io" || h.ends_with(".elevenlabs.io"));
         if key.is_none() && official {
-            return Err(engine_error(format!(
-                "{KEY_VAR} is not set; export your ElevenLabs API key (profile settings on elevenlabs.io)"
-            )));
+            return Err(engine_error(
+                NAME,
+                format!(
+                    "{KEY_VAR} is not set; export your ElevenLabs API key (profile settings on elevenlabs.io)"
+                ),
+            ));
         }
         Ok(ElevenLabs {
-            client: http::client(NAME, &settings, &endpoint)?,
-            endpoint,
+            connection: Connection::new(NAME, settings, endpoint)?,
             key,
             speech,
-            settings,
-            requests: AtomicUsize::new(0),
         })
     }
 
     /// HTTP requests made so far, retries included.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.connection.requests()
     }
 
     /// What an unsuccessful answer means. ElevenLabs explains itself in
@@ -460,7 +434,7 @@ impl Backend for ElevenLabs {
     fn identity(&self) -> Value {
         serde_json::json!({
             "engine": NAME,
-            "endpoint": http::public_url(&self.endpoint),
+            "endpoint": self.connection.public_endpoint(),
             "model": self.speech.model,
             "voice": self.speech.voice,
             "format": self.speech.format,
@@ -469,31 +443,15 @@ impl Backend for ElevenLabs {
         })
     }
 
-    fn name(&self) -> &str {
-        NAME
-    }
-
     fn sample_rate(&self) -> u32 {
         self.speech.sample_rate()
     }
 
-    fn limits(&self) -> BackendLimits {
-        LIMITS
-    }
-
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
-        let body = serde_json::to_vec(&self.speech.body(request))
-            .map_err(|e| engine_error(format!("cannot encode the request: {e}")))?;
-        let clip = http::send_with_retry_as(
-            NAME,
-            &self.settings,
-            &self.requests,
+        let body = self.connection.json(&self.speech.body(request))?;
+        let clip = self.connection.send_as(
             || {
-                let mut builder = self
-                    .client
-                    .post(self.endpoint.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone());
+                let mut builder = self.connection.post("application/json", &body);
                 if let Some(value) = self.key.as_ref().and_then(ApiKey::header_value) {
                     builder = builder.header("xi-api-key", value);
                 }
@@ -563,7 +521,7 @@ mod tests {
         p.voice = Some("a/b?c".into());
         let backend = ElevenLabs::open(&p).unwrap();
         assert_eq!(
-            backend.endpoint.as_str(),
+            backend.connection.endpoint().as_str(),
             "http://127.0.0.1:9/v1/text-to-speech/a%2Fb%3Fc/with-timestamps?output_format=pcm_22050"
         );
         let plain = ElevenLabs::open(&profile(
@@ -571,7 +529,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            plain.endpoint.as_str(),
+            plain.connection.endpoint().as_str(),
             "http://127.0.0.1:9/v1/text-to-speech/voice123?output_format=pcm_44100"
         );
         assert_eq!(plain.sample_rate(), 44_100);

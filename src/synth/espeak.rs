@@ -1,6 +1,7 @@
 //! espeak-ng loaded at run time as Piper's phonemizer, keeping clause punctuation in the phoneme stream.
 
-use crate::error::{Error, Result};
+use super::config::engine_error;
+use crate::error::Result;
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -33,13 +34,6 @@ static ESPEAK: OnceLock<std::result::Result<Espeak, String>> = OnceLock::new();
 
 const BACKEND: &str = "piper (espeak-ng)";
 
-fn engine_error(message: String) -> Error {
-    Error::Engine {
-        backend: BACKEND.to_string(),
-        message,
-    }
-}
-
 impl Espeak {
     /// Loads and initialises espeak-ng once per process; later calls return the same instance.
     /// `data_dir` is the directory that contains `espeak-ng-data`.
@@ -47,7 +41,7 @@ impl Espeak {
         ESPEAK
             .get_or_init(|| Self::open(library, data_dir))
             .as_ref()
-            .map_err(|message| engine_error(message.clone()))
+            .map_err(|message| engine_error(BACKEND, message.clone()))
     }
 
     fn open(library: &Path, data_dir: &Path) -> std::result::Result<Espeak, String> {
@@ -111,16 +105,17 @@ impl Espeak {
         let mut state = self
             .state
             .lock()
-            .map_err(|_| engine_error("espeak-ng lock poisoned by an earlier panic".into()))?;
+            .map_err(|_| engine_error(BACKEND, "espeak-ng lock poisoned by an earlier panic"))?;
         if state.current_voice.as_deref() != Some(voice) {
-            let name =
-                CString::new(voice).map_err(|_| engine_error(format!("bad voice '{voice}'")))?;
+            let name = CString::new(voice)
+                .map_err(|_| engine_error(BACKEND, format!("bad voice '{voice}'")))?;
             // SAFETY: name is NUL-terminated and outlives the call.
             let status = unsafe { (state.set_voice_by_name)(name.as_ptr()) };
             if status != 0 {
-                return Err(engine_error(format!(
-                    "espeak-ng has no voice '{voice}' (error {status})"
-                )));
+                return Err(engine_error(
+                    BACKEND,
+                    format!("espeak-ng has no voice '{voice}' (error {status})"),
+                ));
             }
             state.current_voice = Some(voice.to_string());
         }
@@ -128,7 +123,7 @@ impl Espeak {
         // espeak-ng stops at NUL; the text is ours, so dropping NULs loses nothing spoken.
         let cleaned: String = text.chars().filter(|&c| c != '\0').collect();
         let input = CString::new(cleaned.as_bytes())
-            .map_err(|_| engine_error("text contains NUL".into()))?;
+            .map_err(|_| engine_error(BACKEND, "text contains NUL"))?;
         let base = input.as_ptr() as usize;
         let end = base + cleaned.len();
         let mut cursor: *const c_void = input.as_ptr().cast();

@@ -18,12 +18,15 @@
 //! Tokens are kept until a minute before they expire. None of them reaches a message, a log,
 //! `Debug` output or the identity.
 
-use super::http::{self, Answer, ApiKey, Expect, Failure, HttpSettings};
+use super::config::{
+    self, Setting, engine_error, env_value, process_env, profile_error, string_option,
+};
+use super::http::{self, Answer, ApiKey, Connection, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
 use super::{
     Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -34,11 +37,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 pub const ENTRY: BackendEntry = BackendEntry {
-    engine: "google",
+    engine: NAME,
     description: "Google Cloud Text-to-Speech with word timings (GOOGLE_API_KEY, an access token or Application Default Credentials)",
     limits: LIMITS,
     billing: Billing::ONCE,
-    open: open_backend,
+    open: super::Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {
@@ -69,20 +72,6 @@ const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 const DEFAULT_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
 /// A cached token is renewed this long before Google says it expires.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
-
-fn profile_error(profile: &VoiceProfile, message: String) -> Error {
-    Error::VoiceProfile {
-        path: profile.name.clone().into(),
-        message,
-    }
-}
-
-fn engine_error(message: String) -> Error {
-    Error::Engine {
-        backend: NAME.to_string(),
-        message,
-    }
-}
 
 fn number_option(profile: &VoiceProfile, key: &str, range: (f64, f64)) -> Result<Option<f64>> {
     match profile.options.get(key) {
@@ -144,7 +133,7 @@ impl SpeechSettings {
             }
             _ => profile.language.trim().to_string(),
         };
-        let encoding = http::string_option(profile, "audio_encoding")?
+        let encoding = string_option(profile, "audio_encoding")?
             .map(|e| e.to_ascii_uppercase())
             .unwrap_or_else(|| "LINEAR16".to_string());
         if !LIMITS.formats.contains(&encoding.as_str()) {
@@ -211,10 +200,13 @@ impl SpeechSettings {
                 return Ok((speak, body.marks));
             }
         }
-        Err(engine_error(format!(
-            "a request of {} bytes is too long for Google's {MAX_INPUT_BYTES}-byte input limit",
-            request.text.len()
-        )))
+        Err(engine_error(
+            NAME,
+            format!(
+                "a request of {} bytes is too long for Google's {MAX_INPUT_BYTES}-byte input limit",
+                request.text.len()
+            ),
+        ))
     }
 
     /// The JSON body of `text:synthesize` for `ssml`.
@@ -366,19 +358,12 @@ struct Exchange {
     cached: tokio::sync::Mutex<Option<(ApiKey, Instant)>>,
 }
 
-fn env_value(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
 /// gcloud's Application Default Credentials file, where `gcloud auth application-default
 /// login` writes it.
 fn gcloud_adc_path() -> Option<PathBuf> {
-    let dir = match env_value("CLOUDSDK_CONFIG") {
+    let dir = match env_value(&process_env, "CLOUDSDK_CONFIG") {
         Some(dir) => PathBuf::from(dir),
-        None if cfg!(windows) => PathBuf::from(env_value("APPDATA")?).join("gcloud"),
+        None if cfg!(windows) => PathBuf::from(env_value(&process_env, "APPDATA")?).join("gcloud"),
         None => dirs::home_dir()?.join(".config").join("gcloud"),
     };
     Some(dir.join("application_default_credentials.json"))
@@ -401,7 +386,7 @@ fn read_credential_file(
     path: &Path,
     settings: &HttpSettings,
 ) -> Result<(Credentials, Source, Option<String>)> {
-    let bad = |what: String| engine_error(format!("{}: {what}", path.display()));
+    let bad = |what: String| engine_error(NAME, format!("{}: {what}", path.display()));
     let text = std::fs::read_to_string(path)
         .map_err(|e| bad(format!("cannot read the credentials file: {e}")))?;
     let json: Value = serde_json::from_str(&text)
@@ -478,17 +463,17 @@ fn read_credential_file(
 
 /// The first credentials found, in the documented order.
 fn find_credentials(settings: &HttpSettings) -> Result<(Credentials, Source, Option<String>)> {
-    if let Some(key) = env_value("GOOGLE_API_KEY") {
+    if let Some(key) = env_value(&process_env, "GOOGLE_API_KEY") {
         return Ok((Credentials::ApiKey(ApiKey::new(key)), Source::ApiKey, None));
     }
-    if let Some(token) = env_value("GOOGLE_OAUTH_ACCESS_TOKEN") {
+    if let Some(token) = env_value(&process_env, "GOOGLE_OAUTH_ACCESS_TOKEN") {
         return Ok((
             Credentials::Token(ApiKey::new(token)),
             Source::AccessToken,
             None,
         ));
     }
-    if let Some(path) = env_value("GOOGLE_APPLICATION_CREDENTIALS") {
+    if let Some(path) = env_value(&process_env, "GOOGLE_APPLICATION_CREDENTIALS") {
         return read_credential_file(Path::new(&path), settings);
     }
     if let Some(path) = gcloud_adc_path().filter(|p| p.is_file()) {
@@ -544,7 +529,12 @@ fn service_account_jwt(
         signing_input.as_bytes(),
         &mut signature,
     )
-    .map_err(|_| engine_error("cannot sign the service account's token request".to_string()))?;
+    .map_err(|_| {
+        engine_error(
+            NAME,
+            "cannot sign the service account's token request".to_string(),
+        )
+    })?;
     Ok(format!(
         "{signing_input}.{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature)
@@ -552,14 +542,11 @@ fn service_account_jwt(
 }
 
 pub struct Google {
-    client: reqwest::Client,
-    endpoint: reqwest::Url,
+    connection: Connection,
     credentials: Credentials,
     source: Source,
     quota_project: Option<String>,
     speech: SpeechSettings,
-    settings: HttpSettings,
-    requests: AtomicUsize,
     token_requests: AtomicUsize,
 }
 
@@ -571,14 +558,8 @@ impl Google {
     pub fn open(profile: &VoiceProfile) -> Result<Self> {
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
-        let (base, origin) = match http::string_option(profile, "base_url")? {
-            Some(url) => (url, "the profile's options.base_url"),
-            None => match env_value(BASE_VAR) {
-                Some(url) => (url, BASE_VAR),
-                None => (DEFAULT_BASE.to_string(), "the default base URL"),
-            },
-        };
-        let base = http::parse_url(NAME, &base, origin)?;
+        let (base, _) =
+            http::endpoint(NAME, profile, "base_url", &[BASE_VAR], &process_env, Setting::default(DEFAULT_BASE, "the default base URL"))?;
         let mut endpoint = base.clone();
         endpoint.set_query(None);
         endpoint.set_fragment(None);
@@ -591,32 +572,34 @@ impl Google {
             .is_some_and(|h| h == "googleapis.com" || h.ends_with(".googleapis.com"));
         if matches!(credentials, Credentials::None) && official {
             return Err(engine_error(
+                NAME,
                 "no Google credentials: set GOOGLE_API_KEY, or GOOGLE_OAUTH_ACCESS_TOKEN, or \
                  GOOGLE_APPLICATION_CREDENTIALS to a service account key file (or run \
                  `gcloud auth application-default login`)"
                     .to_string(),
             ));
         }
-        let quota_project = match http::string_option(profile, "quota_project")? {
-            Some(project) => Some(project),
-            None => env_value("GOOGLE_CLOUD_QUOTA_PROJECT").or(file_project),
-        };
+        let quota_project = config::setting(
+            profile,
+            "quota_project",
+            &["GOOGLE_CLOUD_QUOTA_PROJECT"],
+            &process_env,
+        )?
+        .map(|setting| setting.value)
+        .or(file_project);
         Ok(Google {
-            client: http::client(NAME, &settings, &endpoint)?,
-            endpoint,
+            connection: Connection::new(NAME, settings, endpoint)?,
             credentials,
             source,
             quota_project,
             speech,
-            settings,
-            requests: AtomicUsize::new(0),
             token_requests: AtomicUsize::new(0),
         })
     }
 
     /// Synthesis requests made so far, retries included.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.connection.requests()
     }
 
     /// Token exchanges made so far, retries included.
@@ -627,10 +610,10 @@ impl Google {
     /// The header that authenticates a request, fetching or renewing a token when needed.
     async fn authorization(&self) -> Result<Option<(&'static str, reqwest::header::HeaderValue)>> {
         let invalid = || {
-            engine_error(format!(
-                "{} cannot be sent in a header",
-                self.source.describe()
-            ))
+            engine_error(
+                NAME,
+                format!("{} cannot be sent in a header", self.source.describe()),
+            )
         };
         match &self.credentials {
             Credentials::None => Ok(None),
@@ -696,7 +679,7 @@ impl Google {
         let source = self.source.describe();
         http::send_with_retry_as(
             NAME,
-            &self.settings,
+            self.connection.settings(),
             &self.token_requests,
             || {
                 client
@@ -846,7 +829,7 @@ impl Backend for Google {
     fn identity(&self) -> Value {
         json!({
             "engine": NAME,
-            "endpoint": http::public_url(&self.endpoint),
+            "endpoint": self.connection.public_endpoint(),
             "voice": self.speech.voice,
             "language": self.speech.language,
             "format": self.speech.encoding,
@@ -857,34 +840,18 @@ impl Backend for Google {
         })
     }
 
-    fn name(&self) -> &str {
-        NAME
-    }
-
     fn sample_rate(&self) -> u32 {
         self.speech.sample_rate
     }
 
-    fn limits(&self) -> BackendLimits {
-        LIMITS
-    }
-
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
         let (ssml, marks) = self.speech.ssml(request)?;
-        let body = serde_json::to_vec(&self.speech.body(&ssml))
-            .map_err(|e| engine_error(format!("cannot encode the request: {e}")))?;
+        let body = self.connection.json(&self.speech.body(&ssml))?;
         let auth = self.authorization().await?;
         let oauth = matches!(auth, Some(("authorization", _)));
-        let clip = http::send_with_retry_as(
-            NAME,
-            &self.settings,
-            &self.requests,
+        let clip = self.connection.send_as(
             || {
-                let mut builder = self
-                    .client
-                    .post(self.endpoint.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone());
+                let mut builder = self.connection.post("application/json", &body);
                 if let Some((name, value)) = &auth {
                     builder = builder.header(*name, value.clone());
                 }

@@ -6,6 +6,7 @@
 //! error text here is built from status codes, server error codes and our own words.
 
 use super::Clip;
+use super::config::{self, Setting, engine_error, option_error};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -99,22 +100,6 @@ impl HttpSettings {
     }
 }
 
-fn option_error(profile: &VoiceProfile, key: &str, expected: &str) -> Error {
-    Error::VoiceProfile {
-        path: profile.name.clone().into(),
-        message: format!("options.{key} must be {expected}"),
-    }
-}
-
-/// A string option from the profile, if set.
-pub fn string_option(profile: &VoiceProfile, key: &str) -> Result<Option<String>> {
-    match profile.options.get(key) {
-        None => Ok(None),
-        Some(toml::Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
-        Some(_) => Err(option_error(profile, key, "a non-empty string")),
-    }
-}
-
 /// A number in [0, 1) that differs call to call (no cryptographic pretensions).
 fn jitter() -> f64 {
     fastrand::f64()
@@ -152,25 +137,41 @@ pub fn client(
         // A proxy from the environment cannot reach this machine's own loopback.
         builder = builder.no_proxy();
     }
-    builder.build().map_err(|e| Error::Engine {
-        backend: backend.to_string(),
-        message: format!("cannot set up the HTTP client: {e}"),
-    })
+    builder
+        .build()
+        .map_err(|e| engine_error(backend, format!("cannot set up the HTTP client: {e}")))
 }
 
 /// Parses a base URL from the environment or a profile, naming where it came from on failure.
 pub fn parse_url(backend: &str, text: &str, origin: &str) -> Result<reqwest::Url> {
-    let url = reqwest::Url::parse(text).map_err(|e| Error::Engine {
-        backend: backend.to_string(),
-        message: format!("{origin} is not a valid URL ({text}): {e}"),
+    let url = reqwest::Url::parse(text).map_err(|e| {
+        engine_error(
+            backend,
+            format!("{origin} is not a valid URL ({text}): {e}"),
+        )
     })?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(Error::Engine {
-            backend: backend.to_string(),
-            message: format!("{origin} must be an http:// or https:// URL, not {text}"),
-        });
+        return Err(engine_error(
+            backend,
+            format!("{origin} must be an http:// or https:// URL, not {text}"),
+        ));
     }
     Ok(url)
+}
+
+/// A backend's endpoint: the profile's `options.{key}`, else the first of `vars` set in `env`,
+/// else `default`; parsed, with the setting it came from (for messages that say where to fix it).
+pub fn endpoint(
+    backend: &str,
+    profile: &VoiceProfile,
+    key: &'static str,
+    vars: &[&'static str],
+    env: &dyn Fn(&str) -> Option<String>,
+    default: Setting,
+) -> Result<(reqwest::Url, Setting)> {
+    let setting = config::setting(profile, key, vars, env)?.unwrap_or(default);
+    let url = parse_url(backend, &setting.value, &setting.origin.to_string())?;
+    Ok((url, setting))
 }
 
 /// `url` as it may be shown or keyed on: without user info or query, where credentials hide.
@@ -181,6 +182,96 @@ pub fn public_url(url: &reqwest::Url) -> String {
     url.set_query(None);
     url.set_fragment(None);
     url.to_string()
+}
+
+/// What an HTTP backend keeps for its lifetime: its client (connections are pooled across
+/// sentences), the URL it posts to, its timeouts and retries, and the requests made so far.
+pub struct Connection {
+    backend: &'static str,
+    client: reqwest::Client,
+    endpoint: reqwest::Url,
+    settings: HttpSettings,
+    requests: AtomicUsize,
+}
+
+impl Connection {
+    /// A connection for `backend` (its name in messages) posting to `endpoint`.
+    pub fn new(
+        backend: &'static str,
+        settings: HttpSettings,
+        endpoint: reqwest::Url,
+    ) -> Result<Self> {
+        Ok(Connection {
+            client: client(backend, &settings, &endpoint)?,
+            backend,
+            endpoint,
+            settings,
+            requests: AtomicUsize::new(0),
+        })
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn endpoint(&self) -> &reqwest::Url {
+        &self.endpoint
+    }
+
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
+    }
+
+    /// The endpoint as it may be shown or keyed on ([`public_url`]).
+    pub fn public_endpoint(&self) -> String {
+        public_url(&self.endpoint)
+    }
+
+    /// HTTP requests made so far, retries included.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// `body` as JSON bytes.
+    pub fn json(&self, body: &serde_json::Value) -> Result<Vec<u8>> {
+        serde_json::to_vec(body)
+            .map_err(|e| engine_error(self.backend, format!("cannot encode the request: {e}")))
+    }
+
+    /// A POST of `body` as `content_type` to the endpoint, for the backend to add its headers.
+    pub fn post(&self, content_type: &'static str, body: &[u8]) -> reqwest::RequestBuilder {
+        self.client
+            .post(self.endpoint.clone())
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body.to_vec())
+    }
+
+    /// [`send_with_retry`] with this connection's settings, counting its requests.
+    pub async fn send(
+        &self,
+        key_hint: Option<&str>,
+        build: impl Fn() -> reqwest::RequestBuilder,
+        decode: impl Fn(&[u8]) -> Result<Clip, Failure>,
+    ) -> Result<Clip> {
+        send_with_retry(
+            self.backend,
+            &self.settings,
+            key_hint,
+            &self.requests,
+            build,
+            decode,
+        )
+        .await
+    }
+
+    /// [`send_with_retry_as`] with this connection's settings, counting its requests.
+    pub async fn send_as<T>(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+        handle: impl Fn(Answer) -> Result<T, Failure>,
+    ) -> Result<T> {
+        send_with_retry_as(self.backend, &self.settings, &self.requests, build, handle).await
+    }
 }
 
 /// An API key: kept out of `Debug` output and sent only as a sensitive header.
@@ -463,33 +554,30 @@ pub async fn send_with_retry_as<T>(
         };
         match failure {
             Failure::Fatal { message } => {
-                return Err(Error::Engine {
-                    backend: backend.to_string(),
-                    message,
-                });
+                return Err(engine_error(backend, message));
             }
             Failure::Retry { message, wait } => {
                 if retry >= settings.max_retries {
                     let tries = retry + 1;
-                    return Err(Error::Engine {
-                        backend: backend.to_string(),
-                        message: format!(
+                    return Err(engine_error(
+                        backend,
+                        format!(
                             "{message} (gave up after {tries} attempt{}; is the server overloaded or down?)",
                             if tries == 1 { "" } else { "s" }
                         ),
-                    });
+                    ));
                 }
                 if let Some(wait) = wait
                     && wait > settings.max_retry_after
                 {
-                    return Err(Error::Engine {
-                        backend: backend.to_string(),
-                        message: format!(
+                    return Err(engine_error(
+                        backend,
+                        format!(
                             "{message}; the server asks to wait {} s, longer than the {} s aloud waits — try again later",
                             wait.as_secs(),
                             settings.max_retry_after.as_secs()
                         ),
-                    });
+                    ));
                 }
                 let delay = settings.backoff(retry).max(wait.unwrap_or(Duration::ZERO));
                 tokio::time::sleep(delay).await;
@@ -624,12 +712,14 @@ pub fn to_rate(backend: &str, clip: Clip, rate: u32) -> Result<Clip> {
     if clip.sample_rate == rate {
         return Ok(clip);
     }
-    crate::audio::resample(clip, rate).map_err(|e| Error::Engine {
-        backend: backend.to_string(),
-        message: match e {
-            Error::Audio { message, .. } => message,
-            other => other.to_string(),
-        },
+    crate::audio::resample(clip, rate).map_err(|e| {
+        engine_error(
+            backend,
+            match e {
+                Error::Audio { message, .. } => message,
+                other => other.to_string(),
+            },
+        )
     })
 }
 

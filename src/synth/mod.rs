@@ -1,22 +1,33 @@
 //! The pluggable text-to-speech backend: the trait every engine implements and the registry that names them.
 //!
-//! Adding a backend is one new file implementing [`Backend`] plus one line in [`BACKENDS`].
+//! Adding a backend is one new file implementing [`Backend`] with a `pub const ENTRY:`
+//! [`BackendEntry`], plus its name in the `builtin_backends!` line below; a library user
+//! registers their own in a [`Registry`] instead.
 
-pub mod azure;
-pub mod command;
-pub mod elevenlabs;
+pub mod config;
 pub mod espeak;
-pub mod google;
 pub mod http;
-pub mod openai;
-pub mod piper;
-pub mod piper_http;
-pub mod polly;
+pub mod registry;
 pub mod ssml;
-pub mod wyoming;
+
+/// Declares each built-in backend's module and lists their `ENTRY`s, in the order
+/// [`Registry::builtin`] holds them: one name here is all a new backend adds outside its file.
+macro_rules! builtin_backends {
+    ($($backend:ident),* $(,)?) => {
+        $(pub mod $backend;)*
+
+        fn builtin_entries() -> Vec<BackendEntry> {
+            vec![$($backend::ENTRY),*]
+        }
+    };
+}
+
+builtin_backends!(
+    piper, piper_http, openai, elevenlabs, google, polly, azure, wyoming, command
+);
 
 use crate::assets::{AssetOptions, Progress};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::lexicon::Pronunciation;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -26,6 +37,7 @@ use std::time::Duration;
 // A clip is audio, whoever made it: the type lives in `audio`, which every stage after the
 // backends depends on, so that `audio` need not depend on `synth`.
 pub use crate::audio::{Clip, WordTiming};
+pub use registry::{BackendEntry, OpenClosure, OpenFn, Opener, Registry};
 
 /// One request to a backend: the text to say and, for engines that take phonemes, the
 /// lexicon's pronunciations for spans of it.
@@ -68,13 +80,12 @@ pub struct BackendLimits {
     pub context: bool,
 }
 
+/// One opened voice of an engine. What is true of the engine whatever the voice (its name,
+/// its [`BackendLimits`]) is not asked of it: that is its [`BackendEntry`]'s.
 #[async_trait]
 pub trait Backend: Send + Sync {
-    /// Short name used in messages, e.g. `piper`.
-    fn name(&self) -> &str;
     /// Rate of the clips this backend returns.
     fn sample_rate(&self) -> u32;
-    fn limits(&self) -> BackendLimits;
     /// Speaks one request (a sentence, or a clause-sized piece of a long one).
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip>;
     /// Everything besides the request that shapes the audio: engine, model and its version,
@@ -111,58 +122,17 @@ impl Billing {
     pub const ONCE: Billing = Billing::PerCharacter { passes: |_| 1 };
 }
 
-/// A registered backend: the `engine` name voice profiles use, and how to open one.
-pub struct BackendEntry {
-    pub engine: &'static str,
-    pub description: &'static str,
-    /// Known before opening, so a plan can be made without loading the engine.
-    pub limits: BackendLimits,
-    pub billing: Billing,
-    pub open: fn(&VoiceProfile, &mut OpenContext) -> Result<Arc<dyn Backend>>,
-}
-
-/// Every backend aloud knows, in the order `aloud voices` lists them.
-pub static BACKENDS: &[BackendEntry] = &[
-    piper::ENTRY,
-    piper_http::ENTRY,
-    openai::ENTRY,
-    elevenlabs::ENTRY,
-    google::ENTRY,
-    polly::ENTRY,
-    azure::ENTRY,
-    wyoming::ENTRY,
-    command::ENTRY,
-];
-
-fn entry_for(profile: &VoiceProfile) -> Result<&'static BackendEntry> {
-    BACKENDS
-        .iter()
-        .find(|entry| entry.engine == profile.engine)
-        .ok_or_else(|| Error::VoiceProfile {
-            path: profile.name.clone().into(),
-            message: format!(
-                "unknown engine '{}' (known: {})",
-                profile.engine,
-                BACKENDS
-                    .iter()
-                    .map(|e| e.engine)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })
-}
-
 /// The limits of the backend that speaks `profile`, without opening it.
 pub fn limits_for(profile: &VoiceProfile) -> Result<BackendLimits> {
-    Ok(entry_for(profile)?.limits)
+    registry::builtin().limits_for(profile)
 }
 
 /// How the backend that speaks `profile` bills, without opening it.
 pub fn billing_for(profile: &VoiceProfile) -> Result<Billing> {
-    Ok(entry_for(profile)?.billing)
+    registry::builtin().billing_for(profile)
 }
 
-/// Opens the backend that speaks `profile`.
+/// Opens the backend that speaks `profile`, among aloud's own.
 pub fn open(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
-    (entry_for(profile)?.open)(profile, context)
+    registry::builtin().open(profile, context)
 }

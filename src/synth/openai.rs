@@ -6,20 +6,20 @@
 //! plus the timeouts and retries of [`super::http::HttpSettings`]. The key comes from
 //! `OPENAI_API_KEY` only; servers on this machine usually need none.
 
-use super::http::{self, ApiKey, Expect, HttpSettings};
+use super::config::{Setting, engine_error, env_value, process_env, profile_error, string_option};
+use super::http::{self, ApiKey, Connection, Expect, HttpSettings};
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const ENTRY: BackendEntry = BackendEntry {
-    engine: "openai",
+    engine: NAME,
     description: "OpenAI's speech API or a compatible server (OPENAI_API_KEY, OPENAI_BASE_URL)",
     limits: LIMITS,
     billing: Billing::ONCE,
-    open: open_backend,
+    open: super::Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {
@@ -54,28 +54,28 @@ pub struct SpeechSettings {
 
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let model = match http::string_option(profile, "model")? {
+        let model = match string_option(profile, "model")? {
             Some(model) => model,
             None if !profile.model.trim().is_empty() => profile.model.trim().to_string(),
             None => DEFAULT_MODEL.to_string(),
         };
-        let format = http::string_option(profile, "format")?.unwrap_or_else(|| "wav".into());
+        let format = string_option(profile, "format")?.unwrap_or_else(|| "wav".into());
         if !LIMITS.formats.contains(&format.as_str()) {
-            return Err(Error::VoiceProfile {
-                path: profile.name.clone().into(),
-                message: format!(
+            return Err(profile_error(
+                profile,
+                format!(
                     "options.format '{format}' is not one of {}",
                     LIMITS.formats.join(", ")
                 ),
-            });
+            ));
         }
         if !DECODED.contains(&format.as_str()) {
-            return Err(Error::VoiceProfile {
-                path: profile.name.clone().into(),
-                message: format!(
+            return Err(profile_error(
+                profile,
+                format!(
                     "options.format '{format}' cannot be decoded by aloud; use wav, pcm, mp3 or flac"
                 ),
-            });
+            ));
         }
         Ok(SpeechSettings {
             model,
@@ -107,12 +107,9 @@ pub fn request_body(profile: &VoiceProfile, text: &str) -> Result<serde_json::Va
 }
 
 pub struct OpenAi {
-    client: reqwest::Client,
-    endpoint: reqwest::Url,
+    connection: Connection,
     key: Option<ApiKey>,
     speech: SpeechSettings,
-    settings: HttpSettings,
-    requests: AtomicUsize,
 }
 
 fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
@@ -123,44 +120,38 @@ impl OpenAi {
     pub fn open(profile: &VoiceProfile) -> Result<Self> {
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
-        let (base, origin) = match http::string_option(profile, "base_url")? {
-            Some(url) => (url, "the profile's options.base_url"),
-            None => match std::env::var("OPENAI_BASE_URL") {
-                Ok(url) if !url.trim().is_empty() => (url.trim().to_string(), "OPENAI_BASE_URL"),
-                _ => (DEFAULT_BASE.to_string(), "the default base URL"),
-            },
-        };
-        let base = http::parse_url(NAME, &base, origin)?;
+        let (base, _) = http::endpoint(
+            NAME,
+            profile,
+            "base_url",
+            &["OPENAI_BASE_URL"],
+            &process_env,
+            Setting::default(DEFAULT_BASE, "the default base URL"),
+        )?;
         // Both `https://host` and `https://host/v1` are common spellings of the base.
         let path = base.path().trim_end_matches('/');
         let path = path.strip_suffix("/v1").unwrap_or(path);
         let mut endpoint = base.clone();
         endpoint.set_path(&format!("{path}/v1/audio/speech"));
-        let key = std::env::var(KEY_VAR)
-            .ok()
-            .filter(|k| !k.trim().is_empty())
-            .map(|k| ApiKey::new(k.trim().to_string()));
+        let key = env_value(&process_env, KEY_VAR).map(ApiKey::new);
         if key.is_none() && base.host_str() == Some("api.openai.com") {
-            return Err(Error::Engine {
-                backend: NAME.to_string(),
-                message: format!(
+            return Err(engine_error(
+                NAME,
+                format!(
                     "{KEY_VAR} is not set; export your API key, or set OPENAI_BASE_URL to a compatible server"
                 ),
-            });
+            ));
         }
         Ok(OpenAi {
-            client: http::client(NAME, &settings, &endpoint)?,
-            endpoint,
+            connection: Connection::new(NAME, settings, endpoint)?,
             key,
             speech,
-            settings,
-            requests: AtomicUsize::new(0),
         })
     }
 
     /// HTTP requests made so far, retries included.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.connection.requests()
     }
 }
 
@@ -169,7 +160,7 @@ impl Backend for OpenAi {
     fn identity(&self) -> serde_json::Value {
         serde_json::json!({
             "engine": NAME,
-            "endpoint": http::public_url(&self.endpoint),
+            "endpoint": self.connection.public_endpoint(),
             "model": self.speech.model,
             "voice": self.speech.voice,
             "format": self.speech.format,
@@ -177,24 +168,12 @@ impl Backend for OpenAi {
         })
     }
 
-    fn name(&self) -> &str {
-        NAME
-    }
-
     fn sample_rate(&self) -> u32 {
         SAMPLE_RATE
     }
 
-    fn limits(&self) -> BackendLimits {
-        LIMITS
-    }
-
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
-        let body =
-            serde_json::to_vec(&self.speech.body(&request.text)).map_err(|e| Error::Engine {
-                backend: NAME.to_string(),
-                message: format!("cannot encode the request: {e}"),
-            })?;
+        let body = self.connection.json(&self.speech.body(&request.text))?;
         let expect = if self.speech.format == "pcm" {
             Expect::Pcm16 {
                 sample_rate: SAMPLE_RATE,
@@ -202,19 +181,13 @@ impl Backend for OpenAi {
         } else {
             Expect::Sniffed
         };
-        let key_hint = Some(KEY_VAR);
-        let clip = http::send_with_retry(
-            NAME,
-            &self.settings,
-            key_hint,
-            &self.requests,
-            || {
-                let mut builder = self
-                    .client
-                    .post(self.endpoint.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone());
-                if let Some(value) = self.key.as_ref().and_then(ApiKey::bearer) {
+        let clip = self
+            .connection
+            .send(
+                Some(KEY_VAR),
+                || {
+                    let mut builder = self.connection.post("application/json", &body);
+                    if let Some(value) = self.key.as_ref().and_then(ApiKey::bearer) {
                     builder = builder.header(reqwest::header::AUTHORIZATION, value);
                 }
                 builder

@@ -1,5 +1,6 @@
 //! The embedded engine: Piper voices run in-process on ONNX Runtime, one inference per sentence.
 
+use super::config::engine_error;
 use super::espeak::Espeak;
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::{Error, Result};
@@ -18,11 +19,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const ENTRY: BackendEntry = BackendEntry {
-    engine: "piper",
+    engine: NAME,
     description: "Piper voices in-process on ONNX Runtime (no server, no key)",
     limits: LIMITS,
     billing: Billing::Free,
-    open: open_backend,
+    open: super::Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {
@@ -223,13 +224,6 @@ impl PiperInner {
 static ONNX_RUNTIME: OnceLock<std::result::Result<ort::environment::Environment, String>> =
     OnceLock::new();
 
-fn engine_error(message: impl Into<String>) -> Error {
-    Error::Engine {
-        backend: NAME.to_string(),
-        message: message.into(),
-    }
-}
-
 /// ONNX Runtime can be loaded once per process; the first library path wins.
 fn onnx_runtime(library: &Path) -> Result<&'static ort::environment::Environment> {
     ONNX_RUNTIME
@@ -242,7 +236,7 @@ fn onnx_runtime(library: &Path) -> Result<&'static ort::environment::Environment
                 .map_err(|e| format!("cannot start ONNX Runtime: {e}"))
         })
         .as_ref()
-        .map_err(|message| engine_error(message.clone()))
+        .map_err(|message| engine_error(NAME, message.clone()))
 }
 
 impl PiperVoice {
@@ -273,14 +267,17 @@ impl PiperVoice {
                 message: format!("not a Piper voice config: {e}"),
             })?;
         if config.phoneme_type != "espeak" {
-            return Err(engine_error(format!(
-                "{}: phoneme_type '{}' is not supported (only espeak)",
-                model.display(),
-                config.phoneme_type
-            )));
+            return Err(engine_error(
+                NAME,
+                format!(
+                    "{}: phoneme_type '{}' is not supported (only espeak)",
+                    model.display(),
+                    config.phoneme_type
+                ),
+            ));
         }
         let phoneme_ids = PhonemeIds::from_map(&config.phoneme_id_map)
-            .map_err(|m| engine_error(format!("{}: {m}", model.display())))?;
+            .map_err(|m| engine_error(NAME, format!("{}: {m}", model.display())))?;
         let espeak_voice = config
             .espeak
             .as_ref()
@@ -347,7 +344,7 @@ impl PiperVoice {
 
 impl PiperInner {
     fn new_session(&self) -> Result<Session> {
-        let fail = |e: String| engine_error(format!("{}: {e}", self.model.display()));
+        let fail = |e: String| engine_error(NAME, format!("{}: {e}", self.model.display()));
         Session::builder(self.environment)
             .map_err(|e| fail(e.to_string()))?
             .with_intra_threads(self.threads_per_session)
@@ -431,7 +428,7 @@ impl PiperInner {
         self.engine_nanos
             .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         self.return_session(session);
-        let samples = result.map_err(engine_error)?;
+        let samples = result.map_err(|m| engine_error(NAME, m))?;
         Ok(Clip {
             samples,
             sample_rate: self.sample_rate,
@@ -513,16 +510,8 @@ impl Backend for PiperVoice {
         })
     }
 
-    fn name(&self) -> &str {
-        NAME
-    }
-
     fn sample_rate(&self) -> u32 {
         self.inner.sample_rate
-    }
-
-    fn limits(&self) -> BackendLimits {
-        LIMITS
     }
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
@@ -532,7 +521,7 @@ impl Backend for PiperVoice {
         let request = request.clone();
         tokio::task::spawn_blocking(move || inner.synthesize_blocking(&request))
             .await
-            .map_err(|e| engine_error(format!("synthesis task failed: {e}")))?
+            .map_err(|e| engine_error(NAME, format!("synthesis task failed: {e}")))?
     }
 
     fn engine_time(&self) -> Duration {

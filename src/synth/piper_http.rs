@@ -7,21 +7,21 @@
 //! Profile options: `url` (else `ALOUD_PIPER_HTTP_URL`, else http://127.0.0.1:5000), plus the
 //! timeouts and retries of [`super::http::HttpSettings`].
 
-use super::http::{self, Expect, HttpSettings};
+use super::config::{Setting, engine_error, process_env};
+use super::http::{self, Connection, Expect, HttpSettings};
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 pub const ENTRY: BackendEntry = BackendEntry {
-    engine: "piper-http",
+    engine: NAME,
     description: "a Piper HTTP server (python3 -m piper.http_server; ALOUD_PIPER_HTTP_URL)",
     limits: LIMITS,
     billing: Billing::Free,
-    open: open_backend,
+    open: super::Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {
@@ -37,13 +37,11 @@ const NAME: &str = "piper-http";
 const DEFAULT_URL: &str = "http://127.0.0.1:5000";
 
 pub struct PiperHttp {
-    client: reqwest::Client,
-    synthesize: reqwest::Url,
+    /// To `POST /synthesize`.
+    connection: Connection,
     voice: Option<String>,
     body_extra: serde_json::Map<String, serde_json::Value>,
     sample_rate: u32,
-    settings: HttpSettings,
-    requests: AtomicUsize,
 }
 
 fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
@@ -53,29 +51,31 @@ fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Ar
 impl PiperHttp {
     pub fn open(profile: &VoiceProfile) -> Result<Self> {
         let settings = HttpSettings::from_profile(profile)?;
-        let (url, origin) = match http::string_option(profile, "url")? {
-            Some(url) => (url, "the profile's options.url"),
-            None => match std::env::var("ALOUD_PIPER_HTTP_URL") {
-                Ok(url) if !url.trim().is_empty() => {
-                    (url.trim().to_string(), "ALOUD_PIPER_HTTP_URL")
-                }
-                _ => (DEFAULT_URL.to_string(), "the default URL"),
-            },
-        };
-        let base = http::parse_url(NAME, &url, origin)?;
+        let (base, url) = http::endpoint(
+            NAME,
+            profile,
+            "url",
+            &["ALOUD_PIPER_HTTP_URL"],
+            &process_env,
+            Setting::default(DEFAULT_URL, "the default URL"),
+        )?;
         let join = |path: &str| {
             let mut url = base.clone();
             url.set_path(&format!("{}/{path}", base.path().trim_end_matches('/')));
             url
         };
-        let client = http::client(NAME, &settings, &base)?;
+        let connection = Connection::new(NAME, settings, join("synthesize"))?;
         let voice = profile.voice.clone().filter(|v| !v.trim().is_empty());
-        let sample_rate = probe_rate(&client, &join("info"), &join("voices"), voice.as_deref())
-            .map_err(|message| Error::Engine {
-                backend: NAME.to_string(),
-                message: format!(
-                    "{message} — is the server running? Start it with `python3 -m piper.http_server -m MODEL --port PORT` and point {origin} at it ({url})"
-                ),
+        let client = connection.client();
+        let sample_rate = probe_rate(client, &join("info"), &join("voices"), voice.as_deref())
+            .map_err(|message| {
+                engine_error(
+                    NAME,
+                    format!(
+                        "{message} — is the server running? Start it with `python3 -m piper.http_server -m MODEL --port PORT` and point {} at it ({})",
+                        url.origin, url.value
+                    ),
+                )
             })?;
         let mut body_extra = serde_json::Map::new();
         if let Some(speaker) = profile.speaker {
@@ -92,13 +92,10 @@ impl PiperHttp {
             body_extra.insert("noise_w_scale".into(), f64::from(noise).into());
         }
         Ok(PiperHttp {
-            client,
-            synthesize: join("synthesize"),
+            connection,
             voice,
             body_extra,
             sample_rate,
-            settings,
-            requests: AtomicUsize::new(0),
         })
     }
 }
@@ -187,23 +184,15 @@ impl Backend for PiperHttp {
     fn identity(&self) -> serde_json::Value {
         serde_json::json!({
             "engine": NAME,
-            "endpoint": http::public_url(&self.synthesize),
+            "endpoint": self.connection.public_endpoint(),
             "voice": self.voice,
             "settings": self.body_extra,
             "sample_rate": self.sample_rate,
         })
     }
 
-    fn name(&self) -> &str {
-        NAME
-    }
-
     fn sample_rate(&self) -> u32 {
         self.sample_rate
-    }
-
-    fn limits(&self) -> BackendLimits {
-        LIMITS
     }
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
@@ -212,24 +201,15 @@ impl Backend for PiperHttp {
         if let Some(voice) = &self.voice {
             body.insert("voice".into(), voice.clone().into());
         }
-        let body = serde_json::to_vec(&body).map_err(|e| Error::Engine {
-            backend: NAME.to_string(),
-            message: format!("cannot encode the request: {e}"),
-        })?;
-        let clip = http::send_with_retry(
-            NAME,
-            &self.settings,
-            None,
-            &self.requests,
-            || {
-                self.client
-                    .post(self.synthesize.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone())
-            },
-            |bytes| http::decode_body(bytes, Expect::Sniffed),
-        )
-        .await?;
+        let body = self.connection.json(&serde_json::Value::Object(body))?;
+        let clip = self
+            .connection
+            .send(
+                None,
+                || self.connection.post("application/json", &body),
+                |bytes| http::decode_body(bytes, Expect::Sniffed),
+            )
+            .await?;
         http::to_rate(NAME, clip, self.sample_rate)
     }
 }

@@ -16,26 +16,26 @@
 //! `AWS_ENDPOINT_URL_POLLY`, else `AWS_ENDPOINT_URL`, else `https://polly.{region}.amazonaws.com`.
 //! Credentials: see [`credentials`].
 
-use super::http::{self, Answer, Expect, Failure, HttpSettings};
+use super::config::{self, Setting, engine_error, profile_error, string_option};
+use super::http::{self, Answer, Connection, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
 use super::{
     Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const ENTRY: BackendEntry = BackendEntry {
-    engine: "polly",
+    engine: NAME,
     description: "Amazon Polly (AWS credentials from the environment or ~/.aws, AWS_REGION)",
     limits: LIMITS,
     billing: Billing::PerCharacter {
         passes: billed_passes,
     },
-    open: open_backend,
+    open: super::Opener::Fn(open_backend),
 };
 
 /// Whether the profile asks for word speech marks (the default); `None` if it says neither.
@@ -92,16 +92,9 @@ pub struct SpeechSettings {
     pub speech_marks: bool,
 }
 
-fn profile_error(profile: &VoiceProfile, message: String) -> Error {
-    Error::VoiceProfile {
-        path: profile.name.clone().into(),
-        message,
-    }
-}
-
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let engine = http::string_option(profile, "engine")?.unwrap_or_else(|| "neural".into());
+        let engine = string_option(profile, "engine")?.unwrap_or_else(|| "neural".into());
         if !ENGINES.contains(&engine.as_str()) {
             return Err(profile_error(
                 profile,
@@ -111,7 +104,7 @@ impl SpeechSettings {
                 ),
             ));
         }
-        let format = http::string_option(profile, "format")?.unwrap_or_else(|| "pcm".into());
+        let format = string_option(profile, "format")?.unwrap_or_else(|| "pcm".into());
         if !LIMITS.formats.contains(&format.as_str()) {
             return Err(profile_error(
                 profile,
@@ -126,9 +119,7 @@ impl SpeechSettings {
             Some(value) => value
                 .as_integer()
                 .and_then(|r| u32::try_from(r).ok())
-                .ok_or_else(|| {
-                    profile_error(profile, "options.sample_rate must be a number".into())
-                })?,
+                .ok_or_else(|| profile_error(profile, "options.sample_rate must be a number"))?,
         };
         let rates: &[u32] = if format == "pcm" {
             &[8_000, 16_000]
@@ -143,9 +134,8 @@ impl SpeechSettings {
                 ),
             ));
         }
-        let speech_marks = speech_marks(profile).ok_or_else(|| {
-            profile_error(profile, "options.speech_marks must be true or false".into())
-        })?;
+        let speech_marks = speech_marks(profile)
+            .ok_or_else(|| profile_error(profile, "options.speech_marks must be true or false"))?;
         let lexicons = match profile.options.get("lexicons") {
             None => Vec::new(),
             Some(toml::Value::Array(items)) => items
@@ -156,13 +146,13 @@ impl SpeechSettings {
                 .ok_or_else(|| {
                     profile_error(
                         profile,
-                        "options.lexicons must be a list of at most 5 lexicon names".into(),
+                        "options.lexicons must be a list of at most 5 lexicon names",
                     )
                 })?,
             Some(_) => {
                 return Err(profile_error(
                     profile,
-                    "options.lexicons must be a list of lexicon names".into(),
+                    "options.lexicons must be a list of lexicon names",
                 ));
             }
         };
@@ -177,7 +167,7 @@ impl SpeechSettings {
                 .to_string(),
             format,
             sample_rate,
-            language_code: http::string_option(profile, "language_code")?,
+            language_code: string_option(profile, "language_code")?,
             lexicons,
             speech_marks,
         })
@@ -440,7 +430,7 @@ pub mod credentials {
 
     pub fn process_sources() -> Sources<'static> {
         Sources {
-            env: &|name| std::env::var(name).ok(),
+            env: &crate::synth::config::process_env,
             home: dirs::home_dir(),
         }
     }
@@ -604,24 +594,14 @@ pub mod credentials {
 use credentials::AwsCredentials;
 
 pub struct Polly {
-    client: reqwest::Client,
-    endpoint: reqwest::Url,
+    connection: Connection,
     region: String,
     credentials: AwsCredentials,
     speech: SpeechSettings,
-    settings: HttpSettings,
-    requests: AtomicUsize,
 }
 
 fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
     Ok(Arc::new(Polly::open(profile)?))
-}
-
-fn engine_error(message: String) -> Error {
-    Error::Engine {
-        backend: NAME.to_string(),
-        message,
-    }
 }
 
 impl Polly {
@@ -634,17 +614,16 @@ impl Polly {
     pub fn open_with(profile: &VoiceProfile, sources: &credentials::Sources) -> Result<Self> {
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
-        let env = |name: &str| {
-            (sources.env)(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let region = http::string_option(profile, "region")?
-            .or_else(|| env("AWS_REGION"))
-            .or_else(|| env("AWS_DEFAULT_REGION"))
-            .or_else(|| credentials::profile_region(sources))
+        let region = config::setting(
+            profile,
+            "region",
+            &["AWS_REGION", "AWS_DEFAULT_REGION"],
+            sources.env,
+        )?
+        .map(|setting| setting.value)
+        .or_else(|| credentials::profile_region(sources))
             .ok_or_else(|| {
-                engine_error(format!(
+                engine_error(NAME, format!(
                     "no AWS region: set AWS_REGION (say us-east-1), options.region, or region in profile '{}' of the AWS config file",
                     sources.profile_name()
                 ))
@@ -653,49 +632,44 @@ impl Polly {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-')
         {
-            return Err(engine_error(format!(
-                "'{region}' is not an AWS region name (say us-east-1)"
-            )));
+            return Err(engine_error(
+                NAME,
+                format!("'{region}' is not an AWS region name (say us-east-1)"),
+            ));
         }
-        let (base, origin) = match http::string_option(profile, "endpoint")? {
-            Some(url) => (url, "the profile's options.endpoint"),
-            None => match env("AWS_ENDPOINT_URL_POLLY") {
-                Some(url) => (url, "AWS_ENDPOINT_URL_POLLY"),
-                None => match env("AWS_ENDPOINT_URL") {
-                    Some(url) => (url, "AWS_ENDPOINT_URL"),
-                    None => (
-                        format!("https://polly.{region}.amazonaws.com"),
-                        "the regional endpoint",
-                    ),
-                },
-            },
-        };
-        let base = http::parse_url(NAME, &base, origin)?;
+        let (base, _) = http::endpoint(
+            NAME,
+            profile,
+            "endpoint",
+            &["AWS_ENDPOINT_URL_POLLY", "AWS_ENDPOINT_URL"],
+            sources.env,
+            Setting::default(
+                format!("https://polly.{region}.amazonaws.com"),
+                "the regional endpoint",
+            ),
+        )?;
         let mut endpoint = base.clone();
         endpoint.set_path(&format!("{}/v1/speech", base.path().trim_end_matches('/')));
         endpoint.set_query(None);
-        let credentials = credentials::resolve(sources).map_err(engine_error)?;
+        let credentials = credentials::resolve(sources).map_err(|m| engine_error(NAME, m))?;
         let polly = Polly {
-            client: http::client(NAME, &settings, &endpoint)?,
-            endpoint,
+            connection: Connection::new(NAME, settings, endpoint)?,
             region,
             credentials,
             speech,
-            settings,
-            requests: AtomicUsize::new(0),
         };
         // Keys that cannot be signed with (say, a stray newline) fail here, not per sentence.
         drop(
             polly
                 .signed(b"{}")
-                .map_err(|f| engine_error(f.message().to_string()))?,
+                .map_err(|f| engine_error(NAME, f.message().to_string()))?,
         );
         Ok(polly)
     }
 
     /// HTTP requests made so far, retries included.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.connection.requests()
     }
 
     /// The signed POST of `body`.
@@ -724,7 +698,7 @@ impl Polly {
         let headers = [("content-type", "application/json")];
         let signable = SignableRequest::new(
             "POST",
-            self.endpoint.as_str(),
+            self.connection.endpoint().as_str(),
             headers.iter().copied(),
             SignableBody::Bytes(body),
         )
@@ -736,11 +710,7 @@ impl Polly {
                 message: format!("cannot sign the request: {e}"),
             })?
             .into_parts();
-        let mut builder = self
-            .client
-            .post(self.endpoint.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_vec());
+        let mut builder = self.connection.post("application/json", body);
         let (signing_headers, _) = instructions.into_parts();
         for header in signing_headers {
             let mut value =
@@ -764,21 +734,14 @@ impl Polly {
         body: &serde_json::Value,
         decode: impl Fn(&[u8]) -> Result<T, Failure>,
     ) -> Result<T> {
-        let body = serde_json::to_vec(body)
-            .map_err(|e| engine_error(format!("cannot encode the request: {e}")))?;
+        let body = self.connection.json(body)?;
         // Signed per attempt: the signature covers the time. Signing was tried once when the
         // backend opened, so it cannot fail here; should it, the request goes unsigned and
         // Polly's refusal names the credentials.
-        http::send_with_retry_as(
-            NAME,
-            &self.settings,
-            &self.requests,
+        self.connection.send_as(
             || {
                 self.signed(&body).unwrap_or_else(|_| {
-                    self.client
-                        .post(self.endpoint.clone())
-                        .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(body.clone())
+                    self.connection.post("application/json", &body)
                 })
             },
             |answer| {
@@ -854,7 +817,7 @@ impl Backend for Polly {
     fn identity(&self) -> serde_json::Value {
         serde_json::json!({
             "engine": NAME,
-            "endpoint": http::public_url(&self.endpoint),
+            "endpoint": self.connection.public_endpoint(),
             "region": self.region,
             "polly_engine": self.speech.engine,
             "voice": self.speech.voice,
@@ -867,25 +830,18 @@ impl Backend for Polly {
         })
     }
 
-    fn name(&self) -> &str {
-        NAME
-    }
-
     fn sample_rate(&self) -> u32 {
         self.speech.sample_rate
-    }
-
-    fn limits(&self) -> BackendLimits {
-        LIMITS
     }
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
         let map = request_ssml(request);
         let chars = map.ssml.chars().count();
         if chars > MAX_SSML_CHARS {
-            return Err(engine_error(format!(
-                "the request's SSML is {chars} characters, over Polly's {MAX_SSML_CHARS}"
-            )));
+            return Err(engine_error(
+                NAME,
+                format!("the request's SSML is {chars} characters, over Polly's {MAX_SSML_CHARS}"),
+            ));
         }
         let expect = if self.speech.format == "pcm" {
             Expect::Pcm16 {
@@ -903,7 +859,7 @@ impl Backend for Polly {
             let mut clip = http::to_rate(NAME, clip?, self.speech.sample_rate)?;
             let seconds = clip.duration().as_secs_f64();
             clip.words = word_timings(&marks?, &map, seconds)
-                .map_err(|f| engine_error(f.message().to_string()))?;
+                .map_err(|f| engine_error(NAME, f.message().to_string()))?;
             clip
         } else {
             http::to_rate(NAME, audio.await?, self.speech.sample_rate)?
@@ -1192,7 +1148,7 @@ mod tests {
         vars.insert("AWS_ENDPOINT_URL", "http://127.0.0.1:9/base/");
         let env = |k: &str| vars.get(k).map(|v| v.to_string());
         let polly = Polly::open_with(&profile, &sources(&env, home.path())).unwrap();
-        assert_eq!(polly.endpoint.as_str(), "http://127.0.0.1:9/base/v1/speech");
+        assert_eq!(polly.connection.endpoint().as_str(), "http://127.0.0.1:9/base/v1/speech");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! (`rate`, `width`, `channels`), `audio-chunk`s carrying PCM and `audio-stop`. One connection
 //! per request: the server closes nothing between events, so requests never interleave.
 
+use super::config::{self, engine_error, process_env, profile_error};
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::audio::{self, PcmEncoding, RawPcm};
 use crate::error::{Error, Result};
@@ -22,11 +23,11 @@ use tokio::io::{
 use tokio::net::TcpStream;
 
 pub const ENTRY: BackendEntry = BackendEntry {
-    engine: "wyoming",
+    engine: NAME,
     description: "Wyoming protocol voice servers over TCP (Home Assistant's wyoming-piper, ...)",
     limits: LIMITS,
     billing: Billing::Free,
-    open: open_backend,
+    open: super::Opener::Fn(open_backend),
 };
 
 const LIMITS: BackendLimits = BackendLimits {
@@ -51,13 +52,6 @@ const MAX_DATA: usize = 1024 * 1024;
 const MAX_PAYLOAD: usize = 16 * 1024 * 1024;
 /// Said once at open time to learn the voice's rate when the profile does not give it.
 const PROBE_TEXT: &str = "Ready.";
-
-fn engine_error(message: impl Into<String>) -> Error {
-    Error::Engine {
-        backend: NAME.to_string(),
-        message: message.into(),
-    }
-}
 
 /// A connected-per-request client for one voice on one server.
 pub struct Wyoming {
@@ -85,13 +79,6 @@ fn option_seconds(profile: &VoiceProfile, key: &str, default: Duration) -> Resul
     }
 }
 
-fn profile_error(profile: &VoiceProfile, message: String) -> Error {
-    Error::VoiceProfile {
-        path: profile.name.clone().into(),
-        message,
-    }
-}
-
 /// `tcp://host:port` (or a bare `host:port`) to the address to connect to.
 pub fn parse_url(url: &str) -> std::result::Result<String, String> {
     let rest = match url.split_once("://") {
@@ -116,7 +103,7 @@ impl Wyoming {
     /// A client for `url` without talking to the server (the rate must then be known).
     pub fn new(url: &str, voice: Option<String>, sample_rate: u32) -> Result<Self> {
         Ok(Wyoming {
-            address: parse_url(url).map_err(engine_error)?,
+            address: parse_url(url).map_err(|m| engine_error(NAME, m))?,
             voice,
             speaker: None,
             connect_timeout: CONNECT_TIMEOUT,
@@ -136,17 +123,23 @@ impl Wyoming {
         let stream = tokio::time::timeout(self.connect_timeout, TcpStream::connect(&self.address))
             .await
             .map_err(|_| {
-                engine_error(format!(
-                    "no connection to {} within {:?} (timed out)",
-                    self.address, self.connect_timeout
-                ))
+                engine_error(
+                    NAME,
+                    format!(
+                        "no connection to {} within {:?} (timed out)",
+                        self.address, self.connect_timeout
+                    ),
+                )
             })?
             .map_err(|e| {
-                engine_error(format!(
-                    "cannot connect to the Wyoming server at {}: {e} (is it running? the \
+                engine_error(
+                    NAME,
+                    format!(
+                        "cannot connect to the Wyoming server at {}: {e} (is it running? the \
                      voice's options.url or ALOUD_WYOMING_URL says where it listens)",
-                    self.address
-                ))
+                        self.address
+                    ),
+                )
             })?;
         let _ = stream.set_nodelay(true);
         Ok(BufReader::new(stream))
@@ -154,15 +147,21 @@ impl Wyoming {
 
     async fn read(&self, stream: &mut BufReader<TcpStream>, waiting_for: &str) -> Result<Event> {
         match tokio::time::timeout(self.read_timeout, read_event(stream)).await {
-            Err(_) => Err(engine_error(format!(
-                "{} sent nothing for {:?} while we waited for {waiting_for} (timed out)",
-                self.address, self.read_timeout
-            ))),
-            Ok(Err(message)) => Err(engine_error(format!("{}: {message}", self.address))),
-            Ok(Ok(None)) => Err(engine_error(format!(
-                "{} closed the connection before {waiting_for}",
-                self.address
-            ))),
+            Err(_) => Err(engine_error(
+                NAME,
+                format!(
+                    "{} sent nothing for {:?} while we waited for {waiting_for} (timed out)",
+                    self.address, self.read_timeout
+                ),
+            )),
+            Ok(Err(message)) => Err(engine_error(NAME, format!("{}: {message}", self.address))),
+            Ok(Ok(None)) => Err(engine_error(
+                NAME,
+                format!(
+                    "{} closed the connection before {waiting_for}",
+                    self.address
+                ),
+            )),
             Ok(Ok(Some(event))) => Ok(event),
         }
     }
@@ -172,16 +171,21 @@ impl Wyoming {
         let mut stream = self.connect().await?;
         write_event(stream.get_mut(), "describe", &Map::new(), &[])
             .await
-            .map_err(|e| engine_error(format!("{}: cannot send describe: {e}", self.address)))?;
+            .map_err(|e| {
+                engine_error(NAME, format!("{}: cannot send describe: {e}", self.address))
+            })?;
         loop {
             let event = self.read(&mut stream, "info").await?;
             if event.kind == "info" {
                 let tts = event.data.get("tts").and_then(Value::as_array);
                 if tts.is_none_or(|t| t.is_empty()) {
-                    return Err(engine_error(format!(
-                        "the Wyoming server at {} offers no text-to-speech service",
-                        self.address
-                    )));
+                    return Err(engine_error(
+                        NAME,
+                        format!(
+                            "the Wyoming server at {} offers no text-to-speech service",
+                            self.address
+                        ),
+                    ));
                 }
                 return Ok(Value::Object(event.data));
             }
@@ -206,7 +210,12 @@ impl Wyoming {
         }
         write_event(stream.get_mut(), "synthesize", &data, &[])
             .await
-            .map_err(|e| engine_error(format!("{}: cannot send synthesize: {e}", self.address)))?;
+            .map_err(|e| {
+                engine_error(
+                    NAME,
+                    format!("{}: cannot send synthesize: {e}", self.address),
+                )
+            })?;
 
         let mut format: Option<RawPcm> = None;
         let mut pcm = Vec::new();
@@ -218,31 +227,36 @@ impl Wyoming {
             };
             let event = match self.read(&mut stream, waiting_for).await {
                 Err(Error::Engine { message, .. }) if format.is_some() => {
-                    return Err(engine_error(format!(
-                        "{message} (after {} bytes of audio)",
-                        pcm.len()
-                    )));
+                    return Err(engine_error(
+                        NAME,
+                        format!("{message} (after {} bytes of audio)", pcm.len()),
+                    ));
                 }
                 other => other?,
             };
             match event.kind.as_str() {
-                "audio-start" => format = Some(pcm_format(&event.data).map_err(engine_error)?),
+                "audio-start" => {
+                    format = Some(pcm_format(&event.data).map_err(|m| engine_error(NAME, m))?)
+                }
                 "audio-chunk" => {
                     let Some(expected) = format else {
-                        return Err(engine_error(format!(
-                            "{} sent audio-chunk before audio-start",
-                            self.address
-                        )));
+                        return Err(engine_error(
+                            NAME,
+                            format!("{} sent audio-chunk before audio-start", self.address),
+                        ));
                     };
                     // Every chunk repeats the format; a server that changes it mid-stream would
                     // make the bytes unreadable as one clip.
                     if let Ok(chunk) = pcm_format(&event.data)
                         && chunk != expected
                     {
-                        return Err(engine_error(format!(
-                            "{} changed the audio format mid-stream ({expected:?} to {chunk:?})",
-                            self.address
-                        )));
+                        return Err(engine_error(
+                            NAME,
+                            format!(
+                                "{} changed the audio format mid-stream ({expected:?} to {chunk:?})",
+                                self.address
+                            ),
+                        ));
                     }
                     pcm.extend_from_slice(&event.payload);
                 }
@@ -253,26 +267,26 @@ impl Wyoming {
                         .get("text")
                         .and_then(Value::as_str)
                         .unwrap_or("(no message)");
-                    return Err(engine_error(format!(
-                        "the server at {} reported an error: {text}",
-                        self.address
-                    )));
+                    return Err(engine_error(
+                        NAME,
+                        format!("the server at {} reported an error: {text}", self.address),
+                    ));
                 }
                 // Streaming servers also announce synthesize-started/-stopped; nothing to do.
                 _ => {}
             }
         }
         let Some(format) = format else {
-            return Err(engine_error(format!(
-                "{} sent audio-stop without audio-start",
-                self.address
-            )));
+            return Err(engine_error(
+                NAME,
+                format!("{} sent audio-stop without audio-start", self.address),
+            ));
         };
         if pcm.is_empty() {
-            return Err(engine_error(format!(
-                "{} returned no audio for \"{text}\"",
-                self.address
-            )));
+            return Err(engine_error(
+                NAME,
+                format!("{} returned no audio for \"{text}\"", self.address),
+            ));
         }
         let clip = audio::decode_raw(&pcm, &format, NAME)?;
         self.engine_nanos.fetch_add(
@@ -321,16 +335,8 @@ impl Backend for Wyoming {
         })
     }
 
-    fn name(&self) -> &str {
-        NAME
-    }
-
     fn sample_rate(&self) -> u32 {
         self.sample_rate
-    }
-
-    fn limits(&self) -> BackendLimits {
-        LIMITS
     }
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
@@ -365,16 +371,8 @@ pub(crate) fn block_on<T: Send>(future: impl std::future::Future<Output = T> + S
 }
 
 fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
-    let url = match profile.options.get("url") {
-        Some(value) => value
-            .as_str()
-            .ok_or_else(|| profile_error(profile, "options.url must be a string".into()))?
-            .to_string(),
-        None => std::env::var("ALOUD_WYOMING_URL")
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_URL.to_string()),
-    };
+    let url = config::setting(profile, "url", &["ALOUD_WYOMING_URL"], &process_env)?
+        .map_or_else(|| DEFAULT_URL.to_string(), |setting| setting.value);
     let configured_rate = match profile.options.get("sample_rate") {
         None => None,
         Some(value) => Some(
@@ -383,7 +381,7 @@ fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Ar
                 .and_then(|r| u32::try_from(r).ok())
                 .filter(|r| (1000..=768_000).contains(r))
                 .ok_or_else(|| {
-                    profile_error(profile, "options.sample_rate must be a rate in Hz".into())
+                    profile_error(profile, "options.sample_rate must be a rate in Hz")
                 })?,
         ),
     };
@@ -722,7 +720,7 @@ mod tests {
             concurrency: None,
         };
         let backend = super::super::open(&profile, &mut context).unwrap();
-        assert_eq!(backend.name(), "wyoming");
+        assert_eq!(backend.identity()["engine"], "wyoming");
         assert_eq!(backend.sample_rate(), RATE as u32);
     }
 

@@ -19,14 +19,12 @@ can compare what arrived with what it sent.
     azure_tts.py --model VOICE.onnx --port PORT --key KEY [--fail-429 N] [--log FILE]
 """
 
-import argparse
-import io
 import json
 import re
 import threading
-import wave
 import xml.etree.ElementTree as ET
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import fake_tts
 
 SSML_NS = "http://www.w3.org/2001/10/synthesis"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -109,48 +107,17 @@ def parse_ssml(body):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--port", type=int, default=0)
+    parser = fake_tts.arguments()
     parser.add_argument("--key", required=True)
     parser.add_argument("--fail-429", type=int, default=0)
-    parser.add_argument("--log")
     args = parser.parse_args()
 
-    import numpy as np
-    from piper import PiperVoice, SynthesisConfig
-
-    voice = PiperVoice.load(args.model)
+    voice = fake_tts.Voice(args.model)
     lock = threading.Lock()
+    log = fake_tts.Log(args.log, lock)
     state = {"to_fail": args.fail_429, "requests": 0}
 
-    def synthesize(text, speed, rate):
-        config = SynthesisConfig(length_scale=1.0 / speed)
-        chunks = [c.audio_int16_array for c in voice.synthesize(text, config)]
-        audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-        src = voice.config.sample_rate
-        if src != rate and len(audio):
-            n = int(round(len(audio) * rate / src))
-            x = np.arange(n) * (src / rate)
-            audio = np.interp(x, np.arange(len(audio)), audio.astype(np.float32))
-            audio = np.clip(np.round(audio), -32768, 32767).astype(np.int16)
-        return audio.astype("<i2").tobytes()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *a):
-            pass
-
-        def reply(self, status, body, content_type, extra=()):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in extra:
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-
+    class Handler(fake_tts.Handler):
         def fail(self, status, message, extra=()):
             self.reply(status, message.encode(), "text/plain; charset=utf-8", extra)
 
@@ -163,7 +130,7 @@ def main():
             self.fail(404, "not found")
 
         def do_POST(self):
-            raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            raw = self.body()
             with lock:
                 state["requests"] += 1
             if self.path != "/cognitiveservices/v1":
@@ -190,24 +157,14 @@ def main():
                 return self.fail(400, str(e))
             if name not in VOICES:
                 return self.fail(400, f"Unsupported voice {name}.")
-            if args.log:
-                with lock, open(args.log, "a", encoding="utf-8") as f:
-                    f.write(json.dumps({"voice": name, "speed": speed, "text": text}) + "\n")
+            log.append({"voice": name, "speed": speed, "text": text})
             rate = int(m.group(2)) * (1000 if m.group(3) == "khz" else 1)
-            pcm = synthesize(text, speed, rate)
+            pcm = voice.pcm(text, speed, rate)
             if m.group(1) == "raw":
                 return self.reply(200, pcm, "audio/x-wav")
-            out = io.BytesIO()
-            with wave.open(out, "wb") as w:
-                w.setnchannels(1)
-                w.setsampwidth(2)
-                w.setframerate(rate)
-                w.writeframes(pcm)
-            self.reply(200, out.getvalue(), "audio/x-wav")
+            self.reply(200, fake_tts.wav(pcm, rate), "audio/x-wav")
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    print(f"listening {server.server_address[1]}", flush=True)
-    server.serve_forever()
+    fake_tts.serve(fake_tts.listen(args.port), Handler)
 
 
 if __name__ == "__main__":

@@ -18,14 +18,13 @@ the stitching context it was sent. Character times are spread over the clip in p
     elevenlabs_tts.py --validate < body.json     # prints the body's problems, exit 1 if any
 """
 
-import argparse
 import base64
 import json
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import fake_tts
 import jsonschema
 
 RATES = {"pcm_16000": 16000, "pcm_22050": 22050, "pcm_24000": 24000, "pcm_44100": 44100}
@@ -93,39 +92,19 @@ def problems(body):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--model")
-    parser.add_argument("--port", type=int, default=0)
+    parser = fake_tts.arguments()
     parser.add_argument("--key")
     parser.add_argument("--exhausted-key")
-    parser.add_argument("--log")
-    parser.add_argument("--validate", action="store_true")
     args = parser.parse_args()
 
     if args.validate:
-        found = [f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in problems(json.load(sys.stdin))]
-        print(json.dumps(found))
-        sys.exit(1 if found else 0)
+        fake_tts.report([f"{'.'.join(map(str, p['loc']))}: {p['msg']}"
+                         for p in problems(json.load(sys.stdin))])
 
-    import numpy as np
-    from piper import PiperVoice, SynthesisConfig
-
-    voice = PiperVoice.load(args.model)
+    voice = fake_tts.Voice(args.model, serialize=True)
     lock = threading.Lock()
+    log = fake_tts.Log(args.log, lock)
     busy_seen = set()
-
-    def synthesize(text, speed, rate):
-        config = SynthesisConfig(length_scale=1.0 / speed)
-        with lock:
-            chunks = [c.audio_int16_array for c in voice.synthesize(text, config)]
-        audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-        src = voice.config.sample_rate
-        if src != rate and len(audio):
-            n = int(round(len(audio) * rate / src))
-            x = np.arange(n) * (src / rate)
-            audio = np.interp(x, np.arange(len(audio)), audio.astype(np.float32))
-            audio = np.clip(np.round(audio), -32768, 32767).astype(np.int16)
-        return audio.astype("<i2").tobytes()
 
     def alignment(text, seconds):
         # Each character gets a share of the clip; spaces a smaller one, as they are heard less.
@@ -139,19 +118,7 @@ def main():
         return {"characters": list(text), "character_start_times_seconds": starts,
                 "character_end_times_seconds": ends}
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *a):
-            pass
-
-        def reply(self, status, body, content_type):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
+    class Handler(fake_tts.Handler):
         def detail(self, status, detail):
             self.reply(status, json.dumps({"detail": detail}).encode(), "application/json")
 
@@ -163,7 +130,7 @@ def main():
                 self.detail(404, {"status": "not_found", "message": f"no route {self.path}"})
 
         def do_POST(self):
-            raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            raw = self.body()
             url = urlsplit(self.path)
             parts = url.path.split("/")
             # ['', 'v1', 'text-to-speech', VOICE] or [..., VOICE, 'with-timestamps']
@@ -203,13 +170,10 @@ def main():
                                              "Too many concurrent requests for your plan."})
             speed = (body.get("voice_settings") or {}).get("speed") or 1.0
             rate = RATES[fmt]
-            pcm = synthesize(body["text"], float(speed), rate)
-            if args.log:
-                entry = {"voice": voice_id, "timestamps": timestamps, "format": fmt,
-                         "text": body["text"], "previous_text": body.get("previous_text"),
-                         "next_text": body.get("next_text"), "model_id": body.get("model_id")}
-                with lock, open(args.log, "a", encoding="utf-8") as log:
-                    log.write(json.dumps(entry) + "\n")
+            pcm = voice.pcm(body["text"], float(speed), rate)
+            log.append({"voice": voice_id, "timestamps": timestamps, "format": fmt,
+                        "text": body["text"], "previous_text": body.get("previous_text"),
+                        "next_text": body.get("next_text"), "model_id": body.get("model_id")})
             if not timestamps:
                 return self.reply(200, pcm, "audio/pcm")
             seconds = len(pcm) / 2 / rate
@@ -218,9 +182,7 @@ def main():
                       "normalized_alignment": alignment(" " + body["text"] + " ", seconds)}
             self.reply(200, json.dumps(answer).encode(), "application/json")
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    print(f"listening {server.server_address[1]}", flush=True)
-    server.serve_forever()
+    fake_tts.serve(fake_tts.listen(args.port), Handler)
 
 
 if __name__ == "__main__":

@@ -22,20 +22,17 @@ Each spoken request is logged as a JSON line to --log; GET /stats counts request
     google_tts.py --validate < body.json     # prints the body's problems, exit 1 if any
 """
 
-import argparse
 import base64
-import io
 import json
 import os
 import secrets
-import subprocess
 import sys
 import threading
 import time
-import wave
 import xml.etree.ElementTree as ET
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+import fake_tts
 
 import googleapiclient
 import jsonschema
@@ -160,32 +157,25 @@ def body_problems(validator, body):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--model")
-    parser.add_argument("--port", type=int, default=0)
+    parser = fake_tts.arguments()
     parser.add_argument("--key")
     parser.add_argument("--token")
     parser.add_argument("--credentials-dir")
-    parser.add_argument("--log")
-    parser.add_argument("--validate", action="store_true")
     args = parser.parse_args()
     validator = request_validator()
 
     if args.validate:
-        found = body_problems(validator, json.load(sys.stdin))
-        print(json.dumps(found))
-        sys.exit(1 if found else 0)
+        fake_tts.report(body_problems(validator, json.load(sys.stdin)))
 
-    import numpy as np
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
-    from piper import PiperVoice, SynthesisConfig
 
-    voice = PiperVoice.load(args.model)
+    voice = fake_tts.Voice(args.model, serialize=True)
     lock = threading.Lock()
+    log = fake_tts.Log(args.log, lock)
     state = {"synth": 0, "tokens": 0, "busy": set(), "issued": set()}
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), None)
+    server = fake_tts.listen(args.port)
     port = server.server_address[1]
     token_uri = f"http://127.0.0.1:{port}/token"
     sa_email = "aloud-test@aloud-tests.iam.gserviceaccount.com"
@@ -241,33 +231,11 @@ def main():
             return f"bad iat/exp {iat}/{exp}"
         return None
 
-    def synthesize(text, speed, rate):
-        config = SynthesisConfig(length_scale=1.0 / speed)
-        with lock:
-            chunks = [c.audio_int16_array for c in voice.synthesize(text, config)]
-        audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-        src = voice.config.sample_rate
-        if src != rate and len(audio):
-            n = int(round(len(audio) * rate / src))
-            x = np.arange(n) * (src / rate)
-            audio = np.interp(x, np.arange(len(audio)), audio.astype(np.float32))
-            audio = np.clip(np.round(audio), -32768, 32767).astype(np.int16)
-        return audio.astype("<i2").tobytes()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *a):
-            pass
-
+    class Handler(fake_tts.Handler):
         def reply(self, status, body, content_type="application/json"):
             if not isinstance(body, bytes):
                 body = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            super().reply(status, body, content_type)
 
         def error(self, code, status, message, reason=None):
             error = {"code": code, "message": message, "status": status}
@@ -284,7 +252,7 @@ def main():
                 self.error(404, "NOT_FOUND", f"no route {self.path}")
 
         def do_POST(self):
-            raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            raw = self.body()
             url = urlsplit(self.path)
             if url.path == "/token":
                 return self.token(raw, url)
@@ -336,33 +304,23 @@ def main():
             config = body["audioConfig"]
             rate = config.get("sampleRateHertz") or 24000
             speed = config.get("speakingRate") or 1.0
-            pcm = synthesize(text, float(speed), rate)
+            pcm = voice.pcm(text, float(speed), rate)
             seconds = len(pcm) / 2 / rate
             total = max(len(text), 1)
             timepoints = [{"markName": m, "timeSeconds": round(seconds * offset / total, 4)}
                           for m, offset in marks]
-            out = io.BytesIO()
-            with wave.open(out, "wb") as w:
-                w.setnchannels(1)
-                w.setsampwidth(2)
-                w.setframerate(rate)
-                w.writeframes(pcm)
-            audio = out.getvalue()
+            audio = fake_tts.wav(pcm, rate)
             if config["audioEncoding"] == "MP3":
-                audio = subprocess.run(["ffmpeg", "-v", "error", "-i", "pipe:0", "-f", "mp3",
-                                        "-c:a", "libmp3lame", "-b:a", "32k", "pipe:1"],
-                                       input=audio, capture_output=True, check=True).stdout
+                audio = fake_tts.ffmpeg(audio, "-i", "pipe:0", "-f", "mp3", "-c:a", "libmp3lame",
+                                        "-b:a", "32k", "pipe:1")
             elif config["audioEncoding"] != "LINEAR16":
                 return self.error(400, "INVALID_ARGUMENT",
                                   f"{config['audioEncoding']} is not served here")
-            if args.log:
-                entry = {"voice": name, "language": language, "text": text,
-                         "marks": [m for m, _ in marks], "phonemes": phonemes,
-                         "encoding": config["audioEncoding"], "rate": rate, "speed": speed,
-                         "auth": "key" if key is not None else ("bearer" if auth else "none"),
-                         "user_project": self.headers.get("x-goog-user-project")}
-                with lock, open(args.log, "a", encoding="utf-8") as log:
-                    log.write(json.dumps(entry) + "\n")
+            log.append({"voice": name, "language": language, "text": text,
+                        "marks": [m for m, _ in marks], "phonemes": phonemes,
+                        "encoding": config["audioEncoding"], "rate": rate, "speed": speed,
+                        "auth": "key" if key is not None else ("bearer" if auth else "none"),
+                        "user_project": self.headers.get("x-goog-user-project")})
             self.reply(200, {"audioContent": base64.b64encode(audio).decode(),
                              "timepoints": timepoints,
                              "audioConfig": {**config, "sampleRateHertz": rate}})
@@ -392,9 +350,7 @@ def main():
             self.reply(200, {"access_token": token, "expires_in": lifetime,
                              "token_type": "Bearer"})
 
-    server.RequestHandlerClass = Handler
-    print(f"listening {port}", flush=True)
-    server.serve_forever()
+    fake_tts.serve(server, Handler)
 
 
 if __name__ == "__main__":

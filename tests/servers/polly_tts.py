@@ -30,17 +30,14 @@ GET /stats tells how many requests arrived.
     polly_tts.py --validate < body.json   # prints the problems as a JSON list, exit 1 if any
 """
 
-import argparse
 import calendar
 import hashlib
 import json
 import re
-import subprocess
 import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import botocore.loaders
 import botocore.model
@@ -48,6 +45,8 @@ import botocore.validate
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+import fake_tts
 
 # SSML elements Polly supports (Amazon Polly developer guide, "Supported SSML tags").
 POLLY_TAGS = {"speak", "break", "emphasis", "lang", "mark", "p", "phoneme", "prosody", "s",
@@ -177,15 +176,11 @@ def word_spans(raw):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--model")
-    parser.add_argument("--port", type=int, default=0)
+    parser = fake_tts.arguments()
     parser.add_argument("--access-key")
     parser.add_argument("--secret-key")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--throttle", type=int, default=0)
-    parser.add_argument("--log")
-    parser.add_argument("--validate", action="store_true")
     args = parser.parse_args()
     shape = synthesize_shape()
 
@@ -197,20 +192,18 @@ def main():
                 ssml_text(body["Text"])
             except InvalidSsml as e:
                 found.append(f"input.Text: {e}")
-        print(json.dumps(found))
-        sys.exit(1 if found else 0)
+        fake_tts.report(found)
 
     import numpy as np
-    from piper import PiperVoice, SynthesisConfig
 
-    voice = PiperVoice.load(args.model)
+    voice = fake_tts.Voice(args.model)
     lock = threading.Lock()
+    log = fake_tts.Log(args.log, lock)
     state = {"requests": 0, "to_throttle": args.throttle}
 
     def speech(text, rate):
-        chunks = [c.audio_int16_array for c in voice.synthesize(text, SynthesisConfig())]
-        audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-        src = voice.config.sample_rate
+        audio = voice.samples(text)
+        src = voice.rate
         if src != rate and len(audio):
             # Band-limited resampling: the spectrum cut at the new Nyquist frequency, so
             # nothing above it folds back (plain interpolation would alias).
@@ -240,21 +233,10 @@ def main():
             elapsed += weight
         return ("\n".join(lines) + "\n").encode()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *a):
-            pass
-
+    class Handler(fake_tts.Handler):
         def reply(self, status, body, content_type, extra=()):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("x-amzn-RequestId", hashlib.sha1(body[:64]).hexdigest()[:16])
-            for name, value in extra:
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
+            request_id = ("x-amzn-RequestId", hashlib.sha1(body[:64]).hexdigest()[:16])
+            super().reply(status, body, content_type, [request_id, *extra])
 
         def error(self, status, kind, message):
             body = json.dumps({"message": message}).encode()
@@ -311,7 +293,7 @@ def main():
             return None
 
         def do_POST(self):
-            raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            raw = self.body()
             with lock:
                 state["requests"] += 1
             if self.path != "/v1/speech":
@@ -344,10 +326,8 @@ def main():
             if body.get("LexiconNames"):
                 return self.error(400, "LexiconNotFoundException",
                                   f"Lexicon not found: {body['LexiconNames'][0]}")
-            if args.log:
-                with lock, open(args.log, "a", encoding="utf-8") as f:
-                    f.write(json.dumps({"format": body["OutputFormat"], "text": text,
-                                        "ssml": raw_text, "voice": body["VoiceId"]}) + "\n")
+            log.append({"format": body["OutputFormat"], "text": text, "ssml": raw_text,
+                        "voice": body["VoiceId"]})
             rate = int(body.get("SampleRate", "16000"))
             billed = [("x-amzn-RequestCharacters", str(len(text)))]
             if body["OutputFormat"] == "json":
@@ -363,14 +343,11 @@ def main():
             # As Polly does, compressed formats come from an encoder (ffmpeg here).
             codec = ["-f", "mp3", "-c:a", "libmp3lame", "-b:a", "48k"] if fmt == "mp3" \
                 else ["-f", "ogg", "-c:a", "libvorbis", "-q:a", "4"]
-            encoded = subprocess.run(["ffmpeg", "-v", "error", "-f", "s16le", "-ar", str(rate), "-ac", "1",
-                                      "-i", "pipe:0", *codec, "pipe:1"],
-                                     input=pcm, capture_output=True, check=True)
-            self.reply(200, encoded.stdout, "audio/mpeg" if fmt == "mp3" else "audio/ogg", billed)
+            encoded = fake_tts.ffmpeg(pcm, "-f", "s16le", "-ar", str(rate), "-ac", "1",
+                                      "-i", "pipe:0", *codec, "pipe:1")
+            self.reply(200, encoded, "audio/mpeg" if fmt == "mp3" else "audio/ogg", billed)
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    print(f"listening {server.server_address[1]}", flush=True)
-    server.serve_forever()
+    fake_tts.serve(fake_tts.listen(args.port), Handler)
 
 
 if __name__ == "__main__":
