@@ -364,6 +364,7 @@ mod tests {
                 end: 1.0,
                 source: [0, 1],
                 words: Vec::new(),
+                starts: None,
             }],
         };
         std::fs::write(

@@ -35,6 +35,19 @@ pub struct TimedSentence {
     /// When each word is heard, from backends that report it (Google, Polly, ElevenLabs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub words: Vec<TimedWord>,
+    /// What the sentence begins, so a reader can lay the transcript out again (the read-along
+    /// player does): a chapter's spoken heading or a paragraph. Absent for a sentence inside a
+    /// paragraph, and in timelines written before aloud recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts: Option<Starts>,
+}
+
+/// The block a sentence opens (`"starts": "heading"` or `"paragraph"` in the JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Starts {
+    Heading,
+    Paragraph,
 }
 
 /// One word of a sentence's spoken form, as the backend timed it.
@@ -384,6 +397,7 @@ mod tests {
                 end: 1.0,
                 source: [0, 3],
                 words: Vec::new(),
+                starts: Some(Starts::Paragraph),
             }],
         };
         let prepared = timeline.prepare(&path).unwrap();
@@ -397,6 +411,17 @@ mod tests {
         drop(dropped);
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
         assert_eq!(leftovers.len(), 1, "only the committed sidecar remains");
+    }
+
+    #[test]
+    fn a_timeline_written_before_starts_was_recorded_still_reads() {
+        let old = r#"{"title":"T","voice":"joe","sample_rate":22050,"duration":1.0,
+            "chapters":[],"sentences":[{"text":"Hi.","spoken":"Hi.","start":0.0,"end":1.0,
+            "source":[0,3]}]}"#;
+        let timeline: Timeline = serde_json::from_str(old).unwrap();
+        assert_eq!(timeline.sentences[0].starts, None);
+        let json = timeline.render(SidecarKind::Timeline, Path::new("t.wav"));
+        assert!(!json.contains("starts"), "absent stays absent: {json}");
     }
 
     fn sample() -> Timeline {
@@ -425,6 +450,7 @@ mod tests {
                     end: 1.5,
                     source: [0, 18],
                     words: Vec::new(),
+                    starts: None,
                 },
                 TimedSentence {
                     text: "Twice\n\na day.".into(),
@@ -433,6 +459,7 @@ mod tests {
                     end: 3725.5,
                     source: [19, 32],
                     words: Vec::new(),
+                    starts: None,
                 },
             ],
         }

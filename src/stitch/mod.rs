@@ -10,7 +10,7 @@ use crate::audio::loudness::{
     Limiter, LoudnessReport, LoudnessTarget, Meter, db, gain_through_limiter,
 };
 use crate::error::{Error, Result};
-use crate::sidecar::{TimedChapter, TimedSentence, TimedWord, Timeline};
+use crate::sidecar::{Starts, TimedChapter, TimedSentence, TimedWord, Timeline};
 use crate::synth::Clip;
 use crate::voice::PausePolicy;
 use mp3::{Mp3Options, Mp3Writer};
@@ -374,6 +374,11 @@ impl Stitcher {
             end: self.seconds(),
             source: placed.source,
             words,
+            starts: match placed.position {
+                Position::Heading => Some(Starts::Heading),
+                Position::ParagraphStart => Some(Starts::Paragraph),
+                Position::InParagraph => None,
+            },
         });
         self.previous = Some(placed.position);
         Ok(())
@@ -760,6 +765,18 @@ mod tests {
         assert_eq!(timeline.chapters[0].end, 3.9);
         assert!((timeline.duration - 4.4).abs() < 1e-9);
         assert_eq!(timeline.sentences[2].source, [11, 15]);
+        let opened: Vec<Option<Starts>> = timeline.sentences.iter().map(|s| s.starts).collect();
+        use Starts::{Heading, Paragraph};
+        assert_eq!(
+            opened,
+            [
+                Some(Heading),
+                Some(Paragraph),
+                None,
+                Some(Paragraph),
+                Some(Heading)
+            ]
+        );
 
         let (marks, report) = stitcher.finish().unwrap();
         assert_eq!(report.gain_db, 0.0);
