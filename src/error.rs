@@ -181,6 +181,38 @@ pub enum Error {
     /// `aloud batch --feed` narrated its articles, but the feed could not be written.
     #[error("the batch finished, but {out_dir}'s feed was not written: {message}")]
     BatchFeed { out_dir: PathBuf, message: String },
+
+    // The read-along player (src/player): what it needs beside the audio, and why it refuses
+    // a timeline.
+    #[error(
+        "{timeline}: no timeline beside {audio}; the player is built from the OUT.timeline.json \
+         written beside every narration (narrate the article again to make one)"
+    )]
+    TimelineMissing { audio: PathBuf, timeline: PathBuf },
+
+    #[error("{path}: not an aloud timeline: {message}")]
+    TimelineInvalid { path: PathBuf, message: String },
+
+    #[error(
+        "{timeline} is not the timeline of {audio}: the timeline lasts {}, the audio {} \
+         (narrate the article again to write them together)",
+        seconds_exact(*.timeline_seconds),
+        seconds_exact(*.audio_seconds)
+    )]
+    TimelineMismatch {
+        audio: PathBuf,
+        timeline: PathBuf,
+        audio_seconds: f64,
+        timeline_seconds: f64,
+    },
+
+    #[error("{path}: cannot measure the audio for the player: {message}")]
+    PlayerAudio { path: PathBuf, message: String },
+}
+
+/// `16.193 s`: three decimals, enough to tell two narrations of one article apart.
+fn seconds_exact(seconds: f64) -> String {
+    format!("{seconds:.3} s")
 }
 
 /// `10485760` -> `10 MiB`, `65536` -> `64 KiB`, `1000` -> `1000 bytes`.

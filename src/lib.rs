@@ -15,6 +15,7 @@ pub mod lexicon;
 pub mod narrate;
 pub mod normalize;
 pub mod plan;
+pub mod player;
 pub mod segment;
 pub mod sidecar;
 pub mod stitch;
