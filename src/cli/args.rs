@@ -107,6 +107,11 @@ pub enum Command {
     /// Podcasting 2.0 tags), so that DIR can be published on any static web host.
     #[command(after_help = FEED_HELP)]
     Feed(FeedArgs),
+    /// Write the read-along player for a narration: OUT.html, which plays the audio with its
+    /// chapters and the transcript highlighted as it is spoken, and aloud-player.js, the web
+    /// component that puts the same player in an article page.
+    #[command(after_help = PLAYER_HELP)]
+    Player(PlayerArgs),
 }
 
 #[derive(Args)]
@@ -187,6 +192,10 @@ pub struct NarrateArgs {
     /// No progress display.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Also write the read-along player beside the audio: OUT.html and aloud-player.js (see
+    /// `aloud player --help`).
+    #[arg(long)]
+    pub player: bool,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]
@@ -572,3 +581,25 @@ pub struct BatchFeedArgs {
     #[arg(long, value_name = "CATEGORY", requires = "feed")]
     pub feed_category: Option<String>,
 }
+
+#[derive(Args)]
+pub struct PlayerArgs {
+    /// A narration's audio, with its OUT.timeline.json beside it.
+    #[arg(value_name = "OUT.wav|OUT.mp3")]
+    pub audio: PathBuf,
+    /// Print what was written as JSON (`page`, `script`, `audio`, `timeline`, `duration`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+const PLAYER_HELP: &str = "The player is built from OUT.timeline.json beside the audio (every \
+narration writes one), which must be that audio's: its length is checked against the audio's. \
+OUT.html holds the player and the timeline, so it works opened from disk or from any static host \
+with the audio beside it. Both files are written whole or not at all.\n\n\
+Embed it in an article page (serve the audio, its timeline and aloud-player.js):\n  \
+<script src=\"aloud-player.js\" defer></script>\n  \
+<aloud-player src=\"story.mp3\" timeline=\"story.timeline.json\"></aloud-player>\n\n\
+Examples:\n  \
+aloud player story.mp3\n  \
+aloud narrate story.md -o story.mp3 --player\n  \
+aloud player audio/story.wav --json";

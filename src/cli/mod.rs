@@ -24,6 +24,7 @@ pub fn run() -> ExitCode {
         Command::Voices(args) => commands::voices::run(args),
         Command::Cache(args) => commands::cache::run(args),
         Command::Feed(args) => commands::feed::run(args),
+        Command::Player(args) => commands::player::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,7 @@ pub mod feed;
 pub mod inspect;
 pub mod narrate;
 pub mod plan;
+pub mod player;
 pub mod preview;
 pub mod setup;
 pub mod voices;

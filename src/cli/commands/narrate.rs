@@ -48,11 +48,19 @@ pub fn run(args: NarrateArgs) -> aloud::Result<()> {
     if let Some(cache) = &options.cache {
         cache.prune();
     }
+    // The player reads the timeline and measures the audio now in place.
+    let player = match args.player {
+        true => Some(aloud::player::write(&summary.output)?),
+        false => None,
+    };
 
     if args.json {
         let mut json = serde_json::to_value(&summary).unwrap_or_default();
         if let Some(acx) = &acx {
             json["acx"] = serde_json::to_value(acx).unwrap_or_default();
+        }
+        if let Some(player) = &player {
+            json["player"] = serde_json::to_value(&player.page).unwrap_or_default();
         }
         println!("{json}");
         return Ok(());
@@ -104,6 +112,9 @@ pub fn run(args: NarrateArgs) -> aloud::Result<()> {
             acx.noise_floor_dbfs,
             verdict(acx.noise_floor_ok)
         );
+    }
+    if let Some(player) = &player {
+        println!("{}", crate::cli::commands::player::summary(player));
     }
     Ok(())
 }

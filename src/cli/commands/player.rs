@@ -1,0 +1,28 @@
+//! `aloud player`: the read-along page and web component beside a narration; and the line
+//! `aloud narrate --player` prints about it.
+
+use crate::cli::args::PlayerArgs;
+use crate::cli::render::clock;
+use aloud::player::PlayerFiles;
+
+pub fn run(args: PlayerArgs) -> aloud::Result<()> {
+    let files = aloud::player::write(&args.audio)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&files).unwrap_or_default());
+    } else {
+        println!("{}", summary(&files));
+    }
+    Ok(())
+}
+
+/// `story.html: read-along player for story.mp3 (0:16.2); aloud-player.js beside it embeds it
+/// in a page`.
+pub fn summary(files: &PlayerFiles) -> String {
+    format!(
+        "{}: read-along player for {} ({}); {} beside it embeds it in a page",
+        files.page.display(),
+        files.audio.display(),
+        clock(files.duration),
+        files.script.display()
+    )
+}
