@@ -33,7 +33,9 @@ display:grid;place-items:center}
 .play svg{width:1.5rem;height:1.5rem;fill:currentColor}
 .play.on .pi,.play:not(.on) .pa{display:none}
 .title{margin:0;font-size:1.125rem;font-weight:650;line-height:1.3}
-.now{margin:0;color:var(--mu);font-size:.875rem;min-height:1.3em}
+.top>div{min-width:0}
+.now{margin:0;color:var(--mu);font-size:.875rem;min-height:1.3em;white-space:nowrap;overflow:hidden;
+text-overflow:ellipsis}
 .seek{position:relative;height:1.5rem;margin-top:.75rem}
 .track{position:absolute;left:.5rem;right:.5rem;top:.5625rem;height:.375rem;border-radius:3px;
 background:var(--ln);overflow:hidden}
