@@ -682,6 +682,8 @@ fn the_page_plays_highlights_and_seeks_in_chromium() {
     // Back to a moment in the first chapter, for the picture.
     browser.click(&browser.find_in_shadow(&host, ".s[data-i=\"2\"]"));
     browser.pointer_away();
+    // The highlight fades in over 0.2 s; picture it settled.
+    std::thread::sleep(Duration::from_millis(400));
     let shot = browser.screenshot(Some(&host));
     keep_screenshot(&shot, "player.png", 600, 400);
     keep_screenshot(&browser.screenshot(None), "page.png", 800, 800);
