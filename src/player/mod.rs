@@ -256,6 +256,8 @@ struct PageSentence<'a> {
 }
 
 /// The self-contained page for `timeline`, playing the audio file named `audio_file` beside it.
+/// Its empty `data:` icon keeps browsers from asking a static host for `/favicon.ico`, which
+/// most answer 404 and the console reports as an error.
 pub fn render(timeline: &Timeline, audio_file: &OsStr) -> String {
     let inlined = PageTimeline {
         title: &timeline.title,
