@@ -340,6 +340,18 @@ fn roman_numerals() {
         ("Read Part I. first.", "Read Part one. first."),
         ("Season II starts now.", "Season two starts now."),
         ("See Appendix IV for details.", "See Appendix four for details."),
+        // A list item's marker, as the segmenter cuts a Roman-numeral list.
+        ("II. Methods", "Two. Methods"),
+        ("III. Results and discussion", "Three. Results and discussion"),
+        ("iv) Add the eggs.", "Four) Add the eggs."),
+        ("i) Sift the flour.", "One) Sift the flour."),
+    ]);
+    unchanged(&[
+        "I. M. Pei designed it.",
+        "I. Introduction",
+        "I am here.",
+        "I. e. nothing",
+        "X. Smith wrote it.",
     ]);
     maps("King Charles III was crowned.", "the Third", "III");
 }

@@ -134,7 +134,10 @@ impl Normalizer<'_> {
             .strip_suffix("'s")
             .or_else(|| c.strip_suffix("’s"))
             .unwrap_or(c);
-        if i == 0 || !self.trail(i - 1).is_empty() {
+        if i == 0 {
+            return self.roman_list_marker(base);
+        }
+        if !self.trail(i - 1).is_empty() {
             return None;
         }
         let v = roman(base).filter(|_| starts_upper(base))?;
@@ -164,6 +167,24 @@ impl Normalizer<'_> {
         };
         let start = self.ch[i].core.start;
         self.put(start..start + base.len(), words);
+        Some(1)
+    }
+
+    /// A Roman numeral opening a sentence as a list item's marker (`II. Methods`, `iv) eggs`)
+    /// is said as its number. A single capital (`I.`, `V.`, `X.`) is left as written: at the
+    /// start of a sentence it is as often an initial (`X. Smith wrote it`).
+    fn roman_list_marker(&mut self, base: &str) -> Option<usize> {
+        let v = roman(base)?;
+        let marker = matches!(self.trail(0), "." | ")" | ".)");
+        let next = self.core(1);
+        let next_is_word =
+            next.chars().count() >= 2 && next.chars().all(|c| c.is_alphabetic() || c == '-');
+        let initial_like = base.chars().count() == 1 && base.starts_with(char::is_uppercase);
+        if !marker || !next_is_word || initial_like {
+            return None;
+        }
+        let start = self.ch[0].core.start;
+        self.put(start..start + base.len(), capitalize(&cardinal(v)));
         Some(1)
     }
 }
