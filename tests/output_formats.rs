@@ -13,6 +13,8 @@ use aloud::stitch::mp3::{Mp3Options, Mp3Writer};
 use aloud::stitch::wav::{ChapterMark, ProgramWriter, SampleFormat};
 use serde_json::Value;
 
+mod common;
+
 const RATE: u32 = 22_050;
 /// Samples per MP3 frame at 22050 Hz (MPEG-2 layer III).
 const MP3_FRAME: u64 = 576;
@@ -51,14 +53,15 @@ fn stdout_of(out: &Output, program: &str) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
-/// Python with `module` importable, or None after a skip note.
-fn python_with(module: &str) -> Option<()> {
-    let probe = run_tool("python3", &["-c", &format!("import {module}")], "python3")?;
-    if !probe.status.success() {
-        skip(&format!("python3 module {module} (pip install {module})"));
-        return None;
+/// The test venv's Python with `module` importable, or None after a skip note.
+fn python_with(module: &str) -> Option<PathBuf> {
+    let python = common::venv_python(module);
+    if python.is_none() {
+        skip(&format!(
+            "the test venv's Python with {module} (scripts/test installs it)"
+        ));
     }
-    Some(())
+    python
 }
 
 fn ffprobe_json(path: &Path, what: &[&str]) -> Option<Value> {
@@ -200,9 +203,9 @@ print(json.dumps({
 
 #[test]
 fn wavinfo_reads_24_bit_and_float_wav_with_chapters() {
-    if python_with("wavinfo").is_none() {
+    let Some(python) = python_with("wavinfo") else {
         return;
-    }
+    };
     for (format, tag, bits) in [
         (SampleFormat::Int24, 0xFFFE, 24),
         (SampleFormat::Float32, 3, 32),
@@ -210,7 +213,7 @@ fn wavinfo_reads_24_bit_and_float_wav_with_chapters() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("program.wav");
         let marks = write_wav(&path, format, None);
-        let out = Command::new("python3")
+        let out = Command::new(&python)
             .args(["-c", WAVINFO_SCRIPT, path.to_str().unwrap()])
             .output()
             .unwrap();
@@ -538,10 +541,10 @@ fn mutagen_reads_the_id3_chapters_and_tags() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("program.mp3");
     let (marks, total) = write_mp3(&path, &tone_program());
-    if python_with("mutagen").is_none() {
+    let Some(python) = python_with("mutagen") else {
         return;
-    }
-    let out = Command::new("python3")
+    };
+    let out = Command::new(&python)
         .args(["-c", MUTAGEN_SCRIPT, path.to_str().unwrap()])
         .output()
         .unwrap();

@@ -7,6 +7,8 @@ use aloud::sidecar::Timeline;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
@@ -23,9 +25,9 @@ fn skip(what: &str) {
     eprintln!("skipping: {what}");
 }
 
-/// Runs a Python snippet over `path`; its stdout parsed as JSON.
-fn python_json(code: &str, path: &Path) -> Option<serde_json::Value> {
-    let output = Command::new("python3")
+/// Runs a Python snippet over `path` with `python`; its stdout parsed as JSON.
+fn python_json(python: &Path, code: &str, path: &Path) -> Option<serde_json::Value> {
+    let output = Command::new(python)
         .args(["-c", code])
         .arg(path)
         .output()
@@ -34,13 +36,6 @@ fn python_json(code: &str, path: &Path) -> Option<serde_json::Value> {
         panic!("{}", String::from_utf8_lossy(&output.stderr));
     }
     serde_json::from_slice(&output.stdout).ok()
-}
-
-fn has_python_modules(modules: &str) -> bool {
-    Command::new("python3")
-        .args(["-c", &format!("import {modules}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 const ARTICLE: &str = "# Tides & Moons\n\n\
@@ -95,8 +90,9 @@ fn every_sidecar_agrees_with_the_timeline_by_independent_readers() {
         assert!(dir.path().join(name).is_file(), "{name} missing");
     }
 
-    if has_python_modules("webvtt, srt") {
+    if let Some(python) = common::venv_python("webvtt, srt") {
         let vtt = python_json(
+            &python,
             "import sys, json, webvtt\n\
              def seconds(t):\n    h, m, s = t.split(':')\n    return int(h) * 3600 + int(m) * 60 + float(s)\n\
              print(json.dumps([[seconds(c.start), seconds(c.end), c.text] for c in webvtt.read(sys.argv[1])]))",
@@ -124,6 +120,7 @@ fn every_sidecar_agrees_with_the_timeline_by_independent_readers() {
             assert_eq!(text, sentence.text);
         }
         let chapters = python_json(
+            &python,
             "import sys, json, webvtt\n\
              def seconds(t):\n    h, m, s = t.split(':')\n    return int(h) * 3600 + int(m) * 60 + float(s)\n\
              print(json.dumps([[seconds(c.start), seconds(c.end), c.text] for c in webvtt.read(sys.argv[1])]))",
@@ -140,6 +137,7 @@ fn every_sidecar_agrees_with_the_timeline_by_independent_readers() {
             );
         }
         let subs = python_json(
+            &python,
             "import sys, json, srt\n\
              subs = list(srt.parse(open(sys.argv[1], encoding='utf-8').read()))\n\
              print(json.dumps([[s.index, s.start.total_seconds(), s.end.total_seconds(), s.content] for s in subs]))",
@@ -155,7 +153,7 @@ fn every_sidecar_agrees_with_the_timeline_by_independent_readers() {
             assert_eq!(sub[3].as_str().unwrap(), sentence.text);
         }
     } else {
-        skip("python3 lacks webvtt-py or srt (scripts/test installs them)");
+        skip("the test venv's Python lacks webvtt-py or srt (scripts/test installs them)");
     }
 
     // ffmetadata: the documented use, an audiobook with the same chapters.
