@@ -18,10 +18,13 @@
 //! Tokens are kept until a minute before they expire. None of them reaches a message, a log,
 //! `Debug` output or the identity.
 
+mod auth;
+
+use auth::{Auth, Credentials, Source};
 use super::config::{
-    self, Setting, engine_error, env_value, process_env, profile_error, string_option,
+    self, Setting, engine_error, process_env, profile_error, string_option,
 };
-use super::http::{self, Answer, ApiKey, Connection, Expect, Failure, HttpSettings};
+use super::http::{self, Answer, Connection, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
 use super::{
     Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
@@ -29,12 +32,8 @@ use super::{
 use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
-use base64::Engine as _;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime};
 
 pub const ENTRY: BackendEntry = BackendEntry {
     engine: NAME,
@@ -68,10 +67,6 @@ const DEFAULT_RATE: u32 = 24_000;
 pub const MAX_INPUT_BYTES: usize = 5000;
 /// Encodings aloud decodes (Ogg Opus is not among them).
 const DECODED: &[&str] = &["LINEAR16", "MP3"];
-const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
-const DEFAULT_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
-/// A cached token is renewed this long before Google says it expires.
-const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
 fn number_option(profile: &VoiceProfile, key: &str, range: (f64, f64)) -> Result<Option<f64>> {
     match profile.options.get(key) {
@@ -285,269 +280,11 @@ pub fn timepoint_words(
     words
 }
 
-/// Where the credentials came from, for messages.
-#[derive(Debug, Clone, PartialEq)]
-enum Source {
-    ApiKey,
-    AccessToken,
-    File { kind: &'static str, path: PathBuf },
-    None,
-}
-
-impl Source {
-    fn describe(&self) -> String {
-        match self {
-            Source::ApiKey => "GOOGLE_API_KEY".to_string(),
-            Source::AccessToken => "GOOGLE_OAUTH_ACCESS_TOKEN".to_string(),
-            Source::File { kind, path } => format!("the {kind} credentials in {}", path.display()),
-            Source::None => "the request without credentials".to_string(),
-        }
-    }
-}
-
-/// A credential file exchanged for access tokens.
-enum Grant {
-    ServiceAccount {
-        email: String,
-        key_id: Option<String>,
-        key: Box<ring::signature::RsaKeyPair>,
-    },
-    AuthorizedUser {
-        client_id: String,
-        client_secret: Secret,
-        refresh_token: Secret,
-    },
-}
-
-/// A secret sent in a form body: kept out of `Debug` output.
-struct Secret(String);
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl std::fmt::Debug for Grant {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Grant::ServiceAccount { email, .. } => {
-                write!(f, "ServiceAccount({email}, key <redacted>)")
-            }
-            Grant::AuthorizedUser { client_id, .. } => {
-                write!(f, "AuthorizedUser({client_id}, secrets <redacted>)")
-            }
-        }
-    }
-}
-
-#[derive(Debug)]
-enum Credentials {
-    ApiKey(ApiKey),
-    Token(ApiKey),
-    Exchange(Box<Exchange>),
-    None,
-}
-
-/// A credential file's grant, where to trade it, and the token it last brought.
-#[derive(Debug)]
-struct Exchange {
-    grant: Grant,
-    token_uri: reqwest::Url,
-    client: reqwest::Client,
-    cached: tokio::sync::Mutex<Option<(ApiKey, Instant)>>,
-}
-
-/// gcloud's Application Default Credentials file, where `gcloud auth application-default
-/// login` writes it.
-fn gcloud_adc_path() -> Option<PathBuf> {
-    let dir = match env_value(&process_env, "CLOUDSDK_CONFIG") {
-        Some(dir) => PathBuf::from(dir),
-        None if cfg!(windows) => PathBuf::from(env_value(&process_env, "APPDATA")?).join("gcloud"),
-        None => dirs::home_dir()?.join(".config").join("gcloud"),
-    };
-    Some(dir.join("application_default_credentials.json"))
-}
-
-/// The PKCS#8 DER inside a `-----BEGIN PRIVATE KEY-----` PEM block.
-fn pem_pkcs8(pem: &str) -> Option<Vec<u8>> {
-    let begin = "-----BEGIN PRIVATE KEY-----";
-    let start = pem.find(begin)? + begin.len();
-    let end = start + pem[start..].find("-----END PRIVATE KEY-----")?;
-    let b64: String = pem[start..end]
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    base64::engine::general_purpose::STANDARD.decode(b64).ok()
-}
-
-/// Reads a credential file: a service account's key or an authorized user's refresh token.
-fn read_credential_file(
-    path: &Path,
-    settings: &HttpSettings,
-) -> Result<(Credentials, Source, Option<String>)> {
-    let bad = |what: String| engine_error(NAME, format!("{}: {what}", path.display()));
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| bad(format!("cannot read the credentials file: {e}")))?;
-    let json: Value = serde_json::from_str(&text)
-        .map_err(|_| bad("the credentials file is not JSON".to_string()))?;
-    let field = |name: &str| {
-        json.get(name)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .filter(|s| !s.is_empty())
-    };
-    let kind = field("type").unwrap_or_default();
-    let token_uri = field("token_uri").unwrap_or_else(|| DEFAULT_TOKEN_URI.to_string());
-    let token_uri = http::parse_url(NAME, &token_uri, "the credentials file's token_uri")?;
-    let quota_project = field("quota_project_id");
-    let (grant, kind) = match kind.as_str() {
-        "service_account" => {
-            let email = field("client_email")
-                .ok_or_else(|| bad("the service account has no client_email".to_string()))?;
-            let der = field("private_key")
-                .and_then(|pem| pem_pkcs8(&pem))
-                .ok_or_else(|| {
-                    bad("the service account's private_key is not a PKCS#8 PEM key".to_string())
-                })?;
-            let key = ring::signature::RsaKeyPair::from_pkcs8(&der).map_err(|e| {
-                bad(format!(
-                    "the service account's private_key is not a usable RSA key ({e})"
-                ))
-            })?;
-            (
-                Grant::ServiceAccount {
-                    email,
-                    key_id: field("private_key_id"),
-                    key: Box::new(key),
-                },
-                "service account",
-            )
-        }
-        "authorized_user" => {
-            let missing =
-                |name: &str| bad(format!("the authorized_user credentials have no {name}"));
-            (
-                Grant::AuthorizedUser {
-                    client_id: field("client_id").ok_or_else(|| missing("client_id"))?,
-                    client_secret: Secret(
-                        field("client_secret").ok_or_else(|| missing("client_secret"))?,
-                    ),
-                    refresh_token: Secret(
-                        field("refresh_token").ok_or_else(|| missing("refresh_token"))?,
-                    ),
-                },
-                "authorized user",
-            )
-        }
-        other => {
-            return Err(bad(format!(
-                "credentials of type '{other}' are not supported (service_account or authorized_user are)"
-            )));
-        }
-    };
-    Ok((
-        Credentials::Exchange(Box::new(Exchange {
-            grant,
-            client: http::client(NAME, settings, &token_uri)?,
-            token_uri,
-            cached: tokio::sync::Mutex::new(None),
-        })),
-        Source::File {
-            kind,
-            path: path.to_path_buf(),
-        },
-        quota_project,
-    ))
-}
-
-/// The first credentials found, in the documented order.
-fn find_credentials(settings: &HttpSettings) -> Result<(Credentials, Source, Option<String>)> {
-    if let Some(key) = env_value(&process_env, "GOOGLE_API_KEY") {
-        return Ok((Credentials::ApiKey(ApiKey::new(key)), Source::ApiKey, None));
-    }
-    if let Some(token) = env_value(&process_env, "GOOGLE_OAUTH_ACCESS_TOKEN") {
-        return Ok((
-            Credentials::Token(ApiKey::new(token)),
-            Source::AccessToken,
-            None,
-        ));
-    }
-    if let Some(path) = env_value(&process_env, "GOOGLE_APPLICATION_CREDENTIALS") {
-        return read_credential_file(Path::new(&path), settings);
-    }
-    if let Some(path) = gcloud_adc_path().filter(|p| p.is_file()) {
-        return read_credential_file(&path, settings);
-    }
-    Ok((Credentials::None, Source::None, None))
-}
-
-/// `application/x-www-form-urlencoded` of `pairs`.
-fn form(pairs: &[(&str, &str)]) -> String {
-    let encode = |s: &str| {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// The RS256-signed JWT a service account trades for an access token (RFC 7523).
-fn service_account_jwt(
-    email: &str,
-    key_id: Option<&str>,
-    key: &ring::signature::RsaKeyPair,
-    audience: &str,
-    now: u64,
-) -> Result<String> {
-    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    let mut header = json!({"alg": "RS256", "typ": "JWT"});
-    if let Some(kid) = key_id {
-        header["kid"] = json!(kid);
-    }
-    let claims = json!({
-        "iss": email,
-        "scope": SCOPE,
-        "aud": audience,
-        "iat": now,
-        "exp": now + 3600,
-    });
-    let signing_input = format!("{}.{}", b64(&header), b64(&claims));
-    let mut signature = vec![0u8; key.public().modulus_len()];
-    key.sign(
-        &ring::signature::RSA_PKCS1_SHA256,
-        &ring::rand::SystemRandom::new(),
-        signing_input.as_bytes(),
-        &mut signature,
-    )
-    .map_err(|_| {
-        engine_error(
-            NAME,
-            "cannot sign the service account's token request".to_string(),
-        )
-    })?;
-    Ok(format!(
-        "{signing_input}.{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature)
-    ))
-}
-
 pub struct Google {
     connection: Connection,
-    credentials: Credentials,
-    source: Source,
+    auth: Auth,
     quota_project: Option<String>,
     speech: SpeechSettings,
-    token_requests: AtomicUsize,
 }
 
 fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
@@ -566,11 +303,11 @@ impl Google {
         let path = base.path().trim_end_matches('/');
         let path = path.strip_suffix("/v1beta1").unwrap_or(path);
         endpoint.set_path(&format!("{path}/v1beta1/text:synthesize"));
-        let (credentials, source, file_project) = find_credentials(&settings)?;
+        let (auth, file_project) = Auth::find(&settings)?;
         let official = base
             .host_str()
             .is_some_and(|h| h == "googleapis.com" || h.ends_with(".googleapis.com"));
-        if matches!(credentials, Credentials::None) && official {
+        if matches!(auth.credentials, Credentials::None) && official {
             return Err(engine_error(
                 NAME,
                 "no Google credentials: set GOOGLE_API_KEY, or GOOGLE_OAUTH_ACCESS_TOKEN, or \
@@ -589,11 +326,9 @@ impl Google {
         .or(file_project);
         Ok(Google {
             connection: Connection::new(NAME, settings, endpoint)?,
-            credentials,
-            source,
+            auth,
             quota_project,
             speech,
-            token_requests: AtomicUsize::new(0),
         })
     }
 
@@ -604,139 +339,7 @@ impl Google {
 
     /// Token exchanges made so far, retries included.
     pub fn token_requests(&self) -> usize {
-        self.token_requests.load(Ordering::Relaxed)
-    }
-
-    /// The header that authenticates a request, fetching or renewing a token when needed.
-    async fn authorization(&self) -> Result<Option<(&'static str, reqwest::header::HeaderValue)>> {
-        let invalid = || {
-            engine_error(
-                NAME,
-                format!("{} cannot be sent in a header", self.source.describe()),
-            )
-        };
-        match &self.credentials {
-            Credentials::None => Ok(None),
-            Credentials::ApiKey(key) => Ok(Some((
-                "x-goog-api-key",
-                key.header_value().ok_or_else(invalid)?,
-            ))),
-            Credentials::Token(token) => {
-                Ok(Some(("authorization", token.bearer().ok_or_else(invalid)?)))
-            }
-            Credentials::Exchange(exchange) => {
-                let Exchange {
-                    grant,
-                    token_uri,
-                    client,
-                    cached,
-                } = exchange.as_ref();
-                let mut cached = cached.lock().await;
-                if let Some((token, expiry)) = cached.as_ref()
-                    && Instant::now() + TOKEN_MARGIN < *expiry
-                {
-                    return Ok(Some(("authorization", token.bearer().ok_or_else(invalid)?)));
-                }
-                let (token, lifetime) = self.exchange(grant, token_uri, client).await?;
-                let value = token.bearer().ok_or_else(invalid)?;
-                *cached = Some((token, Instant::now() + lifetime));
-                Ok(Some(("authorization", value)))
-            }
-        }
-    }
-
-    /// Trades the credential file's grant for an access token at `token_uri`.
-    async fn exchange(
-        &self,
-        grant: &Grant,
-        token_uri: &reqwest::Url,
-        client: &reqwest::Client,
-    ) -> Result<(ApiKey, Duration)> {
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let body = match grant {
-            Grant::ServiceAccount { email, key_id, key } => {
-                let jwt =
-                    service_account_jwt(email, key_id.as_deref(), key, token_uri.as_str(), now)?;
-                form(&[
-                    ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
-                    ("assertion", &jwt),
-                ])
-            }
-            Grant::AuthorizedUser {
-                client_id,
-                client_secret,
-                refresh_token,
-            } => form(&[
-                ("grant_type", "refresh_token"),
-                ("client_id", client_id),
-                ("client_secret", &client_secret.0),
-                ("refresh_token", &refresh_token.0),
-            ]),
-        };
-        let source = self.source.describe();
-        http::send_with_retry_as(
-            NAME,
-            self.connection.settings(),
-            &self.token_requests,
-            || {
-                client
-                    .post(token_uri.clone())
-                    .header(
-                        reqwest::header::CONTENT_TYPE,
-                        "application/x-www-form-urlencoded",
-                    )
-                    .body(body.clone())
-            },
-            |answer| {
-                let json: Option<Value> = serde_json::from_slice(&answer.body).ok();
-                if !answer.status.is_success() {
-                    let code = answer.status.as_u16();
-                    if code == 429 || code >= 500 {
-                        return Err(answer.failure(None));
-                    }
-                    // OAuth errors: {"error": "invalid_grant", "error_description": ...}.
-                    let said = json
-                        .as_ref()
-                        .map(|j| {
-                            [j.get("error"), j.get("error_description")]
-                                .into_iter()
-                                .flatten()
-                                .filter_map(Value::as_str)
-                                .collect::<Vec<_>>()
-                                .join(": ")
-                        })
-                        .filter(|s| !s.is_empty())
-                        .map(|s| format!(": {}", s.chars().take(200).collect::<String>()))
-                        .unwrap_or_default();
-                    return Err(Failure::Fatal {
-                        message: format!(
-                            "{source} are refused by the token endpoint (HTTP {code}){said}"
-                        ),
-                    });
-                }
-                let token = json
-                    .as_ref()
-                    .and_then(|j| j.get("access_token"))
-                    .and_then(Value::as_str)
-                    .filter(|t| !t.is_empty())
-                    .ok_or_else(|| Failure::Fatal {
-                        message: "the token endpoint answered without an access_token".to_string(),
-                    })?;
-                let lifetime = json
-                    .as_ref()
-                    .and_then(|j| j.get("expires_in"))
-                    .and_then(Value::as_u64)
-                    .unwrap_or(3600);
-                Ok((
-                    ApiKey::new(token.to_string()),
-                    Duration::from_secs(lifetime),
-                ))
-            },
-        )
-        .await
+        self.auth.token_requests()
     }
 
     /// What an unsuccessful answer means. Google explains itself in
@@ -779,8 +382,8 @@ impl Google {
             _ if key_rejected || code == 401 || status == "UNAUTHENTICATED" => Failure::Fatal {
                 message: format!(
                     "{} {} rejected (HTTP {code} {status}){said}",
-                    self.source.describe(),
-                    if matches!(self.source, Source::File { .. }) {
+                    self.auth.source.describe(),
+                    if matches!(self.auth.source, Source::File { .. }) {
                         "are"
                     } else {
                         "is"
@@ -790,7 +393,7 @@ impl Google {
             (403, _) | (_, "PERMISSION_DENIED") => Failure::Fatal {
                 message: format!(
                     "{} may not use Text-to-Speech (HTTP {code} {status}){said}; check that the API is enabled and the project and roles",
-                    self.source.describe()
+                    self.auth.source.describe()
                 ),
             },
             (_, "INVALID_ARGUMENT") | (400, _) => Failure::Fatal {
@@ -847,7 +450,7 @@ impl Backend for Google {
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
         let (ssml, marks) = self.speech.ssml(request)?;
         let body = self.connection.json(&self.speech.body(&ssml))?;
-        let auth = self.authorization().await?;
+        let auth = self.auth.header(&self.connection).await?;
         let oauth = matches!(auth, Some(("authorization", _)));
         let clip = self.connection.send_as(
             || {
@@ -873,166 +476,4 @@ impl Backend for Google {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn profile(extra: &str) -> VoiceProfile {
-        VoiceProfile::from_toml(
-            &format!(
-                "name='t'\nengine='google'\nlanguage='en-GB'\nvoice='de-DE-Neural2-B'\n[options]\nbase_url='http://127.0.0.1:9'\n{extra}"
-            ),
-            Path::new("t.toml"),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn body_takes_the_language_from_the_voice_name() {
-        let body = request_body(&profile(""), &SpeechRequest::plain("Guten Tag.")).unwrap();
-        assert_eq!(
-            body,
-            json!({
-                "input": {"ssml": "<speak><mark name=\"w0\"/>Guten <mark name=\"w1\"/>Tag.</speak>"},
-                "voice": {"languageCode": "de-DE", "name": "de-DE-Neural2-B"},
-                "audioConfig": {"audioEncoding": "LINEAR16", "sampleRateHertz": 24000, "speakingRate": 1.0},
-                "enableTimePointing": ["SSML_MARK"],
-            })
-        );
-        for bad in [
-            "audio_encoding='OGG_OPUS'\n",
-            "audio_encoding='FLAC'\n",
-            "pitch=30\n",
-            "sample_rate=100\n",
-        ] {
-            assert!(
-                SpeechSettings::from_profile(&profile(bad)).is_err(),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn long_requests_drop_marks_before_the_input_limit() {
-        let settings = SpeechSettings::from_profile(&profile("")).unwrap();
-        let text = "a ".repeat(700);
-        let (ssml, marks) = settings.ssml(&SpeechRequest::plain(text.trim())).unwrap();
-        assert!(marks.is_empty() && ssml.len() <= MAX_INPUT_BYTES);
-        assert!(
-            settings
-                .ssml(&SpeechRequest::plain("x".repeat(6000)))
-                .is_err()
-        );
-        let (ssml, marks) = settings
-            .ssml(&SpeechRequest::plain("word ".repeat(140).trim()))
-            .unwrap();
-        assert_eq!(marks.len(), 140);
-        assert!(ssml.len() <= MAX_INPUT_BYTES);
-    }
-
-    #[test]
-    fn timepoints_become_words_that_never_run_backwards() {
-        let marks = vec![0..3, 4..7, 8..11];
-        let points = vec![
-            json!({"markName": "w0", "timeSeconds": 0.1}),
-            json!({"markName": "w2", "timeSeconds": 0.9}),
-            json!({"markName": "w1", "timeSeconds": 0.5}),
-            json!({"markName": "bogus", "timeSeconds": 0.2}),
-        ];
-        let words = timepoint_words(&marks, &points, 1.2);
-        let spans: Vec<(f64, f64)> = words.iter().map(|w| (w.start, w.end)).collect();
-        assert_eq!(spans, [(0.1, 0.5), (0.5, 0.9), (0.9, 1.2)]);
-        // A mark reported past the clip's end is held to it; a missing one leaves a gap.
-        let words = timepoint_words(
-            &marks,
-            &[
-                json!({"markName": "w0", "timeSeconds": 0.4}),
-                json!({"markName": "w2", "timeSeconds": 3.0}),
-            ],
-            1.0,
-        );
-        assert_eq!(words.len(), 2);
-        assert_eq!((words[0].start, words[0].end), (0.4, 1.0));
-        assert_eq!((words[1].start, words[1].end), (1.0, 1.0));
-        assert_eq!(words[1].range, 8..11);
-    }
-
-    #[test]
-    fn form_encoding() {
-        assert_eq!(
-            form(&[("a b", "x+y/z=1&2"), ("k", "ünï")]),
-            "a%20b=x%2By%2Fz%3D1%262&k=%C3%BCn%C3%AF"
-        );
-    }
-
-    #[test]
-    fn secrets_are_absent_from_identity_and_debug() {
-        let backend = Google::open(&profile("")).unwrap();
-        let backend = Google {
-            credentials: Credentials::ApiKey(ApiKey::new("AIza-secret-1".into())),
-            ..backend
-        };
-        assert!(!backend.identity().to_string().contains("AIza-secret-1"));
-        assert!(!format!("{:?}", backend.credentials).contains("AIza-secret-1"));
-        let backend = Google {
-            credentials: Credentials::Exchange(Box::new(Exchange {
-                grant: Grant::AuthorizedUser {
-                    client_id: "id".into(),
-                    client_secret: Secret("cs-secret".into()),
-                    refresh_token: Secret("rt-secret".into()),
-                },
-                token_uri: reqwest::Url::parse("http://127.0.0.1:9/token").unwrap(),
-                client: reqwest::Client::new(),
-                cached: tokio::sync::Mutex::new(Some((
-                    ApiKey::new("ya29.secret".into()),
-                    Instant::now(),
-                ))),
-            })),
-            ..backend
-        };
-        let debug = format!("{:?}", backend.credentials);
-        for secret in ["cs-secret", "rt-secret", "ya29.secret"] {
-            assert!(!debug.contains(secret), "{debug}");
-        }
-        assert!(!backend.identity().to_string().contains("secret"));
-    }
-
-    #[test]
-    fn errors_are_classified() {
-        let backend = Google::open(&profile("")).unwrap();
-        let backend = Google {
-            source: Source::ApiKey,
-            ..backend
-        };
-        let answer = |code: u16, body: Value| Answer {
-            status: reqwest::StatusCode::from_u16(code).unwrap(),
-            headers: reqwest::header::HeaderMap::new(),
-            body: body.to_string().into_bytes(),
-        };
-        let f = backend.failure(&answer(400, json!({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}]}})));
-        assert!(
-            matches!(f, Failure::Fatal { .. })
-                && f.message().contains("GOOGLE_API_KEY is rejected"),
-            "{f:?}"
-        );
-        let f = backend.failure(&answer(
-            403,
-            json!({"error": {"code": 403, "message": "denied", "status": "PERMISSION_DENIED"}}),
-        ));
-        assert!(
-            matches!(f, Failure::Fatal { .. }) && f.message().contains("GOOGLE_API_KEY"),
-            "{f:?}"
-        );
-        let f = backend.failure(&answer(400, json!({"error": {"code": 400, "message": "Voice 'x' does not exist.", "status": "INVALID_ARGUMENT"}})));
-        assert!(
-            matches!(f, Failure::Fatal { .. }) && f.message().contains("does not exist"),
-            "{f:?}"
-        );
-        let f = backend.failure(&answer(429, json!({"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}})));
-        assert!(matches!(f, Failure::Retry { .. }), "{f:?}");
-        let f = backend.failure(&answer(
-            503,
-            json!({"error": {"code": 503, "message": "down", "status": "UNAVAILABLE"}}),
-        ));
-        assert!(matches!(f, Failure::Retry { .. }), "{f:?}");
-    }
-}
+mod tests;
