@@ -488,15 +488,7 @@ mod tests {
         let key = CacheKey::new(&identity(), &SpeechRequest::plain("Hello there."));
         cache.put(&key, &clip()).unwrap();
         let shard = cache.path(&key).parent().unwrap().to_path_buf();
-        let names = |dir: &Path| -> Vec<String> {
-            let mut names: Vec<String> = std::fs::read_dir(dir)
-                .unwrap()
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect();
-            names.sort();
-            names
-        };
+        let names = crate::fs::entry_names;
         assert_eq!(names(&shard), [format!("{}.clip", key.as_str())]);
         // What a run killed mid-write leaves, now and before the shared writer.
         let leftover = format!("{}x.clip.1234.tmp", crate::fs::TEMP_PREFIX);

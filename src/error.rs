@@ -1,5 +1,6 @@
 //! The library's typed errors; each names what went wrong and where.
 
+use crate::human::{byte_size, seconds};
 use std::path::PathBuf;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -215,26 +216,6 @@ fn seconds_exact(seconds: f64) -> String {
     format!("{seconds:.3} s")
 }
 
-/// `10485760` -> `10 MiB`, `65536` -> `64 KiB`, `1000` -> `1000 bytes`.
-fn byte_size(bytes: u64) -> String {
-    const KIB: u64 = 1024;
-    const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB && bytes.is_multiple_of(MIB) {
-        format!("{} MiB", bytes / MIB)
-    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
-        format!("{} KiB", bytes / KIB)
-    } else {
-        format!("{bytes} bytes")
-    }
-}
-
-/// `30 s`, `1.5 s`, `0.25 s`.
-fn seconds(duration: std::time::Duration) -> String {
-    let text = format!("{:.3}", duration.as_secs_f64());
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    format!("{text} s")
-}
-
 fn reason_suffix(reason: &str) -> String {
     if reason.is_empty() {
         String::new()
@@ -257,12 +238,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_and_durations_read_naturally() {
-        assert_eq!(byte_size(10 * 1024 * 1024), "10 MiB");
-        assert_eq!(byte_size(64 * 1024), "64 KiB");
-        assert_eq!(byte_size(1000), "1000 bytes");
-        assert_eq!(seconds(std::time::Duration::from_secs(30)), "30 s");
-        assert_eq!(seconds(std::time::Duration::from_millis(1500)), "1.5 s");
+    fn http_statuses_read_naturally() {
         let status = Error::HttpStatus {
             url: "http://x/".into(),
             status: 404,

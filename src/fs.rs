@@ -123,19 +123,22 @@ fn sync_parent(output: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The names in `dir`, sorted: what tests of atomic writes compare against.
+#[cfg(test)]
+pub(crate) fn entry_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("test directory is readable")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn names(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
+    use entry_names as names;
 
     #[test]
     fn a_file_appears_whole_and_replaces_the_old_one() {

@@ -145,6 +145,29 @@ impl Analyzer {
         Ok(())
     }
 
+    /// The report on the whole program; `seams_known` when a timeline said where the joins are.
+    fn report(
+        self,
+        file: &Path,
+        bits_per_sample: u16,
+        duration: f64,
+        chapters: Vec<ChapterSpan>,
+        seams_known: bool,
+    ) -> QualityReport {
+        QualityReport {
+            file: file.to_path_buf(),
+            sample_rate: self.sample_rate,
+            channels: self.channels as u16,
+            bits_per_sample,
+            duration,
+            chapters,
+            loudness: self.meter.report(),
+            clipped_samples: self.clipped,
+            acx: self.acx(),
+            seams: seams_known.then_some(self.seams),
+        }
+    }
+
     fn acx(&self) -> AcxReport {
         let samples = (self.frames * self.channels as u64).max(1);
         let rms_dbfs = db((self.sum_squares / samples as f64).sqrt());
@@ -237,18 +260,13 @@ fn inspect_wav(
     }
     analyzer.push(&block)?;
     let chapters = wav_chapters(&summary.chapters, rate);
-    Ok(QualityReport {
-        file: path.to_path_buf(),
-        sample_rate: rate,
-        channels: spec.channels,
-        bits_per_sample: spec.bits_per_sample,
+    Ok(analyzer.report(
+        path,
+        spec.bits_per_sample,
         duration,
         chapters,
-        loudness: analyzer.meter.report(),
-        clipped_samples: analyzer.clipped,
-        seams: joins.map(|_| analyzer.seams),
-        acx: analyzer.acx(),
-    })
+        joins.is_some(),
+    ))
 }
 
 /// WAV chapter marks (in frames) as spans in seconds.
@@ -300,18 +318,7 @@ fn inspect_decoded(path: &Path) -> Result<QualityReport> {
         Ok(summary) => wav_chapters(&summary.chapters, rate),
         Err(_) => id3_chapters(path),
     };
-    Ok(QualityReport {
-        file: path.to_path_buf(),
-        sample_rate: rate,
-        channels: 1,
-        bits_per_sample: 0,
-        duration,
-        chapters,
-        loudness: analyzer.meter.report(),
-        clipped_samples: analyzer.clipped,
-        seams: joins.map(|_| analyzer.seams),
-        acx: analyzer.acx(),
-    })
+    Ok(analyzer.report(path, 0, duration, chapters, joins.is_some()))
 }
 
 #[cfg(test)]

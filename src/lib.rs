@@ -9,6 +9,7 @@ pub mod document;
 pub mod error;
 pub mod feed;
 pub mod fs;
+pub mod human;
 pub mod ingest;
 pub mod inspect;
 pub mod lexicon;

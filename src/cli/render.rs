@@ -1,6 +1,8 @@
-//! How numbers read in the command line's reports: counts, durations, sizes, money, long
-//! text cut short, and the cache and cost columns of a plan.
+//! How numbers read in the command line's reports: counts, money, long text cut short, and
+//! the cache and cost columns of a plan (sizes and clock times come from `aloud::human`).
 
+pub use aloud::human::{byte_size, clock};
+use aloud::inspect::AcxReport;
 use aloud::plan::BackendEstimate;
 use aloud::voice::VoiceProfile;
 
@@ -9,36 +11,18 @@ pub fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
 }
 
-/// `83.4` -> `1:23.4`, `3725.0` -> `1:02:05.0`.
-pub fn clock(seconds: f64) -> String {
-    let tenths = (seconds * 10.0).round() as u64;
-    let (h, m, s, t) = (
-        tenths / 36000,
-        tenths / 600 % 60,
-        tenths / 10 % 60,
-        tenths % 10,
-    );
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}.{t}")
-    } else {
-        format!("{m}:{s:02}.{t}")
-    }
-}
-
-/// `1536` -> `1.5 KiB`.
-pub fn size(bytes: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < units.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", units[unit])
-    }
+/// ACX's three checks, each with its verdict and the range it must be in.
+pub fn acx_checks(acx: &AcxReport) -> String {
+    let verdict = |ok: bool| if ok { "ok" } else { "FAILS" };
+    format!(
+        "RMS {:.1} dBFS {} (-23..-18), peak {:.1} dBFS {} (<= -3), noise floor {:.1} dBFS {} (<= -60)",
+        acx.rms_dbfs,
+        verdict(acx.rms_ok),
+        acx.peak_dbfs,
+        verdict(acx.peak_ok),
+        acx.noise_floor_dbfs,
+        verdict(acx.noise_floor_ok)
+    )
 }
 
 /// `$0.42`, `$0.0013` (a short article's cost is not rounded away), `0.42 EUR`.
@@ -101,10 +85,6 @@ mod tests {
 
     #[test]
     fn numbers_read_as_people_write_them() {
-        assert_eq!(clock(83.4), "1:23.4");
-        assert_eq!(clock(3725.0), "1:02:05.0");
-        assert_eq!(size(512), "512 B");
-        assert_eq!(size(1536), "1.5 KiB");
         assert_eq!(money(0.42, "USD"), "$0.42");
         assert_eq!(money(0.0013, "usd"), "$0.0013");
         assert_eq!(money(0.42, "EUR"), "0.42 EUR");

@@ -69,15 +69,7 @@ fn write_timeline(audio: &Path, timeline: &Timeline) {
     .unwrap();
 }
 
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
+use crate::fs::entry_names as names;
 
 /// The JSON between `<script type="application/json">` and the `</script>` that ends it.
 fn inlined_json(page: &str) -> serde_json::Value {

@@ -1,7 +1,7 @@
 //! `aloud cache stats|prune|clear`: the sentence cache, reported from its typed reports.
 
 use crate::cli::args::{CacheAction, CacheCommandArgs};
-use crate::cli::render::{plural, size};
+use crate::cli::render::{byte_size, plural};
 
 pub fn run(args: CacheCommandArgs) -> aloud::Result<()> {
     let Some(cache) = args.cache.open() else {
@@ -21,8 +21,8 @@ pub fn run(args: CacheCommandArgs) -> aloud::Result<()> {
                 "{dir}: {} clip{}, {} (limit {})",
                 stats.entries,
                 plural(stats.entries as usize),
-                size(stats.bytes),
-                size(stats.max_bytes)
+                byte_size(stats.bytes),
+                byte_size(stats.max_bytes)
             );
         }
         CacheAction::Prune | CacheAction::Clear => {
@@ -38,9 +38,9 @@ pub fn run(args: CacheCommandArgs) -> aloud::Result<()> {
                 "{dir}: removed {} clip{} ({}); {} left ({})",
                 pruned.removed,
                 plural(pruned.removed as usize),
-                size(pruned.freed_bytes),
+                byte_size(pruned.freed_bytes),
                 pruned.remaining_entries,
-                size(pruned.remaining_bytes)
+                byte_size(pruned.remaining_bytes)
             );
         }
     }

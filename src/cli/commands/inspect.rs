@@ -1,7 +1,7 @@
 //! `aloud inspect`: what an audio file holds: format, length, chapters, loudness, joins, ACX.
 
 use crate::cli::args::InspectArgs;
-use crate::cli::render::{clock, plural};
+use crate::cli::render::{acx_checks, clock, plural};
 
 pub fn run(args: InspectArgs) -> aloud::Result<()> {
     let report = aloud::inspect::inspect(&args.file)?;
@@ -45,16 +45,7 @@ pub fn run(args: InspectArgs) -> aloud::Result<()> {
         None => println!("  joins: unknown (no matching timeline sidecar beside the file)"),
     }
     let acx = &report.acx;
-    let verdict = |ok: bool| if ok { "ok" } else { "FAILS" };
-    println!(
-        "  ACX: RMS {:.1} dBFS {} (-23..-18), peak {:.1} dBFS {} (<= -3), noise floor {:.1} dBFS {} (<= -60)",
-        acx.rms_dbfs,
-        verdict(acx.rms_ok),
-        acx.peak_dbfs,
-        verdict(acx.peak_ok),
-        acx.noise_floor_dbfs,
-        verdict(acx.noise_floor_ok)
-    );
+    println!("  ACX: {}", acx_checks(acx));
     for (i, chapter) in report.chapters.iter().enumerate() {
         println!(
             "  {:>2}  {} - {}  {}",

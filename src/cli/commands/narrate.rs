@@ -3,7 +3,7 @@
 use crate::cli::args::NarrateArgs;
 use crate::cli::options::{input_source, narrator_options};
 use crate::cli::progress::{bar, report_assets};
-use crate::cli::render::{clock, plural};
+use crate::cli::render::{acx_checks, clock, plural};
 use aloud::narrate::{Event, Narrator};
 use aloud::voice::VoiceProfile;
 
@@ -102,16 +102,7 @@ pub fn run(args: NarrateArgs) -> aloud::Result<()> {
         );
     }
     if let Some(acx) = &acx {
-        let verdict = |ok: bool| if ok { "ok" } else { "FAILS" };
-        println!(
-            "ACX checks: RMS {:.1} dBFS {}, peak {:.1} dBFS {}, noise floor {:.1} dBFS {}",
-            acx.rms_dbfs,
-            verdict(acx.rms_ok),
-            acx.peak_dbfs,
-            verdict(acx.peak_ok),
-            acx.noise_floor_dbfs,
-            verdict(acx.noise_floor_ok)
-        );
+        println!("ACX checks: {}", acx_checks(acx));
     }
     if let Some(player) = &player {
         println!("{}", crate::cli::commands::player::summary(player));
