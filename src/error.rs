@@ -7,6 +7,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A narration job: queueing, the queue's database, a webhook (src/jobs/).
+    #[error(transparent)]
+    Job(Box<crate::jobs::JobError>),
+
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -225,6 +229,13 @@ fn reason_suffix(reason: &str) -> String {
 }
 
 impl Error {
+    pub fn job(error: crate::jobs::JobError) -> Self {
+        match error {
+            crate::jobs::JobError::Narration(inner) => inner,
+            other => Error::Job(Box::new(other)),
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

@@ -112,7 +112,27 @@ pub enum Command {
     /// component that puts the same player in an article page.
     #[command(after_help = PLAYER_HELP)]
     Player(PlayerArgs),
+    /// Narration as an HTTP service: POST an article, get an id, fetch the audio when done.
+    #[command(after_help = SERVE_HELP)]
+    Serve(Box<super::service_args::ServeArgs>),
+    /// Take narrations from a queue and run them (one process; run many, on many machines).
+    #[command(after_help = WORKER_HELP)]
+    Worker(Box<super::service_args::WorkerArgs>),
+    /// The queue at a glance: narrations queued, running, done and failed, workers alive.
+    Status(super::service_args::StatusArgs),
 }
+
+const SERVE_HELP: &str = "The queue is a SQLite file in OUT-DIR unless --queue (or ALOUD_QUEUE_URL) \
+names a PostgreSQL database, which workers on other machines can share. Without --token-file \
+the server listens on loopback only. URL inputs are fetched at submission; loopback, private, \
+link-local and metadata addresses are refused unless --allow-private-urls.\n\n\
+Examples:\n  aloud serve\n  aloud serve --listen 0.0.0.0:8080 --token-file tokens.txt --queue postgres://aloud@db/aloud --workers 0\n  \
+curl -s localhost:8080/v1/narrations -H 'content-type: application/json' -d '{\"text\": \"Hello.\"}'";
+
+const WORKER_HELP: &str = "Each worker gets a unique name (host-pid-random) and sends a heartbeat \
+every 10 s; after 3 missed, its narrations go to another worker. A narration whose worker dies \
+--max-attempts times is failed.\n\n\
+Examples:\n  aloud worker --queue postgres://aloud@db/aloud --out-dir /shared/audio --concurrency 2";
 
 #[derive(Args)]
 pub struct CacheCommandArgs {

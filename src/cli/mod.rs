@@ -6,6 +6,7 @@ mod commands;
 mod options;
 mod progress;
 mod render;
+mod service_args;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -25,6 +26,9 @@ pub fn run() -> ExitCode {
         Command::Cache(args) => commands::cache::run(args),
         Command::Feed(args) => commands::feed::run(args),
         Command::Player(args) => commands::player::run(args),
+        Command::Serve(args) => commands::serve::run(*args),
+        Command::Worker(args) => commands::worker::run(*args),
+        Command::Status(args) => commands::status::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

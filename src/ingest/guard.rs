@@ -106,6 +106,12 @@ pub(super) async fn resolve(host: &str, port: u16) -> std::io::Result<Vec<IpAddr
         .collect())
 }
 
+/// The addresses `host` (a name or an address literal) resolves to, for callers outside
+/// fetching that must check a host against a policy themselves (webhooks).
+pub async fn resolve_host(host: &str, port: u16) -> std::io::Result<Vec<IpAddr>> {
+    resolve(host, port).await
+}
+
 /// The client's resolver under a policy: it hands reqwest only the addresses the policy
 /// allows, so what was checked is what is connected to.
 #[derive(Debug)]

@@ -8,7 +8,7 @@
 
 mod boilerplate;
 pub mod fetch;
-mod guard;
+pub mod guard;
 mod html;
 mod markdown;
 mod page_copy;

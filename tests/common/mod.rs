@@ -333,3 +333,4 @@ pub fn check_spoken(
     }
     (timeline, samples)
 }
+pub mod service;

@@ -9,5 +9,8 @@ pub mod narrate;
 pub mod plan;
 pub mod player;
 pub mod preview;
+pub mod serve;
 pub mod setup;
+pub mod status;
 pub mod voices;
+pub mod worker;

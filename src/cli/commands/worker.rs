@@ -1,0 +1,82 @@
+//! `aloud worker`: one worker process taking narrations from a queue (and what `serve` and
+//! `status` share with it: the runtime, opening the queue, the worker's options).
+
+use crate::cli::service_args::{QueueArgs, WorkArgs, WorkerArgs};
+use aloud::ingest::AddressPolicy;
+use aloud::jobs::webhook::WebhookSecret;
+use aloud::jobs::{Queue, QueueUrl, WorkerOptions, worker_name};
+use aloud::narrate::NarratorOptions;
+use std::time::Duration;
+
+pub fn runtime() -> aloud::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| aloud::Error::Usage {
+            message: format!("cannot start the async runtime: {e}"),
+        })
+}
+
+pub async fn open_queue(args: &QueueArgs) -> aloud::Result<Queue> {
+    let url = match &args.queue {
+        Some(text) if !text.trim().is_empty() => {
+            QueueUrl::parse(text).map_err(aloud::Error::job)?
+        }
+        _ => QueueUrl::embedded(&args.out_dir),
+    };
+    Queue::open(&url).await.map_err(aloud::Error::job)
+}
+
+/// The worker options from the shared flags.
+pub fn worker_options(
+    work: &WorkArgs,
+    out_dir: &std::path::Path,
+    narrator: NarratorOptions,
+    addresses: AddressPolicy,
+) -> aloud::Result<WorkerOptions> {
+    let webhook_secret = match &work.webhook_secret_file {
+        Some(path) => Some(WebhookSecret::from_file(path).map_err(aloud::Error::job)?),
+        None => None,
+    };
+    Ok(WorkerOptions {
+        out_dir: out_dir.to_path_buf(),
+        concurrency: usize::from(work.concurrency),
+        max_attempts: i64::from(work.max_attempts),
+        narrator,
+        webhook_secret,
+        webhook_addresses: addresses,
+        retention: Some(Duration::from_secs(u64::from(work.retention_days) * 86_400)),
+    })
+}
+
+/// Any address with --allow-private-urls; otherwise public ones and the exceptions given.
+pub fn address_policy(allow_private: bool, except: &[std::net::IpAddr]) -> AddressPolicy {
+    match allow_private {
+        true => AddressPolicy::Any,
+        false => AddressPolicy::PublicOnly {
+            except: except.to_vec(),
+        },
+    }
+}
+
+pub fn run(args: WorkerArgs) -> aloud::Result<()> {
+    let narrator = NarratorOptions {
+        assets: args.assets.options(),
+        cache: args.cache.open(),
+        ..NarratorOptions::default()
+    };
+    let addresses = address_policy(args.allow_private_urls, &[]);
+    let options = worker_options(&args.work, &args.queue.out_dir, narrator, addresses)?;
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let queue = open_queue(&args.queue).await?;
+        let name = worker_name();
+        eprintln!(
+            "aloud worker {name}: taking narrations from {}",
+            queue.url().redacted()
+        );
+        aloud::jobs::worker::run(&queue, options, name, std::future::pending())
+            .await
+            .map_err(aloud::Error::job)
+    })
+}
