@@ -117,7 +117,8 @@ fn mark_pronunciations(request: &SpeechRequest) -> String {
 
 /// General IPA (espeak-ng's or a lexicon's) in misaki's alphabet: diphthongs and affricates
 /// as its single letters (`eɪ` A, `aɪ` I, `oʊ` O, `aʊ` W, `ɔɪ` Y, `tʃ` ʧ, `dʒ` ʤ), length
-/// marks dropped, `r` as `ɹ`. The same table as misaki's own espeak fallback.
+/// marks dropped, `r` as `ɹ`. The table of misaki's own espeak fallback, less its syllabic-l
+/// rule, which is espeak-ng's and would rewrite a lexicon's `həlˈoʊ`.
 pub fn ipa_to_misaki(ipa: &str) -> String {
     let mut s = ipa
         .trim()
@@ -154,7 +155,6 @@ pub fn ipa_to_misaki(ipa: &str) -> String {
         ("ː", ""),
         (":", ""),
         ("_", ""),
-        ("əl", "ᵊl"),
         ("e", "A"),
         ("o", "ɔ"),
         ("r", "ɹ"),
@@ -191,7 +191,8 @@ impl Fallback for EspeakWords {
                 word: word.clone(),
                 error: e.to_string(),
             })?;
-        let phonemes = ipa_to_misaki(&ipa);
+        // espeak-ng writes a syllabic l as əl, which misaki spells ᵊl (its own fallback does too).
+        let phonemes = ipa_to_misaki(&ipa).replace("əl", "ᵊl");
         if phonemes.is_empty() {
             return Err(FallbackError::NoPhonemes { word });
         }
@@ -207,12 +208,13 @@ mod tests {
     #[test]
     fn ipa_becomes_misaki_letters() {
         assert_eq!(ipa_to_misaki("ˈneɪvɪ"), "ˈnAvɪ");
-        assert_eq!(ipa_to_misaki("/ˈtʃaɪnə/"), "ʧˈInə");
+        assert_eq!(ipa_to_misaki("/ˈtʃaɪnə/"), "ˈʧInə");
         assert_eq!(ipa_to_misaki("ɡoʊ"), "ɡO");
         assert_eq!(
             ipa_to_misaki("kjˌuːzˌiːˈɛksdˌʌbəljˌuːvˈiː."),
-            "kjˌuzˌiˈɛksdˌʌbᵊljˌuvˈi"
+            "kjˌuzˌiˈɛksdˌʌbəljˌuvˈi"
         );
+        assert_eq!(ipa_to_misaki("həlˈoʊ"), "həlˈO");
     }
 
     #[test]
