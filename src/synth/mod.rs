@@ -7,6 +7,7 @@
 pub mod config;
 pub mod espeak;
 pub mod http;
+pub mod misaki;
 pub mod registry;
 pub mod ssml;
 
@@ -23,7 +24,7 @@ macro_rules! builtin_backends {
 }
 
 builtin_backends!(
-    piper, piper_http, openai, elevenlabs, google, polly, azure, wyoming, command
+    piper, hibari, piper_http, openai, elevenlabs, google, polly, azure, wyoming, command
 );
 
 use crate::assets::{AssetOptions, Progress};

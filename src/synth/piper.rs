@@ -225,7 +225,7 @@ static ONNX_RUNTIME: OnceLock<std::result::Result<ort::environment::Environment,
     OnceLock::new();
 
 /// ONNX Runtime can be loaded once per process; the first library path wins.
-fn onnx_runtime(library: &Path) -> Result<&'static ort::environment::Environment> {
+pub(crate) fn onnx_runtime(library: &Path) -> Result<&'static ort::environment::Environment> {
     ONNX_RUNTIME
         .get_or_init(|| {
             let builder = ort::init_from(library)

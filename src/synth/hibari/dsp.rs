@@ -1,0 +1,352 @@
+//! The hibari vocoder step: the model's six spectral outputs to a 24 kHz waveform, ported from
+//! the wheel's `dsp.py` (hibari-tts 0.2.1) operation for operation.
+//!
+//! ```text
+//! S = exp(lh) e^{i pi tanh(theta)} STFT(pulses(f0)) + exp(ln) Z + exp(lr) e^{i phi}
+//! ```
+//!
+//! `pulses` is a band-limited pulse train from the 80 Hz F0 curve, the STFT is torch's
+//! (`center=True`, reflect padding, periodic Hann, n_fft 1200, hop 300), and the inverse is an
+//! overlap-add normalised by the summed squared window. Both FFTs are planned once per
+//! [`Dsp`]; a synthesis allocates its buffers once, never per frame.
+
+use realfft::num_complex::Complex32;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use std::sync::Arc;
+
+pub const N_FFT: usize = 1200;
+pub const HOP: usize = 300;
+pub const SAMPLE_RATE: u32 = 24_000;
+/// Frequency bins per frame: `N_FFT / 2 + 1`.
+pub const BINS: usize = N_FFT / 2 + 1;
+/// Bumped whenever this port changes what a sentence sounds like (part of the cache identity).
+pub const DSP_VERSION: u32 = 1;
+
+const VOICING_THRESHOLD: f32 = 40.0;
+const MAX_HARMONIC_HZ: f32 = 11_000.0;
+/// `dsp.ex`: exponents are clamped here before `exp`.
+const MAX_LOG_MAGNITUDE: f32 = 7.0;
+
+/// The model's outputs for one utterance: five `[BINS, frames]` planes, bin-major as ONNX
+/// Runtime returns them, and the F0 curve, one value per frame.
+pub struct Spectra<'a> {
+    pub lh: &'a [f32],
+    pub th: &'a [f32],
+    pub ln: &'a [f32],
+    pub lr: &'a [f32],
+    pub phi: &'a [f32],
+    pub f0: &'a [f32],
+}
+
+impl Spectra<'_> {
+    pub fn frames(&self) -> usize {
+        self.f0.len()
+    }
+
+    /// Every plane holds `BINS * frames` values.
+    pub fn check(&self) -> Result<(), String> {
+        let want = BINS * self.frames();
+        for (name, plane) in [
+            ("lh", self.lh),
+            ("th", self.th),
+            ("ln", self.ln),
+            ("lr", self.lr),
+            ("phi", self.phi),
+        ] {
+            if plane.len() != want {
+                return Err(format!(
+                    "output {name} holds {} values, expected {BINS} bins x {} frames",
+                    plane.len(),
+                    self.frames()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Planned FFTs and the fixed windows; shareable across threads.
+pub struct Dsp {
+    forward: Arc<dyn RealToComplex<f32>>,
+    inverse: Arc<dyn ComplexToReal<f32>>,
+    /// Periodic Hann.
+    window: Vec<f32>,
+    /// `WIN / (N_FFT / 4)`: a unit cosine then peaks at 1 in the STFT.
+    source_window: Vec<f32>,
+    /// Interpolation weights within a hop (`_interp_w`): `u` and `1 - u`.
+    interp_u: Vec<f32>,
+    interp_v: Vec<f32>,
+}
+
+impl Default for Dsp {
+    fn default() -> Self {
+        Dsp::new()
+    }
+}
+
+impl Dsp {
+    pub fn new() -> Self {
+        let mut planner = RealFftPlanner::<f32>::new();
+        let window: Vec<f32> = (0..N_FFT)
+            .map(|n| {
+                (0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / N_FFT as f64).cos()) as f32
+            })
+            .collect();
+        let source_window = window.iter().map(|w| w / (N_FFT / 4) as f32).collect();
+        let interp_u: Vec<f32> = (0..HOP)
+            .map(|j| ((j as f64 + 0.5) / HOP as f64 - 0.5).rem_euclid(1.0) as f32)
+            .collect();
+        let interp_v = interp_u.iter().map(|u| 1.0 - u).collect();
+        Dsp {
+            forward: planner.plan_fft_forward(N_FFT),
+            inverse: planner.plan_fft_inverse(N_FFT),
+            window,
+            source_window,
+            interp_u,
+            interp_v,
+        }
+    }
+
+    /// The band-limited pulse train for an F0 curve (`dsp.pulses`): `frames * HOP` samples,
+    /// zero where unvoiced.
+    pub fn pulses(&self, f0: &[f32]) -> Vec<f32> {
+        let frames = f0.len();
+        let half = HOP / 2;
+        let edge = |i: isize| f0[i.clamp(0, frames as isize - 1) as usize];
+        let mut out = Vec::with_capacity(frames * HOP);
+        let mut phase = 0.0f64;
+        let (u, v) = (&self.interp_u, &self.interp_v);
+        for (k, &here) in f0.iter().enumerate() {
+            let (before, after) = (edge(k as isize - 1), edge(k as isize + 1));
+            for j in 0..HOP {
+                let f = if j < half {
+                    before * v[j] + here * u[j]
+                } else {
+                    here * v[j] + after * u[j]
+                };
+                let voiced = f > VOICING_THRESHOLD;
+                let f = f.max(VOICING_THRESHOLD);
+                phase += f as f64;
+                let t = ((phase * (1.0 / SAMPLE_RATE as f64)).fract() * 2.0 * std::f64::consts::PI)
+                    as f32;
+                if !voiced {
+                    out.push(0.0);
+                    continue;
+                }
+                let harmonics = (MAX_HARMONIC_HZ / f).floor() + 0.5;
+                let s = (t * 0.5).sin() * 2.0;
+                let e = if s.abs() <= 2e-3 {
+                    harmonics
+                } else {
+                    (harmonics * t).sin() / s
+                };
+                out.push(e - 0.5);
+            }
+        }
+        out
+    }
+
+    /// The waveform for the model's outputs. `noise` holds the complex Gaussian noise, one
+    /// `(re, im)` pair per bin and frame, bin-major: `2 * BINS * frames` standard normals
+    /// (`rng.standard_normal((bins, 2F)).view(complex64)` in the Python).
+    pub fn synthesize(&self, spectra: &Spectra, noise: &[f32]) -> Result<Vec<f32>, String> {
+        spectra.check()?;
+        let frames = spectra.frames();
+        if noise.len() != 2 * BINS * frames {
+            return Err(format!(
+                "noise holds {} values, expected {}",
+                noise.len(),
+                2 * BINS * frames
+            ));
+        }
+        if frames == 0 {
+            return Ok(Vec::new());
+        }
+        let pulses = self.pulses(spectra.f0);
+        let padded = reflect_pad(&pulses, N_FFT / 2);
+        let ex = |x: f32| x.min(MAX_LOG_MAGNITUDE).exp();
+
+        let blocks = frames + N_FFT / HOP - 1;
+        let mut sum = vec![0.0f32; blocks * HOP];
+        let mut frame = self.forward.make_input_vec();
+        let mut spectrum = self.forward.make_output_vec();
+        let mut scratch_forward = self.forward.make_scratch_vec();
+        let mut scratch_inverse = self.inverse.make_scratch_vec();
+        let mut time = self.inverse.make_output_vec();
+        for f in 0..frames {
+            let start = f * HOP;
+            for ((x, &p), &w) in frame
+                .iter_mut()
+                .zip(&padded[start..start + N_FFT])
+                .zip(&self.source_window)
+            {
+                *x = p * w;
+            }
+            self.forward
+                .process_with_scratch(&mut frame, &mut spectrum, &mut scratch_forward)
+                .map_err(|e| format!("forward FFT: {e}"))?;
+            for (b, bin) in spectrum.iter_mut().enumerate() {
+                let at = b * frames + f;
+                let angle = spectra.th[at].tanh() * std::f32::consts::PI;
+                let (sin, cos) = angle.sin_cos();
+                let gain = ex(spectra.lh[at]);
+                let rot = Complex32::new(cos * gain, sin * gain);
+                let mut s = *bin * rot;
+                let noise_gain = ex(spectra.ln[at]);
+                let n = 2 * (b * frames + f);
+                s.re += noise[n] * noise_gain;
+                s.im += noise[n + 1] * noise_gain;
+                let (sin, cos) = spectra.phi[at].sin_cos();
+                let free_gain = ex(spectra.lr[at]);
+                s.re += cos * free_gain;
+                s.im += sin * free_gain;
+                *bin = s;
+            }
+            // irfft ignores the imaginary parts of DC and Nyquist; realfft wants them zero.
+            spectrum[0].im = 0.0;
+            spectrum[BINS - 1].im = 0.0;
+            self.inverse
+                .process_with_scratch(&mut spectrum, &mut time, &mut scratch_inverse)
+                .map_err(|e| format!("inverse FFT: {e}"))?;
+            let out = &mut sum[start..start + N_FFT];
+            let scale = 1.0 / N_FFT as f32;
+            for ((y, &x), &w) in out.iter_mut().zip(&time).zip(&self.window) {
+                *y += x * scale * w;
+            }
+        }
+        let norm = self.ola_norm(frames);
+        let half = N_FFT / 2;
+        Ok(sum[half..half + frames * HOP]
+            .iter()
+            .zip(&norm[half..half + frames * HOP])
+            .map(|(y, n)| y * n)
+            .collect())
+    }
+
+    /// `1 / summed squared window` per output sample (`_ola_norm`).
+    fn ola_norm(&self, frames: usize) -> Vec<f32> {
+        let blocks = frames + N_FFT / HOP - 1;
+        let mut sum = vec![0.0f32; blocks * HOP];
+        for k in 0..N_FFT / HOP {
+            let w2 = &self.window[k * HOP..(k + 1) * HOP];
+            for block in k..k + frames {
+                for (s, w) in sum[block * HOP..(block + 1) * HOP].iter_mut().zip(w2) {
+                    *s += w * w;
+                }
+            }
+        }
+        sum.iter().map(|s| 1.0 / s.max(1e-11)).collect()
+    }
+}
+
+/// numpy's `np.pad(x, pad, mode="reflect")` (the edge sample not repeated), including pads
+/// longer than the signal.
+fn reflect_pad(x: &[f32], pad: usize) -> Vec<f32> {
+    let n = x.len() as isize;
+    if n <= 1 {
+        let value = x.first().copied().unwrap_or(0.0);
+        return vec![value; x.len() + 2 * pad];
+    }
+    let period = 2 * (n - 1);
+    (-(pad as isize)..n + pad as isize)
+        .map(|i| {
+            let m = i.rem_euclid(period);
+            x[(if m < n { m } else { period - m }) as usize]
+        })
+        .collect()
+}
+
+/// Standard normal values from a seeded generator (Box-Muller over `fastrand`), for the
+/// noise branch: the same seed gives the same noise, so a sentence is said the same way twice.
+pub fn gaussian_noise(seed: u64, count: usize) -> Vec<f32> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut out = Vec::with_capacity(count + 1);
+    while out.len() < count {
+        let u1 = 1.0 - rng.f64(); // (0, 1]: ln is finite
+        let u2 = rng.f64();
+        let r = (-2.0 * u1.ln()).sqrt();
+        let (s, c) = (2.0 * std::f64::consts::PI * u2).sin_cos();
+        out.push((r * c) as f32);
+        out.push((r * s) as f32);
+    }
+    out.truncate(count);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reflect_pad_matches_numpy() {
+        // np.pad([1,2,3], 2, mode="reflect") == [3,2,1,2,3,2,1]
+        assert_eq!(
+            reflect_pad(&[1.0, 2.0, 3.0], 2),
+            vec![3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 1.0]
+        );
+        // np.pad([1,2,3], 5, mode="reflect") == [2,1,2,3,2,1,2,3,2,1,2,3,2]
+        assert_eq!(
+            reflect_pad(&[1.0, 2.0, 3.0], 5),
+            vec![
+                2.0, 1.0, 2.0, 3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 1.0, 2.0, 3.0, 2.0
+            ]
+        );
+    }
+
+    #[test]
+    fn ola_norm_is_constant_inside() {
+        let dsp = Dsp::new();
+        let norm = dsp.ola_norm(10);
+        // Periodic Hann squared at hop n_fft/4 sums to 1.5.
+        for n in &norm[N_FFT..norm.len() - N_FFT] {
+            assert!((n - 1.0 / 1.5).abs() < 1e-5, "{n}");
+        }
+    }
+
+    #[test]
+    fn unvoiced_frames_make_no_pulses_and_voiced_ones_do() {
+        let dsp = Dsp::new();
+        let silent = dsp.pulses(&[0.0; 4]);
+        assert_eq!(silent.len(), 4 * HOP);
+        assert!(silent.iter().all(|&x| x == 0.0));
+        let voiced = dsp.pulses(&[120.0; 4]);
+        let peak = voiced.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        // Every harmonic under 11 kHz at unit amplitude: the pulses peak near their count.
+        assert!(peak > 50.0, "{peak}");
+    }
+
+    #[test]
+    fn mismatched_planes_and_noise_are_refused() {
+        let dsp = Dsp::new();
+        let plane = vec![0.0; BINS * 2];
+        let short = vec![0.0; BINS];
+        let f0 = [100.0, 100.0];
+        let spectra = Spectra {
+            lh: &plane,
+            th: &plane,
+            ln: &short,
+            lr: &plane,
+            phi: &plane,
+            f0: &f0,
+        };
+        assert!(dsp.synthesize(&spectra, &[]).unwrap_err().contains("ln"));
+        let spectra = Spectra {
+            ln: &plane,
+            ..spectra
+        };
+        assert!(dsp.synthesize(&spectra, &[0.0; 3]).unwrap_err().contains("noise"));
+        let out = dsp.synthesize(&spectra, &vec![0.0; 4 * BINS]).unwrap();
+        assert_eq!(out.len(), 2 * HOP);
+    }
+
+    #[test]
+    fn noise_is_standard_normal_and_seeded() {
+        let a = gaussian_noise(7, 20_001);
+        assert_eq!(a.len(), 20_001);
+        assert_eq!(a, gaussian_noise(7, 20_001));
+        assert_ne!(a[..10], gaussian_noise(8, 10)[..]);
+        let mean = a.iter().map(|&x| x as f64).sum::<f64>() / a.len() as f64;
+        let var = a.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / a.len() as f64;
+        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");
+    }
+}

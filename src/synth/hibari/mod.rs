@@ -1,0 +1,258 @@
+//! The hibari engine: Hibari's int8 student of Kokoro's af_heart voice run in-process on ONNX
+//! Runtime, misaki phonemes in, its six spectral outputs turned into 24 kHz audio by the DSP
+//! ported from the wheel (`dsp.rs`).
+
+pub mod dsp;
+pub mod model;
+
+use super::config::engine_error;
+use super::espeak::Espeak;
+use super::misaki::{Accent, G2P_VERSION, Misaki};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
+use crate::error::{Error, Result};
+use crate::voice::VoiceProfile;
+use async_trait::async_trait;
+use dsp::Dsp;
+use model::{Model, Vocab};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+pub const ENTRY: BackendEntry = BackendEntry {
+    engine: NAME,
+    description: "Hibari (Kokoro af_heart student) in-process on ONNX Runtime, 24 kHz",
+    limits: LIMITS,
+    billing: Billing::Free,
+    open: super::Opener::Fn(open_backend),
+};
+
+const NAME: &str = "hibari";
+
+const LIMITS: BackendLimits = BackendLimits {
+    max_chars: MAX_CHARS,
+    default_concurrency: DEFAULT_CONCURRENCY,
+    formats: &["pcm"],
+    timings: false,
+    phonemes: true,
+    context: false,
+};
+
+/// The wheel splits sentences past 400 phonemes at clause punctuation; about 300 characters
+/// of English make that many.
+const MAX_CHARS: usize = 300;
+
+/// Two sentences in flight on one-thread sessions: while one is in the model, the other is in
+/// G2P or the DSP, which a single two-thread session would leave one core idle for.
+const DEFAULT_CONCURRENCY: usize = 2;
+
+fn open_backend(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
+    let engine = context.assets.engine(context.progress)?;
+    let (model, vocab, model_sha256) = match profile.model_path() {
+        Some(model) => {
+            let vocab = match &profile.config {
+                Some(_) => profile.config_path().unwrap_or_else(|| model.clone()),
+                None => model.with_file_name("vocab.json"),
+            };
+            (model, vocab, None)
+        }
+        None => {
+            let voice = context
+                .assets
+                .builtin_voice(&profile.model, context.progress)?;
+            (voice.model, voice.config, Some(voice.model_sha256))
+        }
+    };
+    let espeak = Espeak::load(&engine.espeak_library, &engine.espeak_data)?;
+    let concurrency = context.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1);
+    let voice = HibariVoice::open(
+        &engine.onnxruntime,
+        Some(espeak),
+        &model,
+        &vocab,
+        profile,
+        concurrency,
+    )?;
+    if let Some(digest) = model_sha256 {
+        let _ = voice.inner.model_digest.set(digest);
+    }
+    Ok(Arc::new(voice))
+}
+
+/// One opened hibari voice. Cloning is cheap and shares the sessions.
+#[derive(Clone)]
+pub struct HibariVoice {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    model: Model,
+    vocab: Vocab,
+    vocab_digest: String,
+    dsp: Dsp,
+    espeak: Option<&'static Espeak>,
+    accent: Accent,
+    speed: f32,
+    voice: String,
+    engine_nanos: AtomicU64,
+    /// SHA-256 of the model, from its pin for a built-in voice, else hashed on first use.
+    model_digest: OnceLock<String>,
+}
+
+impl HibariVoice {
+    /// Opens the model at `model` with its `vocab.json`. Both must exist and the vocabulary
+    /// must read; the model itself loads with the first sentence, and fails it by name.
+    pub fn open(
+        onnxruntime: &Path,
+        espeak: Option<&'static Espeak>,
+        model: &Path,
+        vocab: &Path,
+        profile: &VoiceProfile,
+        concurrency: usize,
+    ) -> Result<Self> {
+        for (what, path) in [("hibari model", model), ("hibari vocabulary", vocab)] {
+            if !path.is_file() {
+                return Err(Error::AssetMissing {
+                    what: format!("{what} {}", path.display()),
+                    hint: format!(
+                        "the voice profile '{}' needs it; run `aloud setup --voice hibari`",
+                        profile.name
+                    ),
+                });
+            }
+        }
+        let vocab_text = std::fs::read(vocab).map_err(|e| Error::io(vocab, e))?;
+        let vocab_table = Vocab::read(vocab)
+            .map_err(|m| engine_error(NAME, format!("{}: {m}", vocab.display())))?;
+        let environment = super::piper::onnx_runtime(onnxruntime)?;
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let concurrency = concurrency.max(1);
+        Ok(HibariVoice {
+            inner: Arc::new(Inner {
+                model: Model::new(environment, model, (cores / concurrency).max(1), concurrency),
+                vocab: vocab_table,
+                vocab_digest: hex::encode(Sha256::digest(&vocab_text)),
+                dsp: Dsp::new(),
+                espeak,
+                accent: Accent::for_language(&profile.language),
+                speed: profile.speaking_rate,
+                voice: profile.voice.clone().unwrap_or_else(|| "af_heart".into()),
+                engine_nanos: AtomicU64::new(0),
+                model_digest: OnceLock::new(),
+            }),
+        })
+    }
+
+    /// The phonemes the model is given for `request`.
+    pub fn phonemize(&self, request: &SpeechRequest) -> Result<String> {
+        Misaki::get(self.inner.accent, self.inner.espeak).phonemize(request, NAME)
+    }
+
+    /// Speaks a phoneme string. `noise` is the DSP's noise (see [`dsp::Dsp::synthesize`]);
+    /// `None` draws it from a seed fixed by the phonemes, so the same phonemes sound the same.
+    pub fn synthesize_phonemes(&self, phonemes: &str, noise: Option<&[f32]>) -> Result<Vec<f32>> {
+        self.inner.speak(phonemes, noise)
+    }
+
+    /// Blocking synthesis of one request.
+    pub fn synthesize_blocking(&self, request: &SpeechRequest) -> Result<Clip> {
+        let phonemes = self.phonemize(request)?;
+        let samples = self.inner.speak(&phonemes, None).map_err(|e| match e {
+            Error::Engine { backend, message } => Error::Engine {
+                backend,
+                message: format!("sentence \"{}\": {message}", request.text),
+            },
+            other => other,
+        })?;
+        Ok(Clip {
+            samples,
+            sample_rate: dsp::SAMPLE_RATE,
+            words: Vec::new(),
+        })
+    }
+}
+
+impl Inner {
+    fn speak(&self, phonemes: &str, noise: Option<&[f32]>) -> Result<Vec<f32>> {
+        let (ids, _unknown) = self.vocab.encode(phonemes);
+        if ids.len() < 3 {
+            return Ok(Vec::new());
+        }
+        let started = Instant::now();
+        let outputs = self.model.run(ids, self.speed);
+        self.engine_nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        let outputs = outputs.map_err(|m| engine_error(NAME, m))?;
+        let spectra = outputs.spectra();
+        let drawn;
+        let noise = match noise {
+            Some(noise) => noise,
+            None => {
+                let digest = Sha256::digest(phonemes.as_bytes());
+                let mut seed = [0u8; 8];
+                seed.copy_from_slice(&digest[..8]);
+                drawn = dsp::gaussian_noise(u64::from_le_bytes(seed), 2 * dsp::BINS * spectra.frames());
+                &drawn
+            }
+        };
+        let mut samples = self
+            .dsp
+            .synthesize(&spectra, noise)
+            .map_err(|m| engine_error(NAME, m))?;
+        for s in &mut samples {
+            *s = s.clamp(-1.0, 1.0);
+        }
+        Ok(samples)
+    }
+
+    fn model_digest(&self) -> String {
+        self.model_digest
+            .get_or_init(|| model_digest(self.model.path()))
+            .clone()
+    }
+}
+
+fn model_digest(path: &Path) -> String {
+    match crate::assets::sha256_file(path) {
+        Ok((_, digest)) => digest,
+        // Unreadable now although it opened: key on the path so nothing is shared.
+        Err(_) => format!("unread:{}", PathBuf::from(path).display()),
+    }
+}
+
+#[async_trait]
+impl Backend for HibariVoice {
+    fn identity(&self) -> serde_json::Value {
+        let inner = &self.inner;
+        serde_json::json!({
+            "engine": NAME,
+            "model": inner.model_digest(),
+            "vocab": inner.vocab_digest,
+            "g2p": G2P_VERSION,
+            "accent": format!("{:?}", inner.accent),
+            "dsp": dsp::DSP_VERSION,
+            "voice": inner.voice,
+            "speed": inner.speed,
+            "sample_rate": dsp::SAMPLE_RATE,
+        })
+    }
+
+    fn sample_rate(&self) -> u32 {
+        dsp::SAMPLE_RATE
+    }
+
+    async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
+        let voice = self.clone();
+        let request = request.clone();
+        tokio::task::spawn_blocking(move || voice.synthesize_blocking(&request))
+            .await
+            .map_err(|e| engine_error(NAME, format!("synthesis task failed: {e}")))?
+    }
+
+    fn engine_time(&self) -> Duration {
+        Duration::from_nanos(self.inner.engine_nanos.load(Ordering::Relaxed))
+    }
+}

@@ -1,0 +1,481 @@
+//! The hibari engine against its reference and end to end: the DSP port against the wheel's
+//! `dsp.py` on fixed inputs, the whole voice against the Python hibari-tts package for the
+//! same phonemes and noise, misaki-rs against the package's G2P on a few hundred words,
+//! narration with the real model, lexicon IPA, and bad model files.
+
+mod common;
+
+use aloud::assets::AssetOptions;
+use aloud::lexicon::Lexicon;
+use aloud::narrate::{Narrator, NarratorOptions};
+use aloud::sidecar::Timeline;
+use aloud::synth::SpeechRequest;
+use aloud::synth::espeak::Espeak;
+use aloud::synth::hibari::HibariVoice;
+use aloud::synth::hibari::dsp::{Dsp, HOP, Spectra};
+use aloud::synth::misaki::{Accent, Misaki};
+use aloud::voice::VoiceProfile;
+use common::{SAMPLE, check_spoken, repo, skip_or_fail, venv_python};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn profile() -> VoiceProfile {
+    VoiceProfile::find(repo("voices/hibari.toml").to_str().unwrap()).expect("profile")
+}
+
+/// The provisioned model, vocabulary and engine libraries (fetched on first use).
+fn assets() -> &'static (aloud::assets::EngineAssets, aloud::assets::VoiceAssets) {
+    static ASSETS: OnceLock<(aloud::assets::EngineAssets, aloud::assets::VoiceAssets)> =
+        OnceLock::new();
+    ASSETS.get_or_init(|| {
+        let options = AssetOptions::default();
+        let mut progress = |p: aloud::assets::Progress| eprintln!("{p}");
+        let engine = options.engine(&mut progress).expect("engine assets");
+        let voice = options
+            .builtin_voice("hibari", &mut progress)
+            .expect("the hibari voice provisions");
+        (engine, voice)
+    })
+}
+
+fn espeak() -> &'static Espeak {
+    let (engine, _) = assets();
+    Espeak::load(&engine.espeak_library, &engine.espeak_data).expect("espeak-ng loads")
+}
+
+fn voice() -> HibariVoice {
+    let (engine, voice) = assets();
+    HibariVoice::open(
+        &engine.onnxruntime,
+        Some(espeak()),
+        &voice.model,
+        &voice.config,
+        &profile(),
+        1,
+    )
+    .expect("the hibari voice opens")
+}
+
+fn narrator(untouched: bool) -> &'static Narrator {
+    static PLAIN: OnceLock<Narrator> = OnceLock::new();
+    static UNTOUCHED: OnceLock<Narrator> = OnceLock::new();
+    let cell = if untouched { &UNTOUCHED } else { &PLAIN };
+    cell.get_or_init(|| {
+        let profile = profile();
+        let options = NarratorOptions {
+            finishing: untouched.then(|| aloud::stitch::Finishing::untouched(profile.pauses)),
+            ..NarratorOptions::default()
+        };
+        Narrator::open(profile, &options, &mut |p| eprintln!("{p}")).expect("hibari opens")
+    })
+}
+
+/// Runs `script` with the test venv's Python (which must import `modules`), passing `args`.
+fn python(modules: &str, script: &str, args: &[&str]) -> Option<String> {
+    let Some(python) = venv_python(modules) else {
+        skip_or_fail(&format!("the test venv cannot import {modules}"));
+        return None;
+    };
+    let output = Command::new(python)
+        .args(["-c", script])
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(String::from_utf8(output.stdout).expect("utf-8"))
+}
+
+fn read_f32(path: &Path) -> Vec<f32> {
+    std::fs::read(path)
+        .unwrap()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+const FIXED_NOISE: &str = "
+class FixedNoise:
+    def __init__(self, z): self.z = z
+    def standard_normal(self, shape, dtype):
+        assert tuple(shape) == self.z.shape, (shape, self.z.shape)
+        return self.z.copy()
+";
+
+#[test]
+fn dsp_matches_the_wheels_python_on_fixed_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let script = format!(
+        "{FIXED_NOISE}
+import sys, numpy as np
+from hibari import dsp
+F = 97
+r = np.random.default_rng(1234)
+f0 = np.concatenate([np.zeros(9), np.linspace(95, 230, 60), np.zeros(8), np.full(20, 170.0)]).astype(np.float32)
+f0 += r.normal(0, 3, F).astype(np.float32) * (f0 > 0)
+lh = r.normal(-3, 1.5, (601, F)).astype(np.float32)
+th = r.normal(0, 1.2, (601, F)).astype(np.float32)
+ln = r.normal(-6, 1.5, (601, F)).astype(np.float32)
+lr = r.normal(-6, 1.5, (601, F)).astype(np.float32)
+phi = r.uniform(-np.pi, np.pi, (601, F)).astype(np.float32)
+lh[3, 40] = 9.0   # past the exp clamp
+z = r.standard_normal((601, 2 * F), dtype=np.float32)
+pulses = dsp.pulses(f0)
+wav = dsp.synth(lh, th, ln, lr, phi, f0, FixedNoise(z))
+d = sys.argv[1]
+for name, a in [('f0', f0), ('lh', lh), ('th', th), ('ln', ln), ('lr', lr), ('phi', phi),
+                ('z', z), ('pulses', pulses), ('wav', wav)]:
+    np.ascontiguousarray(a, dtype='<f4').tofile(f'{{d}}/{{name}}.f32')
+"
+    );
+    if python("hibari.dsp, numpy", &script, &[out]).is_none() {
+        return;
+    }
+    let load = |name: &str| read_f32(&dir.path().join(format!("{name}.f32")));
+    let (f0, lh, th, ln, lr, phi) = (
+        load("f0"),
+        load("lh"),
+        load("th"),
+        load("ln"),
+        load("lr"),
+        load("phi"),
+    );
+    let dsp = Dsp::new();
+    let pulses = dsp.pulses(&f0);
+    let expected_pulses = load("pulses");
+    assert_eq!(pulses.len(), expected_pulses.len());
+    let pulse_diff = max_abs_diff(&pulses, &expected_pulses);
+    // The pulse train's peaks reach ~90 (one per harmonic); float32 sin differs by an ulp.
+    assert!(pulse_diff < 2e-3, "pulses differ by {pulse_diff}");
+
+    let spectra = Spectra {
+        lh: &lh,
+        th: &th,
+        ln: &ln,
+        lr: &lr,
+        phi: &phi,
+        f0: &f0,
+    };
+    let wav = dsp.synthesize(&spectra, &load("z")).unwrap();
+    let expected = load("wav");
+    assert_eq!(wav.len(), expected.len());
+    assert_eq!(wav.len(), f0.len() * HOP);
+    let peak = expected.iter().fold(0f32, |m, x| m.max(x.abs()));
+    let diff = max_abs_diff(&wav, &expected);
+    eprintln!("DSP: max abs diff {diff:.2e} (peak {peak:.3})");
+    assert!(peak > 0.01, "the reference is silent");
+    assert!(diff < 1e-4 * peak.max(1.0), "max abs diff {diff}");
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()))
+}
+
+/// Mean over frames of the RMS difference of the log power spectra, in dB (n_fft 1024, hop
+/// 256, Hann): 0 for equal signals.
+fn log_spectral_distance(a: &[f32], b: &[f32]) -> f64 {
+    use realfft::RealFftPlanner;
+    const N: usize = 1024;
+    let fft = RealFftPlanner::<f64>::new().plan_fft_forward(N);
+    let window: Vec<f64> = (0..N)
+        .map(|n| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / N as f64).cos())
+        .collect();
+    let spectrum = |x: &[f32], at: usize| {
+        let mut frame: Vec<f64> = (0..N)
+            .map(|n| x.get(at + n).copied().unwrap_or(0.0) as f64 * window[n])
+            .collect();
+        let mut out = fft.make_output_vec();
+        fft.process(&mut frame, &mut out).unwrap();
+        out.iter()
+            .map(|c| 10.0 * (c.norm_sqr() + 1e-10).log10())
+            .collect::<Vec<_>>()
+    };
+    let len = a.len().min(b.len());
+    let mut total = 0.0;
+    let mut frames = 0;
+    for at in (0..len.saturating_sub(N)).step_by(256) {
+        let (x, y) = (spectrum(a, at), spectrum(b, at));
+        let mean: f64 =
+            x.iter().zip(&y).map(|(p, q)| (p - q).powi(2)).sum::<f64>() / x.len() as f64;
+        total += mean.sqrt();
+        frames += 1;
+    }
+    total / frames.max(1) as f64
+}
+
+#[test]
+fn the_voice_matches_the_python_package_for_the_same_phonemes_and_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let phonemes = "ðə kwˈɪk bɹˈWn fˈɑks ʤˈʌmps ˌOvəɹ ðə lˈAzi dˈɑɡ, ænd nˈO wˈʌn sˈɔ ɪt.";
+    let script = "
+import sys, numpy as np
+from hibari import Hibari
+ps, d = sys.argv[1], sys.argv[2]
+wav = Hibari(threads=1).from_phonemes(ps, seed=7)
+F = len(wav) // 300
+z = np.random.default_rng(7).standard_normal((601, 2 * F), dtype=np.float32)
+wav.astype('<f4').tofile(d + '/wav.f32')
+z.astype('<f4').tofile(d + '/z.f32')
+";
+    if python(
+        "hibari, numpy",
+        script,
+        &[phonemes, dir.path().to_str().unwrap()],
+    )
+    .is_none()
+    {
+        return;
+    }
+    let expected = read_f32(&dir.path().join("wav.f32"));
+    let noise = read_f32(&dir.path().join("z.f32"));
+    let ours = voice().synthesize_phonemes(phonemes, Some(&noise)).unwrap();
+    assert_eq!(ours.len(), expected.len(), "frame counts differ");
+    let lsd = log_spectral_distance(&ours, &expected);
+    let diff = max_abs_diff(&ours, &expected);
+    eprintln!("model + DSP vs Python: log-spectral distance {lsd:.4} dB, max abs diff {diff:.2e}");
+    assert!(lsd < 0.5, "log-spectral distance {lsd:.3} dB");
+    // A different noise draw is audibly the same voice but not the same signal: the check
+    // above can tell them apart.
+    let other = voice().synthesize_phonemes(phonemes, None).unwrap();
+    assert!(log_spectral_distance(&other, &expected) > lsd);
+}
+
+/// Words from the samples, the spoken forms of numbers, and numbers as digits.
+fn words() -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for sample in [
+        "samples/city-council-budget.txt",
+        "samples/night-sky-guide.md",
+    ] {
+        let text = std::fs::read_to_string(repo(sample)).unwrap();
+        for word in text.split(|c: char| !c.is_alphabetic() && c != '\'') {
+            let word = word.trim_matches('\'');
+            if word.len() > 1 && !words.iter().any(|w| w == word) {
+                words.push(word.to_string());
+            }
+        }
+    }
+    words.truncate(320);
+    for spoken in [
+        "twenty-three",
+        "nineteen ninety-nine",
+        "one hundred and five",
+        "forty-eight point two million dollars",
+        "seventh",
+        "thirty-first",
+        "two thousand and twenty-four",
+        "half past seven",
+    ] {
+        words.push(spoken.to_string());
+    }
+    for digits in [
+        "7", "42", "1999", "2024", "1,250", "3.5", "100", "12th", "$9.99",
+    ] {
+        words.push(digits.to_string());
+    }
+    words
+}
+
+#[test]
+fn misaki_agrees_with_the_packages_g2p_on_hundreds_of_words() {
+    let words = words();
+    let script = "
+import sys
+from hibari.g2p import G2P
+g = G2P()
+for w in sys.stdin.read().split('\\n'):
+    print(g(w))
+";
+    let Some(python) = venv_python("hibari.g2p") else {
+        skip_or_fail("the test venv cannot import hibari.g2p");
+        return;
+    };
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(words.join("\n").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let theirs: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(theirs.len(), words.len());
+    let g2p = Misaki::get(Accent::American, Some(espeak()));
+    let mut differ = Vec::new();
+    for (word, reference) in words.iter().zip(&theirs) {
+        let ours = g2p.phonemize(&SpeechRequest::plain(word), "test").unwrap();
+        if &ours != reference {
+            differ.push(format!("{word}: ours {ours} python {reference}"));
+        }
+    }
+    let agree = 1.0 - differ.len() as f64 / words.len() as f64;
+    eprintln!(
+        "misaki-rs vs hibari-tts G2P: {} of {} words agree ({:.1}%)\n{}",
+        words.len() - differ.len(),
+        words.len(),
+        agree * 100.0,
+        differ.join("\n")
+    );
+    assert!(words.len() >= 300);
+    assert!(agree >= 0.95, "only {:.1}% agree", agree * 100.0);
+}
+
+#[test]
+fn an_article_narrates_at_24_khz_audible_and_at_a_speaking_pace() {
+    let document = aloud::ingest::parse(
+        SAMPLE,
+        aloud::ingest::Format::Markdown,
+        Path::new("tides.md"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("tides.wav");
+    let summary = narrator(false)
+        .narrate_blocking(&document, &output, &mut |_| {})
+        .unwrap();
+    assert_eq!(summary.sentences, document.sentence_count());
+    let (timeline, _) = check_spoken(&document, &summary, &output, 24_000);
+    assert_eq!(timeline.chapters.len(), 2);
+}
+
+#[test]
+fn a_sentence_in_the_program_is_bit_identical_to_speaking_it_alone() {
+    let document = aloud::ingest::parse(
+        "Golden test\n\nThe quick brown fox jumps over the lazy dog. It was not amused.\n",
+        aloud::ingest::Format::Text,
+        Path::new("golden.txt"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("golden.wav");
+    let narrator = narrator(true);
+    let summary = narrator
+        .narrate_blocking(&document, &output, &mut |_| {})
+        .unwrap();
+    let timeline = Timeline::read(&summary.timeline).unwrap();
+    let program: Vec<i16> = hound::WavReader::open(&output)
+        .unwrap()
+        .samples::<i16>()
+        .map(|s| s.unwrap())
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    assert_eq!(timeline.sentences.len(), document.sentence_count());
+    for sentence in &timeline.sentences {
+        let request = SpeechRequest::plain(&sentence.spoken);
+        let alone = runtime.block_on(narrator.speak(&request)).unwrap();
+        assert_eq!(alone.sample_rate, 24_000);
+        assert_eq!(alone, runtime.block_on(narrator.speak(&request)).unwrap());
+        let from = (sentence.start * 24_000.0).round() as usize;
+        let expected: Vec<i16> = alone
+            .samples
+            .iter()
+            .map(|&s| aloud::stitch::wav::to_i16(s))
+            .collect();
+        assert!(expected.len() > 12_000, "'{}' is too short", sentence.text);
+        assert_eq!(
+            &program[from..from + expected.len()],
+            expected.as_slice(),
+            "'{}' differs inside the program",
+            sentence.text
+        );
+    }
+}
+
+#[test]
+fn lexicon_ipa_reaches_the_model() {
+    // misaki says "hello" həlˈO; a lexicon giving that in general IPA for a made-up word must
+    // make the voice say exactly what it says for "hello".
+    let lexicon = Lexicon::from_toml(
+        "[words]\nKremlev = { ipa = \"həlˈoʊ\" }\n",
+        Path::new("test-lexicon.toml"),
+    )
+    .unwrap();
+    let hibari = voice();
+    let say = |text: &str, lexicon: &Lexicon| {
+        let applied = lexicon.apply(text);
+        let request = SpeechRequest {
+            text: applied.text,
+            pronunciations: applied.pronunciations,
+            ..SpeechRequest::default()
+        };
+        (
+            hibari.phonemize(&request).unwrap(),
+            hibari.synthesize_blocking(&request).unwrap(),
+        )
+    };
+    for (with_word, with_hello) in [
+        ("Say Kremlev, please.", "Say hello, please."),
+        ("I said Kremlev.", "I said hello."),
+    ] {
+        let (phonemes, clip) = say(with_word, &lexicon);
+        let (hello_phonemes, hello_clip) = say(with_hello, &Lexicon::default());
+        assert_eq!(phonemes, hello_phonemes, "{with_word}");
+        assert_eq!(clip, hello_clip, "{with_word}");
+        assert_ne!(say(with_word, &Lexicon::default()).0, phonemes);
+    }
+}
+
+/// A copy of the voice with `model` standing for its model file.
+fn profile_with_model(dir: &Path, model: Option<&[u8]>) -> PathBuf {
+    let (_, voice) = assets();
+    std::fs::copy(&voice.config, dir.join("vocab.json")).unwrap();
+    if let Some(bytes) = model {
+        std::fs::write(dir.join("hibari.onnx"), bytes).unwrap();
+    }
+    let path = dir.join("broken.toml");
+    std::fs::write(
+        &path,
+        "name = 'broken'\nengine = 'hibari'\nlanguage = 'en-US'\nmodel = 'hibari.onnx'\n",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_missing_or_corrupt_model_is_named_and_nothing_is_written() {
+    let document = aloud::ingest::parse(
+        "Broken\n\nThis sentence is never heard.\n",
+        aloud::ingest::Format::Text,
+        Path::new("broken.txt"),
+    )
+    .unwrap();
+    for (case, model) in [
+        ("missing", None),
+        ("corrupt", Some(b"not an onnx model at all".as_slice())),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let profile =
+            VoiceProfile::find(profile_with_model(dir.path(), model).to_str().unwrap()).unwrap();
+        let output = dir.path().join("out.wav");
+        let error = Narrator::open(profile, &NarratorOptions::default(), &mut |_| {})
+            .and_then(|n| n.narrate_blocking(&document, &output, &mut |_| {}))
+            .err()
+            .unwrap_or_else(|| panic!("{case} model: narration succeeded"))
+            .to_string();
+        assert!(error.contains("hibari.onnx"), "{case}: {error}");
+        assert!(!output.exists(), "{case}: output written");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("out"))
+            .collect();
+        assert!(left.is_empty(), "{case}: left {left:?}");
+    }
+}
