@@ -395,7 +395,19 @@ mod tests {
         for (name, text) in BUILTIN_PROFILES {
             let profile = VoiceProfile::from_toml(text, Path::new(name)).unwrap();
             assert_eq!(&profile.name, name);
-            assert_eq!(profile.engine, "piper");
+            // Built-in voices run in-process: an engine shipped in the binary, never a server.
+            assert!(
+                ["piper", "hibari", "kokoro"].contains(&profile.engine.as_str()),
+                "{name}: engine {}",
+                profile.engine
+            );
+            assert!(
+                crate::synth::Registry::builtin()
+                    .entry(&profile.engine)
+                    .is_some(),
+                "{name}: engine {} is not registered",
+                profile.engine
+            );
             let on_disk = std::fs::read_to_string(
                 Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("voices/{name}.toml")),
             )
