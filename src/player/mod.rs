@@ -358,20 +358,10 @@ fn fallback(timeline: &Timeline, src: &str) -> String {
     out
 }
 
-/// Text safe in HTML content and in double- or single-quoted attributes.
+/// Text safe in HTML content and in double- or single-quoted attributes (`&apos;` is
+/// HTML5's too).
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    quick_xml::escape::escape(text).into_owned()
 }
 
 /// A file name as a relative URL: every byte but RFC 3986's unreserved characters is

@@ -94,7 +94,7 @@ fn article_text_cannot_end_the_script_or_inject_markup() {
     assert!(!page.contains("<script>alert"));
     assert!(!page.contains("<img"));
     assert!(!page.contains("<b>Spring"));
-    assert!(page.contains("<title>&lt;/script&gt;&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt; &amp; &#39;q&#39;</title>"));
+    assert!(page.contains("<title>&lt;/script&gt;&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt; &amp; &apos;q&apos;</title>"));
     assert!(page.contains("<p>If a &lt; b &amp;&amp; c &gt; d &lt;/SCRIPT&gt;&lt;img"));
 
     // The timeline reads back exactly as written.
