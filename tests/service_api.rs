@@ -528,5 +528,55 @@ print("ok" if hmac.compare_digest(mac, parts["v1"]) else "bad")
     assert!(String::from_utf8_lossy(&page.body).contains("tides.wav"));
     let escape = client.get(&format!("/v1/narrations/{id}/files/..%2Fsecret"));
     assert_eq!(escape.status, 404);
+
+    // Cancelling a running narration stops it: no output appears, no working file stays,
+    // and the worker goes on to the next narration.
+    let long = std::fs::read_to_string(common::repo("samples/city-council-budget.txt"))
+        .expect("the sample");
+    let r = client.submit(
+        &json!({"text": long, "voice": "joe-deterministic", "options": {"name": "budget"}}),
+        &[],
+    );
+    let long_id = r.json()["id"].as_str().expect("an id").to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let state = client.get(&format!("/v1/narrations/{long_id}")).json();
+        if state["status"] == "running"
+            && state["progress"]["sentences_done"].as_i64().unwrap_or(0) >= 1
+        {
+            break;
+        }
+        assert!(
+            state["status"] == "queued" || state["status"] == "running",
+            "{state}"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "it never ran: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let cancelled = client.send("DELETE", &format!("/v1/narrations/{long_id}"), &[], None);
+    assert_eq!(cancelled.json()["status"], "cancelled");
+    let next = client.submit(
+        &json!({"text": "The ferry runs on time.", "voice": "joe-deterministic"}),
+        &[],
+    );
+    let next_id = next.json()["id"].as_str().expect("an id").to_string();
+    assert_eq!(
+        client.wait_ended(&next_id, Duration::from_secs(120))["status"],
+        "done"
+    );
+    let state = client.get(&format!("/v1/narrations/{long_id}")).json();
+    assert_eq!(state["status"], "cancelled", "{state}");
+    let left: Vec<String> = std::fs::read_dir(out.join(&long_id))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "a cancelled narration left {left:?}");
     let _ = Path::new(&out);
 }

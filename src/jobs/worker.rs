@@ -146,7 +146,7 @@ async fn handle(spec: JobSpec, shared: Data<Arc<Shared>>) -> Result<(), BoxDynEr
         announce(shared, &spec).await;
         return Ok(());
     }
-    match narrate(shared, &spec).await {
+    match narrate(shared, &spec, attempt).await {
         Ok(Some((output, summary))) => {
             records.finish_done(&spec.id, &output, &summary).await?;
         }
@@ -163,6 +163,7 @@ async fn handle(spec: JobSpec, shared: Data<Arc<Shared>>) -> Result<(), BoxDynEr
 async fn narrate(
     shared: &Shared,
     spec: &JobSpec,
+    attempt: i64,
 ) -> Result<Option<(String, serde_json::Value)>, JobError> {
     let options = &spec.options;
     let stem = options.stem().to_string();
@@ -172,6 +173,9 @@ async fn narrate(
         path: dir.clone(),
         source,
     })?;
+    if attempt > 1 {
+        remove_working_files(&dir);
+    }
     let output = dir.join(&file_name);
     let (voice, article, keep_all, base) = (
         spec.voice.clone(),
@@ -236,6 +240,23 @@ async fn narrate(
         }
     }
     Ok(Some((file_name, json)))
+}
+
+/// Removes the working files (`.aloud-*`) a killed attempt left in the narration's directory;
+/// the finished files are only ever renamed into place whole, so nothing else needs undoing.
+fn remove_working_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(crate::fs::TEMP_PREFIX)
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn file_name_of(path: &Path) -> String {
