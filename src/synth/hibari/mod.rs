@@ -187,16 +187,9 @@ impl Inner {
             .model
             .run(ids, self.speed, |spectra| {
                 inference = started.elapsed();
-                let drawn;
                 let noise = match noise {
-                    Some(noise) => noise,
-                    None => {
-                        drawn = dsp::gaussian_noise(
-                            noise_seed(phonemes),
-                            2 * dsp::BINS * spectra.frames(),
-                        );
-                        &drawn
-                    }
+                    Some(values) => dsp::Noise::Given(values),
+                    None => dsp::Noise::Seeded(noise_seed(phonemes)),
                 };
                 self.dsp.synthesize(&spectra, noise)
             })
