@@ -12,7 +12,7 @@ use aloud::sidecar::Timeline;
 use aloud::synth::SpeechRequest;
 use aloud::synth::espeak::Espeak;
 use aloud::synth::hibari::HibariVoice;
-use aloud::synth::hibari::dsp::{Dsp, HOP, Spectra};
+use aloud::synth::hibari::dsp::{Dsp, HOP, Noise, Spectra};
 use aloud::synth::misaki::{Accent, Misaki};
 use aloud::voice::VoiceProfile;
 use common::{SAMPLE, check_spoken, repo, skip_or_fail, venv_python};
@@ -161,7 +161,8 @@ for name, a in [('f0', f0), ('lh', lh), ('th', th), ('ln', ln), ('lr', lr), ('ph
         phi: &phi,
         f0: &f0,
     };
-    let wav = dsp.synthesize(&spectra, &load("z")).unwrap();
+    let noise = load("z");
+    let wav = dsp.synthesize(&spectra, Noise::Given(&noise)).unwrap();
     let expected = load("wav");
     assert_eq!(wav.len(), expected.len());
     assert_eq!(wav.len(), f0.len() * HOP);

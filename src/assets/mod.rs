@@ -280,6 +280,24 @@ impl AssetOptions {
         self.context(&pip).setup(progress)
     }
 
+    /// Like [`setup`](Self::setup) for the built-in voice `voice` (see [`is_builtin_voice`])
+    /// in place of the default one.
+    pub fn setup_voice(
+        &self,
+        voice: &str,
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<(EngineAssets, VoiceAssets)> {
+        let pip = Pip::default();
+        self.context(&pip).setup_voice(voice, progress)
+    }
+
+    /// [`status`](Self::status) for the built-in `voices` in place of the default one (listed
+    /// too once installed).
+    pub fn status_with(&self, voices: &[&str]) -> Vec<AssetStatus> {
+        let pip = Pip::default();
+        self.context(&pip).status_with(voices)
+    }
+
     /// What [`engine`](Self::engine) and the built-in voices would use, fetching nothing. A
     /// missing provisioned asset that would be fetched is reported `Missing`; the system's
     /// espeak-ng only shows up where `engine` would fall back to it (offline, or no pinned wheel).

@@ -182,12 +182,20 @@ impl Ctx<'_> {
         &self,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<(EngineAssets, VoiceAssets)> {
+        self.setup_voice(self.catalog.default_voice, progress)
+    }
+
+    /// Like [`setup`](Self::setup), for the built-in voice `voice`.
+    pub(super) fn setup_voice(
+        &self,
+        voice: &str,
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<(EngineAssets, VoiceAssets)> {
         // Collected across all packages so that an offline check lists everything at once.
         let mut short = Shortfall::default();
         let ort = self.resolve_onnxruntime(Mode::Full, &mut short, progress)?;
         let espeak = self.resolve_espeak(Mode::Full, &mut short, progress)?;
-        let voice =
-            self.resolve_voice(self.catalog.default_voice, Mode::Full, &mut short, progress)?;
+        let voice = self.resolve_voice(voice, Mode::Full, &mut short, progress)?;
         match (ort, espeak, voice) {
             (Some(onnxruntime), Some((espeak_library, espeak_data)), Some(voice)) => Ok((
                 EngineAssets {
@@ -350,6 +358,11 @@ impl Ctx<'_> {
         match self.ensure(pkg, mode, progress)? {
             Ensured::Ready(dir) => voice_assets(pkg, &dir).map(Some),
             Ensured::Unavailable(items) => {
+                if let Some((voice, _)) = self.catalog.voices.iter().find(|(n, _)| *n == name)
+                    && *voice != self.catalog.default_voice
+                {
+                    short.voices.push(voice);
+                }
                 short.add(pkg, &items, "");
                 Ok(None)
             }
@@ -467,6 +480,12 @@ impl Ctx<'_> {
     }
 
     pub(super) fn status(&self) -> Vec<AssetStatus> {
+        self.status_with(&[])
+    }
+
+    /// The status, listing every voice installed and those in `voices` (the default voice when
+    /// `voices` is empty).
+    pub(super) fn status_with(&self, voices: &[&str]) -> Vec<AssetStatus> {
         let mut quiet = |_: Progress<'_>| {};
         let mut out = Vec::new();
 
@@ -518,7 +537,13 @@ impl Ctx<'_> {
             }
         }
 
-        for (_, voice) in self.catalog.voices {
+        for (name, voice) in self.catalog.voices {
+            let wanted = (voices.is_empty() && *name == self.catalog.default_voice)
+                || voices.contains(name)
+                || self.install_dir(voice).exists();
+            if !wanted {
+                continue;
+            }
             let items = inspect(voice, &self.install_dir(voice), Mode::Quick, &mut quiet);
             out.extend(items.iter().map(|i| provisioned_status(voice, i)));
         }

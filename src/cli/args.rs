@@ -418,6 +418,10 @@ pub struct SetupArgs {
     /// Only report what is present, missing or corrupt; fetch nothing.
     #[arg(long)]
     pub check: bool,
+    /// A built-in voice to provision (or check) instead of the default: `hibari`, `joe`, or
+    /// a catalog name; repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub voice: Vec<String>,
     /// Print the asset report as JSON.
     #[arg(long)]
     pub json: bool,

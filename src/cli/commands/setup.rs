@@ -5,10 +5,21 @@ use crate::cli::progress::report_assets;
 
 pub fn run(args: SetupArgs) -> aloud::Result<()> {
     let options = args.assets.options();
+    let voices = args
+        .voice
+        .iter()
+        .map(|name| builtin_voice(name))
+        .collect::<aloud::Result<Vec<String>>>()?;
     if !args.check {
-        options.setup(&mut report_assets(args.json))?;
+        if voices.is_empty() {
+            options.setup(&mut report_assets(args.json))?;
+        }
+        for voice in &voices {
+            options.setup_voice(voice, &mut report_assets(args.json))?;
+        }
     }
-    let status = options.status();
+    let wanted: Vec<&str> = voices.iter().map(String::as_str).collect();
+    let status = options.status_with(&wanted);
     if args.json {
         println!(
             "{}",
@@ -31,8 +42,34 @@ pub fn run(args: SetupArgs) -> aloud::Result<()> {
         }
         return Err(aloud::Error::AssetMissing {
             what: format!("{unavailable} of the files listed above"),
-            hint: "run `aloud setup` to fetch them".into(),
+            hint: if args.voice.is_empty() {
+                "run `aloud setup` to fetch them".into()
+            } else {
+                format!(
+                    "run `aloud setup --voice {}` to fetch them",
+                    args.voice.join(" --voice ")
+                )
+            },
         });
     }
     Ok(())
+}
+
+/// The catalog name of a built-in voice given by its catalog name or by a profile that
+/// speaks it (`joe` is `en_US-joe-medium`).
+fn builtin_voice(name: &str) -> aloud::Result<String> {
+    if aloud::assets::is_builtin_voice(name) {
+        return Ok(name.to_string());
+    }
+    let profile = aloud::voice::VoiceProfile::find(name)?;
+    if aloud::assets::is_builtin_voice(&profile.model) {
+        return Ok(profile.model);
+    }
+    Err(aloud::Error::UnknownVoice {
+        name: name.to_string(),
+        searched: format!(
+            "the built-in voices (profile '{}' uses model '{}', which aloud does not provision)",
+            profile.name, profile.model
+        ),
+    })
 }

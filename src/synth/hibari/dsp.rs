@@ -20,7 +20,7 @@ pub const SAMPLE_RATE: u32 = 24_000;
 /// Frequency bins per frame: `N_FFT / 2 + 1`.
 pub const BINS: usize = N_FFT / 2 + 1;
 /// Bumped whenever this port changes what a sentence sounds like (part of the cache identity).
-pub const DSP_VERSION: u32 = 1;
+pub const DSP_VERSION: u32 = 2;
 
 const VOICING_THRESHOLD: f32 = 40.0;
 const MAX_HARMONIC_HZ: f32 = 11_000.0;
@@ -146,22 +146,28 @@ impl Dsp {
         out
     }
 
-    /// The waveform for the model's outputs. `noise` holds the complex Gaussian noise, one
-    /// `(re, im)` pair per bin and frame, bin-major: `2 * BINS * frames` standard normals
-    /// (`rng.standard_normal((bins, 2F)).view(complex64)` in the Python).
-    pub fn synthesize(&self, spectra: &Spectra, noise: &[f32]) -> Result<Vec<f32>, String> {
+    /// The waveform for the model's outputs, with the noise branch's complex Gaussian noise
+    /// from `noise`.
+    pub fn synthesize(&self, spectra: &Spectra, noise: Noise) -> Result<Vec<f32>, String> {
         spectra.check()?;
         let frames = spectra.frames();
-        if noise.len() != 2 * BINS * frames {
-            return Err(format!(
-                "noise holds {} values, expected {}",
-                noise.len(),
-                2 * BINS * frames
-            ));
-        }
+        let mut seeded = match noise {
+            Noise::Given(values) => {
+                if values.len() != 2 * BINS * frames {
+                    return Err(format!(
+                        "noise holds {} values, expected {}",
+                        values.len(),
+                        2 * BINS * frames
+                    ));
+                }
+                None
+            }
+            Noise::Seeded(seed) => Some(Normals::new(seed)),
+        };
         if frames == 0 {
             return Ok(Vec::new());
         }
+        let mut drawn = vec![0.0f32; 2 * BINS];
         let pulses = self.pulses(spectra.f0);
         let padded = reflect_pad(&pulses, N_FFT / 2);
         let ex = |x: f32| x.min(MAX_LOG_MAGNITUDE).exp();
@@ -185,6 +191,9 @@ impl Dsp {
             self.forward
                 .process_with_scratch(&mut frame, &mut spectrum, &mut scratch_forward)
                 .map_err(|e| format!("forward FFT: {e}"))?;
+            if let Some(normals) = seeded.as_mut() {
+                normals.fill(&mut drawn);
+            }
             for (b, bin) in spectrum.iter_mut().enumerate() {
                 let at = b * frames + f;
                 let angle = spectra.th[at].tanh() * std::f32::consts::PI;
@@ -193,9 +202,12 @@ impl Dsp {
                 let rot = Complex32::new(cos * gain, sin * gain);
                 let mut s = *bin * rot;
                 let noise_gain = ex(spectra.ln[at]);
-                let n = 2 * (b * frames + f);
-                s.re += noise[n] * noise_gain;
-                s.im += noise[n + 1] * noise_gain;
+                let (re, im) = match noise {
+                    Noise::Given(values) => (values[2 * at], values[2 * at + 1]),
+                    Noise::Seeded(_) => (drawn[2 * b], drawn[2 * b + 1]),
+                };
+                s.re += re * noise_gain;
+                s.im += im * noise_gain;
                 let (sin, cos) = spectra.phi[at].sin_cos();
                 let free_gain = ex(spectra.lr[at]);
                 s.re += cos * free_gain;
@@ -256,21 +268,45 @@ fn reflect_pad(x: &[f32], pad: usize) -> Vec<f32> {
         .collect()
 }
 
-/// Standard normal values from a seeded generator (Box-Muller over `fastrand`), for the
-/// noise branch: the same seed gives the same noise, so a sentence is said the same way twice.
-pub fn gaussian_noise(seed: u64, count: usize) -> Vec<f32> {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut out = Vec::with_capacity(count + 1);
-    while out.len() < count {
-        let u1 = 1.0 - rng.f64(); // (0, 1]: ln is finite
-        let u2 = rng.f64();
-        let r = (-2.0 * u1.ln()).sqrt();
-        let (s, c) = (2.0 * std::f64::consts::PI * u2).sin_cos();
-        out.push((r * c) as f32);
-        out.push((r * s) as f32);
+/// Where the noise branch's complex Gaussian noise comes from.
+#[derive(Clone, Copy)]
+pub enum Noise<'a> {
+    /// `2 * BINS * frames` standard normals, one `(re, im)` pair per bin and frame, bin-major:
+    /// what `rng.standard_normal((bins, 2F)).view(complex64)` draws in the Python.
+    Given(&'a [f32]),
+    /// Drawn frame by frame from a generator seeded with this: the same seed, the same noise.
+    Seeded(u64),
+}
+
+/// Standard normal values from a seeded generator (Marsaglia's polar method over `fastrand`,
+/// in f32: no trigonometry, and nothing kept beyond one frame's worth).
+pub struct Normals {
+    rng: fastrand::Rng,
+}
+
+impl Normals {
+    pub fn new(seed: u64) -> Self {
+        Normals {
+            rng: fastrand::Rng::with_seed(seed),
+        }
     }
-    out.truncate(count);
-    out
+
+    /// Fills `out` (of even length) with standard normals.
+    pub fn fill(&mut self, out: &mut [f32]) {
+        for pair in out.chunks_exact_mut(2) {
+            let (u, v, s) = loop {
+                let u = self.rng.f32() * 2.0 - 1.0;
+                let v = self.rng.f32() * 2.0 - 1.0;
+                let s = u * u + v * v;
+                if s > 0.0 && s < 1.0 {
+                    break (u, v, s);
+                }
+            };
+            let scale = (-2.0 * s.ln() / s).sqrt();
+            pair[0] = u * scale;
+            pair[1] = v * scale;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -329,24 +365,44 @@ mod tests {
             phi: &plane,
             f0: &f0,
         };
-        assert!(dsp.synthesize(&spectra, &[]).unwrap_err().contains("ln"));
+        assert!(
+            dsp.synthesize(&spectra, Noise::Given(&[]))
+                .unwrap_err()
+                .contains("ln")
+        );
         let spectra = Spectra {
             ln: &plane,
             ..spectra
         };
-        assert!(dsp.synthesize(&spectra, &[0.0; 3]).unwrap_err().contains("noise"));
-        let out = dsp.synthesize(&spectra, &vec![0.0; 4 * BINS]).unwrap();
+        assert!(
+            dsp.synthesize(&spectra, Noise::Given(&[0.0; 3]))
+                .unwrap_err()
+                .contains("noise")
+        );
+        let out = dsp
+            .synthesize(&spectra, Noise::Given(&vec![0.0; 4 * BINS]))
+            .unwrap();
         assert_eq!(out.len(), 2 * HOP);
+        let seeded = dsp.synthesize(&spectra, Noise::Seeded(3)).unwrap();
+        assert_eq!(seeded, dsp.synthesize(&spectra, Noise::Seeded(3)).unwrap());
+        assert_ne!(seeded, dsp.synthesize(&spectra, Noise::Seeded(4)).unwrap());
     }
 
     #[test]
     fn noise_is_standard_normal_and_seeded() {
-        let a = gaussian_noise(7, 20_001);
-        assert_eq!(a.len(), 20_001);
-        assert_eq!(a, gaussian_noise(7, 20_001));
-        assert_ne!(a[..10], gaussian_noise(8, 10)[..]);
+        let draw = |seed: u64, n: usize| {
+            let mut out = vec![0.0f32; n];
+            Normals::new(seed).fill(&mut out);
+            out
+        };
+        let a = draw(7, 20_000);
+        assert_eq!(a, draw(7, 20_000));
+        assert_ne!(a[..10], draw(8, 10)[..]);
         let mean = a.iter().map(|&x| x as f64).sum::<f64>() / a.len() as f64;
         let var = a.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / a.len() as f64;
+        let beyond_two = a.iter().filter(|x| x.abs() > 2.0).count() as f64 / a.len() as f64;
         assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");
+        // A normal lies beyond two standard deviations 4.55% of the time.
+        assert!((beyond_two - 0.0455).abs() < 0.006, "{beyond_two}");
     }
 }

@@ -41,7 +41,7 @@ const LIMITS: BackendLimits = BackendLimits {
 
 /// The wheel splits sentences past 400 phonemes at clause punctuation; about 300 characters
 /// of English make that many.
-const MAX_CHARS: usize = 300;
+const MAX_CHARS: usize = 200;
 
 /// Two sentences in flight on one-thread sessions: while one is in the model, the other is in
 /// G2P or the DSP, which a single two-thread session would leave one core idle for.
@@ -182,26 +182,20 @@ impl Inner {
             return Ok(Vec::new());
         }
         let started = Instant::now();
-        let outputs = self.model.run(ids, self.speed);
-        self.engine_nanos
-            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        let outputs = outputs.map_err(|m| engine_error(NAME, m))?;
-        let spectra = outputs.spectra();
-        let drawn;
-        let noise = match noise {
-            Some(noise) => noise,
-            None => {
-                let digest = Sha256::digest(phonemes.as_bytes());
-                let mut seed = [0u8; 8];
-                seed.copy_from_slice(&digest[..8]);
-                drawn = dsp::gaussian_noise(u64::from_le_bytes(seed), 2 * dsp::BINS * spectra.frames());
-                &drawn
-            }
-        };
+        let mut inference = Duration::ZERO;
         let mut samples = self
-            .dsp
-            .synthesize(&spectra, noise)
+            .model
+            .run(ids, self.speed, |spectra| {
+                inference = started.elapsed();
+                let noise = match noise {
+                    Some(values) => dsp::Noise::Given(values),
+                    None => dsp::Noise::Seeded(noise_seed(phonemes)),
+                };
+                self.dsp.synthesize(&spectra, noise)
+            })
             .map_err(|m| engine_error(NAME, m))?;
+        self.engine_nanos
+            .fetch_add(inference.as_nanos() as u64, Ordering::Relaxed);
         for s in &mut samples {
             *s = s.clamp(-1.0, 1.0);
         }
@@ -213,6 +207,14 @@ impl Inner {
             .get_or_init(|| model_digest(self.model.path()))
             .clone()
     }
+}
+
+/// The noise seed for a phoneme string: the same phonemes sound the same every time.
+fn noise_seed(phonemes: &str) -> u64 {
+    let digest = Sha256::digest(phonemes.as_bytes());
+    let mut seed = [0u8; 8];
+    seed.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(seed)
 }
 
 fn model_digest(path: &Path) -> String {

@@ -1,7 +1,7 @@
 //! The hibari ONNX model: its vocabulary (`vocab.json`), one session per concurrent
 //! inference, and one run from phoneme ids to the six spectral outputs.
 
-use super::dsp::{BINS, Spectra};
+use super::dsp::Spectra;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
 use ort::value::Tensor;
@@ -55,26 +55,6 @@ impl Vocab {
     }
 }
 
-/// The six outputs of one inference, owned.
-pub struct Outputs {
-    pub planes: [Vec<f32>; 5],
-    pub f0: Vec<f32>,
-}
-
-impl Outputs {
-    pub fn spectra(&self) -> Spectra<'_> {
-        let [lh, th, ln, lr, phi] = &self.planes;
-        Spectra {
-            lh,
-            th,
-            ln,
-            lr,
-            phi,
-            f0: &self.f0,
-        }
-    }
-}
-
 /// Sessions of one model file, made on first use and kept for reuse.
 pub struct Model {
     environment: &'static ort::environment::Environment,
@@ -121,6 +101,7 @@ impl Model {
             .map_err(|e| fail(&e))?
             .with_optimization_level(GraphOptimizationLevel::Level3)
             .map_err(|e| fail(&e))?
+
             .commit_from_file(&self.path)
             .map_err(|e| fail(&e))
     }
@@ -133,16 +114,28 @@ impl Model {
         }
     }
 
-    /// Runs the model on `ids` at `speed` (1.0 the teacher's pace).
-    pub fn run(&self, ids: Vec<i64>, speed: f32) -> Result<Outputs, String> {
+    /// Runs the model on `ids` at `speed` (1.0 the teacher's pace) and hands its outputs to
+    /// `then` where ONNX Runtime left them: a second of audio is about 1.2 MB of spectra, so
+    /// they are not copied.
+    pub fn run<T>(
+        &self,
+        ids: Vec<i64>,
+        speed: f32,
+        then: impl FnOnce(Spectra) -> Result<T, String>,
+    ) -> Result<T, String> {
         let mut session = self.session()?;
-        let result = run_session(&mut session, ids, speed);
+        let result = run_session(&mut session, ids, speed, then);
         self.give_back(session);
         result
     }
 }
 
-fn run_session(session: &mut Session, ids: Vec<i64>, speed: f32) -> Result<Outputs, String> {
+fn run_session<T>(
+    session: &mut Session,
+    ids: Vec<i64>,
+    speed: f32,
+    then: impl FnOnce(Spectra) -> Result<T, String>,
+) -> Result<T, String> {
     let length = ids.len();
     let tensor_error = |e: ort::Error| e.to_string();
     let inputs: Vec<(Cow<str>, SessionInputValue)> = vec![
@@ -160,7 +153,7 @@ fn run_session(session: &mut Session, ids: Vec<i64>, speed: f32) -> Result<Outpu
         ),
     ];
     let outputs = session.run(inputs).map_err(|e| e.to_string())?;
-    let mut taken: Vec<Vec<f32>> = Vec::with_capacity(6);
+    let mut taken: Vec<&[f32]> = Vec::with_capacity(6);
     for name in OUTPUT_NAMES {
         let value = outputs
             .get(name)
@@ -168,22 +161,21 @@ fn run_session(session: &mut Session, ids: Vec<i64>, speed: f32) -> Result<Outpu
         let (_, data) = value
             .try_extract_tensor::<f32>()
             .map_err(|e| format!("output '{name}': {e}"))?;
-        taken.push(data.to_vec());
+        taken.push(data);
     }
-    let f0 = taken.pop().unwrap_or_default();
-    let planes: [Vec<f32>; 5] = taken
-        .try_into()
-        .map_err(|_| "the model gave fewer than six outputs".to_string())?;
-    for (name, plane) in OUTPUT_NAMES.iter().zip(&planes) {
-        if plane.len() != BINS * f0.len() {
-            return Err(format!(
-                "output '{name}' holds {} values for {} frames",
-                plane.len(),
-                f0.len()
-            ));
-        }
-    }
-    Ok(Outputs { planes, f0 })
+    let [lh, th, ln, lr, phi, f0] = taken[..] else {
+        return Err("the model gave fewer than six outputs".to_string());
+    };
+    let spectra = Spectra {
+        lh,
+        th,
+        ln,
+        lr,
+        phi,
+        f0,
+    };
+    spectra.check()?;
+    then(spectra)
 }
 
 #[cfg(test)]
