@@ -24,6 +24,16 @@ pub struct QueueArgs {
     /// server must see the same directory.
     #[arg(short, long, value_name = "DIR", default_value = "aloud-out")]
     pub out_dir: PathBuf,
+    /// Where finished narrations are kept: fs://DIR, or s3://BUCKET/PREFIX?endpoint=URL&region=R
+    /// (built with --features s3; keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)
+    /// [default: OUT-DIR itself].
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "ALOUD_STORE_URL",
+        hide_env_values = true
+    )]
+    pub store: Option<String>,
 }
 
 /// How a worker runs jobs (`aloud worker`, and the workers inside `aloud serve`).

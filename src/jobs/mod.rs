@@ -1,11 +1,12 @@
 //! Narration as queued jobs on apalis: a job spec ([`spec`]), the queue it waits on (SQLite
 //! embedded in the output directory, or PostgreSQL for many machines; [`queue`]), the
-//! records the API reads ([`records`]), submission ([`submit`]), workers ([`worker`]) and
+//! records the API reads ([`records`]), the store of finished files ([`store`]), submission ([`submit`]), workers ([`worker`]) and
 //! signed completion webhooks ([`webhook`]).
 
 pub mod queue;
 pub mod records;
 pub mod spec;
+pub mod store;
 pub mod submit;
 pub mod webhook;
 pub mod worker;
@@ -13,6 +14,7 @@ pub mod worker;
 pub use queue::{Queue, QueueUrl};
 pub use records::{Counts, Narration, Status};
 pub use spec::{JobSpec, NarrationRequest};
+pub use store::Store;
 pub use submit::{Submission, Submitted, submit};
 pub use worker::{WorkerOptions, worker_name};
 
@@ -57,6 +59,13 @@ pub enum JobError {
 
     #[error("{message}")]
     Config { message: String },
+
+    #[error("store {store}: {key}: {message}")]
+    Store {
+        store: String,
+        key: String,
+        message: String,
+    },
 
     #[error("webhook {url}: {message}")]
     Webhook { url: String, message: String },

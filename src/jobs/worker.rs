@@ -26,8 +26,11 @@ use std::time::Duration;
 /// How a worker runs its jobs.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
-    /// Where narrations are written: `OUT_DIR/ID/NAME.wav` and sidecars.
+    /// Where narrations are made: `OUT_DIR/ID/NAME.wav` and sidecars (in place when the store
+    /// is this directory, else in `OUT_DIR/.aloud-work/ID` and then stored).
     pub out_dir: PathBuf,
+    /// Where finished files are kept.
+    pub store: super::store::Store,
     /// Jobs run at once by this process.
     pub concurrency: usize,
     /// Starts a job gets before it is failed (a job that keeps killing workers).
@@ -147,8 +150,13 @@ async fn handle(spec: JobSpec, shared: Data<Arc<Shared>>) -> Result<(), BoxDynEr
         return Ok(());
     }
     match narrate(shared, &spec, attempt).await {
-        Ok(Some((output, summary))) => {
-            records.finish_done(&spec.id, &output, &summary).await?;
+        Ok(Some((output, summary, files))) => {
+            if !records.finish_done(&spec.id, &output, &summary).await? {
+                // Cancelled in the moment between the last check and now: a cancelled
+                // narration leaves nothing.
+                remove_files(&files);
+                return Ok(());
+            }
         }
         Ok(None) => return Ok(()), // cancelled while it ran
         Err(error) => {
@@ -159,16 +167,31 @@ async fn handle(spec: JobSpec, shared: Data<Arc<Shared>>) -> Result<(), BoxDynEr
     Ok(())
 }
 
+/// A finished narration: its audio's name, its summary, and its files in the output
+/// directory (when narrated in place).
+type Narrated = (String, serde_json::Value, Vec<PathBuf>);
+
+fn remove_files(files: &[PathBuf]) {
+    for file in files {
+        let _ = std::fs::remove_file(file);
+    }
+}
+
 /// Runs the narration; `None` when it was cancelled while running.
 async fn narrate(
     shared: &Shared,
     spec: &JobSpec,
     attempt: i64,
-) -> Result<Option<(String, serde_json::Value)>, JobError> {
+) -> Result<Option<Narrated>, JobError> {
     let options = &spec.options;
     let stem = options.stem().to_string();
     let file_name = format!("{stem}.{}", options.extension()?);
-    let dir = narration_dir(&shared.options.out_dir, &spec.id);
+    let store = &shared.options.store;
+    let in_place = store.is_directory(&shared.options.out_dir);
+    let dir = match in_place {
+        true => narration_dir(&shared.options.out_dir, &spec.id),
+        false => shared.options.out_dir.join(".aloud-work").join(&spec.id),
+    };
     std::fs::create_dir_all(&dir).map_err(|source| JobError::Io {
         path: dir.clone(),
         source,
@@ -225,6 +248,21 @@ async fn narrate(
     if let Some(cache) = &narrator_options.cache {
         cache.prune();
     }
+    let mut files = vec![summary.output.clone(), summary.timeline.clone()];
+    files.extend(summary.sidecars.iter().cloned());
+    if shared
+        .records
+        .get(&spec.id)
+        .await?
+        .is_some_and(|n| n.status == Status::Cancelled)
+    {
+        remove_files(&files);
+        return Ok(None);
+    }
+    if !in_place {
+        store.upload(&spec.id, &dir).await?;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     let mut json = serde_json::to_value(&summary).unwrap_or_default();
     // The summary names files, not this machine's paths.
     for key in ["output", "timeline"] {
@@ -239,7 +277,9 @@ async fn narrate(
             }
         }
     }
-    Ok(Some((file_name, json)))
+    // Once stored elsewhere, nothing of it is left here to remove.
+    let files = if in_place { files } else { Vec::new() };
+    Ok(Some((file_name, json, files)))
 }
 
 /// Removes the working files (`.aloud-*`) a killed attempt left in the narration's directory;

@@ -1,22 +1,20 @@
-//! A finished narration's files over HTTP: the audio with byte ranges (so players can seek),
-//! the timeline, the captions and the read-along player page (made on first request). Names
-//! are checked to be plain file names inside the narration's own directory.
+//! A finished narration's files over HTTP, read from the store: the audio with byte ranges
+//! (so players can seek), the timeline, the captions and the read-along player page (made on
+//! first request, for a directory store). Names are checked to be plain file names of the
+//! narration's own.
 
 use super::AppState;
 use super::routes::{error, find};
 use crate::jobs::Status;
-use crate::jobs::worker::narration_dir;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use std::io::{Read, Seek, SeekFrom};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 type Shared = State<Arc<AppState>>;
 
-/// The directory and audio file name of a done narration, or the response saying why not.
-async fn done(state: &AppState, id: &str) -> Result<(PathBuf, String), Response> {
+/// The audio file name of a done narration, or the response saying why not.
+async fn done(state: &AppState, id: &str) -> Result<String, Response> {
     if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(error(
             StatusCode::NOT_FOUND,
@@ -26,7 +24,7 @@ async fn done(state: &AppState, id: &str) -> Result<(PathBuf, String), Response>
     }
     let narration = find(state, id).await?;
     match (narration.status, narration.output) {
-        (Status::Done, Some(output)) => Ok((narration_dir(&state.options.out_dir, id), output)),
+        (Status::Done, Some(output)) => Ok(output),
         (status, _) => Err(error(
             StatusCode::CONFLICT,
             "not_done",
@@ -48,7 +46,7 @@ pub(crate) async fn audio(
     headers: HeaderMap,
 ) -> Response {
     match done(&state, &id).await {
-        Ok((dir, output)) => send(dir.join(&output), &headers),
+        Ok(output) => send(&state, &id, &output, &headers).await,
         Err(response) => response,
     }
 }
@@ -59,10 +57,15 @@ pub(crate) async fn timeline(
     headers: HeaderMap,
 ) -> Response {
     match done(&state, &id).await {
-        Ok((dir, output)) => send(
-            dir.join(format!("{}.timeline.json", stem(&output))),
-            &headers,
-        ),
+        Ok(output) => {
+            send(
+                &state,
+                &id,
+                &format!("{}.timeline.json", stem(&output)),
+                &headers,
+            )
+            .await
+        }
         Err(response) => response,
     }
 }
@@ -73,19 +76,26 @@ pub(crate) async fn captions(
     headers: HeaderMap,
 ) -> Response {
     match done(&state, &id).await {
-        Ok((dir, output)) => send(dir.join(format!("{}.vtt", stem(&output))), &headers),
+        Ok(output) => send(&state, &id, &format!("{}.vtt", stem(&output)), &headers).await,
         Err(response) => response,
     }
 }
 
 /// The player page, written beside the audio on first request; redirected to, so that its
-/// relative links to the audio and timeline resolve under `files/`.
+/// relative links to the audio and timeline resolve under `files/`. A directory store only.
 pub(crate) async fn player(State(state): Shared, Path(id): Path<String>) -> Response {
-    let (dir, output) = match done(&state, &id).await {
+    let output = match done(&state, &id).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    let audio = dir.join(&output);
+    let Some(root) = state.options.store.root() else {
+        return error(
+            StatusCode::NOT_IMPLEMENTED,
+            "player",
+            "the player page is made only for a directory store; use the audio and timeline links",
+        );
+    };
+    let audio = root.join(&id).join(&output);
     let page = crate::player::page_path(&audio);
     if !page.is_file() {
         let written = tokio::task::spawn_blocking(move || crate::player::write(&audio)).await;
@@ -117,13 +127,13 @@ pub(crate) async fn file(
         );
     }
     match done(&state, &id).await {
-        Ok((dir, _)) => send(dir.join(&name), &headers),
+        Ok(_) => send(&state, &id, &name, &headers).await,
         Err(response) => response,
     }
 }
 
-fn content_type(path: &std::path::Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit_once('.').map_or("", |(_, extension)| extension) {
         "wav" => "audio/wav",
         "mp3" => "audio/mpeg",
         "json" => "application/json",
@@ -177,15 +187,21 @@ fn parse_range(value: Option<&str>, len: u64) -> Range {
     }
 }
 
-/// Sends a file whole or the range asked for.
-fn send(path: PathBuf, headers: &HeaderMap) -> Response {
-    let mut file = match std::fs::File::open(&path) {
-        Ok(file) => file,
-        Err(_) => return error(StatusCode::NOT_FOUND, "not_found", "no such file"),
-    };
-    let len = match file.metadata() {
-        Ok(meta) => meta.len(),
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "io", e.to_string()),
+/// Sends a stored file whole or the range asked for.
+async fn send(state: &AppState, id: &str, name: &str, headers: &HeaderMap) -> Response {
+    let store = &state.options.store;
+    let key = format!("{id}/{name}");
+    let len = match store.size(&key).await {
+        Ok(Some(len)) => len,
+        Ok(None) => return error(StatusCode::NOT_FOUND, "not_found", "no such file"),
+        Err(e) => {
+            eprintln!("aloud serve: {e}");
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store",
+                "the store is unavailable",
+            );
+        }
     };
     let range = parse_range(
         headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
@@ -206,19 +222,25 @@ fn send(path: PathBuf, headers: &HeaderMap) -> Response {
             return response;
         }
     };
-    let count = if len == 0 { 0 } else { end - start + 1 };
-    let mut body = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
-    let read = file
-        .seek(SeekFrom::Start(start))
-        .and_then(|_| (&mut file).take(count).read_to_end(&mut body));
-    if let Err(e) = read {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, "io", e.to_string());
-    }
+    let body = match len {
+        0 => Vec::new(),
+        _ => match store.read(&key, start, end).await {
+            Ok(body) => body,
+            Err(e) => {
+                eprintln!("aloud serve: {e}");
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store",
+                    "the store is unavailable",
+                );
+            }
+        },
+    };
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&path)),
+        HeaderValue::from_static(content_type(name)),
     );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if status == StatusCode::PARTIAL_CONTENT

@@ -16,7 +16,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -27,8 +26,8 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub tokens: Tokens,
-    /// Where narrations are written (`OUT_DIR/ID/...`); workers must write to the same place.
-    pub out_dir: PathBuf,
+    /// Where narrations' files are kept (`ID/NAME`); the workers' store.
+    pub store: crate::jobs::Store,
     /// Fetch limits and the address policy for URL inputs and webhooks.
     pub fetch: FetchOptions,
     /// The largest request body accepted, in bytes (HTTP 413 above).

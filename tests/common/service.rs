@@ -170,7 +170,19 @@ impl Drop for Process {
 
 /// `aloud serve --listen 127.0.0.1:PORT ARGS...`, waited for until `/healthz` answers.
 pub fn serve(voices: &Path, port: u16, args: &[&str], log: PathBuf) -> Process {
+    serve_with_env(voices, port, args, &[], log)
+}
+
+/// [`serve`] with environment variables set for it.
+pub fn serve_with_env(
+    voices: &Path,
+    port: u16,
+    args: &[&str],
+    env: &[(&str, &str)],
+    log: PathBuf,
+) -> Process {
     let mut command = aloud(voices);
+    command.envs(env.iter().copied());
     command
         .arg("serve")
         .args(["--listen", &format!("127.0.0.1:{port}")])

@@ -21,10 +21,10 @@ pub fn run(args: ServeArgs) -> aloud::Result<()> {
         ..NarratorOptions::default()
     };
     let addresses = address_policy(args.allow_private_urls, &args.allow_address);
-    let work = worker_options(&args.work, &args.queue.out_dir, narrator, addresses.clone())?;
+    let work = worker_options(&args.work, &args.queue, narrator, addresses.clone())?;
     let options = ServeOptions {
         tokens,
-        out_dir: args.queue.out_dir.clone(),
+        store: work.store.clone(),
         fetch: FetchOptions {
             addresses,
             ..FetchOptions::default()

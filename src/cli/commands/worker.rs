@@ -4,11 +4,13 @@
 use crate::cli::service_args::{QueueArgs, WorkArgs, WorkerArgs};
 use aloud::ingest::AddressPolicy;
 use aloud::jobs::webhook::WebhookSecret;
-use aloud::jobs::{Queue, QueueUrl, WorkerOptions, worker_name};
+use aloud::jobs::{Queue, QueueUrl, Store, WorkerOptions, worker_name};
 use aloud::narrate::NarratorOptions;
 use std::time::Duration;
 
+/// The async runtime of the service commands (opendal's process-wide parts installed first).
 pub fn runtime() -> aloud::Result<tokio::runtime::Runtime> {
+    aloud::jobs::store::install();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -27,10 +29,19 @@ pub async fn open_queue(args: &QueueArgs) -> aloud::Result<Queue> {
     Queue::open(&url).await.map_err(aloud::Error::job)
 }
 
+/// The store of `--store`, or the output directory itself.
+pub fn open_store(args: &QueueArgs) -> aloud::Result<Store> {
+    aloud::jobs::store::install();
+    match &args.store {
+        Some(url) if !url.trim().is_empty() => Store::parse(url).map_err(aloud::Error::job),
+        _ => Store::directory(&args.out_dir).map_err(aloud::Error::job),
+    }
+}
+
 /// The worker options from the shared flags.
 pub fn worker_options(
     work: &WorkArgs,
-    out_dir: &std::path::Path,
+    queue: &QueueArgs,
     narrator: NarratorOptions,
     addresses: AddressPolicy,
 ) -> aloud::Result<WorkerOptions> {
@@ -39,7 +50,8 @@ pub fn worker_options(
         None => None,
     };
     Ok(WorkerOptions {
-        out_dir: out_dir.to_path_buf(),
+        out_dir: queue.out_dir.clone(),
+        store: open_store(queue)?,
         concurrency: usize::from(work.concurrency),
         max_attempts: i64::from(work.max_attempts),
         narrator,
@@ -66,7 +78,7 @@ pub fn run(args: WorkerArgs) -> aloud::Result<()> {
         ..NarratorOptions::default()
     };
     let addresses = address_policy(args.allow_private_urls, &[]);
-    let options = worker_options(&args.work, &args.queue.out_dir, narrator, addresses)?;
+    let options = worker_options(&args.work, &args.queue, narrator, addresses)?;
     let runtime = runtime()?;
     runtime.block_on(async {
         let queue = open_queue(&args.queue).await?;
