@@ -105,7 +105,7 @@ fn a_registered_backend_is_named_and_limited_by_its_entry() {
         })
         .description("a test tone"),
     );
-    assert_eq!(registry.entries().len(), 10);
+    assert_eq!(registry.entries().len(), 11);
     assert_eq!(registry.entry("tone").unwrap().description, "a test tone");
     assert_eq!(registry.limits_for(&profile("tone")).unwrap(), LIMITS);
     assert!(matches!(
@@ -146,7 +146,7 @@ fn registering_a_builtin_name_replaces_it() {
     registry.register(BackendEntry::new("piper", LIMITS, move |_, _| {
         Ok(Arc::new(Tone::new(220.0, &log)))
     }));
-    assert_eq!(registry.entries().len(), 9);
+    assert_eq!(registry.entries().len(), 10);
     // No engine files are needed: the tone answers for piper.
     let narrator = Narrator::open_in(
         &registry,
