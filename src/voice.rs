@@ -395,19 +395,13 @@ mod tests {
         for (name, text) in BUILTIN_PROFILES {
             let profile = VoiceProfile::from_toml(text, Path::new(name)).unwrap();
             assert_eq!(&profile.name, name);
-            // Built-in voices run in-process: an engine shipped in the binary, never a server.
+            // An embedded engine speaking a voice aloud provisions itself.
             assert!(
-                ["piper", "hibari", "kokoro"].contains(&profile.engine.as_str()),
-                "{name}: engine {}",
-                profile.engine
+                ["piper", "hibari"].contains(&profile.engine.as_str()),
+                "{name}"
             );
-            assert!(
-                crate::synth::Registry::builtin()
-                    .entry(&profile.engine)
-                    .is_some(),
-                "{name}: engine {} is not registered",
-                profile.engine
-            );
+            assert!(crate::synth::limits_for(&profile).is_ok(), "{name}");
+            assert!(crate::assets::is_builtin_voice(&profile.model), "{name}");
             let on_disk = std::fs::read_to_string(
                 Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("voices/{name}.toml")),
             )

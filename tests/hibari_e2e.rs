@@ -480,3 +480,57 @@ fn a_missing_or_corrupt_model_is_named_and_nothing_is_written() {
         assert!(left.is_empty(), "{case}: left {left:?}");
     }
 }
+
+#[test]
+fn offline_without_the_voice_names_setup_voice_hibari_and_writes_nothing() {
+    let (engine, _) = assets();
+    let dir = tempfile::tempdir().unwrap();
+    let article = dir.path().join("a.txt");
+    std::fs::write(&article, "Title\n\nOne sentence to say.\n").unwrap();
+    let output = dir.path().join("a.wav");
+    let run = Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args(["narrate", "--voice", "hibari", "--offline", "-o"])
+        .arg(&output)
+        .arg(&article)
+        .env("ALOUD_DATA_DIR", dir.path().join("empty-data"))
+        .env("ALOUD_ORT_LIB", &engine.onnxruntime)
+        .env("ALOUD_ESPEAK_LIB", &engine.espeak_library)
+        .env("ALOUD_ESPEAK_DATA", &engine.espeak_data)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(stderr.contains("hibari.onnx"), "{stderr}");
+    assert!(stderr.contains("`aloud setup --voice hibari`"), "{stderr}");
+    assert!(!output.exists());
+    assert!(
+        !dir.path().join("empty-data").exists(),
+        "offline created the data dir"
+    );
+
+    let check = Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args([
+            "setup",
+            "--check",
+            "--offline",
+            "--voice",
+            "hibari",
+            "--json",
+        ])
+        .env("ALOUD_DATA_DIR", dir.path().join("empty-data"))
+        .env("ALOUD_ORT_LIB", &engine.onnxruntime)
+        .env("ALOUD_ESPEAK_LIB", &engine.espeak_library)
+        .env("ALOUD_ESPEAK_DATA", &engine.espeak_data)
+        .output()
+        .unwrap();
+    assert!(!check.status.success());
+    let listed: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    assert!(names.contains(&"voice model hibari"), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("joe")), "{names:?}");
+}
