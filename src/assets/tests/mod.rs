@@ -324,4 +324,5 @@ mod logic;
 mod lookup;
 mod pip;
 mod provisioning;
+mod voices;
 mod wheels;
