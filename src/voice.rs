@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The profile used when none is named.
-pub const DEFAULT_VOICE: &str = "joe";
+pub const DEFAULT_VOICE: &str = "hibari";
 
 /// `BACKEND:default` asks a backend for its own default voice.
 const DEFAULT_VOICE_NAME: &str = "default";
 
-/// The model of `piper:default`: the default profile's.
+/// The model of `piper:default`: the joe profile's (Piper's voice among the built-in ones).
 const DEFAULT_PIPER_MODEL: &str = "en_US-joe-medium";
 
 /// Profiles shipped inside the binary, so an installed `aloud` works from any directory.
@@ -413,7 +413,8 @@ mod tests {
     #[test]
     fn default_voice_is_found_by_name() {
         let profile = VoiceProfile::find(DEFAULT_VOICE).unwrap();
-        assert_eq!(profile.model, "en_US-joe-medium");
+        assert_eq!(profile.engine, "hibari");
+        assert!(crate::assets::is_builtin_voice(&profile.model));
         assert!(profile.model_path().is_none());
     }
 
@@ -438,7 +439,7 @@ mod tests {
             assert_eq!(profile.voice, None, "{spec}");
         }
         let piper = VoiceProfile::find("piper:default").unwrap();
-        let joe = VoiceProfile::find(DEFAULT_VOICE).unwrap();
+        let joe = VoiceProfile::find("joe").unwrap();
         assert_eq!(piper.model, joe.model);
         // A voice that only starts like it is still a name.
         let named = VoiceProfile::find("piper-http:default-2").unwrap();

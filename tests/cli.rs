@@ -574,7 +574,7 @@ fn plan_without_engine_files_or_cache_says_why_the_cache_is_unknown() {
     let data = tempfile::tempdir().unwrap();
     let plan = plan_json(&["a.md"], dir.path(), data.path());
     let estimate = &plan["backends"][0];
-    assert_eq!(estimate["voice"], "joe");
+    assert_eq!(estimate["voice"], aloud::voice::DEFAULT_VOICE);
     assert!(estimate["cached_requests"].is_null(), "{estimate}");
     assert!(estimate["cached_characters"].is_null(), "{estimate}");
     let note = estimate["cache_note"].as_str().unwrap();

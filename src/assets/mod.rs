@@ -64,7 +64,7 @@ use resolve::{Ctx, Explicit, Mode, SystemSearch};
 use shortfall::manual_fetch;
 
 /// The voice `aloud setup` installs and the engine falls back to.
-pub const DEFAULT_VOICE: &str = "en_US-joe-medium";
+pub const DEFAULT_VOICE: &str = "hibari";
 
 /// How messages name the command-line options that fill [`AssetOptions`]' explicit paths.
 const GIVEN_ONNXRUNTIME: &str = "--onnxruntime";

@@ -80,7 +80,7 @@ impl Shortfall {
         let mut fixes: Vec<String> = Vec::new();
         if self.missing.iter().any(|m| matches!(m.fix, Fix::Fetch)) {
             let (command, size) = if self.voices.is_empty() {
-                ("aloud setup".to_string(), ", about 100 MB")
+                ("aloud setup".to_string(), ", about 60 MB")
             } else {
                 let voices: Vec<String> = self
                     .voices

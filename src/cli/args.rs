@@ -18,7 +18,7 @@ use std::path::PathBuf;
         aloud reads an article (plain text, Markdown or a web page), splits it into \
         sentences, speaks each one with a text-to-speech voice, and stitches the clips into \
         one WAV with chapter markers, plus a timeline of when every sentence is heard.\n\n\
-        The default voice runs in-process (Piper on ONNX Runtime): no server, no API key. \
+        The default voice (hibari) runs in-process on ONNX Runtime: no server, no API key. \
         Its engine files are fetched once, on first use or by `aloud setup`.",
     after_help = "Examples:\n  \
         aloud narrate samples/city-council-budget.txt -o budget.wav\n  \
@@ -397,7 +397,7 @@ pub struct PlanArgs {
     pub input: PathBuf,
     /// Voice profile whose backend limits and lexicon apply; repeat it to compare backends
     /// (characters, cached sentences, estimated cost), the plan shown being the first's
-    /// [default: joe].
+    /// [default: hibari].
     #[arg(short, long, value_name = "NAME|PATH")]
     pub voice: Vec<String>,
     /// Pronunciation lexicon (TOML); repeatable.

@@ -12,8 +12,8 @@ use crate::voice::VoiceProfile;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// The voice narrations use when the request names none.
-pub const DEFAULT_VOICE: &str = "joe";
+/// The voice narrations use when the request names none: the command line's default.
+pub const DEFAULT_VOICE: &str = crate::voice::DEFAULT_VOICE;
 
 /// A narration as a caller asks for it (the JSON body of `POST /v1/narrations`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -116,7 +116,7 @@ impl HibariVoice {
                 return Err(Error::AssetMissing {
                     what: format!("{what} {}", path.display()),
                     hint: format!(
-                        "the voice profile '{}' needs it; run `aloud setup --voice hibari`",
+                        "the voice profile '{}' needs it; run `aloud setup` (hibari is the default voice)",
                         profile.name
                     ),
                 });
