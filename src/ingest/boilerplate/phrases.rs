@@ -1,5 +1,6 @@
 //! The fixed words of page furniture: whole-block phrases ("Share", "Advertisement"),
-//! the openings of short furniture blocks ("Subscribe to"), and related-list headings.
+//! the openings of short furniture blocks ("Subscribe to"), related-list headings, and the
+//! weekday and month names that captions and date lines end or begin with.
 
 use crate::document::DropReason;
 
@@ -300,6 +301,7 @@ pub(super) const OPENINGS: &[(&str, DropReason)] = &[
     ("filed under:", DropReason::Navigation),
 ];
 
+/// Weekday names, lower-case.
 pub(super) const WEEKDAYS: &[&str] = &[
     "monday",
     "tuesday",
