@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// How clip edges are cleaned before joining.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EdgePolicy {
     /// Audio quieter than this (short-window RMS, dBFS) at either end of a clip is silence.
     pub floor_dbfs: f64,

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use ebur128::{EbuR128, Mode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// What a program is brought to: integrated loudness and a true-peak ceiling.
@@ -14,6 +14,31 @@ pub struct LoudnessTarget {
     pub ceiling_dbtp: f64,
     /// The preset this came from, if any (`web`, `podcast`, `audiobook`, `broadcast`).
     pub preset: Option<&'static str>,
+}
+
+/// A target as it is read back (from a queued job): the preset's name becomes the table's
+/// own, and an unknown name no preset.
+#[derive(Deserialize)]
+struct StoredTarget {
+    lufs: f64,
+    ceiling_dbtp: f64,
+    preset: Option<String>,
+}
+
+// By hand: serde's derive would borrow the `&'static str` from the input.
+impl<'de> Deserialize<'de> for LoudnessTarget {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let stored = StoredTarget::deserialize(deserializer)?;
+        Ok(LoudnessTarget {
+            lufs: stored.lufs,
+            ceiling_dbtp: stored.ceiling_dbtp,
+            preset: stored
+                .preset
+                .and_then(|name| LoudnessTarget::preset(&name)?.preset),
+        })
+    }
 }
 
 /// The named presets, as `--loudness` takes them.

@@ -10,8 +10,10 @@
 //! from sharing one output directory.
 
 pub mod manifest;
+pub mod queued;
 
 pub use manifest::{Article, Manifest, STATE_DIR};
+pub use queued::QueueOptions;
 
 use crate::error::{Error, Result};
 use crate::feed::{FeedOptions, FeedReport};
@@ -54,6 +56,9 @@ pub struct BatchOptions {
     /// earlier runs' included); each article then also gets its Podcasting 2.0 chapters
     /// (`OUT.chapters.json`), which the feed links.
     pub feed: Option<FeedOptions>,
+    /// Narrate through a shared job queue, `jobs` at a time in this process beside any
+    /// `aloud worker`s on other machines; `None` narrates in this process only.
+    pub queue: Option<QueueOptions>,
 }
 
 impl BatchOptions {
@@ -131,6 +136,12 @@ pub struct ArticleReport {
     /// The narration's summary (as `aloud narrate --json` prints it), also for a skipped
     /// article (from the run that made it).
     pub summary: Option<serde_json::Value>,
+    /// On a queue: the worker that narrated it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    /// On a queue: how many times a worker started it (more than 1: a worker died running it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<i64>,
 }
 
 /// What a batch did (`aloud batch --json` prints this).
@@ -202,6 +213,9 @@ pub fn run(
     options: &BatchOptions,
     on_event: Arc<dyn Fn(BatchEvent) + Send + Sync>,
 ) -> Result<BatchReport> {
+    if let Some(queue) = &options.queue {
+        return queued::run(manifest, options, queue, on_event);
+    }
     let options = &options.effective();
     let started = Instant::now();
     let out_dir = options.out_dir.clone();
@@ -214,22 +228,7 @@ pub fn run(
     let _lock = lock(&state, &out_dir)?;
     remove_working_files(&out_dir);
 
-    let mut reports: Vec<ArticleReport> = manifest
-        .articles
-        .iter()
-        .map(|article| ArticleReport {
-            place: article.place.clone(),
-            input: article.source.to_string(),
-            output: out_dir.join(&article.output),
-            voice: article
-                .voice
-                .clone()
-                .unwrap_or_else(|| options.default_voice.clone()),
-            status: Status::Failed,
-            error: None,
-            summary: None,
-        })
-        .collect();
+    let mut reports = initial_reports(manifest, options);
 
     let mut voices = Voices::new(options, on_event.clone());
     let mut pending = Vec::new();
@@ -261,14 +260,10 @@ pub fn run(
     });
 
     let outcomes = narrate_all(pending, options.jobs, &out_dir, on_event)?;
-    let (mut synthesized, mut cached, mut audio_seconds) = (0, 0, 0.0);
     for (index, outcome) in outcomes {
         let report = &mut reports[index];
         match outcome {
             Ok((summary, note)) => {
-                synthesized += summary.synthesized;
-                cached += summary.cached;
-                audio_seconds += summary.audio_seconds;
                 report.status = Status::Narrated;
                 report.error = note;
                 report.summary = serde_json::to_value(&summary).ok();
@@ -276,6 +271,48 @@ pub fn run(
             Err(e) => report.error = Some(e.to_string()),
         }
     }
+    finish(reports, options, out_dir, started)
+}
+
+/// Every article's report before anything is done: failed until it is narrated or skipped.
+fn initial_reports(manifest: &Manifest, options: &BatchOptions) -> Vec<ArticleReport> {
+    manifest
+        .articles
+        .iter()
+        .map(|article| ArticleReport {
+            place: article.place.clone(),
+            input: article.source.to_string(),
+            output: options.out_dir.join(&article.output),
+            voice: article
+                .voice
+                .clone()
+                .unwrap_or_else(|| options.default_voice.clone()),
+            status: Status::Failed,
+            error: None,
+            summary: None,
+            worker: None,
+            attempts: None,
+        })
+        .collect()
+}
+
+/// The batch's report once every article is narrated, skipped or failed: totals of what this
+/// run narrated, and the feed written when one was asked for.
+fn finish(
+    reports: Vec<ArticleReport>,
+    options: &BatchOptions,
+    out_dir: PathBuf,
+    started: Instant,
+) -> Result<BatchReport> {
+    let count = |status| reports.iter().filter(|r| r.status == status).count();
+    let narrated_total = |key: &str| {
+        reports
+            .iter()
+            .filter(|r| r.status == Status::Narrated)
+            .filter_map(|r| r.summary.as_ref()?.get(key)?.as_f64())
+            // Not `sum`: an empty f64 sum is -0.0, which JSON would show.
+            .fold(0.0, |total, value| total + value)
+    };
     // The feed lists whatever is finished in the directory, so a batch with failures still
     // publishes the articles that made it.
     let (feed, feed_error) = match options
@@ -291,12 +328,12 @@ pub fn run(
         out_dir,
         feed,
         feed_error,
-        narrated: count(&reports, Status::Narrated),
-        skipped: count(&reports, Status::Skipped),
-        failed: count(&reports, Status::Failed),
-        synthesized,
-        cached,
-        audio_seconds,
+        narrated: count(Status::Narrated),
+        skipped: count(Status::Skipped),
+        failed: count(Status::Failed),
+        synthesized: narrated_total("synthesized") as usize,
+        cached: narrated_total("cached") as usize,
+        audio_seconds: narrated_total("audio_seconds"),
         wall_seconds: started.elapsed().as_secs_f64(),
         articles: reports,
     })

@@ -48,6 +48,7 @@ fn asking_for_a_feed_adds_the_chapters_it_links_to_the_sidecars() {
         pause_overrides: Vec::new(),
         read: ReadOptions::default(),
         feed: None,
+        queue: None,
     };
     assert_eq!(options.effective().narrator.sidecars, None);
     options.feed = Some(FeedOptions::new("https://example.com/pod/").unwrap());
@@ -108,6 +109,7 @@ fn the_fingerprint_follows_the_input_bytes_and_the_finishing() {
         pause_overrides: Vec::new(),
         read: ReadOptions::default(),
         feed: None,
+        queue: None,
     };
     let profile = VoiceProfile::find("joe").unwrap();
     let finishing = Finishing::with_pauses(profile.pauses);

@@ -317,7 +317,8 @@ pub struct BatchArgs {
     #[arg(short, long, value_name = "FILE")]
     pub lexicon: Vec<PathBuf>,
     /// Articles narrated at once. Backend requests stay within each voice's own limit
-    /// (--concurrency) however many articles share it.
+    /// (--concurrency) however many articles share it. With --queue, the jobs this process
+    /// runs beside other machines' workers (0: none, it only queues and gathers).
     #[arg(short, long, value_name = "N", default_value_t = 2)]
     pub jobs: usize,
     /// Requests each voice's backend is sent at once [default: the backend's own].
@@ -346,6 +347,8 @@ pub struct BatchArgs {
     pub assets: AssetArgs,
     #[command(flatten)]
     pub feed: BatchFeedArgs,
+    #[command(flatten)]
+    pub queue: super::service_args::BatchQueueArgs,
 }
 
 #[derive(Args)]

@@ -74,6 +74,20 @@ impl AssetArgs {
     }
 }
 
+impl super::service_args::BatchQueueArgs {
+    /// The queue a batch narrates through, if one was given.
+    pub fn options(&self) -> aloud::Result<Option<aloud::batch::QueueOptions>> {
+        let Some(url) = &self.queue else {
+            return Ok(None);
+        };
+        Ok(Some(aloud::batch::QueueOptions {
+            queue: aloud::jobs::QueueUrl::parse(url)?,
+            store: self.store.clone(),
+            max_attempts: i64::from(self.max_attempts),
+        }))
+    }
+}
+
 impl ReadArgs {
     pub fn options(&self) -> ReadOptions {
         ReadOptions {

@@ -36,6 +36,27 @@ pub struct QueueArgs {
     pub store: Option<String>,
 }
 
+/// `aloud batch` on a shared queue: its articles become jobs that `aloud worker`s on other
+/// machines help with.
+#[derive(Args, Clone)]
+#[command(next_help_heading = "Queue (many machines)")]
+pub struct BatchQueueArgs {
+    /// Queue every article on this queue (postgres://USER@HOST/DB, or sqlite://PATH) for this
+    /// process and any `aloud worker --queue URL --store STORE` to narrate, then gather the
+    /// files into OUT-DIR. Voices must be names, not profile files.
+    #[arg(long, value_name = "URL")]
+    pub queue: Option<String>,
+    /// With --queue: where workers put finished files, the same --store every worker is given
+    /// (fs://DIR on a shared filesystem, or s3://...) [default: a directory in OUT-DIR, which
+    /// only this machine's workers reach].
+    #[arg(long, value_name = "URL", requires = "queue")]
+    pub store: Option<String>,
+    /// With --queue: starts an article gets before it is failed (a job whose worker dies this
+    /// many times).
+    #[arg(long, value_name = "N", default_value_t = 3, requires = "queue", value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub max_attempts: u16,
+}
+
 /// How a worker runs jobs (`aloud worker`, and the workers inside `aloud serve`).
 #[derive(Args, Clone)]
 #[command(next_help_heading = "Worker")]

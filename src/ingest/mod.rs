@@ -99,19 +99,25 @@ pub fn load(path: &Path) -> Result<Document> {
 
 /// [`load`], reading as `options` say.
 pub fn load_with(path: &Path, options: &ReadOptions) -> Result<Document> {
-    let keep_all = options.keep_all;
     let bytes = std::fs::read(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => Error::InputNotFound {
             path: path.to_path_buf(),
         },
         _ => Error::io(path, source),
     })?;
+    parse_file_bytes(&bytes, path, options)
+}
+
+/// A file's bytes read exactly as [`load_with`] reads the file at `path` (a queued job
+/// carries an article file's bytes to a worker that does not have the file).
+pub fn parse_file_bytes(bytes: &[u8], path: &Path, options: &ReadOptions) -> Result<Document> {
+    let keep_all = options.keep_all;
     let format = Format::from_extension(path);
-    if format == Some(Format::Html) || (format.is_none() && html::looks_like_html(&bytes)) {
-        let contents = decode_page(&bytes, None, true, path)?;
+    if format == Some(Format::Html) || (format.is_none() && html::looks_like_html(bytes)) {
+        let contents = decode_page(bytes, None, true, path)?;
         return parse_with(&contents, Format::Html, path, options);
     }
-    let contents = decode_text(&bytes).map_err(|offset| Error::NotText {
+    let contents = decode_text(bytes).map_err(|offset| Error::NotText {
         path: path.to_path_buf(),
         offset,
     })?;

@@ -74,3 +74,9 @@ pub enum JobError {
     #[error(transparent)]
     Narration(#[from] crate::Error),
 }
+
+impl From<JobError> for crate::Error {
+    fn from(error: JobError) -> Self {
+        crate::Error::job(error)
+    }
+}

@@ -71,6 +71,12 @@ pub enum Article {
     Html {
         text: String,
     },
+    /// An article file a batch read, under its own name (titling an article without a title
+    /// line, as `aloud batch` reads it); its bytes base64-encoded.
+    File {
+        name: String,
+        body_base64: String,
+    },
     /// A page fetched at submission; its body base64-encoded, as sent.
     Page {
         url: String,
@@ -90,6 +96,44 @@ pub struct JobSpec {
     pub voice: String,
     pub options: NarrationOptions,
     pub webhook: Option<String>,
+    /// A batch's settings carried whole, in place of what `options` says of finishing and
+    /// sidecars; absent for the API's narrations (and in jobs queued before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried: Option<Carried>,
+}
+
+/// What a batch narrated on the queue carries so that a worker on any machine makes exactly
+/// what `aloud batch` makes on one: its finishing, sidecars and lexicon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Carried {
+    pub finishing: Finishing,
+    pub sidecars: Option<Vec<SidecarKind>>,
+    pub lexicon: crate::lexicon::Lexicon,
+}
+
+impl JobSpec {
+    /// The article read into a document as the narration will read it.
+    pub fn document(&self) -> crate::Result<crate::document::Document> {
+        self.article
+            .document(self.options.stem(), self.options.keep_all)
+    }
+
+    /// The narrator options of this job on a worker with the `base` engine files and cache.
+    pub fn narrator_options(
+        &self,
+        profile: &VoiceProfile,
+        base: &NarratorOptions,
+    ) -> Result<NarratorOptions, JobError> {
+        match &self.carried {
+            Some(carried) => Ok(NarratorOptions {
+                finishing: Some(carried.finishing.clone()),
+                sidecars: carried.sidecars.clone(),
+                lexicon: carried.lexicon.clone(),
+                ..base.clone()
+            }),
+            None => self.options.narrator_options(profile, base),
+        }
+    }
 }
 
 impl NarrationRequest {
@@ -181,8 +225,18 @@ impl Article {
         }
     }
 
-    /// The article read into a document, as `aloud narrate` reads the same input: `name`
-    /// gives the title when the article has none.
+    /// An article file as a job carries it, byte for byte.
+    pub fn file(name: &str, bytes: &[u8]) -> Article {
+        use base64::Engine;
+        Article::File {
+            name: name.to_string(),
+            body_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+        }
+    }
+
+    /// The article read into a document, as `aloud narrate` reads the same input: a text
+    /// given inline is read as a file named `NAME.txt` (`.md`, `.html`) would be, so `name`
+    /// titles an article without a title line.
     pub fn document(&self, name: &str, keep_all: bool) -> crate::Result<crate::document::Document> {
         let read = ReadOptions {
             keep_all,
@@ -192,6 +246,21 @@ impl Article {
             Article::Text { text } => (text, Format::Text, "txt"),
             Article::Markdown { text } => (text, Format::Markdown, "md"),
             Article::Html { text } => (text, Format::Html, "html"),
+            Article::File { name, body_base64 } => {
+                use base64::Engine;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(body_base64)
+                    .map_err(|error| {
+                        crate::Error::io(
+                            name,
+                            std::io::Error::new(
+                                std::io::ErrorKind::InvalidData,
+                                format!("the job's copy of the file is damaged: {error}"),
+                            ),
+                        )
+                    })?;
+                return crate::ingest::parse_file_bytes(&bytes, Path::new(name), &read);
+            }
             Article::Page {
                 url,
                 final_url,
@@ -302,7 +371,7 @@ impl NarrationOptions {
     }
 }
 
-fn check_voice_name(voice: &str) -> Result<(), JobError> {
+pub(crate) fn check_voice_name(voice: &str) -> Result<(), JobError> {
     let fine = !voice.is_empty()
         && voice.len() <= 100
         && !voice.starts_with('.')
@@ -320,7 +389,7 @@ fn check_voice_name(voice: &str) -> Result<(), JobError> {
     }
 }
 
-fn check_output_name(name: &str) -> Result<(), JobError> {
+pub(crate) fn check_output_name(name: &str) -> Result<(), JobError> {
     let fine = !name.is_empty()
         && name.len() <= 100
         && !name.starts_with('.')
@@ -401,6 +470,62 @@ mod tests {
         );
         assert!(good.validate().is_ok());
         assert_eq!(good.options.extension().ok(), Some("mp3"));
+    }
+
+    #[test]
+    fn a_batch_job_carries_its_finishing_sidecars_and_lexicon_whole() {
+        let profile = VoiceProfile::find("joe").expect("the joe profile");
+        let mut finishing = Finishing::with_pauses(profile.pauses);
+        finishing.loudness = crate::audio::loudness::LoudnessTarget::preset("podcast");
+        finishing.sample_rate = Some(44_100);
+        finishing.container = Container::Wav(crate::stitch::wav::SampleFormat::Int24);
+        finishing.pauses.sentence_ms = 321;
+        let lexicon = crate::lexicon::Lexicon::from_toml(
+            "[words]\nKremlev = { ipa = \"kɹˈɛmlɛv\" }\n",
+            Path::new("lexicon.toml"),
+        )
+        .expect("a lexicon");
+        let spec = JobSpec {
+            id: "x".into(),
+            article: Article::file("story.txt", b"A Title\n\nOne sentence here.\n"),
+            voice: "joe".into(),
+            options: NarrationOptions::default(),
+            webhook: None,
+            carried: Some(Carried {
+                finishing: finishing.clone(),
+                sidecars: Some(vec![SidecarKind::Srt]),
+                lexicon: lexicon.clone(),
+            }),
+        };
+        let back: JobSpec =
+            serde_json::from_str(&serde_json::to_string(&spec).expect("json")).expect("back");
+        assert_eq!(back, spec);
+        let options = back
+            .narrator_options(&profile, &NarratorOptions::default())
+            .expect("options");
+        assert_eq!(options.finishing, Some(finishing));
+        assert_eq!(
+            options
+                .finishing
+                .as_ref()
+                .and_then(|f| f.loudness)
+                .and_then(|l| l.preset),
+            Some("podcast")
+        );
+        assert_eq!(options.sidecars, Some(vec![SidecarKind::Srt]));
+        assert_eq!(options.lexicon, lexicon);
+        // The file is read as `aloud batch` reads it, titled by its own first line.
+        assert_eq!(back.document().expect("a document").title, "A Title");
+
+        // An API job (nothing carried) keeps the API's finishing.
+        let api = JobSpec {
+            carried: None,
+            ..spec
+        };
+        let options = api
+            .narrator_options(&profile, &NarratorOptions::default())
+            .expect("options");
+        assert_eq!(options.sidecars, Some(vec![SidecarKind::Vtt]));
     }
 
     #[test]

@@ -138,6 +138,15 @@ impl Store {
         }
     }
 
+    /// The whole of `key`.
+    pub async fn read_all(&self, key: &str) -> Result<Vec<u8>, JobError> {
+        self.operator
+            .read(key)
+            .await
+            .map(|buffer| buffer.to_vec())
+            .map_err(|e| self.fail(key, e))
+    }
+
     /// Bytes `start..=end` of `key`.
     pub async fn read(&self, key: &str, start: u64, end: u64) -> Result<Vec<u8>, JobError> {
         if end < start {

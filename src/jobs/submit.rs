@@ -113,6 +113,7 @@ pub async fn submit(queue: &Queue, submission: Submission<'_>) -> Result<Submitt
         voice,
         options: request.options.clone(),
         webhook: request.webhook.clone(),
+        carried: None,
     };
     if let Err(error) = queue.push(&spec).await {
         let _ = records

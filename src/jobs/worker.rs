@@ -17,6 +17,7 @@ use apalis::layers::WorkerBuilderExt;
 use apalis::prelude::{BackendExt, BoxDynError, Data, WorkerBuilder};
 use apalis_postgres::PostgresStorage;
 use apalis_sqlite::SqliteStorage;
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -58,7 +59,15 @@ struct Shared {
     records: Records,
     options: WorkerOptions,
     name: String,
+    /// Narrators kept open by voice and settings, so that jobs alike share one engine (its
+    /// model loaded once, and its requests within the voice's limit across jobs, as in
+    /// `aloud batch`: two sessions of one model side by side also cost twice the memory).
+    /// Held while one is opened, so that jobs starting together do not open one each.
+    narrators: tokio::sync::Mutex<HashMap<String, Arc<Narrator>>>,
 }
+
+/// Narrators a worker keeps open at most; past it they are all dropped and opened anew.
+const NARRATORS_KEPT: usize = 8;
 
 /// Runs a worker on `queue` until `shutdown` completes (or the queue fails).
 pub async fn run(
@@ -73,6 +82,7 @@ pub async fn run(
         records: queue.records(),
         options,
         name: name.clone(),
+        narrators: tokio::sync::Mutex::new(HashMap::new()),
     });
     let pruner = retention.map(|age| {
         let records = queue.records();
@@ -200,19 +210,19 @@ async fn narrate(
         remove_working_files(&dir);
     }
     let output = dir.join(&file_name);
-    let (voice, article, keep_all, base) = (
-        spec.voice.clone(),
-        spec.article.clone(),
-        options.keep_all,
-        shared.options.narrator.clone(),
-    );
-    let options = options.clone();
+    let key = serde_json::json!([spec.voice, spec.options, spec.carried]).to_string();
+    let mut narrators = shared.narrators.lock().await;
+    let kept = narrators.get(&key).cloned();
+    let (job, base) = (spec.clone(), shared.options.narrator.clone());
     // Reading the article and opening the voice (which may load an engine) block.
     let opened = tokio::task::spawn_blocking(move || -> Result<_, JobError> {
-        let document = article.document(&stem, keep_all)?;
-        let profile = VoiceProfile::find(&voice)?;
-        let narrator_options = options.narrator_options(&profile, &base)?;
-        let narrator = Narrator::open(profile, &narrator_options, &mut |_| {})?;
+        let document = job.document()?;
+        let profile = VoiceProfile::find(&job.voice)?;
+        let narrator_options = job.narrator_options(&profile, &base)?;
+        let narrator = match kept {
+            Some(narrator) => narrator,
+            None => Arc::new(Narrator::open(profile, &narrator_options, &mut |_| {})?),
+        };
         Ok((document, narrator, narrator_options))
     })
     .await
@@ -220,6 +230,13 @@ async fn narrate(
         message: format!("opening the narration failed: {e}"),
     })??;
     let (document, narrator, narrator_options) = opened;
+    if !narrators.contains_key(&key) {
+        if narrators.len() >= NARRATORS_KEPT {
+            narrators.clear();
+        }
+        narrators.insert(key, narrator.clone());
+    }
+    drop(narrators);
 
     let done = Arc::new(AtomicI64::new(0));
     let total = Arc::new(AtomicI64::new(0));

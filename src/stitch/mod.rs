@@ -44,8 +44,9 @@ pub struct Placed<'a> {
     pub starts_chapter: Option<&'a str>,
 }
 
-/// How the program is finished: pauses, clip edges and loudness.
-#[derive(Debug, Clone, PartialEq)]
+/// How the program is finished: pauses, clip edges and loudness. Serializable so that a
+/// queued job carries it whole to a worker on another machine.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Finishing {
     pub pauses: PausePolicy,
     /// Trim and fade every clip; `None` joins clips exactly as the engine made them.
@@ -62,7 +63,7 @@ pub struct Finishing {
 }
 
 /// What kind of file the program becomes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Container {
     Wav(SampleFormat),
     /// CBR MP3 at this bit rate, tagged with the title and ID3v2 chapters.

@@ -39,7 +39,7 @@ pub struct ChapterMark {
 }
 
 /// How each sample is stored. Mono throughout, so a frame is one sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum SampleFormat {
     /// 16-bit PCM, `WAVE_FORMAT_PCM` with a 16-byte `fmt `: what every reader takes.
     #[default]

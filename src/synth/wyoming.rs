@@ -396,7 +396,7 @@ fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Ar
     let rate = block_on(async {
         client.describe().await?;
         match configured_rate {
-            Some(rate) => Ok(rate),
+            Some(rate) => Ok::<_, Error>(rate),
             None => Ok(client.speak(PROBE_TEXT).await?.sample_rate),
         }
     })?;

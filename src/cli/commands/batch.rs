@@ -27,6 +27,7 @@ pub fn run(args: BatchArgs) -> aloud::Result<()> {
         pause_overrides: args.finishing.pause.clone(),
         read: args.read.options(),
         feed: args.feed.options()?,
+        queue: args.queue.options()?,
     };
     if args.plan {
         print_plan(
