@@ -12,6 +12,7 @@ use crate::synth::{Clip, SpeechRequest, WordTiming};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// Changes whenever the key recipe or the entry layout does.
@@ -20,11 +21,23 @@ const DIGEST_LEN: usize = 32;
 /// The default size limit: about 3 hours of 22 kHz speech.
 pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
 
-/// A directory of cached clips.
+/// A directory of cached clips, and optionally a store of them that many machines share.
 #[derive(Debug, Clone)]
 pub struct ClipCache {
     dir: PathBuf,
     max_bytes: u64,
+    shared: Option<Arc<dyn SharedClips>>,
+}
+
+/// A second tier of the sentence cache that workers on many machines share (through their
+/// common store): asked on a local miss, and given every clip synthesized. Entries are the
+/// local ones' bytes, so they are checked the same way: a damaged one is never stitched.
+#[async_trait::async_trait]
+pub trait SharedClips: Send + Sync + std::fmt::Debug {
+    /// The entry stored under `key` (a cache key's hex), if there is one and it can be read.
+    async fn fetch(&self, key: &str) -> Option<Vec<u8>>;
+    /// Stores an entry. A failure costs the sharing, not the narration, so it is not returned.
+    async fn keep(&self, key: &str, entry: Vec<u8>);
 }
 
 /// Names a clip: hex SHA-256 of its backend identity and request.
@@ -122,6 +135,34 @@ impl ClipCache {
         ClipCache {
             dir: dir.into(),
             max_bytes,
+            shared: None,
+        }
+    }
+
+    /// This cache, also sharing its clips through `shared`.
+    pub fn with_shared(mut self, shared: Arc<dyn SharedClips>) -> ClipCache {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// The shared tier's entry for `key`, checked and kept locally too; `None` without a
+    /// shared tier, or when it has no sound entry.
+    pub async fn fetch_shared(&self, key: &CacheKey) -> Option<Clip> {
+        let entry = self.shared.as_ref()?.fetch(key.as_str()).await?;
+        let clip = decode_entry(&entry)?;
+        let path = self.path(key);
+        if let Some(dir) = path.parent()
+            && std::fs::create_dir_all(dir).is_ok()
+        {
+            let _ = crate::fs::write_atomic(&path, &entry);
+        }
+        Some(clip)
+    }
+
+    /// Gives a clip just synthesized to the shared tier, if there is one.
+    pub async fn share(&self, key: &CacheKey, clip: &Clip) {
+        if let Some(shared) = &self.shared {
+            shared.keep(key.as_str(), encode_entry(clip)).await;
         }
     }
 

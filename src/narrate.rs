@@ -539,8 +539,13 @@ impl Speaker<'_> {
             }
             Lookup::Miss => {}
         }
+        if let Some(clip) = cache.cache.fetch_shared(&key).await {
+            self.sources.cached.fetch_add(1, Ordering::Relaxed);
+            return Ok(clip);
+        }
         let clip = self.synthesize(request).await?;
         let _ = cache.cache.put(&key, &clip);
+        cache.cache.share(&key, &clip).await;
         Ok(clip)
     }
 

@@ -34,6 +34,8 @@ pub struct QueueOptions {
     pub store: Option<String>,
     /// Starts a job gets before it is failed (a job that keeps killing its workers).
     pub max_attempts: i64,
+    /// This process's workers share the sentence cache through the store.
+    pub share_cache: bool,
 }
 
 /// How often the batch looks at its jobs' records.
@@ -134,6 +136,12 @@ pub fn run(
             return Ok::<(), Error>(());
         }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let mut narrator = options.narrator.clone();
+        if queued.share_cache {
+            narrator.cache = narrator
+                .cache
+                .map(|cache| cache.with_shared(Arc::new(store.clips())));
+        }
         let local = (options.jobs > 0).then(|| {
             let worker = WorkerOptions {
                 out_dir: store
@@ -143,7 +151,7 @@ pub fn run(
                 store: store.clone(),
                 concurrency: options.jobs,
                 max_attempts: queued.max_attempts,
-                narrator: options.narrator.clone(),
+                narrator,
                 webhook_secret: None,
                 webhook_addresses: Default::default(),
                 retention: None,
@@ -157,10 +165,8 @@ pub fn run(
             })
         });
         let records = queue.records();
-        // The batch's own store: nothing else reads it once the files are in place.
-        let own_store = queued.store.is_none();
         let gathered = gather(
-            (&records, &store, own_store),
+            (&records, &store),
             waiting,
             &mut reports,
             &out_dir,
@@ -339,7 +345,7 @@ fn output_options(output: &Path, keep_all: bool) -> Result<NarrationOptions> {
 /// Waits for every job, showing progress, and brings each finished one's files from the
 /// store into the output directory.
 async fn gather(
-    (records, store, own_store): (&Records, &Store, bool),
+    (records, store): (&Records, &Store),
     mut waiting: Vec<Waiting>,
     reports: &mut [ArticleReport],
     out_dir: &Path,
@@ -413,8 +419,9 @@ async fn gather(
                 Err(error) => report.error = Some(error.to_string()),
             }
             let _ = std::fs::remove_file(&job.queued_record);
-            if own_store && let Some(root) = store.root() {
-                let _ = std::fs::remove_dir_all(root.join(&job.id));
+            if report.status == Status::Narrated {
+                // The batch's own job: nothing else reads its files once they are in place.
+                let _ = store.remove_narration(&job.id).await;
             }
             on_event(BatchEvent::ArticleFinished {
                 article: job.index,

@@ -84,6 +84,7 @@ impl super::service_args::BatchQueueArgs {
             queue: aloud::jobs::QueueUrl::parse(url)?,
             store: self.store.clone(),
             max_attempts: i64::from(self.max_attempts),
+            share_cache: self.share_cache,
         }))
     }
 }

@@ -55,6 +55,10 @@ pub struct BatchQueueArgs {
     /// many times).
     #[arg(long, value_name = "N", default_value_t = 3, requires = "queue", value_parser = clap::value_parser!(u16).range(1..=100))]
     pub max_attempts: u16,
+    /// With --queue: share this process's sentence cache through the store, as
+    /// `aloud worker --share-cache` does.
+    #[arg(long, requires = "queue")]
+    pub share_cache: bool,
 }
 
 /// How a worker runs jobs (`aloud worker`, and the workers inside `aloud serve`).
@@ -74,6 +78,10 @@ pub struct WorkArgs {
     /// Finished narrations' records are deleted after this many days.
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
     pub retention_days: u32,
+    /// Share the sentence cache through the store (under clips/): a sentence any worker with
+    /// the same --store synthesized is taken from there, not synthesized (or billed) again.
+    #[arg(long)]
+    pub share_cache: bool,
 }
 
 #[derive(Args)]

@@ -121,12 +121,20 @@ impl Queue {
                     .connect_with(options)
                     .await
                     .map_err(fail)?;
-                SqliteStorage::setup(&pool)
-                    .await
-                    .map_err(|error| JobError::Queue {
-                        queue: url.redacted(),
-                        message: format!("cannot set up the queue's tables: {error}"),
-                    })?;
+                // Two processes opening a new file at once both run the migrations, and one
+                // fails on the other's (SQLite has no migration lock): it tries again, and
+                // finds them done.
+                let mut tries = 0;
+                while let Err(error) = SqliteStorage::setup(&pool).await {
+                    tries += 1;
+                    if tries == 5 {
+                        return Err(JobError::Queue {
+                            queue: url.redacted(),
+                            message: format!("cannot set up the queue's tables: {error}"),
+                        });
+                    }
+                    tokio::time::sleep(Duration::from_millis(100 * tries)).await;
+                }
                 // apalis turns synchronous writes off; a narration accepted must survive a
                 // power cut, not only a killed process.
                 sqlx::query("PRAGMA synchronous = NORMAL;")

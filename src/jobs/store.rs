@@ -138,6 +138,16 @@ impl Store {
         }
     }
 
+    /// Removes every file of narration `id` (`ID/...`).
+    pub async fn remove_narration(&self, id: &str) -> Result<(), JobError> {
+        let prefix = format!("{id}/");
+        self.operator
+            .delete_with(&prefix)
+            .recursive(true)
+            .await
+            .map_err(|e| self.fail(&prefix, e))
+    }
+
     /// The whole of `key`.
     pub async fn read_all(&self, key: &str) -> Result<Vec<u8>, JobError> {
         self.operator
@@ -213,6 +223,45 @@ fn s3(url: &str, _rest: &str) -> Result<Store, JobError> {
 /// An S3 URL without its query (which could carry an endpoint's credentials).
 fn shown_s3(url: &str) -> String {
     url.split('?').next().unwrap_or(url).to_string()
+}
+
+/// The sentence cache's shared tier on a store: entries under `clips/XX/KEY.clip`, where
+/// every worker given the same store finds the clips any of them synthesized.
+#[derive(Debug, Clone)]
+pub struct StoreClips {
+    store: Store,
+}
+
+impl Store {
+    /// This store as the sentence cache's shared tier.
+    pub fn clips(&self) -> StoreClips {
+        StoreClips {
+            store: self.clone(),
+        }
+    }
+}
+
+impl StoreClips {
+    fn key(key: &str) -> String {
+        format!("clips/{}/{key}.clip", key.get(..2).unwrap_or("00"))
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::cache::SharedClips for StoreClips {
+    async fn fetch(&self, key: &str) -> Option<Vec<u8>> {
+        self.store.read_all(&Self::key(key)).await.ok()
+    }
+
+    async fn keep(&self, key: &str, entry: Vec<u8>) {
+        let key = Self::key(key);
+        if let Err(error) = self.store.operator.write(&key, entry).await {
+            eprintln!(
+                "aloud: the shared sentence cache ({}) could not keep {key}: {error}",
+                self.store.shown
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -49,9 +49,22 @@ pub fn worker_options(
         Some(path) => Some(WebhookSecret::from_file(path).map_err(aloud::Error::job)?),
         None => None,
     };
+    let store = open_store(queue)?;
+    let mut narrator = narrator;
+    if work.share_cache {
+        narrator.cache = Some(
+            narrator
+                .cache
+                .take()
+                .ok_or_else(|| aloud::Error::Usage {
+                    message: "--share-cache needs the sentence cache (leave out --no-cache)".into(),
+                })?
+                .with_shared(std::sync::Arc::new(store.clips())),
+        );
+    }
     Ok(WorkerOptions {
         out_dir: queue.out_dir.clone(),
-        store: open_store(queue)?,
+        store,
         concurrency: usize::from(work.concurrency),
         max_attempts: i64::from(work.max_attempts),
         narrator,
