@@ -2,10 +2,16 @@
 //! phoneme vocabulary, a pool of ONNX Runtime sessions of one model file, the 24 kHz rate,
 //! the model digest their cache identity keys on, and the time spent inside the model.
 
+use super::OpenContext;
 use super::config::engine_error;
+use super::espeak::Espeak;
+use crate::assets::EngineAssets;
 use crate::error::{Error, Result};
-use ort::session::Session;
+use crate::voice::VoiceProfile;
 use ort::session::builder::GraphOptimizationLevel;
+use ort::session::{Session, SessionInputValue};
+use ort::value::Tensor;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -131,6 +137,74 @@ impl SessionPool {
             .map_err(|e| fail(&e))?
             .commit_from_file(&self.path)
             .map_err(|e| fail(&e))
+    }
+}
+
+/// A model input of phoneme ids, `[1, n]` int64, named as the model names it.
+pub fn ids_input(
+    name: &'static str,
+    ids: Vec<i64>,
+) -> Result<(Cow<'static, str>, SessionInputValue<'static>), String> {
+    let tensor = Tensor::from_array(([1usize, ids.len()], ids)).map_err(|e| e.to_string())?;
+    Ok((name.into(), tensor.into()))
+}
+
+/// The `speed` input, `[1]` f32 (1.0 the voice's own pace).
+pub fn speed_input(speed: f32) -> Result<(Cow<'static, str>, SessionInputValue<'static>), String> {
+    let tensor = Tensor::from_array(([1usize], vec![speed])).map_err(|e| e.to_string())?;
+    Ok(("speed".into(), tensor.into()))
+}
+
+/// What an engine of this family opens with: the engine libraries, the model and its companion
+/// file (hibari's vocabulary, a Kokoro voice's style), the model's digest and the sessions.
+pub struct Opening {
+    pub engine: EngineAssets,
+    pub espeak: &'static Espeak,
+    pub model: PathBuf,
+    pub companion: PathBuf,
+    pub digest: ModelDigest,
+    pub concurrency: usize,
+}
+
+impl Opening {
+    /// Finds the files for `profile`: a model given by path has its companion at `config`, else
+    /// at `beside_model(model)`; a built-in voice is provisioned, its companion mapped by
+    /// `beside_builtin`, and its model digest taken from the pin.
+    pub fn find(
+        profile: &VoiceProfile,
+        context: &mut OpenContext,
+        default_concurrency: usize,
+        beside_model: impl Fn(&Path) -> PathBuf,
+        beside_builtin: impl Fn(&Path) -> PathBuf,
+    ) -> Result<Opening> {
+        let engine = context.assets.engine(context.progress)?;
+        let (model, companion, digest) = match profile.model_path() {
+            Some(model) => {
+                let companion = match &profile.config {
+                    Some(_) => profile
+                        .config_path()
+                        .unwrap_or_else(|| beside_model(&model)),
+                    None => beside_model(&model),
+                };
+                (model, companion, None)
+            }
+            None => {
+                let voice = context
+                    .assets
+                    .builtin_voice(&profile.model, context.progress)?;
+                let companion = beside_builtin(&voice.config);
+                (voice.model, companion, Some(voice.model_sha256))
+            }
+        };
+        let espeak = Espeak::load(&engine.espeak_library, &engine.espeak_data)?;
+        Ok(Opening {
+            engine,
+            espeak,
+            model,
+            companion,
+            digest: ModelDigest::known(digest),
+            concurrency: context.concurrency.unwrap_or(default_concurrency).max(1),
+        })
     }
 }
 

@@ -9,7 +9,8 @@ use super::config::engine_error;
 use super::espeak::Espeak;
 use super::misaki::{Accent, G2P_VERSION, Misaki};
 use super::phoneme_model::{
-    EngineClock, ModelDigest, SAMPLE_RATE, Vocab, in_sentence, off_the_runtime, require_files,
+    EngineClock, ModelDigest, Opening, SAMPLE_RATE, Vocab, in_sentence, off_the_runtime,
+    require_files,
 };
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::Result;
@@ -50,34 +51,23 @@ const MAX_CHARS: usize = 200;
 const DEFAULT_CONCURRENCY: usize = 2;
 
 fn open_backend(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
-    let engine = context.assets.engine(context.progress)?;
-    let (model, vocab, model_sha256) = match profile.model_path() {
-        Some(model) => {
-            let vocab = match &profile.config {
-                Some(_) => profile.config_path().unwrap_or_else(|| model.clone()),
-                None => model.with_file_name("vocab.json"),
-            };
-            (model, vocab, None)
-        }
-        None => {
-            let voice = context
-                .assets
-                .builtin_voice(&profile.model, context.progress)?;
-            (voice.model, voice.config, Some(voice.model_sha256))
-        }
-    };
-    let espeak = Espeak::load(&engine.espeak_library, &engine.espeak_data)?;
-    let concurrency = context.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1);
-    let mut voice = HibariVoice::open(
-        &engine.onnxruntime,
-        Some(espeak),
-        &model,
-        &vocab,
+    let found = Opening::find(
         profile,
-        concurrency,
+        context,
+        DEFAULT_CONCURRENCY,
+        |model| model.with_file_name("vocab.json"),
+        Path::to_path_buf,
+    )?;
+    let mut voice = HibariVoice::open(
+        &found.engine.onnxruntime,
+        Some(found.espeak),
+        &found.model,
+        &found.companion,
+        profile,
+        found.concurrency,
     )?;
     if let Some(inner) = Arc::get_mut(&mut voice.inner) {
-        inner.model_digest = ModelDigest::known(model_sha256);
+        inner.model_digest = found.digest;
     }
     Ok(Arc::new(voice))
 }

@@ -2,9 +2,8 @@
 //! shared session pool.
 
 use super::dsp::Spectra;
-use crate::synth::phoneme_model::SessionPool;
+use crate::synth::phoneme_model::{SessionPool, ids_input, speed_input};
 use ort::session::{Session, SessionInputValue};
-use ort::value::Tensor;
 use std::borrow::Cow;
 use std::path::Path;
 
@@ -50,22 +49,8 @@ fn run_session<T>(
     speed: f32,
     then: impl FnOnce(Spectra) -> Result<T, String>,
 ) -> Result<T, String> {
-    let length = ids.len();
-    let tensor_error = |e: ort::Error| e.to_string();
-    let inputs: Vec<(Cow<str>, SessionInputValue)> = vec![
-        (
-            "ids".into(),
-            Tensor::from_array(([1usize, length], ids))
-                .map_err(tensor_error)?
-                .into(),
-        ),
-        (
-            "speed".into(),
-            Tensor::from_array(([1usize], vec![speed]))
-                .map_err(tensor_error)?
-                .into(),
-        ),
-    ];
+    let inputs: Vec<(Cow<str>, SessionInputValue)> =
+        vec![ids_input("ids", ids)?, speed_input(speed)?];
     let outputs = session.run(inputs).map_err(|e| e.to_string())?;
     let mut taken: Vec<&[f32]> = Vec::with_capacity(6);
     for name in OUTPUT_NAMES {

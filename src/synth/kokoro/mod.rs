@@ -9,8 +9,8 @@ use super::config::engine_error;
 use super::espeak::Espeak;
 use super::misaki::{Accent, G2P_VERSION, Misaki};
 use super::phoneme_model::{
-    EngineClock, ModelDigest, SAMPLE_RATE, SessionPool, Vocab, in_sentence, off_the_runtime,
-    require_files,
+    EngineClock, ModelDigest, Opening, SAMPLE_RATE, SessionPool, Vocab, in_sentence,
+    off_the_runtime, require_files,
 };
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::{Error, Result};
@@ -59,40 +59,27 @@ static VOCAB: LazyLock<std::result::Result<Vocab, String>> =
     LazyLock::new(|| Vocab::parse(include_str!("vocab.json")));
 
 fn open_backend(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
+    // Refused by name before anything is fetched for it.
     let name = voice_name(profile)?;
-    let engine = context.assets.engine(context.progress)?;
-    let (model, style, model_sha256) = match profile.model_path() {
-        Some(model) => {
-            let style = match &profile.config {
-                Some(_) => profile
-                    .config_path()
-                    .unwrap_or_else(|| style_beside(&model, &name)),
-                None => style_beside(&model, &name),
-            };
-            (model, style, None)
-        }
-        None => {
-            let voice = context
-                .assets
-                .builtin_voice(&profile.model, context.progress)?;
-            // The built-in voice's style file sits among all of Kokoro's (hash-checked as one
-            // tree): the profile's voice picks its own.
-            let style = style_beside(&voice.config, &name);
-            (voice.model, style, Some(voice.model_sha256))
-        }
-    };
-    let espeak = Espeak::load(&engine.espeak_library, &engine.espeak_data)?;
-    let concurrency = context.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1);
-    let mut voice = KokoroVoice::open(
-        &engine.onnxruntime,
-        Some(espeak),
-        &model,
-        &style,
+    // The built-in voice's style file sits among all of Kokoro's (hash-checked as one tree):
+    // the profile's voice picks its own.
+    let found = Opening::find(
         profile,
-        concurrency,
+        context,
+        DEFAULT_CONCURRENCY,
+        |model| style_beside(model, &name),
+        |builtin| style_beside(builtin, &name),
+    )?;
+    let mut voice = KokoroVoice::open(
+        &found.engine.onnxruntime,
+        Some(found.espeak),
+        &found.model,
+        &found.companion,
+        profile,
+        found.concurrency,
     )?;
     if let Some(inner) = Arc::get_mut(&mut voice.inner) {
-        inner.model_digest = ModelDigest::known(model_sha256);
+        inner.model_digest = found.digest;
     }
     Ok(Arc::new(voice))
 }

@@ -1,7 +1,7 @@
 //! The Kokoro-82M v1.0 ONNX model: one run from padded phoneme ids, a style vector and a
 //! speed to the 24 kHz waveform, on the shared session pool.
 
-use crate::synth::phoneme_model::SessionPool;
+use crate::synth::phoneme_model::{SessionPool, ids_input, speed_input};
 use ort::session::{Session, SessionInputValue};
 use ort::value::Tensor;
 use std::borrow::Cow;
@@ -18,27 +18,12 @@ fn run_session(
     style: &[f32],
     speed: f32,
 ) -> Result<Vec<f32>, String> {
-    let length = ids.len();
-    let tensor_error = |e: ort::Error| e.to_string();
+    let style = Tensor::from_array(([1usize, style.len()], style.to_vec()))
+        .map_err(|e| e.to_string())?;
     let inputs: Vec<(Cow<str>, SessionInputValue)> = vec![
-        (
-            "tokens".into(),
-            Tensor::from_array(([1usize, length], ids))
-                .map_err(tensor_error)?
-                .into(),
-        ),
-        (
-            "style".into(),
-            Tensor::from_array(([1usize, style.len()], style.to_vec()))
-                .map_err(tensor_error)?
-                .into(),
-        ),
-        (
-            "speed".into(),
-            Tensor::from_array(([1usize], vec![speed]))
-                .map_err(tensor_error)?
-                .into(),
-        ),
+        ids_input("tokens", ids)?,
+        ("style".into(), style.into()),
+        speed_input(speed)?,
     ];
     let outputs = session.run(inputs).map_err(|e| e.to_string())?;
     let audio = outputs
