@@ -22,6 +22,18 @@ const BUILTIN_PROFILES: &[(&str, &str)] = &[
         include_str!("../voices/joe-deterministic.toml"),
     ),
     ("hibari", include_str!("../voices/hibari.toml")),
+    (
+        "kokoro-af_heart",
+        include_str!("../voices/kokoro-af_heart.toml"),
+    ),
+    (
+        "kokoro-bf_emma",
+        include_str!("../voices/kokoro-bf_emma.toml"),
+    ),
+    (
+        "kokoro-am_michael",
+        include_str!("../voices/kokoro-am_michael.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -397,11 +409,18 @@ mod tests {
             assert_eq!(&profile.name, name);
             // An embedded engine speaking a voice aloud provisions itself.
             assert!(
-                ["piper", "hibari"].contains(&profile.engine.as_str()),
+                ["piper", "hibari", "kokoro"].contains(&profile.engine.as_str()),
                 "{name}"
             );
             assert!(crate::synth::limits_for(&profile).is_ok(), "{name}");
             assert!(crate::assets::is_builtin_voice(&profile.model), "{name}");
+            if profile.engine == "kokoro" {
+                // The voice it speaks is the one its catalog entry provisions.
+                let voice = crate::synth::kokoro::voice_name(&profile).unwrap();
+                assert_eq!(profile.model, format!("kokoro-{voice}"));
+                let british = voice.starts_with('b');
+                assert_eq!(profile.language == "en-GB", british, "{name}");
+            }
             let on_disk = std::fs::read_to_string(
                 Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("voices/{name}.toml")),
             )

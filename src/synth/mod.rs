@@ -8,6 +8,7 @@ pub mod config;
 pub mod espeak;
 pub mod http;
 pub mod misaki;
+pub mod phoneme_model;
 pub mod registry;
 pub mod ssml;
 
@@ -24,7 +25,7 @@ macro_rules! builtin_backends {
 }
 
 builtin_backends!(
-    piper, hibari, piper_http, openai, elevenlabs, google, polly, azure, wyoming, command
+    piper, hibari, kokoro, piper_http, openai, elevenlabs, google, polly, azure, wyoming, command
 );
 
 use crate::assets::{AssetOptions, Progress};

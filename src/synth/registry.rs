@@ -175,7 +175,7 @@ mod tests {
     }
 
     #[test]
-    fn builtin_has_the_ten_in_order() {
+    fn builtin_has_the_eleven_in_order() {
         let engines: Vec<&str> = Registry::builtin()
             .entries()
             .iter()
@@ -186,6 +186,7 @@ mod tests {
             [
                 "piper",
                 "hibari",
+                "kokoro",
                 "piper-http",
                 "openai",
                 "elevenlabs",
@@ -212,7 +213,7 @@ mod tests {
             })
             .description("mine"),
         );
-        assert_eq!(registry.entries().len(), 10);
+        assert_eq!(registry.entries().len(), 11);
         assert_eq!(registry.entries()[0].description, "mine");
         assert_eq!(registry.limits_for(&profile("piper")).unwrap().max_chars, 7);
         registry.register(BackendEntry::new("beep", limits, |_, _| {
@@ -221,7 +222,7 @@ mod tests {
                 message: "no".into(),
             })
         }));
-        assert_eq!(registry.entries().len(), 11);
+        assert_eq!(registry.entries().len(), 12);
         assert!(registry.entry("beep").is_some());
         assert!(matches!(
             registry.billing_for(&profile("beep")).unwrap(),
@@ -236,6 +237,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown engine 'nope'"), "{err}");
-        assert!(err.contains("piper, hibari, piper-http, openai"), "{err}");
+        assert!(
+            err.contains("piper, hibari, kokoro, piper-http, openai"),
+            "{err}"
+        );
     }
 }

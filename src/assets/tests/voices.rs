@@ -26,6 +26,7 @@ fn catalog_with_other_voice(w: &Wheels) -> &'static Catalog {
             ),
             ("other", other),
         ])),
+        styled: &[],
     })
 }
 

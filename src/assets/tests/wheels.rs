@@ -111,6 +111,7 @@ fn a_wheel_whose_members_do_not_match_their_pins_is_refused() {
         onnxruntime: ort,
         espeak: cat.espeak,
         voices: cat.voices,
+        styled: cat.styled,
     });
     let index = FakeIndex::serving(&w);
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -125,7 +126,7 @@ fn a_wheel_whose_members_do_not_match_their_pins_is_refused() {
 }
 
 impl Package {
-    fn clone_shallow(&self) -> Package {
+    pub(super) fn clone_shallow(&self) -> Package {
         Package {
             tree: self.tree.as_ref().map(|t| PinnedTree { ..*t }),
             ..*self

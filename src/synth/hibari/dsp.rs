@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 pub const N_FFT: usize = 1200;
 pub const HOP: usize = 300;
-pub const SAMPLE_RATE: u32 = 24_000;
+pub use crate::synth::phoneme_model::SAMPLE_RATE;
 /// Frequency bins per frame: `N_FFT / 2 + 1`.
 pub const BINS: usize = N_FFT / 2 + 1;
 /// Bumped whenever this port changes what a sentence sounds like (part of the cache identity).

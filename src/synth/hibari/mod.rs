@@ -8,16 +8,19 @@ pub mod model;
 use super::config::engine_error;
 use super::espeak::Espeak;
 use super::misaki::{Accent, G2P_VERSION, Misaki};
+use super::phoneme_model::{
+    EngineClock, ModelDigest, Opening, SAMPLE_RATE, Vocab, in_sentence, off_the_runtime,
+    require_files,
+};
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use dsp::Dsp;
-use model::{Model, Vocab};
+use model::Model;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const ENTRY: BackendEntry = BackendEntry {
@@ -48,34 +51,23 @@ const MAX_CHARS: usize = 200;
 const DEFAULT_CONCURRENCY: usize = 2;
 
 fn open_backend(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
-    let engine = context.assets.engine(context.progress)?;
-    let (model, vocab, model_sha256) = match profile.model_path() {
-        Some(model) => {
-            let vocab = match &profile.config {
-                Some(_) => profile.config_path().unwrap_or_else(|| model.clone()),
-                None => model.with_file_name("vocab.json"),
-            };
-            (model, vocab, None)
-        }
-        None => {
-            let voice = context
-                .assets
-                .builtin_voice(&profile.model, context.progress)?;
-            (voice.model, voice.config, Some(voice.model_sha256))
-        }
-    };
-    let espeak = Espeak::load(&engine.espeak_library, &engine.espeak_data)?;
-    let concurrency = context.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1);
-    let voice = HibariVoice::open(
-        &engine.onnxruntime,
-        Some(espeak),
-        &model,
-        &vocab,
+    let found = Opening::find(
         profile,
-        concurrency,
+        context,
+        DEFAULT_CONCURRENCY,
+        |model| model.with_file_name("vocab.json"),
+        Path::to_path_buf,
     )?;
-    if let Some(digest) = model_sha256 {
-        let _ = voice.inner.model_digest.set(digest);
+    let mut voice = HibariVoice::open(
+        &found.engine.onnxruntime,
+        Some(found.espeak),
+        &found.model,
+        &found.companion,
+        profile,
+        found.concurrency,
+    )?;
+    if let Some(inner) = Arc::get_mut(&mut voice.inner) {
+        inner.model_digest = found.digest;
     }
     Ok(Arc::new(voice))
 }
@@ -95,9 +87,8 @@ struct Inner {
     accent: Accent,
     speed: f32,
     voice: String,
-    engine_nanos: AtomicU64,
-    /// SHA-256 of the model, from its pin for a built-in voice, else hashed on first use.
-    model_digest: OnceLock<String>,
+    engine_time: EngineClock,
+    model_digest: ModelDigest,
 }
 
 impl HibariVoice {
@@ -111,28 +102,19 @@ impl HibariVoice {
         profile: &VoiceProfile,
         concurrency: usize,
     ) -> Result<Self> {
-        for (what, path) in [("hibari model", model), ("hibari vocabulary", vocab)] {
-            if !path.is_file() {
-                return Err(Error::AssetMissing {
-                    what: format!("{what} {}", path.display()),
-                    hint: format!(
-                        "the voice profile '{}' needs it; run `aloud setup` (hibari is the default voice)",
-                        profile.name
-                    ),
-                });
-            }
-        }
-        let vocab_text = std::fs::read(vocab).map_err(|e| Error::io(vocab, e))?;
-        let vocab_table = Vocab::read(vocab)
+        require_files(
+            &[("hibari model", model), ("hibari vocabulary", vocab)],
+            &profile.name,
+            "run `aloud setup` (hibari is the default voice)",
+        )?;
+        let vocab_text =
+            std::fs::read(vocab).map_err(|e| crate::error::Error::io(vocab, e))?;
+        let vocab_table = Vocab::parse(&String::from_utf8_lossy(&vocab_text))
             .map_err(|m| engine_error(NAME, format!("{}: {m}", vocab.display())))?;
         let environment = super::piper::onnx_runtime(onnxruntime)?;
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
-        let concurrency = concurrency.max(1);
         Ok(HibariVoice {
             inner: Arc::new(Inner {
-                model: Model::new(environment, model, (cores / concurrency).max(1), concurrency),
+                model: Model::new(environment, model, concurrency),
                 vocab: vocab_table,
                 vocab_digest: hex::encode(Sha256::digest(&vocab_text)),
                 dsp: Dsp::new(),
@@ -140,8 +122,8 @@ impl HibariVoice {
                 accent: Accent::for_language(&profile.language),
                 speed: profile.speaking_rate,
                 voice: profile.voice.clone().unwrap_or_else(|| "af_heart".into()),
-                engine_nanos: AtomicU64::new(0),
-                model_digest: OnceLock::new(),
+                engine_time: EngineClock::default(),
+                model_digest: ModelDigest::default(),
             }),
         })
     }
@@ -160,16 +142,13 @@ impl HibariVoice {
     /// Blocking synthesis of one request.
     pub fn synthesize_blocking(&self, request: &SpeechRequest) -> Result<Clip> {
         let phonemes = self.phonemize(request)?;
-        let samples = self.inner.speak(&phonemes, None).map_err(|e| match e {
-            Error::Engine { backend, message } => Error::Engine {
-                backend,
-                message: format!("sentence \"{}\": {message}", request.text),
-            },
-            other => other,
-        })?;
+        let samples = self
+            .inner
+            .speak(&phonemes, None)
+            .map_err(|e| in_sentence(e, &request.text))?;
         Ok(Clip {
             samples,
-            sample_rate: dsp::SAMPLE_RATE,
+            sample_rate: SAMPLE_RATE,
             words: Vec::new(),
         })
     }
@@ -194,8 +173,7 @@ impl Inner {
                 self.dsp.synthesize(&spectra, noise)
             })
             .map_err(|m| engine_error(NAME, m))?;
-        self.engine_nanos
-            .fetch_add(inference.as_nanos() as u64, Ordering::Relaxed);
+        self.engine_time.add(inference);
         for s in &mut samples {
             *s = s.clamp(-1.0, 1.0);
         }
@@ -203,9 +181,7 @@ impl Inner {
     }
 
     fn model_digest(&self) -> String {
-        self.model_digest
-            .get_or_init(|| model_digest(self.model.path()))
-            .clone()
+        self.model_digest.get(self.model.path())
     }
 }
 
@@ -215,14 +191,6 @@ fn noise_seed(phonemes: &str) -> u64 {
     let mut seed = [0u8; 8];
     seed.copy_from_slice(&digest[..8]);
     u64::from_le_bytes(seed)
-}
-
-fn model_digest(path: &Path) -> String {
-    match crate::assets::sha256_file(path) {
-        Ok((_, digest)) => digest,
-        // Unreadable now although it opened: key on the path so nothing is shared.
-        Err(_) => format!("unread:{}", PathBuf::from(path).display()),
-    }
 }
 
 #[async_trait]
@@ -238,23 +206,21 @@ impl Backend for HibariVoice {
             "dsp": dsp::DSP_VERSION,
             "voice": inner.voice,
             "speed": inner.speed,
-            "sample_rate": dsp::SAMPLE_RATE,
+            "sample_rate": SAMPLE_RATE,
         })
     }
 
     fn sample_rate(&self) -> u32 {
-        dsp::SAMPLE_RATE
+        SAMPLE_RATE
     }
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
         let voice = self.clone();
         let request = request.clone();
-        tokio::task::spawn_blocking(move || voice.synthesize_blocking(&request))
-            .await
-            .map_err(|e| engine_error(NAME, format!("synthesis task failed: {e}")))?
+        off_the_runtime(NAME, move || voice.synthesize_blocking(&request)).await
     }
 
     fn engine_time(&self) -> Duration {
-        Duration::from_nanos(self.inner.engine_nanos.load(Ordering::Relaxed))
+        self.inner.engine_time.total()
     }
 }

@@ -1,67 +1,15 @@
-//! The hibari ONNX model: its vocabulary (`vocab.json`), one session per concurrent
-//! inference, and one run from phoneme ids to the six spectral outputs.
+//! The hibari ONNX model: one run from phoneme ids to the six spectral outputs, on the
+//! shared session pool.
 
 use super::dsp::Spectra;
-use ort::session::builder::GraphOptimizationLevel;
+use crate::synth::phoneme_model::{SessionPool, ids_input, speed_input};
 use ort::session::{Session, SessionInputValue};
-use ort::value::Tensor;
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
-/// Phoneme characters to model ids, as `Hibari.ids` maps them: unknown characters are dropped
-/// and the sequence is wrapped in the pad id 0.
-#[derive(Debug)]
-pub struct Vocab {
-    ids: HashMap<char, i64>,
-}
-
-impl Vocab {
-    /// Reads `vocab.json` (a JSON object of one-character keys to ids).
-    pub fn read(path: &Path) -> Result<Vocab, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-        let map: HashMap<String, i64> =
-            serde_json::from_str(&text).map_err(|e| format!("not a phoneme vocabulary: {e}"))?;
-        let mut ids = HashMap::with_capacity(map.len());
-        for (key, id) in map {
-            let mut chars = key.chars();
-            match (chars.next(), chars.next()) {
-                (Some(c), None) => {
-                    ids.insert(c, id);
-                }
-                _ => return Err(format!("key {key:?} is not one character")),
-            }
-        }
-        if ids.len() < 20 {
-            return Err(format!("only {} phonemes", ids.len()));
-        }
-        Ok(Vocab { ids })
-    }
-
-    /// The ids for `phonemes`, with how many characters the model does not know (dropped).
-    pub fn encode(&self, phonemes: &str) -> (Vec<i64>, usize) {
-        let mut out = Vec::with_capacity(phonemes.len() + 2);
-        out.push(0);
-        let mut unknown = 0;
-        for c in phonemes.chars() {
-            match self.ids.get(&c) {
-                Some(&id) => out.push(id),
-                None => unknown += 1,
-            }
-        }
-        out.push(0);
-        (out, unknown)
-    }
-}
-
-/// Sessions of one model file, made on first use and kept for reuse.
+/// Sessions of one model file (see [`SessionPool`]).
 pub struct Model {
-    environment: &'static ort::environment::Environment,
-    path: PathBuf,
-    threads: usize,
-    keep: usize,
-    idle: Mutex<Vec<Session>>,
+    pool: SessionPool,
 }
 
 const OUTPUT_NAMES: [&str; 6] = ["lh", "theta", "ln", "lr", "phi", "f0"];
@@ -70,48 +18,15 @@ impl Model {
     pub fn new(
         environment: &'static ort::environment::Environment,
         path: &Path,
-        threads: usize,
-        keep: usize,
+        concurrency: usize,
     ) -> Model {
         Model {
-            environment,
-            path: path.to_path_buf(),
-            threads: threads.max(1),
-            keep: keep.max(1),
-            idle: Mutex::new(Vec::new()),
+            pool: SessionPool::new(environment, path, concurrency),
         }
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn session(&self) -> Result<Session, String> {
-        if let Some(session) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
-            return Ok(session);
-        }
-        let fail = |e: &dyn std::fmt::Display| {
-            format!("cannot load model {}: {e}", self.path.display())
-        };
-        Session::builder(self.environment)
-            .map_err(|e| fail(&e))?
-            .with_intra_threads(self.threads)
-            .map_err(|e| fail(&e))?
-            .with_inter_threads(1)
-            .map_err(|e| fail(&e))?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| fail(&e))?
-
-            .commit_from_file(&self.path)
-            .map_err(|e| fail(&e))
-    }
-
-    fn give_back(&self, session: Session) {
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < self.keep
-        {
-            idle.push(session);
-        }
+        self.pool.path()
     }
 
     /// Runs the model on `ids` at `speed` (1.0 the teacher's pace) and hands its outputs to
@@ -123,10 +38,8 @@ impl Model {
         speed: f32,
         then: impl FnOnce(Spectra) -> Result<T, String>,
     ) -> Result<T, String> {
-        let mut session = self.session()?;
-        let result = run_session(&mut session, ids, speed, then);
-        self.give_back(session);
-        result
+        self.pool
+            .with_session(|session| run_session(session, ids, speed, then))
     }
 }
 
@@ -136,22 +49,8 @@ fn run_session<T>(
     speed: f32,
     then: impl FnOnce(Spectra) -> Result<T, String>,
 ) -> Result<T, String> {
-    let length = ids.len();
-    let tensor_error = |e: ort::Error| e.to_string();
-    let inputs: Vec<(Cow<str>, SessionInputValue)> = vec![
-        (
-            "ids".into(),
-            Tensor::from_array(([1usize, length], ids))
-                .map_err(tensor_error)?
-                .into(),
-        ),
-        (
-            "speed".into(),
-            Tensor::from_array(([1usize], vec![speed]))
-                .map_err(tensor_error)?
-                .into(),
-        ),
-    ];
+    let inputs: Vec<(Cow<str>, SessionInputValue)> =
+        vec![ids_input("ids", ids)?, speed_input(speed)?];
     let outputs = session.run(inputs).map_err(|e| e.to_string())?;
     let mut taken: Vec<&[f32]> = Vec::with_capacity(6);
     for name in OUTPUT_NAMES {
@@ -176,34 +75,4 @@ fn run_session<T>(
     };
     spectra.check()?;
     then(spectra)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn vocab(json: &str) -> Result<Vocab, String> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("vocab.json");
-        std::fs::write(&path, json).unwrap();
-        Vocab::read(&path)
-    }
-
-    #[test]
-    fn ids_are_padded_and_unknown_characters_dropped() {
-        let letters: String = ('a'..='z')
-            .enumerate()
-            .map(|(i, c)| format!("\"{c}\": {}", i + 40))
-            .collect::<Vec<_>>()
-            .join(",");
-        let vocab = vocab(&format!("{{{letters}, \" \": 16, \"ˈ\": 156}}")).unwrap();
-        assert_eq!(vocab.encode("hˈi ❓"), (vec![0, 47, 156, 48, 16, 0], 1));
-    }
-
-    #[test]
-    fn a_vocabulary_that_is_not_one_is_refused() {
-        assert!(vocab("[1,2]").unwrap_err().contains("not a phoneme vocabulary"));
-        assert!(vocab("{\"ab\": 1}").unwrap_err().contains("not one character"));
-        assert!(vocab("{\"a\": 1}").unwrap_err().contains("only 1"));
-    }
 }

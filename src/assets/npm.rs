@@ -1,0 +1,117 @@
+//! Fetching tarballs from npm with `npm pack`, checked against the registry's sha512 integrity
+//! pinned in the catalog; and [`Registries`], the fetcher that sends each package to its own
+//! registry's client.
+
+use crate::error::{Error, Result};
+use base64::Engine as _;
+use sha2::{Digest, Sha512};
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::catalog::{Package, Source};
+use super::pip::{Fetch, Pip, last_useful_line};
+use super::resolve::pip_spec;
+
+/// `npm pack NAME@VERSION`: the registry's own client, which honours the user's registry,
+/// proxy and certificate settings and checks the tarball's integrity itself.
+pub(super) struct Npm {
+    pub(super) npm: PathBuf,
+}
+
+impl Default for Npm {
+    fn default() -> Self {
+        Npm {
+            npm: PathBuf::from("npm"),
+        }
+    }
+}
+
+impl Fetch for Npm {
+    fn fetch(&self, pkg: &Package, dest: &Path, fresh: bool) -> Result<PathBuf> {
+        let fail = |message: String| Error::Provision {
+            package: pip_spec(pkg),
+            message,
+        };
+        let mut cmd = Command::new(&self.npm);
+        cmd.args(["pack", "--silent", "--pack-destination"])
+            .arg(dest)
+            .args(["--no-audit", "--no-fund", "--ignore-scripts"]);
+        if fresh {
+            cmd.arg("--prefer-online");
+        }
+        cmd.arg(pip_spec(pkg)).stdin(Stdio::null());
+        let npm = self.npm.display();
+        let output = cmd.output().map_err(|e| {
+            fail(if e.kind() == io::ErrorKind::NotFound {
+                format!(
+                    "{npm} was not found; aloud fetches Kokoro's voices from npm with \
+                     `{npm} pack`, so install Node.js with npm"
+                )
+            } else {
+                format!("could not run {npm}: {e}")
+            })
+        })?;
+        if !output.status.success() {
+            return Err(fail(format!(
+                "`{npm} pack {}` failed ({}): {}",
+                pip_spec(pkg),
+                output.status,
+                last_useful_line(&output.stderr, &output.stdout)
+            )));
+        }
+        let tarball = dest.join(pkg.wheel);
+        if !tarball.is_file() {
+            return Err(fail(format!(
+                "npm succeeded but left no {} in {}",
+                pkg.wheel,
+                dest.display()
+            )));
+        }
+        if let Source::Npm { integrity } = pkg.source {
+            let actual = integrity_of(&tarball).map_err(|e| Error::io(&tarball, e))?;
+            if actual != integrity {
+                return Err(fail(format!(
+                    "{} has integrity {actual}, but {integrity} is pinned; refusing it",
+                    tarball.display()
+                )));
+            }
+        }
+        Ok(tarball)
+    }
+}
+
+/// npm's integrity string for a file: `sha512-` and the base64 of its SHA-512.
+pub(super) fn integrity_of(path: &Path) -> io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut h = Sha512::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(format!(
+        "sha512-{}",
+        base64::engine::general_purpose::STANDARD.encode(h.finalize())
+    ))
+}
+
+/// Each package to its registry: npm tarballs to [`Npm`], wheels to [`Pip`].
+#[derive(Default)]
+pub(super) struct Registries {
+    pub(super) pip: Pip,
+    pub(super) npm: Npm,
+}
+
+impl Fetch for Registries {
+    fn fetch(&self, pkg: &Package, dest: &Path, fresh: bool) -> Result<PathBuf> {
+        match pkg.source {
+            Source::Npm { .. } => self.npm.fetch(pkg, dest, fresh),
+            Source::Wheel | Source::Joined(_) => self.pip.fetch(pkg, dest, fresh),
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! What the in-process engines trained on misaki phonemes (hibari, kokoro) share: Kokoro's
+//! phoneme vocabulary, a pool of ONNX Runtime sessions of one model file, the 24 kHz rate,
+//! the model digest their cache identity keys on, and the time spent inside the model.
+
+use super::OpenContext;
+use super::config::engine_error;
+use super::espeak::Espeak;
+use crate::assets::EngineAssets;
+use crate::error::{Error, Result};
+use crate::voice::VoiceProfile;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::{Session, SessionInputValue};
+use ort::value::Tensor;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+/// Kokoro and its students speak at 24 kHz.
+pub const SAMPLE_RATE: u32 = 24_000;
+
+/// Phoneme characters to model ids, as Kokoro's tokenizer maps them: unknown characters are
+/// dropped and the sequence is wrapped in the pad id 0.
+#[derive(Debug)]
+pub struct Vocab {
+    ids: HashMap<char, i64>,
+}
+
+impl Vocab {
+    /// Reads a `vocab.json` (a JSON object of one-character keys to ids).
+    pub fn read(path: &Path) -> Result<Vocab, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+        Vocab::parse(&text)
+    }
+
+    /// A vocabulary from its JSON text.
+    pub fn parse(text: &str) -> Result<Vocab, String> {
+        let map: HashMap<String, i64> =
+            serde_json::from_str(text).map_err(|e| format!("not a phoneme vocabulary: {e}"))?;
+        let mut ids = HashMap::with_capacity(map.len());
+        for (key, id) in map {
+            let mut chars = key.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => {
+                    ids.insert(c, id);
+                }
+                _ => return Err(format!("key {key:?} is not one character")),
+            }
+        }
+        if ids.len() < 20 {
+            return Err(format!("only {} phonemes", ids.len()));
+        }
+        Ok(Vocab { ids })
+    }
+
+    /// The ids for `phonemes`, with how many characters the model does not know (dropped).
+    pub fn encode(&self, phonemes: &str) -> (Vec<i64>, usize) {
+        let mut out = Vec::with_capacity(phonemes.len() + 2);
+        out.push(0);
+        let mut unknown = 0;
+        for c in phonemes.chars() {
+            match self.ids.get(&c) {
+                Some(&id) => out.push(id),
+                None => unknown += 1,
+            }
+        }
+        out.push(0);
+        (out, unknown)
+    }
+}
+
+/// Sessions of one model file, made on first use and kept for reuse: one per sentence in
+/// flight, each with its share of the cores.
+pub struct SessionPool {
+    environment: &'static ort::environment::Environment,
+    path: PathBuf,
+    threads: usize,
+    keep: usize,
+    idle: Mutex<Vec<Session>>,
+}
+
+impl SessionPool {
+    /// `concurrency` sessions at most are kept, each with `cores / concurrency` threads.
+    pub fn new(
+        environment: &'static ort::environment::Environment,
+        path: &Path,
+        concurrency: usize,
+    ) -> SessionPool {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let concurrency = concurrency.max(1);
+        SessionPool {
+            environment,
+            path: path.to_path_buf(),
+            threads: (cores / concurrency).max(1),
+            keep: concurrency,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` on a session of the model (loaded now if none is idle), then keeps the
+    /// session for the next sentence.
+    pub fn with_session<T>(
+        &self,
+        work: impl FnOnce(&mut Session) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let mut session = self.session()?;
+        let result = work(&mut session);
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < self.keep
+        {
+            idle.push(session);
+        }
+        result
+    }
+
+    fn session(&self) -> Result<Session, String> {
+        if let Some(session) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
+            return Ok(session);
+        }
+        let fail =
+            |e: &dyn std::fmt::Display| format!("cannot load model {}: {e}", self.path.display());
+        Session::builder(self.environment)
+            .map_err(|e| fail(&e))?
+            .with_intra_threads(self.threads)
+            .map_err(|e| fail(&e))?
+            .with_inter_threads(1)
+            .map_err(|e| fail(&e))?
+            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .map_err(|e| fail(&e))?
+            .commit_from_file(&self.path)
+            .map_err(|e| fail(&e))
+    }
+}
+
+/// A model input of phoneme ids, `[1, n]` int64, named as the model names it.
+pub fn ids_input(
+    name: &'static str,
+    ids: Vec<i64>,
+) -> Result<(Cow<'static, str>, SessionInputValue<'static>), String> {
+    let tensor = Tensor::from_array(([1usize, ids.len()], ids)).map_err(|e| e.to_string())?;
+    Ok((name.into(), tensor.into()))
+}
+
+/// The `speed` input, `[1]` f32 (1.0 the voice's own pace).
+pub fn speed_input(speed: f32) -> Result<(Cow<'static, str>, SessionInputValue<'static>), String> {
+    let tensor = Tensor::from_array(([1usize], vec![speed])).map_err(|e| e.to_string())?;
+    Ok(("speed".into(), tensor.into()))
+}
+
+/// What an engine of this family opens with: the engine libraries, the model and its companion
+/// file (hibari's vocabulary, a Kokoro voice's style), the model's digest and the sessions.
+pub struct Opening {
+    pub engine: EngineAssets,
+    pub espeak: &'static Espeak,
+    pub model: PathBuf,
+    pub companion: PathBuf,
+    pub digest: ModelDigest,
+    pub concurrency: usize,
+}
+
+impl Opening {
+    /// Finds the files for `profile`: a model given by path has its companion at `config`, else
+    /// at `beside_model(model)`; a built-in voice is provisioned, its companion mapped by
+    /// `beside_builtin`, and its model digest taken from the pin.
+    pub fn find(
+        profile: &VoiceProfile,
+        context: &mut OpenContext,
+        default_concurrency: usize,
+        beside_model: impl Fn(&Path) -> PathBuf,
+        beside_builtin: impl Fn(&Path) -> PathBuf,
+    ) -> Result<Opening> {
+        let engine = context.assets.engine(context.progress)?;
+        let (model, companion, digest) = match profile.model_path() {
+            Some(model) => {
+                let companion = match &profile.config {
+                    Some(_) => profile
+                        .config_path()
+                        .unwrap_or_else(|| beside_model(&model)),
+                    None => beside_model(&model),
+                };
+                (model, companion, None)
+            }
+            None => {
+                let voice = context
+                    .assets
+                    .builtin_voice(&profile.model, context.progress)?;
+                let companion = beside_builtin(&voice.config);
+                (voice.model, companion, Some(voice.model_sha256))
+            }
+        };
+        let espeak = Espeak::load(&engine.espeak_library, &engine.espeak_data)?;
+        Ok(Opening {
+            engine,
+            espeak,
+            model,
+            companion,
+            digest: ModelDigest::known(digest),
+            concurrency: context.concurrency.unwrap_or(default_concurrency).max(1),
+        })
+    }
+}
+
+/// The model's SHA-256 for the cache identity: from its pin for a built-in voice, else
+/// hashed once, on first use.
+#[derive(Debug, Default)]
+pub struct ModelDigest {
+    digest: OnceLock<String>,
+}
+
+impl ModelDigest {
+    /// A digest already known (a built-in voice's pin); `None` hashes the file when asked.
+    pub fn known(digest: Option<String>) -> ModelDigest {
+        let cell = OnceLock::new();
+        if let Some(digest) = digest {
+            let _ = cell.set(digest);
+        }
+        ModelDigest { digest: cell }
+    }
+
+    pub fn get(&self, path: &Path) -> String {
+        self.digest
+            .get_or_init(|| match crate::assets::sha256_file(path) {
+                Ok((_, digest)) => digest,
+                // Unreadable now although it opened: key on the path so nothing is shared.
+                Err(_) => format!("unread:{}", path.display()),
+            })
+            .clone()
+    }
+}
+
+/// Time spent inside the model, summed over the sentences of every thread.
+#[derive(Debug, Default)]
+pub struct EngineClock {
+    nanos: AtomicU64,
+}
+
+impl EngineClock {
+    pub fn add(&self, spent: Duration) {
+        self.nanos.fetch_add(
+            u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    pub fn total(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
+    }
+}
+
+/// An engine's failure on one sentence, with the sentence named.
+pub fn in_sentence(error: Error, text: &str) -> Error {
+    match error {
+        Error::Engine { backend, message } => Error::Engine {
+            backend,
+            message: format!("sentence \"{text}\": {message}"),
+        },
+        other => other,
+    }
+}
+
+/// Runs `blocking` on the blocking pool, as the engines' `synthesize` does.
+pub async fn off_the_runtime<T: Send + 'static>(
+    engine: &str,
+    blocking: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(blocking)
+        .await
+        .map_err(|e| engine_error(engine, format!("synthesis task failed: {e}")))?
+}
+
+/// Refuses to open an engine whose files are not there, naming the file and the profile.
+pub fn require_files(files: &[(&str, &Path)], profile: &str, fix: &str) -> Result<()> {
+    for (what, path) in files {
+        if !path.is_file() {
+            return Err(Error::AssetMissing {
+                what: format!("{what} {}", path.display()),
+                hint: format!("the voice profile '{profile}' needs it; {fix}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_padded_and_unknown_characters_dropped() {
+        let letters: String = ('a'..='z')
+            .enumerate()
+            .map(|(i, c)| format!("\"{c}\": {}", i + 40))
+            .collect::<Vec<_>>()
+            .join(",");
+        let vocab = Vocab::parse(&format!("{{{letters}, \" \": 16, \"ˈ\": 156}}")).unwrap();
+        assert_eq!(vocab.encode("hˈi ❓"), (vec![0, 47, 156, 48, 16, 0], 1));
+    }
+
+    #[test]
+    fn a_vocabulary_that_is_not_one_is_refused() {
+        assert!(
+            Vocab::parse("[1,2]")
+                .unwrap_err()
+                .contains("not a phoneme vocabulary")
+        );
+        assert!(
+            Vocab::parse("{\"ab\": 1}")
+                .unwrap_err()
+                .contains("not one character")
+        );
+        assert!(Vocab::parse("{\"a\": 1}").unwrap_err().contains("only 1"));
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            Vocab::read(&dir.path().join("absent.json"))
+                .unwrap_err()
+                .contains("cannot read")
+        );
+    }
+
+    #[test]
+    fn a_known_digest_is_not_rehashed_and_an_unknown_one_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.onnx");
+        std::fs::write(&path, b"abc").unwrap();
+        assert_eq!(
+            ModelDigest::known(Some("pinned".into())).get(&path),
+            "pinned"
+        );
+        assert_eq!(
+            ModelDigest::known(None).get(&path),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(
+            ModelDigest::known(None)
+                .get(&dir.path().join("gone"))
+                .starts_with("unread:")
+        );
+    }
+
+    #[test]
+    fn a_sentence_failure_names_the_sentence() {
+        let error = in_sentence(engine_error("kokoro", "boom"), "Hello there.");
+        assert_eq!(error.to_string(), "kokoro: sentence \"Hello there.\": boom");
+    }
+}
