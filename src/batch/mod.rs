@@ -219,14 +219,8 @@ pub fn run(
     let options = &options.effective();
     let started = Instant::now();
     let out_dir = options.out_dir.clone();
-    let state = out_dir.join(STATE_DIR);
-    let done_dir = state.join("done");
-    std::fs::create_dir_all(&done_dir).map_err(|e| Error::Output {
-        path: done_dir.clone(),
-        message: format!("cannot create the batch's state directory: {e}"),
-    })?;
-    let _lock = lock(&state, &out_dir)?;
-    remove_working_files(&out_dir);
+    let done_dir = out_dir.join(STATE_DIR).join("done");
+    let _lock = take_out_dir(&out_dir, &[&done_dir])?;
 
     let mut reports = initial_reports(manifest, options);
 
@@ -350,13 +344,7 @@ fn narrate_all(
     if pending.is_empty() {
         return Ok(Vec::new());
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage {
-            message: format!("cannot start the async runtime: {e}"),
-        })?;
-    Ok(runtime.block_on(
+    Ok(runtime()?.block_on(
         futures::stream::iter(pending)
             .map(|ready| {
                 let (index, output) = (ready.index, ready.output.clone());
@@ -516,12 +504,10 @@ fn estimate_article(
     done_dir: &Path,
     no_cache: NoCache,
 ) -> Result<Option<crate::plan::BackendEstimate>> {
-    let profile = voices.profile(voice)?;
-    let finishing = voices.finishing(&profile)?;
-    let fingerprint = fingerprint(article, &profile, &finishing, options)?;
-    if finished_before(&record_path(done_dir, article), &fingerprint, options).is_some() {
+    let Shaped::ToDo(to_do) = shape(article, voice, options, voices, done_dir)? else {
         return Ok(None);
-    }
+    };
+    let profile = to_do.profile;
     let document = crate::ingest::load_source_with(&article.source, &options.read)?;
     let (_, estimate) = crate::plan::estimate(
         &document,
@@ -533,6 +519,68 @@ fn estimate_article(
     Ok(Some(estimate))
 }
 
+/// What an article would be made with, or the record of an earlier run that made it so.
+enum Shaped {
+    Done(DoneRecord),
+    ToDo(Box<ToDo>),
+}
+
+/// An article to narrate.
+struct ToDo {
+    profile: VoiceProfile,
+    finishing: Finishing,
+    fingerprint: String,
+    /// Where its done-record goes.
+    record: PathBuf,
+}
+
+impl Shaped {
+    /// The work to do, or `None` with the earlier run's summary put in `report`.
+    fn unless_done(self, report: &mut ArticleReport) -> Option<ToDo> {
+        match self {
+            Shaped::Done(done) => {
+                report.summary = Some(done.summary);
+                None
+            }
+            Shaped::ToDo(to_do) => Some(*to_do),
+        }
+    }
+}
+
+/// The article's voice, finishing and fingerprint, unless an earlier run finished it as it
+/// would be made now.
+fn shape(
+    article: &Article,
+    voice: &str,
+    options: &BatchOptions,
+    voices: &mut Voices,
+    done_dir: &Path,
+) -> Result<Shaped> {
+    let profile = voices.profile(voice)?;
+    let finishing = voices.finishing(&profile)?;
+    let fingerprint = fingerprint(article, &profile, &finishing, options)?;
+    let record = record_path(done_dir, article);
+    Ok(match finished_before(&record, &fingerprint, options) {
+        Some(done) => Shaped::Done(done),
+        None => Shaped::ToDo(Box::new(ToDo {
+            profile,
+            finishing,
+            fingerprint,
+            record,
+        })),
+    })
+}
+
+/// An article file's bytes; a missing one named as such.
+fn read_article_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::InputNotFound {
+            path: path.to_path_buf(),
+        },
+        _ => Error::io(path, e),
+    })
+}
+
 /// Reads and plans one article, or finds that an earlier run finished it (`None`).
 fn prepare(
     index: usize,
@@ -542,14 +590,15 @@ fn prepare(
     voices: &mut Voices,
     done_dir: &Path,
 ) -> Result<Option<Pending>> {
-    let profile = voices.profile(&report.voice)?;
-    let finishing = voices.finishing(&profile)?;
-    let fingerprint = fingerprint(article, &profile, &finishing, options)?;
-    let record = record_path(done_dir, article);
-    if let Some(done) = finished_before(&record, &fingerprint, options) {
-        report.summary = Some(done.summary);
+    let Some(ToDo {
+        profile,
+        finishing,
+        fingerprint,
+        record,
+    }) = shape(article, &report.voice, options, voices, done_dir)?.unless_done(report)
+    else {
         return Ok(None);
-    }
+    };
     let document = crate::ingest::load_source_with(&article.source, &options.read)?;
     let narrator = voices.narrator(&report.voice, &profile, finishing)?;
     Ok(Some(Pending {
@@ -691,13 +740,7 @@ fn fingerprint(
     options: &BatchOptions,
 ) -> Result<String> {
     let content = match &article.source {
-        Source::File(path) => {
-            let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Error::InputNotFound { path: path.clone() },
-                _ => Error::io(path, e),
-            })?;
-            hex::encode(Sha256::digest(&bytes))
-        }
+        Source::File(path) => hex::encode(Sha256::digest(read_article_file(path)?)),
         // A page is not fetched again to see whether it changed: `--force` does that.
         Source::Url(_) | Source::Stdin => String::new(),
     };
@@ -783,6 +826,30 @@ fn write_record(ready: &Pending, summary: &Summary, out_dir: &Path) -> Result<()
     let json = serde_json::to_vec(&record).unwrap_or_default();
     crate::fs::write_atomic(&ready.record, &json)?;
     Ok(())
+}
+
+/// The async runtime a batch narrates in.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage {
+            message: format!("cannot start the async runtime: {e}"),
+        })
+}
+
+/// Makes the state directories `dirs`, takes the batch lock (held while the returned file
+/// lives) and removes the working files a killed run left.
+fn take_out_dir(out_dir: &Path, dirs: &[&Path]) -> Result<File> {
+    for dir in dirs {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Output {
+            path: dir.to_path_buf(),
+            message: format!("cannot create the batch's state directory: {e}"),
+        })?;
+    }
+    let lock = lock(&out_dir.join(STATE_DIR), out_dir)?;
+    remove_working_files(out_dir);
+    Ok(lock)
 }
 
 /// Holds the batch lock on `state` for as long as the returned file lives; the operating

@@ -10,9 +10,9 @@
 //! after its missed heartbeats) instead of queueing them again.
 
 use super::{
-    ArticleReport, BatchEvent, BatchOptions, BatchReport, DoneRecord, STATE_DIR, Status, Voices,
-    fingerprint, finished_before, hex_digest, initial_reports, lock, record_name, record_path,
-    remove_working_files,
+    ArticleReport, BatchEvent, BatchOptions, BatchReport, DoneRecord, STATE_DIR, Status, ToDo,
+    Voices, hex_digest, initial_reports, read_article_file, record_name, runtime, shape,
+    take_out_dir,
 };
 use crate::error::{Error, Result};
 use crate::ingest::Source;
@@ -76,23 +76,10 @@ pub fn run(
     let state = out_dir.join(STATE_DIR);
     let done_dir = state.join("done");
     let queued_dir = state.join("queued");
-    for dir in [&done_dir, &queued_dir] {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Output {
-            path: dir.clone(),
-            message: format!("cannot create the batch's state directory: {e}"),
-        })?;
-    }
-    let _lock = lock(&state, &out_dir)?;
-    remove_working_files(&out_dir);
+    let _lock = take_out_dir(&out_dir, &[&done_dir, &queued_dir])?;
     crate::jobs::store::install();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage {
-            message: format!("cannot start the async runtime: {e}"),
-        })?;
     let mut reports = initial_reports(manifest, options);
-    runtime.block_on(async {
+    runtime()?.block_on(async {
         let queue = Queue::open(&queued.queue).await?;
         let store = match &queued.store {
             Some(url) => Store::parse(url)?,
@@ -202,20 +189,19 @@ async fn enqueue(
             report.voice
         ),
     })?;
-    let profile = voices.profile(&report.voice)?;
-    let finishing = voices.finishing(&profile)?;
-    let fingerprint = fingerprint(article, &profile, &finishing, options)?;
-    let record = record_path(done_dir, article);
-    if let Some(done) = finished_before(&record, &fingerprint, options) {
-        report.summary = Some(done.summary);
+    let Some(to_do) = shape(article, &report.voice, options, voices, done_dir)?.unless_done(report)
+    else {
         return Ok(None);
-    }
+    };
+    let ToDo {
+        finishing,
+        fingerprint,
+        record,
+        ..
+    } = to_do;
     let job_article = match &article.source {
         Source::File(path) => {
-            let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Error::InputNotFound { path: path.clone() },
-                _ => Error::io(path, e),
-            })?;
+            let bytes = read_article_file(path)?;
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())

@@ -23,6 +23,7 @@ use std::path::PathBuf;
     after_help = "Examples:\n  \
         aloud narrate samples/city-council-budget.txt -o budget.wav\n  \
         aloud narrate article.md --voice joe --json\n  \
+        aloud setup --voice kokoro-af_heart && aloud narrate article.md --voice kokoro-af_heart\n  \
         aloud preview article.md --paragraph 3 -o - | ffplay -nodisp -autoexit -\n  \
         aloud batch articles/ --out-dir audio\n  \
         aloud feed audio --base-url https://example.com/podcast/\n  \
@@ -421,8 +422,9 @@ pub struct SetupArgs {
     /// Only report what is present, missing or corrupt; fetch nothing.
     #[arg(long)]
     pub check: bool,
-    /// A built-in voice to provision (or check) instead of the default: `hibari`, `joe`, or
-    /// a catalog name; repeatable.
+    /// A built-in voice to provision (or check) instead of the default: `hibari` (fast),
+    /// `joe` (Piper), `kokoro-af_heart`, `kokoro-bf_emma` or `kokoro-am_michael` (best
+    /// quality, slower; Kokoro's other voices come with them), or a catalog name; repeatable.
     #[arg(long, value_name = "NAME")]
     pub voice: Vec<String>,
     /// Print the asset report as JSON.
