@@ -255,10 +255,10 @@ impl PeakEstimator {
     /// Peak magnitude between `signal[i]` and `signal[i + 1]` (inclusive of both samples),
     /// or any value at most `floor` when the true peak cannot exceed `floor` (which skips
     /// the interpolation in the quiet majority of a program).
-    fn peak_after(&self, signal: &VecDeque<f32>, i: usize, floor: f32) -> f32 {
+    fn peak_after(&self, signal: &[f32], i: usize, floor: f32) -> f32 {
         let from = i.saturating_sub(HALF_TAPS - 1);
         let to = (i + HALF_TAPS + 1).min(signal.len());
-        let largest = signal.range(from..to).fold(0f32, |m, s| m.max(s.abs()));
+        let largest = signal[from..to].iter().fold(0f32, |m, s| m.max(s.abs()));
         if largest * self.gain_bound <= floor {
             return largest;
         }
@@ -267,6 +267,21 @@ impl PeakEstimator {
             peak = peak.max(next.abs());
         }
         let start = i as isize - (HALF_TAPS as isize - 1);
+        if let Some(window) = usize::try_from(start)
+            .ok()
+            .and_then(|start| signal.get(start..start + 2 * HALF_TAPS))
+        {
+            // The whole filter inside the signal: the same sums in the same order as below,
+            // without a bounds check per tap.
+            for taps in &self.phases {
+                let mut acc = 0f32;
+                for (s, tap) in window.iter().zip(taps) {
+                    acc += s * tap;
+                }
+                peak = peak.max(acc.abs());
+            }
+            return peak;
+        }
         for taps in &self.phases {
             let mut acc = 0f32;
             for (k, tap) in taps.iter().enumerate() {
@@ -364,11 +379,16 @@ impl Limiter {
     }
 
     fn drain(&mut self, output: &mut Vec<f32>, flushing: bool) {
+        // Nothing is added to `pending` while draining (only taken from its front), so once
+        // contiguous it stays so, and the analysis reads a plain slice.
+        self.pending.make_contiguous();
         loop {
             // Analyse every sample whose right-hand filter context has arrived.
             let next = self.context + self.needed.len();
             if next < self.pending.len() && (flushing || next + HALF_TAPS < self.pending.len()) {
-                let peak = self.estimator.peak_after(&self.pending, next, self.ceiling);
+                let peak = self
+                    .estimator
+                    .peak_after(self.pending.as_slices().0, next, self.ceiling);
                 let need = if peak > self.ceiling {
                     self.ceiling / peak
                 } else {
