@@ -386,9 +386,9 @@ impl Limiter {
             // Analyse every sample whose right-hand filter context has arrived.
             let next = self.context + self.needed.len();
             if next < self.pending.len() && (flushing || next + HALF_TAPS < self.pending.len()) {
-                let peak = self
-                    .estimator
-                    .peak_after(self.pending.as_slices().0, next, self.ceiling);
+                let peak =
+                    self.estimator
+                        .peak_after(self.pending.as_slices().0, next, self.ceiling);
                 let need = if peak > self.ceiling {
                     self.ceiling / peak
                 } else {

@@ -152,22 +152,37 @@ pub fn run(
             })
         });
         let records = queue.records();
-        let gathered = gather(
+        let gathering = gather(
             (&records, &store),
             waiting,
             &mut reports,
             &out_dir,
             &on_event,
-        )
-        .await;
-        let _ = stop.send(());
-        if let Some(local) = local {
-            match local.await {
-                Ok(Err(error)) if gathered.is_ok() => return Err(error.into()),
-                _ => {}
+        );
+        let Some(mut local) = local else {
+            return gathering.await;
+        };
+        tokio::pin!(gathering);
+        tokio::select! {
+            gathered = &mut gathering => {
+                let _ = stop.send(());
+                match local.await {
+                    Ok(Err(error)) if gathered.is_ok() => Err(error.into()),
+                    _ => gathered,
+                }
             }
+            // The batch's own worker ended while its articles wait (the queue failed under
+            // it): say so rather than wait for ever.
+            ended = &mut local => Err(match ended {
+                Ok(Err(error)) => error.into(),
+                _ => Error::Usage {
+                    message: format!(
+                        "the batch's worker stopped before its articles were done; they stay queued on {}",
+                        queued.queue.redacted()
+                    ),
+                },
+            }),
         }
-        gathered
     })?;
     super::finish(reports, options, out_dir, started)
 }
