@@ -46,9 +46,14 @@ class Voice:
         self.rate = self.voice.config.sample_rate
         self.lock = threading.Lock() if serialize else None
 
-    def samples(self, text, speed=None):
-        """int16 samples at the voice's own rate; `speed` None keeps the voice's own pace."""
-        config = self.config() if speed is None else self.config(length_scale=1.0 / speed)
+    def samples(self, text, speed=None, deterministic=False):
+        """int16 samples at the voice's own rate; `speed` None keeps the voice's own pace.
+        `deterministic` turns Piper's noise off, so the same text always gives the same samples
+        (a server whose timing marks and audio come from separate requests needs that)."""
+        options = {} if speed is None else {"length_scale": 1.0 / speed}
+        if deterministic:
+            options.update(noise_scale=0.0, noise_w_scale=0.0)
+        config = self.config(**options)
         if self.lock:
             with self.lock:
                 chunks = [c.audio_int16_array for c in self.voice.synthesize(text, config)]

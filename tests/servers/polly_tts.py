@@ -202,7 +202,9 @@ def main():
     state = {"requests": 0, "to_throttle": args.throttle}
 
     def speech(text, rate):
-        audio = voice.samples(text)
+        # Polly answers the marks and the audio in separate requests, and its marks fit its
+        # audio: both must come from the same samples.
+        audio = voice.samples(text, deterministic=True)
         src = voice.rate
         if src != rate and len(audio):
             # Band-limited resampling: the spectrum cut at the new Nyquist frequency, so
