@@ -4,6 +4,8 @@ use crate::error::{Error, Result};
 use ebur128::{EbuR128, Mode};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 /// What a program is brought to: integrated loudness and a true-peak ceiling.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -196,6 +198,65 @@ impl Meter {
     }
 }
 
+/// A meter on a thread of its own: the caller hands it blocks and goes on making the next
+/// ones, so a finishing pass costs the limiter or the meter, whichever is slower, not both.
+pub struct MeterThread {
+    blocks: Option<SyncSender<Vec<f32>>>,
+    worker: Option<JoinHandle<Result<Meter>>>,
+}
+
+impl MeterThread {
+    pub fn start(mut meter: Meter) -> MeterThread {
+        // A few blocks in flight keep both threads busy without holding the program.
+        let (blocks, arriving) = sync_channel::<Vec<f32>>(4);
+        let worker = std::thread::spawn(move || {
+            for block in arriving {
+                meter.add(&block)?;
+            }
+            Ok(meter)
+        });
+        MeterThread {
+            blocks: Some(blocks),
+            worker: Some(worker),
+        }
+    }
+
+    pub fn add(&mut self, samples: &[f32]) -> Result<()> {
+        let sent = match &self.blocks {
+            Some(blocks) => blocks.send(samples.to_vec()).is_ok(),
+            None => false,
+        };
+        if sent {
+            return Ok(());
+        }
+        // The meter stopped early: its error says why.
+        self.blocks = None;
+        self.join().map(|_| ())
+    }
+
+    /// Waits for the meter to take every block, and reads it.
+    pub fn finish(mut self) -> Result<LoudnessReport> {
+        self.blocks = None;
+        Ok(self.join()?.report())
+    }
+
+    fn join(&mut self) -> Result<Meter> {
+        let stopped = || Error::Audio {
+            origin: "loudness meter".to_string(),
+            message: "the meter's thread stopped".to_string(),
+        };
+        let worker = self.worker.take().ok_or_else(stopped)?;
+        worker.join().map_err(|_| stopped())?
+    }
+}
+
+impl Drop for MeterThread {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread; it is not waited for.
+        self.blocks = None;
+    }
+}
+
 /// Measures a whole signal in one call.
 pub fn measure(samples: &[f32], sample_rate: u32) -> Result<LoudnessReport> {
     let mut meter = Meter::new(sample_rate)?;
@@ -218,6 +279,10 @@ const RELEASE_MS: f64 = 80.0;
 /// the signal around each sample (windowed sinc, 8 phases, 16 taps).
 struct PeakEstimator {
     phases: Vec<[f32; 2 * HALF_TAPS]>,
+    /// The same taps by position: `by_tap[k][p]` is phase p's tap k, with a zero eighth
+    /// phase, so all phases are summed side by side (in the same order each, so with the
+    /// same result) where the CPU has vector lanes for it.
+    by_tap: [[f32; OVERSAMPLE]; 2 * HALF_TAPS],
     /// The most any reconstructed point can exceed the largest sample it is made from.
     gain_bound: f32,
 }
@@ -249,7 +314,17 @@ impl PeakEstimator {
             .iter()
             .map(|taps| taps.iter().map(|t| t.abs()).sum::<f32>())
             .fold(1.0f32, f32::max);
-        PeakEstimator { phases, gain_bound }
+        let mut by_tap = [[0f32; OVERSAMPLE]; 2 * HALF_TAPS];
+        for (p, taps) in phases.iter().enumerate() {
+            for (k, tap) in taps.iter().enumerate() {
+                by_tap[k][p] = *tap;
+            }
+        }
+        PeakEstimator {
+            phases,
+            by_tap,
+            gain_bound,
+        }
     }
 
     /// Peak magnitude between `signal[i]` and `signal[i + 1]` (inclusive of both samples),
@@ -273,14 +348,13 @@ impl PeakEstimator {
         {
             // The whole filter inside the signal: the same sums in the same order as below,
             // without a bounds check per tap.
-            for taps in &self.phases {
-                let mut acc = 0f32;
-                for (s, tap) in window.iter().zip(taps) {
-                    acc += s * tap;
+            let mut acc = [0f32; OVERSAMPLE];
+            for (s, taps) in window.iter().zip(&self.by_tap) {
+                for (lane, tap) in acc.iter_mut().zip(taps) {
+                    *lane += s * tap;
                 }
-                peak = peak.max(acc.abs());
             }
-            return peak;
+            return acc.iter().fold(peak, |peak, lane| peak.max(lane.abs()));
         }
         for taps in &self.phases {
             let mut acc = 0f32;
@@ -307,7 +381,8 @@ impl PeakEstimator {
 /// `n..=n+L` (instant attack) or a slow release from the previous one, whichever is lower;
 /// the gain applied is the mean of the last L+1 held gains. Every one of those windows
 /// contains n, so each held gain, and hence their mean, is at most `need[n]`: the ceiling
-/// holds, and the gain ramps over L samples instead of stepping.
+/// holds, and the gain ramps over L samples instead of stepping. Once released back to 1 the
+/// limiter is at rest, and stretches with nothing to limit ahead pass through whole.
 pub struct Limiter {
     gain: f32,
     ceiling: f32,
@@ -331,12 +406,24 @@ pub struct Limiter {
     /// Held gains of the last `lookahead + 1` emitted samples.
     held: VecDeque<f32>,
     held_sum: f64,
+    /// How many of `held` are below 1.
+    held_below_one: usize,
     last_held: f32,
+    /// Absolute indices of the analysed samples not yet emitted whose need is below 1.
+    limited_needs: VecDeque<u64>,
+    /// Whether quiet stretches and rest are taken whole (always, except in the test that
+    /// checks they change nothing).
+    shortcuts: bool,
+    /// Samples emitted whole, at rest (how often the shortcut was taken).
+    pub passed_at_rest: u64,
     /// Lowest gain the limiter applied (1.0 if it never acted).
     pub min_gain: f32,
     /// Samples the limiter turned down by more than 0.1 dB.
     pub limited_samples: u64,
 }
+
+/// A released gain this close to 1 is 1 (1 - 2^-12: 0.002 dB).
+const AT_REST: f32 = 1.0 - 1.0 / 4_096.0;
 
 /// 0.1 dB of gain reduction: less is not counted as limiting.
 const NOTICEABLE: f32 = 0.988_553_1;
@@ -361,7 +448,11 @@ impl Limiter {
             window_end: 0,
             held: VecDeque::new(),
             held_sum: 0.0,
+            held_below_one: 0,
             last_held: 1.0,
+            limited_needs: VecDeque::new(),
+            shortcuts: true,
+            passed_at_rest: 0,
             min_gain: 1.0,
             limited_samples: 0,
         }
@@ -382,22 +473,8 @@ impl Limiter {
         // Nothing is added to `pending` while draining (only taken from its front), so once
         // contiguous it stays so, and the analysis reads a plain slice.
         self.pending.make_contiguous();
+        self.analyse(flushing);
         loop {
-            // Analyse every sample whose right-hand filter context has arrived.
-            let next = self.context + self.needed.len();
-            if next < self.pending.len() && (flushing || next + HALF_TAPS < self.pending.len()) {
-                let peak =
-                    self.estimator
-                        .peak_after(self.pending.as_slices().0, next, self.ceiling);
-                let need = if peak > self.ceiling {
-                    self.ceiling / peak
-                } else {
-                    1.0
-                };
-                self.needed.push_back(need);
-                continue;
-            }
-            // Emit the oldest sample once its look-ahead window is analysed.
             let ready = if flushing {
                 !self.needed.is_empty()
             } else {
@@ -406,42 +483,161 @@ impl Limiter {
             if !ready {
                 break;
             }
-            // Slide the window to [first, first + lookahead] over what is analysed.
-            let last = self.first + self.lookahead.min(self.needed.len() - 1) as u64;
-            while self.window_end <= last {
-                let need = self.needed[(self.window_end - self.first) as usize];
-                while self.minima.back().is_some_and(|&(_, v)| v >= need) {
-                    self.minima.pop_back();
+            let passing = self.passing_through(flushing);
+            if passing > 0 {
+                self.pass_through(passing, output);
+            } else {
+                self.emit_one(output);
+            }
+        }
+    }
+
+    /// Computes `need` for every pending sample whose right-hand filter context has arrived.
+    fn analyse(&mut self, flushing: bool) {
+        let signal = self.pending.as_slices().0;
+        // A stretch whose filter span is quiet enough cannot reach the ceiling between any
+        // of its samples: its needs are all 1 without interpolating (speech spends most of
+        // its time there).
+        const STRETCH: usize = 64;
+        let gain_bound = self.estimator.gain_bound;
+        loop {
+            let next = self.context + self.needed.len();
+            let end = if flushing {
+                signal.len()
+            } else {
+                signal.len().saturating_sub(HALF_TAPS)
+            };
+            if next >= end {
+                break;
+            }
+            if self.shortcuts && next + STRETCH <= end {
+                let span = &signal[next.saturating_sub(HALF_TAPS - 1)
+                    ..(next + STRETCH + HALF_TAPS).min(signal.len())];
+                // The same test as the estimator's, so the same samples pass it.
+                if span.iter().fold(0f32, |m, s| m.max(s.abs())) * gain_bound <= self.ceiling {
+                    self.needed.extend(std::iter::repeat_n(1.0, STRETCH));
+                    continue;
                 }
-                self.minima.push_back((self.window_end, need));
-                self.window_end += 1;
             }
-            while self.minima.front().is_some_and(|&(i, _)| i < self.first) {
-                self.minima.pop_front();
+            let peak = self.estimator.peak_after(signal, next, self.ceiling);
+            let need = if peak > self.ceiling {
+                self.limited_needs
+                    .push_back(self.first + self.needed.len() as u64);
+                self.ceiling / peak
+            } else {
+                1.0
+            };
+            self.needed.push_back(need);
+        }
+    }
+
+    /// How many of the next samples leave at exactly their input level: the limiter is at
+    /// rest (every held gain of the ramp is 1) and no need below 1 is in their look-ahead.
+    fn passing_through(&mut self, flushing: bool) -> usize {
+        if !self.shortcuts {
+            return 0;
+        }
+        let at_rest = self.last_held == 1.0
+            && self.held.len() == self.lookahead + 1
+            && self.held_below_one == 0
+            && self.held_sum == self.held.len() as f64;
+        if !at_rest {
+            return 0;
+        }
+        while self.limited_needs.front().is_some_and(|&i| i < self.first) {
+            self.limited_needs.pop_front();
+        }
+        let analysed = if flushing {
+            self.needed.len()
+        } else {
+            self.needed.len() - self.lookahead
+        };
+        match self.limited_needs.front() {
+            // Sample first + j passes if its window [first + j, first + j + lookahead] is clear.
+            Some(&next) => {
+                analysed.min((next - self.first).saturating_sub(self.lookahead as u64) as usize)
             }
-            let floor = self.minima.front().map_or(1.0, |&(_, v)| v.min(1.0));
-            let held = floor.min(self.last_held + (1.0 - self.last_held) * self.release);
-            self.last_held = held;
-            self.held.push_back(held);
-            self.held_sum += f64::from(held);
-            if self.held.len() > self.lookahead + 1 {
-                self.held_sum -= f64::from(self.held.pop_front().unwrap_or(1.0));
+            None => analysed,
+        }
+    }
+
+    /// Emits `count` samples at gain 1, as [`Limiter::emit_one`] would at rest: the held
+    /// ramp stays all ones, and the minima are rebuilt from the next window on.
+    fn pass_through(&mut self, count: usize, output: &mut Vec<f32>) {
+        let (front, _) = self.pending.as_slices();
+        output.extend_from_slice(&front[self.context..self.context + count]);
+        self.passed_at_rest += count as u64;
+        self.needed.drain(..count);
+        self.first += count as u64;
+        self.context += count;
+        let surplus = self.context.saturating_sub(HALF_TAPS);
+        self.pending.drain(..surplus);
+        self.context -= surplus;
+        self.minima.clear();
+        self.window_end = self.first;
+    }
+
+    /// Emits the oldest sample once its look-ahead window is analysed.
+    fn emit_one(&mut self, output: &mut Vec<f32>) {
+        // Slide the window to [first, first + lookahead] over what is analysed.
+        let last = self.first + self.lookahead.min(self.needed.len() - 1) as u64;
+        while self.window_end <= last {
+            let need = self.needed[(self.window_end - self.first) as usize];
+            while self.minima.back().is_some_and(|&(_, v)| v >= need) {
+                self.minima.pop_back();
             }
-            let gain = ((self.held_sum / self.held.len() as f64) as f32).min(1.0);
-            if gain < NOTICEABLE {
-                self.limited_samples += 1;
+            self.minima.push_back((self.window_end, need));
+            self.window_end += 1;
+        }
+        while self.minima.front().is_some_and(|&(i, _)| i < self.first) {
+            self.minima.pop_front();
+        }
+        let floor = self.minima.front().map_or(1.0, |&(_, v)| v.min(1.0));
+        let mut released = self.last_held + (1.0 - self.last_held) * self.release;
+        if released >= AT_REST {
+            // An exponential release in f32 never reaches 1: its step rounds away about 1e-4
+            // short of it. So it snaps there from a difference no one can hear.
+            released = 1.0;
+        }
+        let held = floor.min(released);
+        self.last_held = held;
+        self.hold(held);
+        let gain = ((self.held_sum / self.held.len() as f64) as f32).min(1.0);
+        if gain < NOTICEABLE {
+            self.limited_samples += 1;
+        }
+        if gain < 1.0 {
+            self.min_gain = self.min_gain.min(gain);
+        }
+        output.push(self.pending[self.context] * gain);
+        self.needed.pop_front();
+        self.first += 1;
+        self.context += 1;
+        if self.context > HALF_TAPS {
+            self.pending.pop_front();
+            self.context -= 1;
+        }
+    }
+
+    /// Adds a held gain to the ramp's window, dropping the oldest once it is full.
+    fn hold(&mut self, held: f32) {
+        self.held.push_back(held);
+        self.held_sum += f64::from(held);
+        if held < 1.0 {
+            self.held_below_one += 1;
+        }
+        if self.held.len() > self.lookahead + 1
+            && let Some(oldest) = self.held.pop_front()
+        {
+            self.held_sum -= f64::from(oldest);
+            if oldest < 1.0 {
+                self.held_below_one -= 1;
             }
-            if gain < 1.0 {
-                self.min_gain = self.min_gain.min(gain);
-            }
-            output.push(self.pending[self.context] * gain);
-            self.needed.pop_front();
-            self.first += 1;
-            self.context += 1;
-            if self.context > HALF_TAPS {
-                self.pending.pop_front();
-                self.context -= 1;
-            }
+        }
+        if self.held_below_one == 0 {
+            // All ones: drop the rounding the sum gathered while limiting, so the limiter
+            // returns exactly to rest.
+            self.held_sum = self.held.len() as f64;
         }
     }
 }
@@ -545,6 +741,78 @@ mod tests {
         let quiet = &out[(1.25 * rate as f64) as usize + 4000..(1.5 * rate as f64) as usize - 10];
         let quiet_peak = quiet.iter().fold(0f32, |m, s| m.max(s.abs()));
         assert!((quiet_peak - 0.0998).abs() < 0.003, "{quiet_peak}");
+    }
+
+    #[test]
+    fn shortcuts_change_no_sample_and_the_limiter_comes_back_to_rest() {
+        let rate = 24_000;
+        // Loud bursts the limiter works hard on, with pauses long enough to come back to rest.
+        let mut signal = Vec::new();
+        for (i, amplitude) in [0.9, 0.02, 0.7, 0.3, 0.95].into_iter().enumerate() {
+            signal.extend(tone(rate, 0.6, 311.0 + 997.0 * i as f64, amplitude));
+            signal.extend(tone(rate, 1.5, 150.0, 0.01));
+        }
+        let gain_db = 9.0;
+        let mut plain = Limiter::new(rate, gain_db, -1.0);
+        plain.shortcuts = false;
+        let mut expected = Vec::new();
+        plain.process(&signal, &mut expected);
+        plain.flush(&mut expected);
+
+        let mut limiter = Limiter::new(rate, gain_db, -1.0);
+        let mut out = Vec::new();
+        // Blocks of awkward sizes, so stretches and windows straddle them.
+        let mut at = 0;
+        for size in [1, 63, 64, 65, 1000, 4097].iter().cycle() {
+            if at >= signal.len() {
+                break;
+            }
+            let end = (at + size).min(signal.len());
+            limiter.process(&signal[at..end], &mut out);
+            at = end;
+        }
+        limiter.flush(&mut out);
+
+        assert_eq!(out.len(), signal.len());
+        let differing = out
+            .iter()
+            .zip(&expected)
+            .filter(|(a, b)| a.to_bits() != b.to_bits());
+        assert_eq!(differing.count(), 0);
+        assert_eq!(limiter.limited_samples, plain.limited_samples);
+        assert_eq!(limiter.min_gain.to_bits(), plain.min_gain.to_bits());
+        assert!(limiter.limited_samples > 0);
+        // Most of each pause passes at exactly the gain asked for.
+        assert!(
+            limiter.passed_at_rest > (3.0 * f64::from(rate)) as u64,
+            "{} samples at rest",
+            limiter.passed_at_rest
+        );
+        let gain = linear(gain_db) as f32;
+        // The end of the fourth pause, up to the fifth burst's look-ahead.
+        let end_of_pause = signal.len() - (2.1 * f64::from(rate)) as usize;
+        let tail = end_of_pause - 1000..end_of_pause - 200;
+        for i in tail {
+            assert_eq!(out[i].to_bits(), (signal[i] * gain).to_bits(), "sample {i}");
+        }
+    }
+
+    #[test]
+    fn a_meter_on_its_thread_reads_as_one_in_line() {
+        let rate = 24_000;
+        let mut signal = tone(rate, 3.0, 440.0, 0.5);
+        signal.extend(tone(rate, 2.0, 3_000.0, 0.1));
+        let mut in_line = Meter::new(rate).unwrap();
+        let mut threaded = MeterThread::start(Meter::new(rate).unwrap());
+        for block in signal.chunks(5_000) {
+            in_line.add(block).unwrap();
+            threaded.add(block).unwrap();
+        }
+        let (a, b) = (in_line.report(), threaded.finish().unwrap());
+        assert_eq!(a.integrated_lufs, b.integrated_lufs);
+        assert_eq!(a.true_peak_dbtp, b.true_peak_dbtp);
+        assert_eq!(a.range_lu, b.range_lu);
+        assert!(a.integrated_lufs.is_some());
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub mod wav;
 
 use crate::audio::edges::{EdgePolicy, SeamReport, clean_edges, seam_context, seam_score};
 use crate::audio::loudness::{
-    Limiter, LoudnessReport, LoudnessTarget, Meter, db, gain_through_limiter,
+    Limiter, LoudnessReport, LoudnessTarget, Meter, MeterThread, db, gain_through_limiter,
 };
 use crate::error::{Error, Result};
 use crate::sidecar::{Starts, TimedChapter, TimedSentence, TimedWord, Timeline};
@@ -444,7 +444,7 @@ impl Stitcher {
             output: &output,
         };
         let before = meter.report();
-        let mut after = Meter::new(sample_rate)?;
+        let mut after = MeterThread::start(Meter::new(sample_rate)?);
         let Some(target) = finishing.loudness else {
             // Untouched: samples go to the file exactly as stitched.
             spool.replay(|block| {
@@ -456,7 +456,7 @@ impl Stitcher {
                 chapters,
                 FinishReport {
                     before,
-                    after: after.report(),
+                    after: after.finish()?,
                     gain_db: 0.0,
                     limited_fraction: 0.0,
                     deepest_limiting_db: 0.0,
@@ -469,9 +469,9 @@ impl Stitcher {
         let mut gain_db = before.integrated_lufs.map_or(0.0, |m| target.lufs - m);
         if before.integrated_lufs.is_some() {
             gain_db = gain_through_limiter(gain_db, target.lufs, |gain_db| {
-                let mut meter = Meter::integrated_only(sample_rate)?;
+                let mut meter = MeterThread::start(Meter::integrated_only(sample_rate)?);
                 spool.render(gain_db, ceiling, sample_rate, |block| meter.add(block))?;
-                Ok(meter.report().integrated_lufs)
+                Ok(meter.finish()?.integrated_lufs)
             })?;
         }
         let mut ceiling = ceiling;
@@ -504,7 +504,7 @@ impl Stitcher {
             // What a listener's decoder produces, not what went into the encoder.
             decoded_loudness(&output)?
         } else {
-            after.report()
+            after.finish()?
         };
         Ok((
             chapters,
