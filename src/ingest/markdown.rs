@@ -469,63 +469,66 @@ mod tests {
         assert_eq!(all_paragraphs(&document), [["Text."], ["More."]]);
     }
 
+    /// What each piece of Markdown reads as, paragraph by paragraph; every case's sources also
+    /// bracket its sentences.
     #[test]
-    fn list_items_are_paragraphs() {
-        let contents = "- one\n- two. Three\n\n1. first\n2. second\n   - nested\n\n* loose a\n\n* loose b\n\n- [ ] task item\n";
-        let document = parse(contents, "fallback");
-        assert_eq!(
-            all_paragraphs(&document),
-            vec![
-                vec!["one"],
-                vec!["two.", "Three"],
-                vec!["first"],
-                vec!["second"],
-                vec!["nested"],
-                vec!["loose a"],
-                vec!["loose b"],
-                vec!["task item"],
-            ]
-        );
-        assert_sources_bracket_text(contents, &document);
-    }
-
-    #[test]
-    fn block_quotes_are_narrated() {
-        let contents = "> Quoted text.\n> More quoted.\n\n> [!NOTE]\n> Be careful.\n";
-        let document = parse(contents, "fallback");
-        assert_eq!(
-            all_paragraphs(&document),
-            [vec!["Quoted text.", "More quoted."], vec!["Be careful."]]
-        );
-        assert_sources_bracket_text(contents, &document);
-    }
-
-    #[test]
-    fn code_blocks_are_skipped_but_inline_code_is_read() {
-        let contents = "Before.\n\n```rust\nlet hidden = 1.\n```\n\n    indented hidden code\n\nRun `cargo test` now.\n";
-        let document = parse(contents, "fallback");
-        assert_eq!(
-            all_paragraphs(&document),
-            [["Before."], ["Run cargo test now."]]
-        );
-        assert_sources_bracket_text(contents, &document);
-    }
-
-    #[test]
-    fn images_and_their_alt_text_are_skipped() {
-        let document = parse("See ![secret alt text](img.png) this.", "fallback");
-        assert_eq!(all_paragraphs(&document), [["See this."]]);
-    }
-
-    #[test]
-    fn links_keep_their_text_not_their_url() {
-        let contents = "Read [the docs](https://example.com/guide) now. Also [this][ref].\n\n[ref]: https://example.org/ref\n";
-        let document = parse(contents, "fallback");
-        assert_eq!(
-            all_paragraphs(&document),
-            [["Read the docs now.", "Also this."]]
-        );
-        assert_sources_bracket_text(contents, &document);
+    fn markup_reads_as_its_spoken_text() {
+        let cases: &[(&str, &str, &[&[&str]])] = &[
+            (
+                "list items are paragraphs",
+                "- one\n- two. Three\n\n1. first\n2. second\n   - nested\n\n* loose a\n\n* loose b\n\n- [ ] task item\n",
+                &[
+                    &["one"],
+                    &["two.", "Three"],
+                    &["first"],
+                    &["second"],
+                    &["nested"],
+                    &["loose a"],
+                    &["loose b"],
+                    &["task item"],
+                ],
+            ),
+            (
+                "block quotes are narrated",
+                "> Quoted text.\n> More quoted.\n\n> [!NOTE]\n> Be careful.\n",
+                &[&["Quoted text.", "More quoted."], &["Be careful."]],
+            ),
+            (
+                "code blocks are skipped but inline code is read",
+                "Before.\n\n```rust\nlet hidden = 1.\n```\n\n    indented hidden code\n\nRun `cargo test` now.\n",
+                &[&["Before."], &["Run cargo test now."]],
+            ),
+            (
+                "images and their alt text are skipped",
+                "See ![secret alt text](img.png) this.",
+                &[&["See this."]],
+            ),
+            (
+                "links keep their text, not their URL",
+                "Read [the docs](https://example.com/guide) now. Also [this][ref].\n\n[ref]: https://example.org/ref\n",
+                &[&["Read the docs now.", "Also this."]],
+            ),
+            (
+                "inline HTML line breaks separate words",
+                "One<br>two<BR/>three <i>four</i>.",
+                &[&["One two three four."]],
+            ),
+            (
+                "TOML front matter is skipped",
+                "+++\ntitle = \"x\"\n+++\n\nBody.",
+                &[&["Body."]],
+            ),
+            (
+                "emphasis markup is stripped",
+                "Some *emphasis*, **strong**, _under_ and ~~struck~~ text.",
+                &[&["Some emphasis, strong, under and struck text."]],
+            ),
+        ];
+        for (case, contents, expected) in cases {
+            let document = parse(contents, "fallback");
+            assert_eq!(all_paragraphs(&document), *expected, "{case}");
+            assert_sources_bracket_text(contents, &document);
+        }
     }
 
     #[test]
@@ -538,28 +541,6 @@ mod tests {
             [["Text with bold and a note."], ["After."]]
         );
         assert_sources_bracket_text(contents, &document);
-    }
-
-    #[test]
-    fn inline_html_line_breaks_separate_words() {
-        let document = parse("One<br>two<BR/>three <i>four</i>.", "fallback");
-        assert_eq!(all_paragraphs(&document), [["One two three four."]]);
-    }
-
-    #[test]
-    fn toml_front_matter_is_skipped() {
-        let document = parse("+++\ntitle = \"x\"\n+++\n\nBody.", "fallback");
-        assert_eq!(all_paragraphs(&document), [["Body."]]);
-    }
-
-    #[test]
-    fn emphasis_markup_is_stripped() {
-        let contents = "Some *emphasis*, **strong**, _under_ and ~~struck~~ text.";
-        let document = parse(contents, "fallback");
-        assert_eq!(
-            all_paragraphs(&document),
-            [["Some emphasis, strong, under and struck text."]]
-        );
     }
 
     #[test]

@@ -23,79 +23,46 @@ pub(super) struct Currency {
     pub(super) minor: Option<(&'static str, &'static str)>,
 }
 
-const DOLLAR: Currency = Currency {
-    one: "dollar",
-    many: "dollars",
-    minor: Some(("cent", "cents")),
-};
+impl Currency {
+    /// A currency whose hundredth is a cent.
+    const fn in_cents(one: &'static str, many: &'static str) -> Currency {
+        Currency {
+            one,
+            many,
+            minor: Some(("cent", "cents")),
+        }
+    }
+}
 
 /// Currency signs, longest first.
 const CURRENCIES: [(&str, Currency); 11] = [
-    (
-        "US$",
-        Currency {
-            one: "U S dollar",
-            many: "U S dollars",
-            minor: Some(("cent", "cents")),
-        },
-    ),
+    ("US$", Currency::in_cents("U S dollar", "U S dollars")),
     (
         "CA$",
-        Currency {
-            one: "Canadian dollar",
-            many: "Canadian dollars",
-            minor: Some(("cent", "cents")),
-        },
+        Currency::in_cents("Canadian dollar", "Canadian dollars"),
     ),
     (
         "AU$",
-        Currency {
-            one: "Australian dollar",
-            many: "Australian dollars",
-            minor: Some(("cent", "cents")),
-        },
+        Currency::in_cents("Australian dollar", "Australian dollars"),
     ),
     (
         "NZ$",
-        Currency {
-            one: "New Zealand dollar",
-            many: "New Zealand dollars",
-            minor: Some(("cent", "cents")),
-        },
+        Currency::in_cents("New Zealand dollar", "New Zealand dollars"),
     ),
     (
         "HK$",
-        Currency {
-            one: "Hong Kong dollar",
-            many: "Hong Kong dollars",
-            minor: Some(("cent", "cents")),
-        },
+        Currency::in_cents("Hong Kong dollar", "Hong Kong dollars"),
     ),
     (
         "C$",
-        Currency {
-            one: "Canadian dollar",
-            many: "Canadian dollars",
-            minor: Some(("cent", "cents")),
-        },
+        Currency::in_cents("Canadian dollar", "Canadian dollars"),
     ),
     (
         "A$",
-        Currency {
-            one: "Australian dollar",
-            many: "Australian dollars",
-            minor: Some(("cent", "cents")),
-        },
+        Currency::in_cents("Australian dollar", "Australian dollars"),
     ),
-    ("$", DOLLAR),
-    (
-        "€",
-        Currency {
-            one: "euro",
-            many: "euros",
-            minor: Some(("cent", "cents")),
-        },
-    ),
+    ("$", Currency::in_cents("dollar", "dollars")),
+    ("€", Currency::in_cents("euro", "euros")),
     (
         "£",
         Currency {
