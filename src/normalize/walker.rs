@@ -128,30 +128,16 @@ impl<'a> Normalizer<'a> {
 
     /// Applies the first rule that matches at chunk `i`; returns how many chunks it used.
     pub(super) fn at(&mut self, i: usize) -> usize {
-        if let Some(n) = self.web(i) {
-            return n;
-        }
-        if let Some(n) = self.date(i) {
-            return n;
-        }
-        if let Some(n) = self.time(i) {
-            return n;
-        }
-        if let Some(n) = self.quantity(i, self.ch[i].core.start) {
-            return n;
-        }
-        if let Some(n) = self.abbreviation(i) {
-            return n;
-        }
-        if let Some(n) = self.initialism(i) {
-            return n;
-        }
-        if let Some(n) = self.roman_numeral(i) {
-            return n;
-        }
-        if let Some(n) = self.symbols(i) {
-            return n;
-        }
-        self.prefixed(i).unwrap_or(1)
+        let start = self.ch[i].core.start;
+        self.web(i)
+            .or_else(|| self.date(i))
+            .or_else(|| self.time(i))
+            .or_else(|| self.quantity(i, start))
+            .or_else(|| self.abbreviation(i))
+            .or_else(|| self.initialism(i))
+            .or_else(|| self.roman_numeral(i))
+            .or_else(|| self.symbols(i))
+            .or_else(|| self.prefixed(i))
+            .unwrap_or(1)
     }
 }
