@@ -32,14 +32,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
 /// elements a request stays far inside both, while a failed request costs little to redo.
 /// `default_concurrency`: the standard (S0) tier allows 200 requests a second, but 429s come
 /// earlier on new resources; four in flight keeps a long article moving without bursts.
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: 1000,
-    default_concurrency: 4,
-    formats: &["wav", "pcm", "mp3"],
-    timings: false,
-    phonemes: true,
-    context: false,
-};
+const LIMITS: BackendLimits = BackendLimits::new(1000, 4, &["wav", "pcm", "mp3"]).with_phonemes();
 
 const NAME: &str = "azure";
 const KEY_VAR: &str = "AZURE_SPEECH_KEY";

@@ -37,14 +37,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     open: super::Opener::Fn(open_backend),
 };
 
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: 1000,
-    default_concurrency: 2,
-    formats: &["wav"],
-    timings: false,
-    phonemes: false,
-    context: false,
-};
+const LIMITS: BackendLimits = BackendLimits::new(1000, 2, &["wav"]);
 
 const NAME: &str = "command";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);

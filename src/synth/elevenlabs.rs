@@ -30,21 +30,16 @@ pub const ENTRY: BackendEntry = BackendEntry {
     open: super::Opener::Fn(open_backend),
 };
 
-const LIMITS: BackendLimits = BackendLimits {
-    // Per-request limits differ by model (10,000 characters for eleven_multilingual_v2,
-    // 40,000 for the flash/turbo v2.5 models, fewer for eleven_v3); 2,500 stays under all of
-    // them, so a profile may switch models freely. Sentences are rarely that long, so the
-    // planner hardly ever splits, and a request that fails late and is retried (every
-    // attempt is billed per character) costs at most that much.
-    max_chars: 2500,
-    // Free and starter plans allow 2 to 4 requests at once; more are refused with 429
-    // too_many_concurrent_requests (retried, but wasted).
-    default_concurrency: 2,
-    formats: FORMATS,
-    timings: true,
-    phonemes: false,
-    context: true,
-};
+/// `max_chars`: per-request limits differ by model (10,000 characters for
+/// eleven_multilingual_v2, 40,000 for the flash/turbo v2.5 models, fewer for eleven_v3); 2,500
+/// stays under all of them, so a profile may switch models freely. Sentences are rarely that
+/// long, so the planner hardly ever splits, and a request that fails late and is retried
+/// (every attempt is billed per character) costs at most that much.
+/// `default_concurrency`: free and starter plans allow 2 to 4 requests at once; more are
+/// refused with 429 too_many_concurrent_requests (retried, but wasted).
+const LIMITS: BackendLimits = BackendLimits::new(2500, 2, FORMATS)
+    .with_timings()
+    .with_context();
 
 const FORMATS: &[&str] = &[
     "pcm_16000",
@@ -326,6 +321,12 @@ impl ElevenLabs {
         } else {
             format!(": {said}")
         };
+        // ` voice_not_found`, as the messages quote it after the HTTP code.
+        let named = if status.is_empty() {
+            String::new()
+        } else {
+            format!(" {status}")
+        };
         let code = answer.status.as_u16();
         match (code, status) {
             (_, "quota_exceeded") => Failure::Fatal {
@@ -335,37 +336,20 @@ impl ElevenLabs {
             },
             (_, "voice_not_found") | (404, _) => Failure::Fatal {
                 message: format!(
-                    "unknown voice '{}' (HTTP {code}{}){said}; check the profile's voice ID (GET /v1/voices lists those of the account)",
+                    "unknown voice '{}' (HTTP {code}{named}){said}; check the profile's voice ID (GET /v1/voices lists those of the account)",
                     self.speech.voice,
-                    if status.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" {status}")
-                    }
                 ),
             },
             (401, _) => Failure::Fatal {
                 message: format!(
-                    "{KEY_VAR} is rejected (HTTP 401{}){said}; check the key, or set it if it is missing",
-                    if status.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" {status}")
-                    }
+                    "{KEY_VAR} is rejected (HTTP 401{named}){said}; check the key, or set it if it is missing"
                 ),
             },
             (422, _) => Failure::Fatal {
                 message: format!("the server rejects the request (HTTP 422){said}"),
             },
             (429, _) => Failure::Retry {
-                message: format!(
-                    "the server is busy (HTTP 429{}){said}",
-                    if status.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" {status}")
-                    }
-                ),
+                message: format!("the server is busy (HTTP 429{named}){said}"),
                 wait: http::retry_after(&answer.headers),
             },
             _ => answer.failure(Some(KEY_VAR)),

@@ -43,20 +43,15 @@ pub const ENTRY: BackendEntry = BackendEntry {
     open: super::Opener::Fn(open_backend),
 };
 
-const LIMITS: BackendLimits = BackendLimits {
-    // Google takes at most 5000 bytes of input, and the SSML counts: each word gets a
-    // `<mark name="wNNN"/>` (17–19 bytes) besides its own bytes. English averages about 5.7
-    // characters a word with its space, so 800 characters are ~140 words and ~3,400 bytes of
-    // SSML, leaving room for escapes (`&quot;` is 6 bytes), lexicon `<phoneme>` elements and
-    // non-ASCII text. A request that still comes out too long is sent without marks (no word
-    // timings for it) rather than refused.
-    max_chars: 800,
-    default_concurrency: 4,
-    formats: &["LINEAR16", "MP3", "OGG_OPUS"],
-    timings: true,
-    phonemes: true,
-    context: false,
-};
+/// `max_chars`: Google takes at most 5000 bytes of input, and the SSML counts: each word gets
+/// a `<mark name="wNNN"/>` (17–19 bytes) besides its own bytes. English averages about 5.7
+/// characters a word with its space, so 800 characters are ~140 words and ~3,400 bytes of
+/// SSML, leaving room for escapes (`&quot;` is 6 bytes), lexicon `<phoneme>` elements and
+/// non-ASCII text. A request that still comes out too long is sent without marks (no word
+/// timings for it) rather than refused.
+const LIMITS: BackendLimits = BackendLimits::new(800, 4, &["LINEAR16", "MP3", "OGG_OPUS"])
+    .with_timings()
+    .with_phonemes();
 
 const NAME: &str = "google";
 const BASE_VAR: &str = "ALOUD_GOOGLE_TTS_URL";

@@ -22,14 +22,8 @@ pub const ENTRY: BackendEntry = BackendEntry {
     open: super::Opener::Fn(open_backend),
 };
 
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: 4096,
-    default_concurrency: 4,
-    formats: &["wav", "pcm", "mp3", "flac", "opus", "aac"],
-    timings: false,
-    phonemes: false,
-    context: false,
-};
+const LIMITS: BackendLimits =
+    BackendLimits::new(4096, 4, &["wav", "pcm", "mp3", "flac", "opus", "aac"]);
 
 const NAME: &str = "openai";
 const KEY_VAR: &str = "OPENAI_API_KEY";

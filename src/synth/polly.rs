@@ -67,14 +67,9 @@ fn billed_passes(profile: &VoiceProfile) -> u32 {
 /// `default_concurrency`: Polly's SynthesizeSpeech quota is 8 transactions a second (burst
 /// 10) for most engines; each sentence makes two requests (audio and marks) at once, so four
 /// sentences in flight stay within it.
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: 1500,
-    default_concurrency: 4,
-    formats: &["pcm", "mp3", "ogg_vorbis"],
-    timings: true,
-    phonemes: true,
-    context: false,
-};
+const LIMITS: BackendLimits = BackendLimits::new(1500, 4, &["pcm", "mp3", "ogg_vorbis"])
+    .with_timings()
+    .with_phonemes();
 
 const NAME: &str = "polly";
 const SERVICE: &str = "polly";

@@ -30,14 +30,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     open: super::Opener::Fn(open_backend),
 };
 
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: 1000,
-    default_concurrency: 2,
-    formats: &["pcm"],
-    timings: false,
-    phonemes: false,
-    context: false,
-};
+const LIMITS: BackendLimits = BackendLimits::new(1000, 2, &["pcm"]);
 
 const NAME: &str = "wyoming";
 /// Where a server listens when neither `ALOUD_WYOMING_URL` nor the profile's `url` says.

@@ -33,14 +33,8 @@ pub const ENTRY: BackendEntry = BackendEntry {
 
 const NAME: &str = "hibari";
 
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: MAX_CHARS,
-    default_concurrency: DEFAULT_CONCURRENCY,
-    formats: &["pcm"],
-    timings: false,
-    phonemes: true,
-    context: false,
-};
+const LIMITS: BackendLimits =
+    BackendLimits::new(MAX_CHARS, DEFAULT_CONCURRENCY, &["pcm"]).with_phonemes();
 
 /// The wheel splits sentences past 400 phonemes at clause punctuation; about 300 characters
 /// of English make that many.

@@ -32,15 +32,10 @@ pub const ENTRY: BackendEntry = BackendEntry {
 
 const NAME: &str = "kokoro";
 
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: MAX_CHARS,
-    default_concurrency: DEFAULT_CONCURRENCY,
-    formats: &["pcm"],
-    // The int8 export outputs the waveform only, no per-phoneme durations to time words by.
-    timings: false,
-    phonemes: true,
-    context: false,
-};
+/// No timings: the int8 export outputs the waveform only, no per-phoneme durations to time
+/// words by.
+const LIMITS: BackendLimits =
+    BackendLimits::new(MAX_CHARS, DEFAULT_CONCURRENCY, &["pcm"]).with_phonemes();
 
 /// The model takes 510 phonemes at most; 250 characters of English make about 250 phonemes,
 /// leaving room for numbers and abbreviations spoken in full.
