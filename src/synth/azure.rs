@@ -99,13 +99,7 @@ impl SpeechSettings {
                 ),
             ));
         };
-        let voice = profile
-            .voice
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .unwrap_or(DEFAULT_VOICE)
-            .to_string();
+        let voice = config::voice(profile).unwrap_or(DEFAULT_VOICE).to_string();
         if !profile.speaking_rate.is_finite() || profile.speaking_rate <= 0.0 {
             return Err(profile_error(
                 profile,
@@ -333,16 +327,11 @@ impl Backend for Azure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     fn profile(extra: &str) -> VoiceProfile {
-        VoiceProfile::from_toml(
-            &format!(
-                "name='az'\nengine='azure'\nlanguage='en-GB'\nvoice='en-GB-SoniaNeural'\n{extra}"
-            ),
-            Path::new("az.toml"),
-        )
-        .unwrap()
+        config::test_profile(&format!(
+            "name='az'\nengine='azure'\nlanguage='en-GB'\nvoice='en-GB-SoniaNeural'\n{extra}"
+        ))
     }
 
     #[test]

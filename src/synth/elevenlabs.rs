@@ -11,7 +11,7 @@
 //! `voice_settings`, plus the timeouts and retries of [`super::http::HttpSettings`]. The key
 //! comes from `ELEVENLABS_API_KEY` only and travels in the `xi-api-key` header.
 
-use super::config::{Setting, engine_error, env_value, process_env, profile_error, string_option};
+use super::config::{self, Setting, engine_error, env_value, process_env, profile_error, string_option};
 use super::http::{self, Answer, ApiKey, Connection, Expect, Failure, HttpSettings};
 use super::{
     Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
@@ -70,16 +70,8 @@ pub struct SpeechSettings {
 
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let model = match string_option(profile, "model")? {
-            Some(model) => model,
-            None if !profile.model.trim().is_empty() => profile.model.trim().to_string(),
-            None => DEFAULT_MODEL.to_string(),
-        };
-        let voice = profile
-            .voice
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
+        let model = config::model(profile, DEFAULT_MODEL)?;
+        let voice = config::voice(profile)
             .ok_or_else(|| {
                 profile_error(
                     profile,
@@ -88,17 +80,12 @@ impl SpeechSettings {
                 )
             })?
             .to_string();
-        let format =
-            string_option(profile, "output_format")?.unwrap_or_else(|| DEFAULT_FORMAT.to_string());
-        if !FORMATS.contains(&format.as_str()) {
-            return Err(profile_error(
-                profile,
-                format!(
-                    "options.output_format '{format}' is not one of {}",
-                    FORMATS.join(", ")
-                ),
-            ));
-        }
+        let format = config::one_of(
+            profile,
+            "output_format",
+            string_option(profile, "output_format")?.unwrap_or_else(|| DEFAULT_FORMAT.to_string()),
+            FORMATS,
+        )?;
         let timestamps = match profile.options.get("timestamps") {
             None => true,
             Some(toml::Value::Boolean(b)) => *b,
@@ -456,14 +443,11 @@ impl Backend for ElevenLabs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     fn profile(extra: &str) -> VoiceProfile {
-        VoiceProfile::from_toml(
-            &format!("name='t'\nengine='elevenlabs'\nlanguage='en-US'\nvoice='voice123'\n{extra}"),
-            Path::new("t.toml"),
-        )
-        .unwrap()
+        config::test_profile(&format!(
+            "name='t'\nengine='elevenlabs'\nlanguage='en-US'\nvoice='voice123'\n{extra}"
+        ))
     }
 
     #[test]

@@ -102,13 +102,7 @@ pub struct SpeechSettings {
 
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let voice = profile
-            .voice
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .unwrap_or(DEFAULT_VOICE)
-            .to_string();
+        let voice = config::voice(profile).unwrap_or(DEFAULT_VOICE).to_string();
         // `en-US-Neural2-F` is an en-US voice whatever the profile's language says; Google
         // refuses a name and language code that disagree.
         let parts: Vec<&str> = voice.split('-').collect();
@@ -123,18 +117,14 @@ impl SpeechSettings {
             }
             _ => profile.language.trim().to_string(),
         };
-        let encoding = string_option(profile, "audio_encoding")?
-            .map(|e| e.to_ascii_uppercase())
-            .unwrap_or_else(|| "LINEAR16".to_string());
-        if !LIMITS.formats.contains(&encoding.as_str()) {
-            return Err(profile_error(
-                profile,
-                format!(
-                    "options.audio_encoding '{encoding}' is not one of {}",
-                    LIMITS.formats.join(", ")
-                ),
-            ));
-        }
+        let encoding = config::one_of(
+            profile,
+            "audio_encoding",
+            string_option(profile, "audio_encoding")?
+                .map(|e| e.to_ascii_uppercase())
+                .unwrap_or_else(|| "LINEAR16".to_string()),
+            LIMITS.formats,
+        )?;
         if !DECODED.contains(&encoding.as_str()) {
             return Err(profile_error(
                 profile,

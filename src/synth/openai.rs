@@ -6,7 +6,7 @@
 //! plus the timeouts and retries of [`super::http::HttpSettings`]. The key comes from
 //! `OPENAI_API_KEY` only; servers on this machine usually need none.
 
-use super::config::{Setting, engine_error, env_value, process_env, profile_error, string_option};
+use super::config::{self, Setting, engine_error, env_value, process_env, profile_error, string_option};
 use super::http::{self, ApiKey, Connection, Expect, HttpSettings};
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::Result;
@@ -48,21 +48,13 @@ pub struct SpeechSettings {
 
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let model = match string_option(profile, "model")? {
-            Some(model) => model,
-            None if !profile.model.trim().is_empty() => profile.model.trim().to_string(),
-            None => DEFAULT_MODEL.to_string(),
-        };
-        let format = string_option(profile, "format")?.unwrap_or_else(|| "wav".into());
-        if !LIMITS.formats.contains(&format.as_str()) {
-            return Err(profile_error(
-                profile,
-                format!(
-                    "options.format '{format}' is not one of {}",
-                    LIMITS.formats.join(", ")
-                ),
-            ));
-        }
+        let model = config::model(profile, DEFAULT_MODEL)?;
+        let format = config::one_of(
+            profile,
+            "format",
+            string_option(profile, "format")?.unwrap_or_else(|| "wav".into()),
+            LIMITS.formats,
+        )?;
         if !DECODED.contains(&format.as_str()) {
             return Err(profile_error(
                 profile,

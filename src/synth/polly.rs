@@ -92,26 +92,18 @@ pub struct SpeechSettings {
 
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let engine = string_option(profile, "engine")?.unwrap_or_else(|| "neural".into());
-        if !ENGINES.contains(&engine.as_str()) {
-            return Err(profile_error(
-                profile,
-                format!(
-                    "options.engine '{engine}' is not one of {}",
-                    ENGINES.join(", ")
-                ),
-            ));
-        }
-        let format = string_option(profile, "format")?.unwrap_or_else(|| "pcm".into());
-        if !LIMITS.formats.contains(&format.as_str()) {
-            return Err(profile_error(
-                profile,
-                format!(
-                    "options.format '{format}' is not one of {}",
-                    LIMITS.formats.join(", ")
-                ),
-            ));
-        }
+        let engine = config::one_of(
+            profile,
+            "engine",
+            string_option(profile, "engine")?.unwrap_or_else(|| "neural".into()),
+            ENGINES,
+        )?;
+        let format = config::one_of(
+            profile,
+            "format",
+            string_option(profile, "format")?.unwrap_or_else(|| "pcm".into()),
+            LIMITS.formats,
+        )?;
         let sample_rate = match profile.options.get("sample_rate") {
             None => 16_000,
             Some(value) => value
@@ -156,13 +148,7 @@ impl SpeechSettings {
         };
         Ok(SpeechSettings {
             engine,
-            voice: profile
-                .voice
-                .as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .unwrap_or(DEFAULT_VOICE)
-                .to_string(),
+            voice: config::voice(profile).unwrap_or(DEFAULT_VOICE).to_string(),
             format,
             sample_rate,
             language_code: string_option(profile, "language_code")?,

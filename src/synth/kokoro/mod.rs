@@ -258,7 +258,7 @@ mod tests {
         if let Some(voice) = voice {
             text.push_str(&format!("voice = \"{voice}\"\n"));
         }
-        VoiceProfile::from_toml(&text, Path::new("k.toml")).unwrap()
+        crate::synth::config::test_profile(&text)
     }
 
     #[test]
