@@ -53,6 +53,17 @@ pub fn one_of(
     ))
 }
 
+/// `options.{key}`, else `default`, if it is one of `allowed` ([`one_of`]).
+pub fn choice(
+    profile: &VoiceProfile,
+    key: &str,
+    default: &str,
+    allowed: &[&str],
+) -> Result<String> {
+    let value = string_option(profile, key)?.unwrap_or_else(|| default.to_string());
+    one_of(profile, key, value, allowed)
+}
+
 /// The profile's `voice`, trimmed, if it names one.
 pub fn voice(profile: &VoiceProfile) -> Option<&str> {
     profile

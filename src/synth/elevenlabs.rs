@@ -11,7 +11,7 @@
 //! `voice_settings`, plus the timeouts and retries of [`super::http::HttpSettings`]. The key
 //! comes from `ELEVENLABS_API_KEY` only and travels in the `xi-api-key` header.
 
-use super::config::{self, Setting, engine_error, env_value, process_env, profile_error, string_option};
+use super::config::{self, engine_error, env_value, process_env, profile_error};
 use super::http::{self, Answer, ApiKey, Connection, Expect, Failure, HttpSettings};
 use super::{
     Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
@@ -80,12 +80,7 @@ impl SpeechSettings {
                 )
             })?
             .to_string();
-        let format = config::one_of(
-            profile,
-            "output_format",
-            string_option(profile, "output_format")?.unwrap_or_else(|| DEFAULT_FORMAT.to_string()),
-            FORMATS,
-        )?;
+        let format = config::choice(profile, "output_format", DEFAULT_FORMAT, FORMATS)?;
         let timestamps = match profile.options.get("timestamps") {
             None => true,
             Some(toml::Value::Boolean(b)) => *b,
@@ -248,13 +243,11 @@ impl ElevenLabs {
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
         let (base, setting) =
-            http::endpoint(NAME, profile, "base_url", &[BASE_VAR], &process_env, Setting::default(DEFAULT_BASE, "the default base URL"))?;
+            http::base_url(NAME, profile, BASE_VAR, DEFAULT_BASE)?;
         let mut endpoint = base.clone();
         endpoint.set_query(None);
         endpoint.set_fragment(None);
-        // Both `https://host` and `https://host/v1` are common spellings of the base.
-        let path = base.path().trim_end_matches('/');
-        endpoint.set_path(path.strip_suffix("/v1").unwrap_or(path));
+        endpoint.set_path(http::unversioned_path(&base, "/v1"));
         {
             let mut segments = endpoint.path_segments_mut().map_err(|()| {
                 engine_error(NAME, format!("{} cannot take a path", setting.origin))

@@ -22,7 +22,7 @@ mod auth;
 
 use auth::{Auth, Credentials, Source};
 use super::config::{
-    self, Setting, engine_error, process_env, profile_error, string_option,
+    self, engine_error, process_env, profile_error, string_option,
 };
 use super::http::{self, Answer, Connection, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
@@ -281,13 +281,14 @@ impl Google {
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
         let (base, _) =
-            http::endpoint(NAME, profile, "base_url", &[BASE_VAR], &process_env, Setting::default(DEFAULT_BASE, "the default base URL"))?;
+            http::base_url(NAME, profile, BASE_VAR, DEFAULT_BASE)?;
         let mut endpoint = base.clone();
         endpoint.set_query(None);
         endpoint.set_fragment(None);
-        let path = base.path().trim_end_matches('/');
-        let path = path.strip_suffix("/v1beta1").unwrap_or(path);
-        endpoint.set_path(&format!("{path}/v1beta1/text:synthesize"));
+        endpoint.set_path(&format!(
+            "{}/v1beta1/text:synthesize",
+            http::unversioned_path(&base, "/v1beta1")
+        ));
         let (auth, file_project) = Auth::find(&settings)?;
         let official = base
             .host_str()

@@ -6,7 +6,7 @@
 //! plus the timeouts and retries of [`super::http::HttpSettings`]. The key comes from
 //! `OPENAI_API_KEY` only; servers on this machine usually need none.
 
-use super::config::{self, Setting, engine_error, env_value, process_env, profile_error, string_option};
+use super::config::{self, engine_error, env_value, process_env, profile_error};
 use super::http::{self, ApiKey, Connection, Expect, HttpSettings};
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::Result;
@@ -49,12 +49,7 @@ pub struct SpeechSettings {
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
         let model = config::model(profile, DEFAULT_MODEL)?;
-        let format = config::one_of(
-            profile,
-            "format",
-            string_option(profile, "format")?.unwrap_or_else(|| "wav".into()),
-            LIMITS.formats,
-        )?;
+        let format = config::choice(profile, "format", "wav", LIMITS.formats)?;
         if !DECODED.contains(&format.as_str()) {
             return Err(profile_error(
                 profile,
@@ -106,19 +101,12 @@ impl OpenAi {
     pub fn open(profile: &VoiceProfile) -> Result<Self> {
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
-        let (base, _) = http::endpoint(
-            NAME,
-            profile,
-            "base_url",
-            &["OPENAI_BASE_URL"],
-            &process_env,
-            Setting::default(DEFAULT_BASE, "the default base URL"),
-        )?;
-        // Both `https://host` and `https://host/v1` are common spellings of the base.
-        let path = base.path().trim_end_matches('/');
-        let path = path.strip_suffix("/v1").unwrap_or(path);
+        let (base, _) = http::base_url(NAME, profile, "OPENAI_BASE_URL", DEFAULT_BASE)?;
         let mut endpoint = base.clone();
-        endpoint.set_path(&format!("{path}/v1/audio/speech"));
+        endpoint.set_path(&format!(
+            "{}/v1/audio/speech",
+            http::unversioned_path(&base, "/v1")
+        ));
         let key = env_value(&process_env, KEY_VAR).map(ApiKey::new);
         if key.is_none() && base.host_str() == Some("api.openai.com") {
             return Err(engine_error(

@@ -92,18 +92,8 @@ pub struct SpeechSettings {
 
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let engine = config::one_of(
-            profile,
-            "engine",
-            string_option(profile, "engine")?.unwrap_or_else(|| "neural".into()),
-            ENGINES,
-        )?;
-        let format = config::one_of(
-            profile,
-            "format",
-            string_option(profile, "format")?.unwrap_or_else(|| "pcm".into()),
-            LIMITS.formats,
-        )?;
+        let engine = config::choice(profile, "engine", "neural", ENGINES)?;
+        let format = config::choice(profile, "format", "pcm", LIMITS.formats)?;
         let sample_rate = match profile.options.get("sample_rate") {
             None => 16_000,
             Some(value) => value
