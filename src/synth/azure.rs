@@ -32,14 +32,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
 /// elements a request stays far inside both, while a failed request costs little to redo.
 /// `default_concurrency`: the standard (S0) tier allows 200 requests a second, but 429s come
 /// earlier on new resources; four in flight keeps a long article moving without bursts.
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: 1000,
-    default_concurrency: 4,
-    formats: &["wav", "pcm", "mp3"],
-    timings: false,
-    phonemes: true,
-    context: false,
-};
+const LIMITS: BackendLimits = BackendLimits::new(1000, 4, &["wav", "pcm", "mp3"]).with_phonemes();
 
 const NAME: &str = "azure";
 const KEY_VAR: &str = "AZURE_SPEECH_KEY";
@@ -106,13 +99,7 @@ impl SpeechSettings {
                 ),
             ));
         };
-        let voice = profile
-            .voice
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .unwrap_or(DEFAULT_VOICE)
-            .to_string();
+        let voice = config::voice(profile).unwrap_or(DEFAULT_VOICE).to_string();
         if !profile.speaking_rate.is_finite() || profile.speaking_rate <= 0.0 {
             return Err(profile_error(
                 profile,
@@ -340,16 +327,11 @@ impl Backend for Azure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     fn profile(extra: &str) -> VoiceProfile {
-        VoiceProfile::from_toml(
-            &format!(
-                "name='az'\nengine='azure'\nlanguage='en-GB'\nvoice='en-GB-SoniaNeural'\n{extra}"
-            ),
-            Path::new("az.toml"),
-        )
-        .unwrap()
+        config::test_profile(&format!(
+            "name='az'\nengine='azure'\nlanguage='en-GB'\nvoice='en-GB-SoniaNeural'\n{extra}"
+        ))
     }
 
     #[test]

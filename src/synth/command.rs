@@ -37,14 +37,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     open: super::Opener::Fn(open_backend),
 };
 
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: 1000,
-    default_concurrency: 2,
-    formats: &["wav"],
-    timings: false,
-    phonemes: false,
-    context: false,
-};
+const LIMITS: BackendLimits = BackendLimits::new(1000, 2, &["wav"]);
 
 const NAME: &str = "command";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -336,6 +329,7 @@ fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Ar
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::synth::config::test_profile;
 
     fn sh(script: &str, timeout: Duration) -> CommandBackend {
         CommandBackend::new("sh", vec!["-c".into(), script.into()], timeout)
@@ -490,13 +484,11 @@ mod tests {
 
     #[test]
     fn profiles_configure_the_program() {
-        let profile = VoiceProfile::from_toml(
+        let profile = test_profile(
             "name='t'\nengine='command'\nlanguage='en'\nvoice='en-gb'\n\
              [options]\nprogram='espeak-ng'\nargs=['--stdout','-v','{voice}']\n\
              timeout_seconds=2.5\nsample_rate=22050\n",
-            std::path::Path::new("t.toml"),
-        )
-        .unwrap();
+        );
         let backend = from_profile(&profile).unwrap();
         assert_eq!(backend.program, "espeak-ng");
         assert_eq!(backend.args, ["--stdout", "-v", "{voice}"]);
@@ -511,11 +503,9 @@ mod tests {
             ("program='x'\ntimeout_seconds=0", "timeout_seconds"),
             ("program='x'\nsample_rate=5", "sample_rate"),
         ] {
-            let profile = VoiceProfile::from_toml(
-                &format!("name='t'\nengine='command'\nlanguage='en'\n[options]\n{options}\n"),
-                std::path::Path::new("t.toml"),
-            )
-            .unwrap();
+            let profile = test_profile(&format!(
+                "name='t'\nengine='command'\nlanguage='en'\n[options]\n{options}\n"
+            ));
             let err = from_profile(&profile).unwrap_err().to_string();
             assert!(err.contains(complaint), "{options}: {err}");
         }

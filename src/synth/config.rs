@@ -34,6 +34,54 @@ pub fn string_option(profile: &VoiceProfile, key: &str) -> Result<Option<String>
     }
 }
 
+/// `value` for `options.{key}`, if it is one of `allowed`; else the profile's error, listing them.
+pub fn one_of(
+    profile: &VoiceProfile,
+    key: &str,
+    value: String,
+    allowed: &[&str],
+) -> Result<String> {
+    if allowed.contains(&value.as_str()) {
+        return Ok(value);
+    }
+    Err(profile_error(
+        profile,
+        format!(
+            "options.{key} '{value}' is not one of {}",
+            allowed.join(", ")
+        ),
+    ))
+}
+
+/// `options.{key}`, else `default`, if it is one of `allowed` ([`one_of`]).
+pub fn choice(
+    profile: &VoiceProfile,
+    key: &str,
+    default: &str,
+    allowed: &[&str],
+) -> Result<String> {
+    let value = string_option(profile, key)?.unwrap_or_else(|| default.to_string());
+    one_of(profile, key, value, allowed)
+}
+
+/// The profile's `voice`, trimmed, if it names one.
+pub fn voice(profile: &VoiceProfile) -> Option<&str> {
+    profile
+        .voice
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// `options.model`, else the profile's `model`, else `default`; trimmed.
+pub fn model(profile: &VoiceProfile, default: &str) -> Result<String> {
+    Ok(match string_option(profile, "model")? {
+        Some(model) => model,
+        None if !profile.model.trim().is_empty() => profile.model.trim().to_string(),
+        None => default.to_string(),
+    })
+}
+
 /// This process's environment, for backends that are not handed one (tests hand their own).
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
@@ -106,16 +154,20 @@ pub fn setting(
     }))
 }
 
+/// A profile from TOML text, for the backends' tests.
+#[cfg(test)]
+pub(crate) fn test_profile(toml: &str) -> VoiceProfile {
+    VoiceProfile::from_toml(toml, std::path::Path::new("test.toml")).expect("a test profile parses")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn profile(options: &str) -> VoiceProfile {
-        VoiceProfile::from_toml(
-            &format!("name='p'\nengine='openai'\nlanguage='en'\n[options]\n{options}"),
-            std::path::Path::new("p.toml"),
-        )
-        .unwrap()
+        test_profile(&format!(
+            "name='p'\nengine='openai'\nlanguage='en'\n[options]\n{options}"
+        ))
     }
 
     #[test]

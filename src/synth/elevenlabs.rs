@@ -11,7 +11,7 @@
 //! `voice_settings`, plus the timeouts and retries of [`super::http::HttpSettings`]. The key
 //! comes from `ELEVENLABS_API_KEY` only and travels in the `xi-api-key` header.
 
-use super::config::{Setting, engine_error, env_value, process_env, profile_error, string_option};
+use super::config::{self, engine_error, env_value, process_env, profile_error};
 use super::http::{self, Answer, ApiKey, Connection, Expect, Failure, HttpSettings};
 use super::{
     Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
@@ -30,21 +30,16 @@ pub const ENTRY: BackendEntry = BackendEntry {
     open: super::Opener::Fn(open_backend),
 };
 
-const LIMITS: BackendLimits = BackendLimits {
-    // Per-request limits differ by model (10,000 characters for eleven_multilingual_v2,
-    // 40,000 for the flash/turbo v2.5 models, fewer for eleven_v3); 2,500 stays under all of
-    // them, so a profile may switch models freely. Sentences are rarely that long, so the
-    // planner hardly ever splits, and a request that fails late and is retried (every
-    // attempt is billed per character) costs at most that much.
-    max_chars: 2500,
-    // Free and starter plans allow 2 to 4 requests at once; more are refused with 429
-    // too_many_concurrent_requests (retried, but wasted).
-    default_concurrency: 2,
-    formats: FORMATS,
-    timings: true,
-    phonemes: false,
-    context: true,
-};
+/// `max_chars`: per-request limits differ by model (10,000 characters for
+/// eleven_multilingual_v2, 40,000 for the flash/turbo v2.5 models, fewer for eleven_v3); 2,500
+/// stays under all of them, so a profile may switch models freely. Sentences are rarely that
+/// long, so the planner hardly ever splits, and a request that fails late and is retried
+/// (every attempt is billed per character) costs at most that much.
+/// `default_concurrency`: free and starter plans allow 2 to 4 requests at once; more are
+/// refused with 429 too_many_concurrent_requests (retried, but wasted).
+const LIMITS: BackendLimits = BackendLimits::new(2500, 2, FORMATS)
+    .with_timings()
+    .with_context();
 
 const FORMATS: &[&str] = &[
     "pcm_16000",
@@ -75,16 +70,8 @@ pub struct SpeechSettings {
 
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let model = match string_option(profile, "model")? {
-            Some(model) => model,
-            None if !profile.model.trim().is_empty() => profile.model.trim().to_string(),
-            None => DEFAULT_MODEL.to_string(),
-        };
-        let voice = profile
-            .voice
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
+        let model = config::model(profile, DEFAULT_MODEL)?;
+        let voice = config::voice(profile)
             .ok_or_else(|| {
                 profile_error(
                     profile,
@@ -93,17 +80,7 @@ impl SpeechSettings {
                 )
             })?
             .to_string();
-        let format =
-            string_option(profile, "output_format")?.unwrap_or_else(|| DEFAULT_FORMAT.to_string());
-        if !FORMATS.contains(&format.as_str()) {
-            return Err(profile_error(
-                profile,
-                format!(
-                    "options.output_format '{format}' is not one of {}",
-                    FORMATS.join(", ")
-                ),
-            ));
-        }
+        let format = config::choice(profile, "output_format", DEFAULT_FORMAT, FORMATS)?;
         let timestamps = match profile.options.get("timestamps") {
             None => true,
             Some(toml::Value::Boolean(b)) => *b,
@@ -266,13 +243,11 @@ impl ElevenLabs {
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
         let (base, setting) =
-            http::endpoint(NAME, profile, "base_url", &[BASE_VAR], &process_env, Setting::default(DEFAULT_BASE, "the default base URL"))?;
+            http::base_url(NAME, profile, BASE_VAR, DEFAULT_BASE)?;
         let mut endpoint = base.clone();
         endpoint.set_query(None);
         endpoint.set_fragment(None);
-        // Both `https://host` and `https://host/v1` are common spellings of the base.
-        let path = base.path().trim_end_matches('/');
-        endpoint.set_path(path.strip_suffix("/v1").unwrap_or(path));
+        endpoint.set_path(http::unversioned_path(&base, "/v1"));
         {
             let mut segments = endpoint.path_segments_mut().map_err(|()| {
                 engine_error(NAME, format!("{} cannot take a path", setting.origin))
@@ -326,6 +301,12 @@ impl ElevenLabs {
         } else {
             format!(": {said}")
         };
+        // ` voice_not_found`, as the messages quote it after the HTTP code.
+        let named = if status.is_empty() {
+            String::new()
+        } else {
+            format!(" {status}")
+        };
         let code = answer.status.as_u16();
         match (code, status) {
             (_, "quota_exceeded") => Failure::Fatal {
@@ -335,37 +316,20 @@ impl ElevenLabs {
             },
             (_, "voice_not_found") | (404, _) => Failure::Fatal {
                 message: format!(
-                    "unknown voice '{}' (HTTP {code}{}){said}; check the profile's voice ID (GET /v1/voices lists those of the account)",
+                    "unknown voice '{}' (HTTP {code}{named}){said}; check the profile's voice ID (GET /v1/voices lists those of the account)",
                     self.speech.voice,
-                    if status.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" {status}")
-                    }
                 ),
             },
             (401, _) => Failure::Fatal {
                 message: format!(
-                    "{KEY_VAR} is rejected (HTTP 401{}){said}; check the key, or set it if it is missing",
-                    if status.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" {status}")
-                    }
+                    "{KEY_VAR} is rejected (HTTP 401{named}){said}; check the key, or set it if it is missing"
                 ),
             },
             (422, _) => Failure::Fatal {
                 message: format!("the server rejects the request (HTTP 422){said}"),
             },
             (429, _) => Failure::Retry {
-                message: format!(
-                    "the server is busy (HTTP 429{}){said}",
-                    if status.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" {status}")
-                    }
-                ),
+                message: format!("the server is busy (HTTP 429{named}){said}"),
                 wait: http::retry_after(&answer.headers),
             },
             _ => answer.failure(Some(KEY_VAR)),
@@ -472,14 +436,11 @@ impl Backend for ElevenLabs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     fn profile(extra: &str) -> VoiceProfile {
-        VoiceProfile::from_toml(
-            &format!("name='t'\nengine='elevenlabs'\nlanguage='en-US'\nvoice='voice123'\n{extra}"),
-            Path::new("t.toml"),
-        )
-        .unwrap()
+        config::test_profile(&format!(
+            "name='t'\nengine='elevenlabs'\nlanguage='en-US'\nvoice='voice123'\n{extra}"
+        ))
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod auth;
 
 use auth::{Auth, Credentials, Source};
 use super::config::{
-    self, Setting, engine_error, process_env, profile_error, string_option,
+    self, engine_error, process_env, profile_error, string_option,
 };
 use super::http::{self, Answer, Connection, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
@@ -43,20 +43,15 @@ pub const ENTRY: BackendEntry = BackendEntry {
     open: super::Opener::Fn(open_backend),
 };
 
-const LIMITS: BackendLimits = BackendLimits {
-    // Google takes at most 5000 bytes of input, and the SSML counts: each word gets a
-    // `<mark name="wNNN"/>` (17–19 bytes) besides its own bytes. English averages about 5.7
-    // characters a word with its space, so 800 characters are ~140 words and ~3,400 bytes of
-    // SSML, leaving room for escapes (`&quot;` is 6 bytes), lexicon `<phoneme>` elements and
-    // non-ASCII text. A request that still comes out too long is sent without marks (no word
-    // timings for it) rather than refused.
-    max_chars: 800,
-    default_concurrency: 4,
-    formats: &["LINEAR16", "MP3", "OGG_OPUS"],
-    timings: true,
-    phonemes: true,
-    context: false,
-};
+/// `max_chars`: Google takes at most 5000 bytes of input, and the SSML counts: each word gets
+/// a `<mark name="wNNN"/>` (17–19 bytes) besides its own bytes. English averages about 5.7
+/// characters a word with its space, so 800 characters are ~140 words and ~3,400 bytes of
+/// SSML, leaving room for escapes (`&quot;` is 6 bytes), lexicon `<phoneme>` elements and
+/// non-ASCII text. A request that still comes out too long is sent without marks (no word
+/// timings for it) rather than refused.
+const LIMITS: BackendLimits = BackendLimits::new(800, 4, &["LINEAR16", "MP3", "OGG_OPUS"])
+    .with_timings()
+    .with_phonemes();
 
 const NAME: &str = "google";
 const BASE_VAR: &str = "ALOUD_GOOGLE_TTS_URL";
@@ -107,13 +102,7 @@ pub struct SpeechSettings {
 
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let voice = profile
-            .voice
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .unwrap_or(DEFAULT_VOICE)
-            .to_string();
+        let voice = config::voice(profile).unwrap_or(DEFAULT_VOICE).to_string();
         // `en-US-Neural2-F` is an en-US voice whatever the profile's language says; Google
         // refuses a name and language code that disagree.
         let parts: Vec<&str> = voice.split('-').collect();
@@ -128,18 +117,14 @@ impl SpeechSettings {
             }
             _ => profile.language.trim().to_string(),
         };
-        let encoding = string_option(profile, "audio_encoding")?
-            .map(|e| e.to_ascii_uppercase())
-            .unwrap_or_else(|| "LINEAR16".to_string());
-        if !LIMITS.formats.contains(&encoding.as_str()) {
-            return Err(profile_error(
-                profile,
-                format!(
-                    "options.audio_encoding '{encoding}' is not one of {}",
-                    LIMITS.formats.join(", ")
-                ),
-            ));
-        }
+        let encoding = config::one_of(
+            profile,
+            "audio_encoding",
+            string_option(profile, "audio_encoding")?
+                .map(|e| e.to_ascii_uppercase())
+                .unwrap_or_else(|| "LINEAR16".to_string()),
+            LIMITS.formats,
+        )?;
         if !DECODED.contains(&encoding.as_str()) {
             return Err(profile_error(
                 profile,
@@ -296,13 +281,14 @@ impl Google {
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
         let (base, _) =
-            http::endpoint(NAME, profile, "base_url", &[BASE_VAR], &process_env, Setting::default(DEFAULT_BASE, "the default base URL"))?;
+            http::base_url(NAME, profile, BASE_VAR, DEFAULT_BASE)?;
         let mut endpoint = base.clone();
         endpoint.set_query(None);
         endpoint.set_fragment(None);
-        let path = base.path().trim_end_matches('/');
-        let path = path.strip_suffix("/v1beta1").unwrap_or(path);
-        endpoint.set_path(&format!("{path}/v1beta1/text:synthesize"));
+        endpoint.set_path(&format!(
+            "{}/v1beta1/text:synthesize",
+            http::unversioned_path(&base, "/v1beta1")
+        ));
         let (auth, file_project) = Auth::find(&settings)?;
         let official = base
             .host_str()

@@ -174,6 +174,31 @@ pub fn endpoint(
     Ok((url, setting))
 }
 
+/// A vendor API's base: the profile's `options.base_url`, else `var` in this process's
+/// environment, else `default` ([`endpoint`]).
+pub fn base_url(
+    backend: &str,
+    profile: &VoiceProfile,
+    var: &'static str,
+    default: &'static str,
+) -> Result<(reqwest::Url, Setting)> {
+    endpoint(
+        backend,
+        profile,
+        "base_url",
+        &[var],
+        &config::process_env,
+        Setting::default(default, "the default base URL"),
+    )
+}
+
+/// `base`'s path without a trailing slash or `version` (`/v1`): both `https://host` and
+/// `https://host/v1` are common spellings of an API's base.
+pub fn unversioned_path<'a>(base: &'a reqwest::Url, version: &str) -> &'a str {
+    let path = base.path().trim_end_matches('/');
+    path.strip_suffix(version).unwrap_or(path)
+}
+
 /// `url` as it may be shown or keyed on: without user info or query, where credentials hide.
 pub fn public_url(url: &reqwest::Url) -> String {
     let mut url = url.clone();

@@ -82,6 +82,49 @@ pub struct BackendLimits {
     pub context: bool,
 }
 
+impl BackendLimits {
+    /// Limits of a backend that reports no word timings, takes no IPA and is sent no
+    /// neighbouring text; [`BackendLimits::with_timings`] and its kin say which it does.
+    pub const fn new(
+        max_chars: usize,
+        default_concurrency: usize,
+        formats: &'static [&'static str],
+    ) -> Self {
+        BackendLimits {
+            max_chars,
+            default_concurrency,
+            formats,
+            timings: false,
+            phonemes: false,
+            context: false,
+        }
+    }
+
+    /// It reports when each word is spoken.
+    pub const fn with_timings(self) -> Self {
+        BackendLimits {
+            timings: true,
+            ..self
+        }
+    }
+
+    /// It takes IPA for lexicon entries.
+    pub const fn with_phonemes(self) -> Self {
+        BackendLimits {
+            phonemes: true,
+            ..self
+        }
+    }
+
+    /// It is sent the neighbouring sentences' text.
+    pub const fn with_context(self) -> Self {
+        BackendLimits {
+            context: true,
+            ..self
+        }
+    }
+}
+
 /// One opened voice of an engine. What is true of the engine whatever the voice (its name,
 /// its [`BackendLimits`]) is not asked of it: that is its [`BackendEntry`]'s.
 #[async_trait]

@@ -6,7 +6,7 @@
 //! plus the timeouts and retries of [`super::http::HttpSettings`]. The key comes from
 //! `OPENAI_API_KEY` only; servers on this machine usually need none.
 
-use super::config::{Setting, engine_error, env_value, process_env, profile_error, string_option};
+use super::config::{self, engine_error, env_value, process_env, profile_error};
 use super::http::{self, ApiKey, Connection, Expect, HttpSettings};
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::Result;
@@ -22,14 +22,8 @@ pub const ENTRY: BackendEntry = BackendEntry {
     open: super::Opener::Fn(open_backend),
 };
 
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: 4096,
-    default_concurrency: 4,
-    formats: &["wav", "pcm", "mp3", "flac", "opus", "aac"],
-    timings: false,
-    phonemes: false,
-    context: false,
-};
+const LIMITS: BackendLimits =
+    BackendLimits::new(4096, 4, &["wav", "pcm", "mp3", "flac", "opus", "aac"]);
 
 const NAME: &str = "openai";
 const KEY_VAR: &str = "OPENAI_API_KEY";
@@ -54,21 +48,8 @@ pub struct SpeechSettings {
 
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let model = match string_option(profile, "model")? {
-            Some(model) => model,
-            None if !profile.model.trim().is_empty() => profile.model.trim().to_string(),
-            None => DEFAULT_MODEL.to_string(),
-        };
-        let format = string_option(profile, "format")?.unwrap_or_else(|| "wav".into());
-        if !LIMITS.formats.contains(&format.as_str()) {
-            return Err(profile_error(
-                profile,
-                format!(
-                    "options.format '{format}' is not one of {}",
-                    LIMITS.formats.join(", ")
-                ),
-            ));
-        }
+        let model = config::model(profile, DEFAULT_MODEL)?;
+        let format = config::choice(profile, "format", "wav", LIMITS.formats)?;
         if !DECODED.contains(&format.as_str()) {
             return Err(profile_error(
                 profile,
@@ -120,19 +101,12 @@ impl OpenAi {
     pub fn open(profile: &VoiceProfile) -> Result<Self> {
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
-        let (base, _) = http::endpoint(
-            NAME,
-            profile,
-            "base_url",
-            &["OPENAI_BASE_URL"],
-            &process_env,
-            Setting::default(DEFAULT_BASE, "the default base URL"),
-        )?;
-        // Both `https://host` and `https://host/v1` are common spellings of the base.
-        let path = base.path().trim_end_matches('/');
-        let path = path.strip_suffix("/v1").unwrap_or(path);
+        let (base, _) = http::base_url(NAME, profile, "OPENAI_BASE_URL", DEFAULT_BASE)?;
         let mut endpoint = base.clone();
-        endpoint.set_path(&format!("{path}/v1/audio/speech"));
+        endpoint.set_path(&format!(
+            "{}/v1/audio/speech",
+            http::unversioned_path(&base, "/v1")
+        ));
         let key = env_value(&process_env, KEY_VAR).map(ApiKey::new);
         if key.is_none() && base.host_str() == Some("api.openai.com") {
             return Err(engine_error(

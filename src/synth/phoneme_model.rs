@@ -2,9 +2,10 @@
 //! phoneme vocabulary, a pool of ONNX Runtime sessions of one model file, the 24 kHz rate,
 //! the model digest their cache identity keys on, and the time spent inside the model.
 
-use super::OpenContext;
 use super::config::engine_error;
 use super::espeak::Espeak;
+use super::misaki::{Accent, Misaki};
+use super::{Clip, OpenContext, SpeechRequest};
 use crate::assets::EngineAssets;
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
@@ -253,6 +254,48 @@ impl EngineClock {
     pub fn total(&self) -> Duration {
         Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
     }
+}
+
+/// What an opened voice of this family keeps besides its model: how it turns text into
+/// phonemes (misaki in the profile's accent, espeak-ng for the words misaki does not know),
+/// its pace and name, and the model's digest and time that it reports.
+pub struct Speaker {
+    pub espeak: Option<&'static Espeak>,
+    pub accent: Accent,
+    pub speed: f32,
+    pub voice: String,
+    pub engine_time: EngineClock,
+    pub model_digest: ModelDigest,
+}
+
+impl Speaker {
+    /// `voice` at the profile's pace and in its language's accent; the model's digest is
+    /// hashed on first use unless the opener sets it from a pin.
+    pub fn new(espeak: Option<&'static Espeak>, profile: &VoiceProfile, voice: String) -> Speaker {
+        Speaker {
+            espeak,
+            accent: Accent::for_language(&profile.language),
+            speed: profile.speaking_rate,
+            voice,
+            engine_time: EngineClock::default(),
+            model_digest: ModelDigest::default(),
+        }
+    }
+
+    /// The phonemes `engine`'s model is given for `request`.
+    pub fn phonemize(&self, request: &SpeechRequest, engine: &str) -> Result<String> {
+        Misaki::get(self.accent, self.espeak).phonemize(request, engine)
+    }
+}
+
+/// What the model made of one request, as a clip at the family's rate; a failure names the
+/// sentence.
+pub fn sentence_clip(request: &SpeechRequest, samples: Result<Vec<f32>>) -> Result<Clip> {
+    Ok(Clip {
+        samples: samples.map_err(|e| in_sentence(e, &request.text))?,
+        sample_rate: SAMPLE_RATE,
+        words: Vec::new(),
+    })
 }
 
 /// An engine's failure on one sentence, with the sentence named.

@@ -26,14 +26,8 @@ pub const ENTRY: BackendEntry = BackendEntry {
     open: super::Opener::Fn(open_backend),
 };
 
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: MAX_CHARS,
-    default_concurrency: DEFAULT_CONCURRENCY,
-    formats: &["pcm"],
-    timings: false,
-    phonemes: true,
-    context: false,
-};
+const LIMITS: BackendLimits =
+    BackendLimits::new(MAX_CHARS, DEFAULT_CONCURRENCY, &["pcm"]).with_phonemes();
 
 const NAME: &str = "piper";
 

@@ -24,14 +24,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     open: super::Opener::Fn(open_backend),
 };
 
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: 1000,
-    default_concurrency: 2,
-    formats: &["wav"],
-    timings: false,
-    phonemes: false,
-    context: false,
-};
+const LIMITS: BackendLimits = BackendLimits::new(1000, 2, &["wav"]);
 
 const NAME: &str = "piper-http";
 const DEFAULT_URL: &str = "http://127.0.0.1:5000";

@@ -67,14 +67,9 @@ fn billed_passes(profile: &VoiceProfile) -> u32 {
 /// `default_concurrency`: Polly's SynthesizeSpeech quota is 8 transactions a second (burst
 /// 10) for most engines; each sentence makes two requests (audio and marks) at once, so four
 /// sentences in flight stay within it.
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: 1500,
-    default_concurrency: 4,
-    formats: &["pcm", "mp3", "ogg_vorbis"],
-    timings: true,
-    phonemes: true,
-    context: false,
-};
+const LIMITS: BackendLimits = BackendLimits::new(1500, 4, &["pcm", "mp3", "ogg_vorbis"])
+    .with_timings()
+    .with_phonemes();
 
 const NAME: &str = "polly";
 const SERVICE: &str = "polly";
@@ -97,26 +92,8 @@ pub struct SpeechSettings {
 
 impl SpeechSettings {
     pub fn from_profile(profile: &VoiceProfile) -> Result<Self> {
-        let engine = string_option(profile, "engine")?.unwrap_or_else(|| "neural".into());
-        if !ENGINES.contains(&engine.as_str()) {
-            return Err(profile_error(
-                profile,
-                format!(
-                    "options.engine '{engine}' is not one of {}",
-                    ENGINES.join(", ")
-                ),
-            ));
-        }
-        let format = string_option(profile, "format")?.unwrap_or_else(|| "pcm".into());
-        if !LIMITS.formats.contains(&format.as_str()) {
-            return Err(profile_error(
-                profile,
-                format!(
-                    "options.format '{format}' is not one of {}",
-                    LIMITS.formats.join(", ")
-                ),
-            ));
-        }
+        let engine = config::choice(profile, "engine", "neural", ENGINES)?;
+        let format = config::choice(profile, "format", "pcm", LIMITS.formats)?;
         let sample_rate = match profile.options.get("sample_rate") {
             None => 16_000,
             Some(value) => value
@@ -161,13 +138,7 @@ impl SpeechSettings {
         };
         Ok(SpeechSettings {
             engine,
-            voice: profile
-                .voice
-                .as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .unwrap_or(DEFAULT_VOICE)
-                .to_string(),
+            voice: config::voice(profile).unwrap_or(DEFAULT_VOICE).to_string(),
             format,
             sample_rate,
             language_code: string_option(profile, "language_code")?,

@@ -167,11 +167,9 @@ mod tests {
     use super::*;
 
     fn profile(engine: &str) -> VoiceProfile {
-        VoiceProfile::from_toml(
-            &format!("name='t'\nengine='{engine}'\nlanguage='en'\nmodel='m'\n"),
-            std::path::Path::new("t.toml"),
-        )
-        .unwrap()
+        crate::synth::config::test_profile(&format!(
+            "name='t'\nengine='{engine}'\nlanguage='en'\nmodel='m'\n"
+        ))
     }
 
     #[test]

@@ -139,6 +139,12 @@ mod tests {
         SpeechRequest::plain(text)
     }
 
+    /// Everything [`body`] can add: word marks and lexicon IPA.
+    const MARKS_AND_PHONEMES: SsmlOptions = SsmlOptions {
+        word_marks: true,
+        phonemes: true,
+    };
+
     /// The markup with every element aloud itself writes removed: what is left must hold no
     /// markup at all.
     fn without_own_elements(markup: &str) -> String {
@@ -179,13 +185,7 @@ mod tests {
         }
         assert_eq!(unescape(&escaped), hostile);
 
-        for options in [
-            SsmlOptions::default(),
-            SsmlOptions {
-                word_marks: true,
-                phonemes: true,
-            },
-        ] {
+        for options in [SsmlOptions::default(), MARKS_AND_PHONEMES] {
             let body = body(&request(hostile), options);
             let text = without_own_elements(&body.markup);
             assert!(!text.contains('<') && !text.contains('>'));
@@ -229,13 +229,7 @@ mod tests {
         }];
         let plain = body(&request, SsmlOptions::default());
         assert_eq!(plain.markup, "Ask Kremlev now.");
-        let with = body(
-            &request,
-            SsmlOptions {
-                word_marks: true,
-                phonemes: true,
-            },
-        );
+        let with = body(&request, MARKS_AND_PHONEMES);
         assert_eq!(
             with.markup,
             "<mark name=\"w0\"/>Ask <mark name=\"w1\"/><phoneme alphabet=\"ipa\" ph=\"kɹˈɛm&quot;lɛv\">Kremlev</phoneme> <mark name=\"w2\"/>now."
@@ -251,13 +245,7 @@ mod tests {
             range: 3..11,
             ipa: "nuː jɔːk".to_string(),
         }];
-        let body = body(
-            &request,
-            SsmlOptions {
-                word_marks: true,
-                phonemes: true,
-            },
-        );
+        let body = body(&request, MARKS_AND_PHONEMES);
         assert_eq!(
             body.markup,
             "<mark name=\"w0\"/>in <mark name=\"w1\"/><phoneme alphabet=\"ipa\" ph=\"nuː jɔːk\">New York</phoneme> <mark name=\"w2\"/>today"

@@ -30,14 +30,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     open: super::Opener::Fn(open_backend),
 };
 
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: 1000,
-    default_concurrency: 2,
-    formats: &["pcm"],
-    timings: false,
-    phonemes: false,
-    context: false,
-};
+const LIMITS: BackendLimits = BackendLimits::new(1000, 2, &["pcm"]);
 
 const NAME: &str = "wyoming";
 /// Where a server listens when neither `ALOUD_WYOMING_URL` nor the profile's `url` says.
@@ -735,36 +728,34 @@ mod tests {
         assert!(text.contains("ALOUD_WYOMING_URL"), "{text}");
     }
 
+    /// A server closing mid-audio, garbage that is not taken for a Wyoming server, audio
+    /// without audio-start, and a server's error event quoted.
     #[tokio::test]
-    async fn a_server_closing_mid_audio_is_an_error() {
-        let text = failure(&fake_server(Script::CloseMidAudio).await).await;
-        assert!(
-            text.contains("closed the connection before audio-stop"),
-            "{text}"
-        );
-        assert!(text.contains("1600 bytes of audio"), "{text}");
-    }
-
-    #[tokio::test]
-    async fn garbage_is_not_taken_for_a_wyoming_server() {
-        let text = failure(&fake_server(Script::Garbage).await).await;
-        assert!(text.contains("not a Wyoming event header"), "{text}");
-        assert!(text.contains("HTTP/1.1 400"), "{text}");
-    }
-
-    #[tokio::test]
-    async fn audio_without_audio_start_is_an_error() {
-        let text = failure(&fake_server(Script::NoAudioStart).await).await;
-        assert!(text.contains("audio-chunk before audio-start"), "{text}");
-    }
-
-    #[tokio::test]
-    async fn a_server_error_event_is_quoted() {
-        let text = failure(&fake_server(Script::ServerError).await).await;
-        assert!(
-            text.contains("reported an error: voice not found: fake-voice"),
-            "{text}"
-        );
+    async fn a_misbehaving_server_is_an_error_saying_how() {
+        let cases: [(Script, &[&str]); 4] = [
+            (
+                Script::CloseMidAudio,
+                &[
+                    "closed the connection before audio-stop",
+                    "1600 bytes of audio",
+                ],
+            ),
+            (
+                Script::Garbage,
+                &["not a Wyoming event header", "HTTP/1.1 400"],
+            ),
+            (Script::NoAudioStart, &["audio-chunk before audio-start"]),
+            (
+                Script::ServerError,
+                &["reported an error: voice not found: fake-voice"],
+            ),
+        ];
+        for (script, complaints) in cases {
+            let text = failure(&fake_server(script).await).await;
+            for complaint in complaints {
+                assert!(text.contains(complaint), "{complaint}: {text}");
+            }
+        }
     }
 
     #[tokio::test]

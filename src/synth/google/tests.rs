@@ -3,17 +3,12 @@
     use super::auth::{Exchange, Grant, Secret};
     use super::*;
     use crate::synth::http::ApiKey;
-    use std::path::Path;
     use std::time::Instant;
 
     fn profile(extra: &str) -> VoiceProfile {
-        VoiceProfile::from_toml(
-            &format!(
-                "name='t'\nengine='google'\nlanguage='en-GB'\nvoice='de-DE-Neural2-B'\n[options]\nbase_url='http://127.0.0.1:9'\n{extra}"
-            ),
-            Path::new("t.toml"),
-        )
-        .unwrap()
+        config::test_profile(&format!(
+            "name='t'\nengine='google'\nlanguage='en-GB'\nvoice='de-DE-Neural2-B'\n[options]\nbase_url='http://127.0.0.1:9'\n{extra}"
+        ))
     }
 
     #[test]

@@ -7,10 +7,9 @@ pub mod model;
 
 use super::config::engine_error;
 use super::espeak::Espeak;
-use super::misaki::{Accent, G2P_VERSION, Misaki};
+use super::misaki::G2P_VERSION;
 use super::phoneme_model::{
-    EngineClock, ModelDigest, Opening, SAMPLE_RATE, Vocab, in_sentence, off_the_runtime,
-    require_files,
+    Opening, SAMPLE_RATE, Speaker, Vocab, off_the_runtime, require_files, sentence_clip,
 };
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::Result;
@@ -33,14 +32,8 @@ pub const ENTRY: BackendEntry = BackendEntry {
 
 const NAME: &str = "hibari";
 
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: MAX_CHARS,
-    default_concurrency: DEFAULT_CONCURRENCY,
-    formats: &["pcm"],
-    timings: false,
-    phonemes: true,
-    context: false,
-};
+const LIMITS: BackendLimits =
+    BackendLimits::new(MAX_CHARS, DEFAULT_CONCURRENCY, &["pcm"]).with_phonemes();
 
 /// The wheel splits sentences past 400 phonemes at clause punctuation; about 300 characters
 /// of English make that many.
@@ -67,7 +60,7 @@ fn open_backend(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc
         found.concurrency,
     )?;
     if let Some(inner) = Arc::get_mut(&mut voice.inner) {
-        inner.model_digest = found.digest;
+        inner.speaker.model_digest = found.digest;
     }
     Ok(Arc::new(voice))
 }
@@ -83,12 +76,7 @@ struct Inner {
     vocab: Vocab,
     vocab_digest: String,
     dsp: Dsp,
-    espeak: Option<&'static Espeak>,
-    accent: Accent,
-    speed: f32,
-    voice: String,
-    engine_time: EngineClock,
-    model_digest: ModelDigest,
+    speaker: Speaker,
 }
 
 impl HibariVoice {
@@ -118,19 +106,18 @@ impl HibariVoice {
                 vocab: vocab_table,
                 vocab_digest: hex::encode(Sha256::digest(&vocab_text)),
                 dsp: Dsp::new(),
-                espeak,
-                accent: Accent::for_language(&profile.language),
-                speed: profile.speaking_rate,
-                voice: profile.voice.clone().unwrap_or_else(|| "af_heart".into()),
-                engine_time: EngineClock::default(),
-                model_digest: ModelDigest::default(),
+                speaker: Speaker::new(
+                    espeak,
+                    profile,
+                    profile.voice.clone().unwrap_or_else(|| "af_heart".into()),
+                ),
             }),
         })
     }
 
     /// The phonemes the model is given for `request`.
     pub fn phonemize(&self, request: &SpeechRequest) -> Result<String> {
-        Misaki::get(self.inner.accent, self.inner.espeak).phonemize(request, NAME)
+        self.inner.speaker.phonemize(request, NAME)
     }
 
     /// Speaks a phoneme string. `noise` is the DSP's noise (see [`dsp::Dsp::synthesize`]);
@@ -142,15 +129,7 @@ impl HibariVoice {
     /// Blocking synthesis of one request.
     pub fn synthesize_blocking(&self, request: &SpeechRequest) -> Result<Clip> {
         let phonemes = self.phonemize(request)?;
-        let samples = self
-            .inner
-            .speak(&phonemes, None)
-            .map_err(|e| in_sentence(e, &request.text))?;
-        Ok(Clip {
-            samples,
-            sample_rate: SAMPLE_RATE,
-            words: Vec::new(),
-        })
+        sentence_clip(request, self.inner.speak(&phonemes, None))
     }
 }
 
@@ -164,7 +143,7 @@ impl Inner {
         let mut inference = Duration::ZERO;
         let mut samples = self
             .model
-            .run(ids, self.speed, |spectra| {
+            .run(ids, self.speaker.speed, |spectra| {
                 inference = started.elapsed();
                 let noise = match noise {
                     Some(values) => dsp::Noise::Given(values),
@@ -173,7 +152,7 @@ impl Inner {
                 self.dsp.synthesize(&spectra, noise)
             })
             .map_err(|m| engine_error(NAME, m))?;
-        self.engine_time.add(inference);
+        self.speaker.engine_time.add(inference);
         for s in &mut samples {
             *s = s.clamp(-1.0, 1.0);
         }
@@ -181,7 +160,7 @@ impl Inner {
     }
 
     fn model_digest(&self) -> String {
-        self.model_digest.get(self.model.path())
+        self.speaker.model_digest.get(self.model.path())
     }
 }
 
@@ -202,10 +181,10 @@ impl Backend for HibariVoice {
             "model": inner.model_digest(),
             "vocab": inner.vocab_digest,
             "g2p": G2P_VERSION,
-            "accent": format!("{:?}", inner.accent),
+            "accent": format!("{:?}", inner.speaker.accent),
             "dsp": dsp::DSP_VERSION,
-            "voice": inner.voice,
-            "speed": inner.speed,
+            "voice": inner.speaker.voice,
+            "speed": inner.speaker.speed,
             "sample_rate": SAMPLE_RATE,
         })
     }
@@ -221,6 +200,6 @@ impl Backend for HibariVoice {
     }
 
     fn engine_time(&self) -> Duration {
-        self.inner.engine_time.total()
+        self.inner.speaker.engine_time.total()
     }
 }

@@ -7,10 +7,10 @@ pub mod style;
 
 use super::config::engine_error;
 use super::espeak::Espeak;
-use super::misaki::{Accent, G2P_VERSION, Misaki};
+use super::misaki::G2P_VERSION;
 use super::phoneme_model::{
-    EngineClock, ModelDigest, Opening, SAMPLE_RATE, SessionPool, Vocab, in_sentence,
-    off_the_runtime, require_files,
+    Opening, SAMPLE_RATE, SessionPool, Speaker, Vocab, off_the_runtime, require_files,
+    sentence_clip,
 };
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::{Error, Result};
@@ -32,15 +32,10 @@ pub const ENTRY: BackendEntry = BackendEntry {
 
 const NAME: &str = "kokoro";
 
-const LIMITS: BackendLimits = BackendLimits {
-    max_chars: MAX_CHARS,
-    default_concurrency: DEFAULT_CONCURRENCY,
-    formats: &["pcm"],
-    // The int8 export outputs the waveform only, no per-phoneme durations to time words by.
-    timings: false,
-    phonemes: true,
-    context: false,
-};
+/// No timings: the int8 export outputs the waveform only, no per-phoneme durations to time
+/// words by.
+const LIMITS: BackendLimits =
+    BackendLimits::new(MAX_CHARS, DEFAULT_CONCURRENCY, &["pcm"]).with_phonemes();
 
 /// The model takes 510 phonemes at most; 250 characters of English make about 250 phonemes,
 /// leaving room for numbers and abbreviations spoken in full.
@@ -79,7 +74,7 @@ fn open_backend(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc
         found.concurrency,
     )?;
     if let Some(inner) = Arc::get_mut(&mut voice.inner) {
-        inner.model_digest = found.digest;
+        inner.speaker.model_digest = found.digest;
     }
     Ok(Arc::new(voice))
 }
@@ -116,12 +111,7 @@ struct Inner {
     pool: SessionPool,
     style: Style,
     style_digest: String,
-    espeak: Option<&'static Espeak>,
-    accent: Accent,
-    speed: f32,
-    voice: String,
-    engine_time: EngineClock,
-    model_digest: ModelDigest,
+    speaker: Speaker,
 }
 
 impl KokoroVoice {
@@ -151,19 +141,14 @@ impl KokoroVoice {
                 pool: SessionPool::new(environment, model, concurrency),
                 style: style_table,
                 style_digest: hex::encode(Sha256::digest(&bytes)),
-                espeak,
-                accent: Accent::for_language(&profile.language),
-                speed: profile.speaking_rate,
-                voice,
-                engine_time: EngineClock::default(),
-                model_digest: ModelDigest::default(),
+                speaker: Speaker::new(espeak, profile, voice),
             }),
         })
     }
 
     /// The phonemes the model is given for `request`.
     pub fn phonemize(&self, request: &SpeechRequest) -> Result<String> {
-        Misaki::get(self.inner.accent, self.inner.espeak).phonemize(request, NAME)
+        self.inner.speaker.phonemize(request, NAME)
     }
 
     /// The model's ids for a phoneme string: pad, the known phonemes, pad.
@@ -182,15 +167,7 @@ impl KokoroVoice {
     /// Blocking synthesis of one request.
     pub fn synthesize_blocking(&self, request: &SpeechRequest) -> Result<Clip> {
         let phonemes = self.phonemize(request)?;
-        let samples = self
-            .inner
-            .speak(&phonemes)
-            .map_err(|e| in_sentence(e, &request.text))?;
-        Ok(Clip {
-            samples,
-            sample_rate: SAMPLE_RATE,
-            words: Vec::new(),
-        })
+        sentence_clip(request, self.inner.speak(&phonemes))
     }
 }
 
@@ -211,9 +188,9 @@ impl Inner {
             ));
         }
         let started = Instant::now();
-        let mut samples = model::run(&self.pool, ids, self.style.row(tokens), self.speed)
+        let mut samples = model::run(&self.pool, ids, self.style.row(tokens), self.speaker.speed)
             .map_err(|m| engine_error(NAME, m))?;
-        self.engine_time.add(started.elapsed());
+        self.speaker.engine_time.add(started.elapsed());
         for s in &mut samples {
             *s = s.clamp(-1.0, 1.0);
         }
@@ -227,12 +204,12 @@ impl Backend for KokoroVoice {
         let inner = &self.inner;
         serde_json::json!({
             "engine": NAME,
-            "model": inner.model_digest.get(inner.pool.path()),
+            "model": inner.speaker.model_digest.get(inner.pool.path()),
             "g2p": G2P_VERSION,
-            "accent": format!("{:?}", inner.accent),
-            "voice": inner.voice,
+            "accent": format!("{:?}", inner.speaker.accent),
+            "voice": inner.speaker.voice,
             "style": inner.style_digest,
-            "speed": inner.speed,
+            "speed": inner.speaker.speed,
             "sample_rate": SAMPLE_RATE,
         })
     }
@@ -248,7 +225,7 @@ impl Backend for KokoroVoice {
     }
 
     fn engine_time(&self) -> Duration {
-        self.inner.engine_time.total()
+        self.inner.speaker.engine_time.total()
     }
 }
 
@@ -263,7 +240,7 @@ mod tests {
         if let Some(voice) = voice {
             text.push_str(&format!("voice = \"{voice}\"\n"));
         }
-        VoiceProfile::from_toml(&text, Path::new("k.toml")).unwrap()
+        crate::synth::config::test_profile(&text)
     }
 
     #[test]
