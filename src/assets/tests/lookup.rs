@@ -5,16 +5,14 @@ use super::*;
 
 #[test]
 fn explicit_paths_win_and_are_not_hashed() {
-    let w = honest_wheels();
-    let cat = catalog_for(&w);
-    let index = FakeIndex::serving(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let mine = tmp.path().join("mine");
+    let fx = Fixture::new();
+    let cat = catalog_for(&fx.wheels);
+    let mine = fx.root().join("mine");
     fs::create_dir_all(mine.join("espeak-ng-data")).expect("mkdir");
     fs::write(mine.join("libort.so"), b"anything").expect("write");
     fs::write(mine.join("libespeak.so"), b"anything").expect("write");
     fs::write(mine.join("espeak-ng-data/phontab"), b"anything").expect("write");
-    let mut c = ctx(&tmp.path().join("data"), cat, &index);
+    let mut c = fx.ctx(&fx.root().join("data"), cat);
     c.explicit = Explicit {
         onnxruntime: Some((mine.join("libort.so"), "ALOUD_ORT_LIB")),
         espeak_library: Some((mine.join("libespeak.so"), GIVEN_ESPEAK_LIB)),
@@ -31,7 +29,7 @@ fn explicit_paths_win_and_are_not_hashed() {
             espeak_data: mine.clone(),
         }
     );
-    assert!(index.calls().is_empty());
+    assert!(fx.index.calls().is_empty());
     let states = c.status();
     assert!(
         states[..3]
@@ -53,7 +51,7 @@ fn explicit_paths_win_and_are_not_hashed() {
         !text.contains("aloud setup"),
         "setup would not help: {text}"
     );
-    assert!(index.calls().is_empty());
+    assert!(fx.index.calls().is_empty());
 }
 
 fn fake_system(root: &Path) -> SystemSearch {
@@ -71,15 +69,13 @@ fn fake_system(root: &Path) -> SystemSearch {
 
 #[test]
 fn system_espeak_is_the_offline_fallback_but_never_hides_corruption() {
-    let w = honest_wheels();
-    let cat = catalog_for(&w);
-    let index = FakeIndex::serving(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let data = tmp.path().join("data");
-    let mine = tmp.path().join("libort.so");
+    let fx = Fixture::new();
+    let cat = catalog_for(&fx.wheels);
+    let data = fx.root().join("data");
+    let mine = fx.root().join("libort.so");
     fs::write(&mine, b"ort").expect("write");
-    let mut c = ctx(&data, cat, &index);
-    c.system = fake_system(&tmp.path().join("root"));
+    let mut c = fx.ctx(&data, cat);
+    c.system = fake_system(&fx.root().join("root"));
     c.explicit.onnxruntime = Some((mine.clone(), "ALOUD_ORT_LIB"));
     c.offline = true;
 
@@ -105,10 +101,10 @@ fn system_espeak_is_the_offline_fallback_but_never_hides_corruption() {
     let engine = c
         .engine(Mode::Quick, &mut recorder(&mut log))
         .expect("system");
-    let sys_lib = tmp
-        .path()
+    let sys_lib = fx
+        .root()
         .join("root/usr/lib/x86_64-linux-gnu/libespeak-ng.so.1");
-    let sys_data = tmp.path().join("root/usr/share");
+    let sys_data = fx.root().join("root/usr/share");
     assert_eq!(engine.espeak_library, sys_lib);
     assert_eq!(engine.espeak_data, sys_data);
     assert_eq!(log, [Seen::System(sys_lib.clone()), Seen::System(sys_data)]);
@@ -135,11 +131,9 @@ fn system_espeak_is_the_offline_fallback_but_never_hides_corruption() {
 
 #[test]
 fn hosts_without_pinned_wheels_are_told_to_pass_paths() {
-    let w = honest_wheels();
-    let cat = catalog_for(&w);
-    let index = FakeIndex::serving(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let mut c = ctx(tmp.path(), cat, &index);
+    let fx = Fixture::new();
+    let cat = catalog_for(&fx.wheels);
+    let mut c = fx.ctx(fx.root(), cat);
     c.native_ok = false;
 
     let err = c
@@ -152,43 +146,41 @@ fn hosts_without_pinned_wheels_are_told_to_pass_paths() {
         "{text}"
     );
 
-    let mine = tmp.path().join("libort.so");
+    let mine = fx.root().join("libort.so");
     fs::write(&mine, b"ort").expect("write");
     c.explicit.onnxruntime = Some((mine, "ALOUD_ORT_LIB"));
     let err = c
         .engine(Mode::Quick, &mut quiet())
         .expect_err("no espeak here");
     assert!(err.to_string().contains("ALOUD_ESPEAK_LIB"), "{err}");
-    c.system = fake_system(&tmp.path().join("root"));
+    c.system = fake_system(&fx.root().join("root"));
     c.engine(Mode::Quick, &mut quiet())
         .expect("the system espeak-ng serves");
-    assert!(index.calls().is_empty(), "native wheels are never fetched");
+    assert!(
+        fx.index.calls().is_empty(),
+        "native wheels are never fetched"
+    );
 
     c.builtin_voice("test-voice", Mode::Quick, &mut quiet())
         .expect("voices are portable");
-    assert_eq!(index.calls().len(), 1);
+    assert_eq!(fx.index.calls().len(), 1);
 }
 
 #[test]
 fn concurrent_provisioning_fetches_once_and_everyone_gets_a_good_copy() {
-    let w = honest_wheels();
-    let cat = catalog_for(&w);
-    let mut index = FakeIndex::serving(&w);
-    index.delay = Some(std::time::Duration::from_millis(200));
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut fx = Fixture::new();
+    let cat = catalog_for(&fx.wheels);
+    fx.index.delay = Some(std::time::Duration::from_millis(200));
     // Left by a process killed mid-install.
-    let stale = tmp.path().join(".tmp+voices-test-voice+dead01");
+    let stale = fx.root().join(".tmp+voices-test-voice+dead01");
     fs::create_dir_all(stale.join("install")).expect("mkdir");
 
     let results: Vec<Result<VoiceAssets>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
             .map(|_| {
                 s.spawn(|| {
-                    ctx(tmp.path(), cat, &index).builtin_voice(
-                        "test-voice",
-                        Mode::Quick,
-                        &mut quiet(),
-                    )
+                    fx.ctx(fx.root(), cat)
+                        .builtin_voice("test-voice", Mode::Quick, &mut quiet())
                 })
             })
             .collect();
@@ -201,41 +193,40 @@ fn concurrent_provisioning_fetches_once_and_everyone_gets_a_good_copy() {
         let voice = r.as_ref().expect("every caller succeeds");
         assert_eq!(fs::read(&voice.model).expect("model"), model_bytes());
     }
-    assert_eq!(index.calls().len(), 1, "the lock lets one process fetch");
+    assert_eq!(fx.index.calls().len(), 1, "the lock lets one process fetch");
     assert!(!stale.exists(), "stale temp dirs are cleaned up");
 }
 
 #[test]
 fn place_keeps_a_good_install_that_appeared_meanwhile() {
-    let w = honest_wheels();
-    let cat = catalog_for(&w);
-    let index = FakeIndex::serving(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let c = ctx(tmp.path(), cat, &index);
+    let fx = Fixture::new();
+    let cat = catalog_for(&fx.wheels);
+    let c = fx.ctx(fx.root(), cat);
     let voice = c
         .builtin_voice("test-voice", Mode::Quick, &mut quiet())
         .expect("voice");
     let pkg = &cat.voices[0].1;
-    let target = tmp.path().join(pkg.dir);
-    let staged = tmp.path().join("staged");
+    let target = fx.root().join(pkg.dir);
+    let staged = fx.root().join("staged");
     fs::create_dir_all(&staged).expect("mkdir");
     fs::write(staged.join("marker"), b"ours").expect("write");
     // Unlocked: a verified install in the way wins and ours is dropped.
-    place(pkg, &staged, &target, &tmp.path().join("aside"), false).expect("place");
+    place(pkg, &staged, &target, &fx.root().join("aside"), false).expect("place");
     assert!(!target.join("marker").exists());
     assert_eq!(fs::read(&voice.model).expect("model"), model_bytes());
     // Locked (we know it is damaged): ours replaces it.
-    place(pkg, &staged, &target, &tmp.path().join("aside"), true).expect("place");
+    place(pkg, &staged, &target, &fx.root().join("aside"), true).expect("place");
     assert!(target.join("marker").exists());
 }
 
 #[test]
 fn unknown_voices_are_rejected() {
-    let w = honest_wheels();
-    let cat = catalog_for(&w);
-    let index = FakeIndex::serving(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    match ctx(tmp.path(), cat, &index).builtin_voice("nobody", Mode::Quick, &mut quiet()) {
+    let fx = Fixture::new();
+    let cat = catalog_for(&fx.wheels);
+    match fx
+        .ctx(fx.root(), cat)
+        .builtin_voice("nobody", Mode::Quick, &mut quiet())
+    {
         Err(Error::UnknownVoice { name, searched }) => {
             assert_eq!(name, "nobody");
             assert!(searched.contains("test-voice"));

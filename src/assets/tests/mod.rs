@@ -271,6 +271,33 @@ impl Fetch for FakeIndex {
     }
 }
 
+/// What most tests start from: honest wheels, an index serving them, and an empty temporary
+/// directory that lives as long as the fixture.
+struct Fixture {
+    wheels: Wheels,
+    index: FakeIndex,
+    tmp: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let wheels = honest_wheels();
+        let index = FakeIndex::serving(&wheels);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        Fixture { wheels, index, tmp }
+    }
+
+    /// The temporary directory.
+    fn root(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// A context over the data dir `data`, pinned to `catalog` and fetching from the index.
+    fn ctx(&self, data: &Path, catalog: &'static Catalog) -> Ctx<'_> {
+        ctx(data, catalog, &self.index)
+    }
+}
+
 fn ctx<'a>(data: &Path, catalog: &'a Catalog, fetcher: &'a dyn Fetch) -> Ctx<'a> {
     Ctx {
         data_dir: data.to_path_buf(),

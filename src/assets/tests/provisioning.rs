@@ -5,12 +5,10 @@ use super::*;
 
 #[test]
 fn provisioning_installs_verified_files_and_a_stamp_that_spares_rehashing() {
-    let w = honest_wheels();
-    let cat = catalog_for(&w);
-    let index = FakeIndex::serving(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let data = tmp.path().join("data");
-    let c = ctx(&data, cat, &index);
+    let fx = Fixture::new();
+    let cat = catalog_for(&fx.wheels);
+    let data = fx.root().join("data");
+    let c = fx.ctx(&data, cat);
 
     let mut log = Vec::new();
     let engine = c
@@ -69,7 +67,7 @@ fn provisioning_installs_verified_files_and_a_stamp_that_spares_rehashing() {
         log.is_empty(),
         "a verified install needs no hashing: {log:?}"
     );
-    assert_eq!(index.calls().len(), 2);
+    assert_eq!(fx.index.calls().len(), 2);
 
     let mut log = Vec::new();
     c.setup(&mut recorder(&mut log)).expect("setup");
@@ -78,16 +76,14 @@ fn provisioning_installs_verified_files_and_a_stamp_that_spares_rehashing() {
         "setup re-hashes: {log:?}"
     );
     assert!(log.contains(&Seen::Fetching("test-voice".into())));
-    assert_eq!(index.calls().len(), 3);
+    assert_eq!(fx.index.calls().len(), 3);
 }
 
 #[test]
 fn a_model_overwritten_in_place_is_refetched_or_named_when_offline() {
-    let w = honest_wheels();
-    let cat = catalog_for(&w);
-    let index = FakeIndex::serving(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let mut c = ctx(tmp.path(), cat, &index);
+    let fx = Fixture::new();
+    let cat = catalog_for(&fx.wheels);
+    let mut c = fx.ctx(fx.root(), cat);
     let voice = c
         .builtin_voice("test-voice", Mode::Quick, &mut quiet())
         .expect("voice");
@@ -116,7 +112,7 @@ fn a_model_overwritten_in_place_is_refetched_or_named_when_offline() {
         other => panic!("expected AssetCorrupt, got {other:?}"),
     }
     assert!(err.to_string().contains(&voice.model.display().to_string()));
-    assert_eq!(index.calls().len(), 1, "offline fetches nothing");
+    assert_eq!(fx.index.calls().len(), 1, "offline fetches nothing");
 
     c.offline = false;
     let mut log = Vec::new();
@@ -131,7 +127,7 @@ fn a_model_overwritten_in_place_is_refetched_or_named_when_offline() {
     );
     assert!(log.contains(&Seen::Corrupt(voice.model.clone())), "{log:?}");
     assert!(log.contains(&Seen::Fetching("test-voice".into())));
-    assert_eq!(index.calls().len(), 2);
+    assert_eq!(fx.index.calls().len(), 2);
 
     c.offline = true;
     c.builtin_voice("test-voice", Mode::Quick, &mut quiet())
@@ -140,11 +136,9 @@ fn a_model_overwritten_in_place_is_refetched_or_named_when_offline() {
 
 #[test]
 fn a_truncated_file_is_detected() {
-    let w = honest_wheels();
-    let cat = catalog_for(&w);
-    let index = FakeIndex::serving(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let mut c = ctx(tmp.path(), cat, &index);
+    let fx = Fixture::new();
+    let cat = catalog_for(&fx.wheels);
+    let mut c = fx.ctx(fx.root(), cat);
     let voice = c
         .builtin_voice("test-voice", Mode::Quick, &mut quiet())
         .expect("voice");
@@ -191,12 +185,10 @@ fn a_truncated_file_is_detected() {
 
 #[test]
 fn offline_with_nothing_present_lists_every_missing_asset() {
-    let w = honest_wheels();
-    let cat = catalog_for(&w);
-    let index = FakeIndex::serving(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let data = tmp.path().join("data");
-    let mut c = ctx(&data, cat, &index);
+    let fx = Fixture::new();
+    let cat = catalog_for(&fx.wheels);
+    let data = fx.root().join("data");
+    let mut c = fx.ctx(&data, cat);
     c.offline = true;
 
     let err = c.setup(&mut quiet()).expect_err("nothing is there");
@@ -235,7 +227,7 @@ fn offline_with_nothing_present_lists_every_missing_asset() {
         !err.to_string().contains('\n'),
         "errors are one line: {err}"
     );
-    assert!(index.calls().is_empty());
+    assert!(fx.index.calls().is_empty());
     assert!(!data.exists(), "a check creates nothing");
 
     let err = c.engine(Mode::Quick, &mut quiet()).expect_err("engine too");
@@ -252,12 +244,10 @@ fn offline_with_nothing_present_lists_every_missing_asset() {
 
 #[test]
 fn damage_inside_espeak_data_names_the_file() {
-    let w = honest_wheels();
-    let cat = catalog_for(&w);
-    let index = FakeIndex::serving(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let mut c = ctx(tmp.path(), cat, &index);
-    let tree = tmp.path().join("espeak-ng-9.9.9/espeak-ng-data");
+    let fx = Fixture::new();
+    let cat = catalog_for(&fx.wheels);
+    let mut c = fx.ctx(fx.root(), cat);
+    let tree = fx.root().join("espeak-ng-9.9.9/espeak-ng-data");
 
     type Harm<'a> = &'a dyn Fn(&Path);
     let damage: [(&str, Harm<'_>); 3] = [
@@ -278,7 +268,7 @@ fn damage_inside_espeak_data_names_the_file() {
         }
     }
     // Without a stamp to compare with, the tree as a whole is named.
-    fs::remove_file(tmp.path().join("espeak-ng-9.9.9").join(STAMP_FILE)).expect("unstamp");
+    fs::remove_file(fx.root().join("espeak-ng-9.9.9").join(STAMP_FILE)).expect("unstamp");
     match c.engine(Mode::Quick, &mut quiet()) {
         Err(Error::AssetCorrupt { path, expected, .. }) => {
             assert_eq!(path, tree);
@@ -293,13 +283,11 @@ fn damage_inside_espeak_data_names_the_file() {
 
 #[test]
 fn stamps_trust_unchanged_size_and_mtime_but_setup_rehashes_everything() {
-    let w = honest_wheels();
-    let cat = catalog_for(&w);
-    let index = FakeIndex::serving(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let mut c = ctx(tmp.path(), cat, &index);
+    let fx = Fixture::new();
+    let cat = catalog_for(&fx.wheels);
+    let mut c = fx.ctx(fx.root(), cat);
     c.setup(&mut quiet()).expect("setup");
-    let model = tmp.path().join("voices/test-voice/test-voice.onnx");
+    let model = fx.root().join("voices/test-voice/test-voice.onnx");
     let mtime = fs::metadata(&model)
         .and_then(|m| m.modified())
         .expect("mtime");

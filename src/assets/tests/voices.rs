@@ -32,12 +32,10 @@ fn catalog_with_other_voice(w: &Wheels) -> &'static Catalog {
 
 #[test]
 fn a_missing_voice_besides_the_default_names_setup_voice_and_is_listed_when_asked() {
-    let w = honest_wheels();
-    let cat = catalog_with_other_voice(&w);
-    let index = FakeIndex::serving(&w);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let data = tmp.path().join("data");
-    let mut c = ctx(&data, cat, &index);
+    let fx = Fixture::new();
+    let cat = catalog_with_other_voice(&fx.wheels);
+    let data = fx.root().join("data");
+    let mut c = fx.ctx(&data, cat);
     c.offline = true;
 
     let err = c
