@@ -205,40 +205,31 @@ impl Records {
         if inserted == 1 {
             return Ok(Inserted::New);
         }
-        let sql = select!("WHERE idempotency = $1");
-        let existing = each_db!(&self.db, pool => match sqlx::query(sql)
-            .bind(&new.idempotency)
-            .fetch_optional(pool)
-            .await
-            .map_err(self.fail())?
-        {
-            Some(row) => narration(&row).map_err(self.fail())?,
-            None => return Err(JobError::Queue {
-                queue: self.queue.clone(),
-                message: format!("narration {} was not recorded", new.id),
-            }),
-        });
+        // Without a key nothing conflicts, so a row not inserted is a fault either way.
+        let existing = match new.idempotency.as_deref() {
+            Some(hash) => self.find_idempotent(hash).await?,
+            None => None,
+        };
+        let existing = existing.ok_or_else(|| JobError::Queue {
+            queue: self.queue.clone(),
+            message: format!("narration {} was not recorded", new.id),
+        })?;
         Ok(Inserted::Existing(Box::new(existing)))
     }
 
     /// The narration first recorded under this idempotency hash, if any.
     pub async fn find_idempotent(&self, hash: &str) -> Result<Option<Narration>, JobError> {
-        let sql = select!("WHERE idempotency = $1");
-        each_db!(&self.db, pool => match sqlx::query(sql)
-            .bind(hash)
-            .fetch_optional(pool)
-            .await
-            .map_err(self.fail())?
-        {
-            Some(row) => Ok(Some(narration(&row).map_err(self.fail())?)),
-            None => Ok(None),
-        })
+        self.find_one(select!("WHERE idempotency = $1"), hash).await
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<Narration>, JobError> {
-        let sql = select!("WHERE id = $1");
+        self.find_one(select!("WHERE id = $1"), id).await
+    }
+
+    /// The narration `sql` (a `select!` with one `$1`) finds for `key`, if any.
+    async fn find_one(&self, sql: &'static str, key: &str) -> Result<Option<Narration>, JobError> {
         each_db!(&self.db, pool => match sqlx::query(sql)
-            .bind(id)
+            .bind(key)
             .fetch_optional(pool)
             .await
             .map_err(self.fail())?
