@@ -239,18 +239,29 @@ impl Records {
         })
     }
 
-    /// A worker starts (or restarts) a narration: counts the attempt, unless it has ended.
-    pub async fn start(&self, id: &str, worker: &str) -> Result<Start, JobError> {
-        let sql = "UPDATE aloud_narrations SET attempts = attempts + 1, status = 'running', \
-                   worker = $2, started_ms = $3 WHERE id = $1 AND status IN ('queued', 'running')";
-        let updated = each_db!(&self.db, pool => sqlx::query(sql)
+    /// Runs the update `sql` on narration `id` with `$2` = `value` and `$3` = now; the rows
+    /// it changed (0 when its status condition did not hold).
+    async fn update_stamped(
+        &self,
+        sql: &'static str,
+        id: &str,
+        value: &str,
+    ) -> Result<u64, JobError> {
+        Ok(each_db!(&self.db, pool => sqlx::query(sql)
             .bind(id)
-            .bind(worker)
+            .bind(value)
             .bind(now_ms())
             .execute(pool)
             .await
             .map_err(self.fail())?
-            .rows_affected());
+            .rows_affected()))
+    }
+
+    /// A worker starts (or restarts) a narration: counts the attempt, unless it has ended.
+    pub async fn start(&self, id: &str, worker: &str) -> Result<Start, JobError> {
+        let sql = "UPDATE aloud_narrations SET attempts = attempts + 1, status = 'running', \
+                   worker = $2, started_ms = $3 WHERE id = $1 AND status IN ('queued', 'running')";
+        let updated = self.update_stamped(sql, id, worker).await?;
         let record = self.get(id).await?.ok_or_else(|| JobError::Queue {
             queue: self.queue.clone(),
             message: format!("narration {id} has no record"),
@@ -304,15 +315,7 @@ impl Records {
     pub async fn finish_failed(&self, id: &str, error: &str) -> Result<bool, JobError> {
         let sql = "UPDATE aloud_narrations SET status = 'failed', error = $2, finished_ms = $3 \
                    WHERE id = $1 AND status IN ('queued', 'running')";
-        let updated = each_db!(&self.db, pool => sqlx::query(sql)
-            .bind(id)
-            .bind(error)
-            .bind(now_ms())
-            .execute(pool)
-            .await
-            .map_err(self.fail())?
-            .rows_affected());
-        Ok(updated == 1)
+        Ok(self.update_stamped(sql, id, error).await? == 1)
     }
 
     /// Cancels a narration that has not ended; its record as it now is.
