@@ -612,8 +612,9 @@ fn sentence_error(backend: &str, index: usize, text: &str, error: Error) -> Erro
     }
 }
 
-/// The start of a sentence, short enough for a one-line error.
-fn excerpt(text: &str) -> String {
+/// The first 60 characters of a sentence (marked `…` when cut), short enough for a one-line
+/// error; the player's errors quote sentences the same way.
+pub(crate) fn excerpt(text: &str) -> String {
     let mut excerpt: String = text.chars().take(60).collect();
     if excerpt.len() < text.len() {
         excerpt.push('…');

@@ -177,6 +177,26 @@ fn vtt_text(text: &str) -> String {
     one_line(&escaped)
 }
 
+/// One cue as WebVTT and SubRip both write it: its id line, its span on clocks whose
+/// milliseconds follow `decimal`, and its (already escaped) text.
+fn caption_cue(id: &str, start: f64, end: f64, decimal: char, text: &str) -> String {
+    format!(
+        "{id}\n{} --> {}\n{text}\n",
+        clock(start, decimal),
+        clock(end, decimal)
+    )
+}
+
+/// A WebVTT file: the header, then each cue after a blank line.
+fn webvtt_document(cues: impl Iterator<Item = String>) -> String {
+    let mut out = String::from("WEBVTT\n");
+    for cue in cues {
+        out.push('\n');
+        out.push_str(&cue);
+    }
+    out
+}
+
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -219,50 +239,47 @@ impl Timeline {
 
     /// WebVTT captions: one cue per sentence, as written.
     pub fn webvtt(&self) -> String {
-        let mut out = String::from("WEBVTT\n");
-        for (i, sentence) in self.sentences.iter().enumerate() {
-            out.push_str(&format!(
-                "\n{}\n{} --> {}\n{}\n",
-                i + 1,
-                clock(sentence.start, '.'),
-                clock(sentence.end, '.'),
-                vtt_text(&sentence.text)
-            ));
-        }
-        out
+        webvtt_document(self.sentences.iter().enumerate().map(|(i, sentence)| {
+            caption_cue(
+                &(i + 1).to_string(),
+                sentence.start,
+                sentence.end,
+                '.',
+                &vtt_text(&sentence.text),
+            )
+        }))
     }
 
     /// WebVTT chapters: one cue per chapter, titled.
     pub fn webvtt_chapters(&self) -> String {
-        let mut out = String::from("WEBVTT\n");
-        for (i, chapter) in self.chapters.iter().enumerate() {
-            out.push_str(&format!(
-                "\nchapter-{}\n{} --> {}\n{}\n",
-                i + 1,
-                clock(chapter.start, '.'),
-                clock(chapter.end, '.'),
-                vtt_text(&chapter.title)
-            ));
-        }
-        out
+        webvtt_document(self.chapters.iter().enumerate().map(|(i, chapter)| {
+            caption_cue(
+                &format!("chapter-{}", i + 1),
+                chapter.start,
+                chapter.end,
+                '.',
+                &vtt_text(&chapter.title),
+            )
+        }))
     }
 
-    /// SubRip captions: one per sentence.
+    /// SubRip captions: one per sentence, a blank line between them.
     pub fn srt(&self) -> String {
-        let mut out = String::new();
-        for (i, sentence) in self.sentences.iter().enumerate() {
-            if i > 0 {
-                out.push('\n');
-            }
-            out.push_str(&format!(
-                "{}\n{} --> {}\n{}\n",
-                i + 1,
-                clock(sentence.start, ','),
-                clock(sentence.end, ','),
-                one_line(&sentence.text)
-            ));
-        }
-        out
+        let cues: Vec<String> = self
+            .sentences
+            .iter()
+            .enumerate()
+            .map(|(i, sentence)| {
+                caption_cue(
+                    &(i + 1).to_string(),
+                    sentence.start,
+                    sentence.end,
+                    ',',
+                    &one_line(&sentence.text),
+                )
+            })
+            .collect();
+        cues.join("\n")
     }
 
     /// ffmpeg's metadata format: title and chapters in milliseconds.

@@ -3,6 +3,21 @@
 
 use super::*;
 
+/// One job at a time in `out_dir`, joe's voice, and every other setting its default.
+fn plain_options(out_dir: PathBuf) -> BatchOptions {
+    BatchOptions {
+        out_dir,
+        default_voice: "joe".into(),
+        jobs: 1,
+        force: false,
+        narrator: NarratorOptions::default(),
+        pause_overrides: Vec::new(),
+        read: ReadOptions::default(),
+        feed: None,
+        queue: None,
+    }
+}
+
 #[test]
 fn a_second_batch_on_the_same_directory_is_refused_while_the_first_runs() {
     let dir = tempfile::tempdir().unwrap();
@@ -39,17 +54,7 @@ fn working_files_of_a_killed_run_are_removed_and_nothing_else() {
 
 #[test]
 fn asking_for_a_feed_adds_the_chapters_it_links_to_the_sidecars() {
-    let mut options = BatchOptions {
-        out_dir: PathBuf::from("out"),
-        default_voice: "joe".into(),
-        jobs: 1,
-        force: false,
-        narrator: NarratorOptions::default(),
-        pause_overrides: Vec::new(),
-        read: ReadOptions::default(),
-        feed: None,
-        queue: None,
-    };
+    let mut options = plain_options(PathBuf::from("out"));
     assert_eq!(options.effective().narrator.sidecars, None);
     options.feed = Some(FeedOptions::new("https://example.com/pod/").unwrap());
     assert_eq!(
@@ -100,17 +105,7 @@ fn the_fingerprint_follows_the_input_bytes_and_the_finishing() {
         voice: None,
         output: "a.wav".into(),
     };
-    let options = BatchOptions {
-        out_dir: dir.path().join("out"),
-        default_voice: "joe".into(),
-        jobs: 1,
-        force: false,
-        narrator: NarratorOptions::default(),
-        pause_overrides: Vec::new(),
-        read: ReadOptions::default(),
-        feed: None,
-        queue: None,
-    };
+    let options = plain_options(dir.path().join("out"));
     let profile = VoiceProfile::find("joe").unwrap();
     let finishing = Finishing::with_pauses(profile.pauses);
     let first = fingerprint(&article, &profile, &finishing, &options).unwrap();

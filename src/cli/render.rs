@@ -1,10 +1,19 @@
-//! How numbers read in the command line's reports: counts, money, long text cut short, and
-//! the cache and cost columns of a plan (sizes and clock times come from `aloud::human`).
+//! How the command line's reports read: one JSON line or one summary line, counts, money,
+//! long text cut short, and the cache and cost columns of a plan (sizes and clock times come
+//! from `aloud::human`).
 
 pub use aloud::human::{byte_size, clock};
 use aloud::inspect::AcxReport;
 use aloud::plan::BackendEstimate;
 use aloud::voice::VoiceProfile;
+
+/// Prints `report` as one line of JSON with `--json`, else as the summary line `line` makes.
+pub fn print_report<T: serde::Serialize>(json: bool, report: &T, line: impl FnOnce(&T) -> String) {
+    match json {
+        true => println!("{}", serde_json::to_string(report).unwrap_or_default()),
+        false => println!("{}", line(report)),
+    }
+}
 
 /// The plural ending for `count` things.
 pub fn plural(count: usize) -> &'static str {

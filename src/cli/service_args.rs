@@ -84,6 +84,20 @@ pub struct WorkArgs {
     pub share_cache: bool,
 }
 
+/// What a process that runs narrations takes (`aloud worker`, and `aloud serve` with its
+/// workers inside): the queue, the workers' settings, the sentence cache and the engine files.
+#[derive(Args)]
+pub struct RunnerArgs {
+    #[command(flatten)]
+    pub queue: QueueArgs,
+    #[command(flatten)]
+    pub work: WorkArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    #[command(flatten)]
+    pub assets: AssetArgs,
+}
+
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on. Without --token-file only a loopback address is allowed.
@@ -112,13 +126,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub queue: QueueArgs,
-    #[command(flatten)]
-    pub work: WorkArgs,
-    #[command(flatten)]
-    pub cache: CacheArgs,
-    #[command(flatten)]
-    pub assets: AssetArgs,
+    pub runner: RunnerArgs,
 }
 
 #[derive(Args)]
@@ -127,13 +135,7 @@ pub struct WorkerArgs {
     #[arg(long)]
     pub allow_private_urls: bool,
     #[command(flatten)]
-    pub queue: QueueArgs,
-    #[command(flatten)]
-    pub work: WorkArgs,
-    #[command(flatten)]
-    pub cache: CacheArgs,
-    #[command(flatten)]
-    pub assets: AssetArgs,
+    pub runner: RunnerArgs,
 }
 
 #[derive(Args)]

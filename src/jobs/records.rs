@@ -205,27 +205,31 @@ impl Records {
         if inserted == 1 {
             return Ok(Inserted::New);
         }
-        let sql = select!("WHERE idempotency = $1");
-        let existing = each_db!(&self.db, pool => match sqlx::query(sql)
-            .bind(&new.idempotency)
-            .fetch_optional(pool)
-            .await
-            .map_err(self.fail())?
-        {
-            Some(row) => narration(&row).map_err(self.fail())?,
-            None => return Err(JobError::Queue {
-                queue: self.queue.clone(),
-                message: format!("narration {} was not recorded", new.id),
-            }),
-        });
+        // Without a key nothing conflicts, so a row not inserted is a fault either way.
+        let existing = match new.idempotency.as_deref() {
+            Some(hash) => self.find_idempotent(hash).await?,
+            None => None,
+        };
+        let existing = existing.ok_or_else(|| JobError::Queue {
+            queue: self.queue.clone(),
+            message: format!("narration {} was not recorded", new.id),
+        })?;
         Ok(Inserted::Existing(Box::new(existing)))
     }
 
     /// The narration first recorded under this idempotency hash, if any.
     pub async fn find_idempotent(&self, hash: &str) -> Result<Option<Narration>, JobError> {
-        let sql = select!("WHERE idempotency = $1");
+        self.find_one(select!("WHERE idempotency = $1"), hash).await
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<Narration>, JobError> {
+        self.find_one(select!("WHERE id = $1"), id).await
+    }
+
+    /// The narration `sql` (a `select!` with one `$1`) finds for `key`, if any.
+    async fn find_one(&self, sql: &'static str, key: &str) -> Result<Option<Narration>, JobError> {
         each_db!(&self.db, pool => match sqlx::query(sql)
-            .bind(hash)
+            .bind(key)
             .fetch_optional(pool)
             .await
             .map_err(self.fail())?
@@ -235,31 +239,29 @@ impl Records {
         })
     }
 
-    pub async fn get(&self, id: &str) -> Result<Option<Narration>, JobError> {
-        let sql = select!("WHERE id = $1");
-        each_db!(&self.db, pool => match sqlx::query(sql)
+    /// Runs the update `sql` on narration `id` with `$2` = `value` and `$3` = now; the rows
+    /// it changed (0 when its status condition did not hold).
+    async fn update_stamped(
+        &self,
+        sql: &'static str,
+        id: &str,
+        value: &str,
+    ) -> Result<u64, JobError> {
+        Ok(each_db!(&self.db, pool => sqlx::query(sql)
             .bind(id)
-            .fetch_optional(pool)
+            .bind(value)
+            .bind(now_ms())
+            .execute(pool)
             .await
             .map_err(self.fail())?
-        {
-            Some(row) => Ok(Some(narration(&row).map_err(self.fail())?)),
-            None => Ok(None),
-        })
+            .rows_affected()))
     }
 
     /// A worker starts (or restarts) a narration: counts the attempt, unless it has ended.
     pub async fn start(&self, id: &str, worker: &str) -> Result<Start, JobError> {
         let sql = "UPDATE aloud_narrations SET attempts = attempts + 1, status = 'running', \
                    worker = $2, started_ms = $3 WHERE id = $1 AND status IN ('queued', 'running')";
-        let updated = each_db!(&self.db, pool => sqlx::query(sql)
-            .bind(id)
-            .bind(worker)
-            .bind(now_ms())
-            .execute(pool)
-            .await
-            .map_err(self.fail())?
-            .rows_affected());
+        let updated = self.update_stamped(sql, id, worker).await?;
         let record = self.get(id).await?.ok_or_else(|| JobError::Queue {
             queue: self.queue.clone(),
             message: format!("narration {id} has no record"),
@@ -313,15 +315,7 @@ impl Records {
     pub async fn finish_failed(&self, id: &str, error: &str) -> Result<bool, JobError> {
         let sql = "UPDATE aloud_narrations SET status = 'failed', error = $2, finished_ms = $3 \
                    WHERE id = $1 AND status IN ('queued', 'running')";
-        let updated = each_db!(&self.db, pool => sqlx::query(sql)
-            .bind(id)
-            .bind(error)
-            .bind(now_ms())
-            .execute(pool)
-            .await
-            .map_err(self.fail())?
-            .rows_affected());
-        Ok(updated == 1)
+        Ok(self.update_stamped(sql, id, error).await? == 1)
     }
 
     /// Cancels a narration that has not ended; its record as it now is.

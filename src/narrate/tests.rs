@@ -17,6 +17,17 @@ struct Tone {
     seen: Mutex<Vec<String>>,
 }
 
+impl Tone {
+    fn new(program_rate: u32, clip_rate: u32, fail_on: Option<&'static str>) -> Self {
+        Tone {
+            program_rate,
+            clip_rate,
+            fail_on,
+            seen: Mutex::new(Vec::new()),
+        }
+    }
+}
+
 const TONE_LIMITS: BackendLimits = BackendLimits {
     max_chars: 40,
     default_concurrency: 3,
@@ -82,12 +93,7 @@ fn document() -> Document {
 
 #[test]
 fn clips_at_another_rate_are_resampled_into_the_program() {
-    let narrator = narrator(Tone {
-        program_rate: 22050,
-        clip_rate: 16000,
-        fail_on: None,
-        seen: Mutex::new(Vec::new()),
-    });
+    let narrator = narrator(Tone::new(22050, 16000, None));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.wav");
     let summary = narrator
@@ -110,12 +116,7 @@ fn clips_at_another_rate_are_resampled_into_the_program() {
 
 #[test]
 fn the_program_takes_the_rate_the_job_asks_for() {
-    let mut narrator = narrator(Tone {
-        program_rate: 22050,
-        clip_rate: 22050,
-        fail_on: None,
-        seen: Mutex::new(Vec::new()),
-    });
+    let mut narrator = narrator(Tone::new(22050, 22050, None));
     narrator.finishing.sample_rate = Some(48_000);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.wav");
@@ -130,12 +131,7 @@ fn the_program_takes_the_rate_the_job_asks_for() {
 
 #[test]
 fn a_failing_sentence_fails_the_job_naming_it_and_leaves_nothing() {
-    let narrator = narrator(Tone {
-        program_rate: 22050,
-        clip_rate: 22050,
-        fail_on: Some("short"),
-        seen: Mutex::new(Vec::new()),
-    });
+    let narrator = narrator(Tone::new(22050, 22050, Some("short")));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.wav");
     let err = narrator
@@ -150,12 +146,7 @@ fn a_failing_sentence_fails_the_job_naming_it_and_leaves_nothing() {
 
 /// A narrator over a cache, and the tone it speaks with (to count its calls).
 fn cached_narrator(fail_on: Option<&'static str>, cache: &ClipCache) -> (Narrator, Arc<Tone>) {
-    let tone = Arc::new(Tone {
-        program_rate: 22050,
-        clip_rate: 22050,
-        fail_on,
-        seen: Mutex::new(Vec::new()),
-    });
+    let tone = Arc::new(Tone::new(22050, 22050, fail_on));
     let options = NarratorOptions {
         cache: Some(cache.clone()),
         finishing: Some(Finishing::with_pauses(crate::voice::PausePolicy::default())),

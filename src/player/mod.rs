@@ -8,6 +8,7 @@
 
 use crate::audio::AudioFormat;
 use crate::error::{Error, Result};
+use crate::narrate::excerpt;
 use crate::sidecar::{Starts, Timeline, timeline_path};
 use serde::Serialize;
 use std::ffi::OsStr;
@@ -225,15 +226,6 @@ fn check(timeline: &Timeline, path: &Path, audio: &Path, audio_seconds: f64) -> 
         }
     }
     Ok(())
-}
-
-/// The first 60 characters of `text`, for an error message.
-fn excerpt(text: &str) -> String {
-    let mut out: String = text.chars().take(60).collect();
-    if out.len() < text.len() {
-        out.push('…');
-    }
-    out
 }
 
 /// What the page inlines of the timeline: what the player shows, without word timings and

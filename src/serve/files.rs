@@ -40,15 +40,25 @@ fn stem(output: &str) -> &str {
     output.rsplit_once('.').map_or(output, |(stem, _)| stem)
 }
 
+/// Sends the file of a done narration that `name_of` names from its audio's file name.
+async fn send_done(
+    state: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+    name_of: impl FnOnce(&str) -> String,
+) -> Response {
+    match done(state, id).await {
+        Ok(output) => send(state, id, &name_of(&output), headers).await,
+        Err(response) => response,
+    }
+}
+
 pub(crate) async fn audio(
     State(state): Shared,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match done(&state, &id).await {
-        Ok(output) => send(&state, &id, &output, &headers).await,
-        Err(response) => response,
-    }
+    send_done(&state, &id, &headers, str::to_string).await
 }
 
 pub(crate) async fn timeline(
@@ -56,18 +66,10 @@ pub(crate) async fn timeline(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match done(&state, &id).await {
-        Ok(output) => {
-            send(
-                &state,
-                &id,
-                &format!("{}.timeline.json", stem(&output)),
-                &headers,
-            )
-            .await
-        }
-        Err(response) => response,
-    }
+    send_done(&state, &id, &headers, |output| {
+        format!("{}.timeline.json", stem(output))
+    })
+    .await
 }
 
 pub(crate) async fn captions(
@@ -75,10 +77,10 @@ pub(crate) async fn captions(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match done(&state, &id).await {
-        Ok(output) => send(&state, &id, &format!("{}.vtt", stem(&output)), &headers).await,
-        Err(response) => response,
-    }
+    send_done(&state, &id, &headers, |output| {
+        format!("{}.vtt", stem(output))
+    })
+    .await
 }
 
 /// The player page, written beside the audio on first request; redirected to, so that its
@@ -126,10 +128,7 @@ pub(crate) async fn file(
             format!("no file {name}"),
         );
     }
-    match done(&state, &id).await {
-        Ok(_) => send(&state, &id, &name, &headers).await,
-        Err(response) => response,
-    }
+    send_done(&state, &id, &headers, |_| name).await
 }
 
 fn content_type(name: &str) -> &'static str {
@@ -187,6 +186,16 @@ fn parse_range(value: Option<&str>, len: u64) -> Range {
     }
 }
 
+/// A store error: logged in full, answered without its details.
+fn store_unavailable(cause: impl std::fmt::Display) -> Response {
+    eprintln!("aloud serve: {cause}");
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "store",
+        "the store is unavailable",
+    )
+}
+
 /// Sends a stored file whole or the range asked for.
 async fn send(state: &AppState, id: &str, name: &str, headers: &HeaderMap) -> Response {
     let store = &state.options.store;
@@ -194,14 +203,7 @@ async fn send(state: &AppState, id: &str, name: &str, headers: &HeaderMap) -> Re
     let len = match store.size(&key).await {
         Ok(Some(len)) => len,
         Ok(None) => return error(StatusCode::NOT_FOUND, "not_found", "no such file"),
-        Err(e) => {
-            eprintln!("aloud serve: {e}");
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "store",
-                "the store is unavailable",
-            );
-        }
+        Err(e) => return store_unavailable(e),
     };
     let range = parse_range(
         headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
@@ -226,14 +228,7 @@ async fn send(state: &AppState, id: &str, name: &str, headers: &HeaderMap) -> Re
         0 => Vec::new(),
         _ => match store.read(&key, start, end).await {
             Ok(body) => body,
-            Err(e) => {
-                eprintln!("aloud serve: {e}");
-                return error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store",
-                    "the store is unavailable",
-                );
-            }
+            Err(e) => return store_unavailable(e),
         },
     };
     let mut response = (status, body).into_response();
@@ -257,26 +252,20 @@ mod tests {
 
     #[test]
     fn ranges_parse_as_rfc_9110_says() {
-        assert_eq!(parse_range(None, 100), Range::Whole);
-        assert_eq!(
-            parse_range(Some("bytes=0-9"), 100),
-            Range::Part { start: 0, end: 9 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=90-"), 100),
-            Range::Part { start: 90, end: 99 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=-10"), 100),
-            Range::Part { start: 90, end: 99 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=50-500"), 100),
-            Range::Part { start: 50, end: 99 }
-        );
-        assert_eq!(parse_range(Some("bytes=100-"), 100), Range::Unsatisfiable);
-        assert_eq!(parse_range(Some("bytes=-0"), 100), Range::Unsatisfiable);
-        assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), Range::Whole);
-        assert_eq!(parse_range(Some("items=0-1"), 100), Range::Whole);
+        let part = |start, end| Range::Part { start, end };
+        let cases = [
+            (None, Range::Whole),
+            (Some("bytes=0-9"), part(0, 9)),
+            (Some("bytes=90-"), part(90, 99)),
+            (Some("bytes=-10"), part(90, 99)),
+            (Some("bytes=50-500"), part(50, 99)),
+            (Some("bytes=100-"), Range::Unsatisfiable),
+            (Some("bytes=-0"), Range::Unsatisfiable),
+            (Some("bytes=0-1,5-6"), Range::Whole),
+            (Some("items=0-1"), Range::Whole),
+        ];
+        for (header, expected) in cases {
+            assert_eq!(parse_range(header, 100), expected, "{header:?}");
+        }
     }
 }

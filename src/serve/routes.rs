@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 type Shared = State<Arc<AppState>>;
 
@@ -299,54 +299,61 @@ pub(crate) async fn health(State(state): Shared) -> Response {
 pub(crate) async fn metrics(State(state): Shared) -> Response {
     let m = &state.metrics;
     let mut text = String::new();
-    let mut counter = |name: &str, help: &str, value: u64| {
-        text.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
-        ));
-    };
-    counter(
-        "aloud_http_requests_total",
-        "Authorized-route requests received.",
-        m.requests.load(Ordering::Relaxed),
-    );
-    counter(
-        "aloud_submissions_total",
-        "Narrations accepted and queued.",
-        m.submitted.load(Ordering::Relaxed),
-    );
-    counter(
-        "aloud_submissions_replayed_total",
-        "Submissions answered from an Idempotency-Key.",
-        m.replayed.load(Ordering::Relaxed),
-    );
-    counter(
-        "aloud_unauthorized_total",
-        "Requests refused for a missing or wrong token.",
-        m.unauthorized.load(Ordering::Relaxed),
-    );
-    counter(
-        "aloud_rate_limited_total",
-        "Requests refused by the rate limit.",
-        m.rate_limited.load(Ordering::Relaxed),
-    );
-    counter(
-        "aloud_refused_addresses_total",
-        "URL inputs or webhooks refused by the address guard.",
-        m.refused_addresses.load(Ordering::Relaxed),
-    );
-    counter(
-        "aloud_rejected_total",
-        "Submissions refused as invalid.",
-        m.rejected.load(Ordering::Relaxed),
-    );
-    counter(
-        "aloud_too_large_total",
-        "Request bodies refused as too large.",
-        m.too_large.load(Ordering::Relaxed),
-    );
+    let counters: [(&str, &str, &AtomicU64); 8] = [
+        (
+            "aloud_http_requests_total",
+            "Authorized-route requests received.",
+            &m.requests,
+        ),
+        (
+            "aloud_submissions_total",
+            "Narrations accepted and queued.",
+            &m.submitted,
+        ),
+        (
+            "aloud_submissions_replayed_total",
+            "Submissions answered from an Idempotency-Key.",
+            &m.replayed,
+        ),
+        (
+            "aloud_unauthorized_total",
+            "Requests refused for a missing or wrong token.",
+            &m.unauthorized,
+        ),
+        (
+            "aloud_rate_limited_total",
+            "Requests refused by the rate limit.",
+            &m.rate_limited,
+        ),
+        (
+            "aloud_refused_addresses_total",
+            "URL inputs or webhooks refused by the address guard.",
+            &m.refused_addresses,
+        ),
+        (
+            "aloud_rejected_total",
+            "Submissions refused as invalid.",
+            &m.rejected,
+        ),
+        (
+            "aloud_too_large_total",
+            "Request bodies refused as too large.",
+            &m.too_large,
+        ),
+    ];
+    for (name, help, value) in counters {
+        push_metric_family(&mut text, name, help, "counter");
+        text.push_str(&format!("{name} {}\n", value.load(Ordering::Relaxed)));
+    }
     match state.queue.records().counts().await {
         Ok(c) => {
-            text.push_str("# HELP aloud_narrations Narrations recorded, by status.\n# TYPE aloud_narrations gauge\n");
+            let narrations = "aloud_narrations";
+            push_metric_family(
+                &mut text,
+                narrations,
+                "Narrations recorded, by status.",
+                "gauge",
+            );
             for (status, n) in [
                 ("queued", c.queued),
                 ("running", c.running),
@@ -354,16 +361,24 @@ pub(crate) async fn metrics(State(state): Shared) -> Response {
                 ("failed", c.failed),
                 ("cancelled", c.cancelled),
             ] {
-                text.push_str(&format!("aloud_narrations{{status=\"{status}\"}} {n}\n"));
+                text.push_str(&format!("{narrations}{{status=\"{status}\"}} {n}\n"));
             }
-            text.push_str(&format!(
-                "# HELP aloud_workers_alive Workers with a recent heartbeat.\n# TYPE aloud_workers_alive gauge\naloud_workers_alive {}\n",
-                c.workers_alive
-            ));
-            text.push_str(&format!(
-                "# HELP aloud_oldest_queued_seconds Age of the oldest waiting narration.\n# TYPE aloud_oldest_queued_seconds gauge\naloud_oldest_queued_seconds {}\n",
-                c.oldest_queued_seconds.unwrap_or(0.0)
-            ));
+            let gauges = [
+                (
+                    "aloud_workers_alive",
+                    "Workers with a recent heartbeat.",
+                    c.workers_alive.to_string(),
+                ),
+                (
+                    "aloud_oldest_queued_seconds",
+                    "Age of the oldest waiting narration.",
+                    c.oldest_queued_seconds.unwrap_or(0.0).to_string(),
+                ),
+            ];
+            for (name, help, value) in gauges {
+                push_metric_family(&mut text, name, help, "gauge");
+                text.push_str(&format!("{name} {value}\n"));
+            }
         }
         Err(e) => eprintln!("aloud serve: metrics: {e}"),
     }
@@ -375,6 +390,11 @@ pub(crate) async fn metrics(State(state): Shared) -> Response {
         text,
     )
         .into_response()
+}
+
+/// The `# HELP` and `# TYPE` lines that open a metric family in Prometheus text format.
+fn push_metric_family(text: &mut String, name: &str, help: &str, kind: &str) {
+    text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
 }
 
 /// `GET /openapi.json`.

@@ -1,7 +1,7 @@
 //! `aloud cache stats|prune|clear`: the sentence cache, reported from its typed reports.
 
 use crate::cli::args::{CacheAction, CacheCommandArgs};
-use crate::cli::render::{byte_size, plural};
+use crate::cli::render::{byte_size, plural, print_report};
 
 pub fn run(args: CacheCommandArgs) -> aloud::Result<()> {
     let Some(cache) = args.cache.open() else {
@@ -11,37 +11,30 @@ pub fn run(args: CacheCommandArgs) -> aloud::Result<()> {
     };
     let dir = cache.dir().display();
     match args.action {
-        CacheAction::Stats => {
-            let stats = cache.stats();
-            if args.json {
-                println!("{}", serde_json::to_string(&stats).unwrap_or_default());
-                return Ok(());
-            }
-            println!(
+        CacheAction::Stats => print_report(args.json, &cache.stats(), |stats| {
+            format!(
                 "{dir}: {} clip{}, {} (limit {})",
                 stats.entries,
                 plural(stats.entries as usize),
                 byte_size(stats.bytes),
                 byte_size(stats.max_bytes)
-            );
-        }
+            )
+        }),
         CacheAction::Prune | CacheAction::Clear => {
             let pruned = match args.action {
                 CacheAction::Clear => cache.clear(),
                 _ => cache.prune(),
             };
-            if args.json {
-                println!("{}", serde_json::to_string(&pruned).unwrap_or_default());
-                return Ok(());
-            }
-            println!(
-                "{dir}: removed {} clip{} ({}); {} left ({})",
-                pruned.removed,
-                plural(pruned.removed as usize),
-                byte_size(pruned.freed_bytes),
-                pruned.remaining_entries,
-                byte_size(pruned.remaining_bytes)
-            );
+            print_report(args.json, &pruned, |pruned| {
+                format!(
+                    "{dir}: removed {} clip{} ({}); {} left ({})",
+                    pruned.removed,
+                    plural(pruned.removed as usize),
+                    byte_size(pruned.freed_bytes),
+                    pruned.remaining_entries,
+                    byte_size(pruned.remaining_bytes)
+                )
+            })
         }
     }
     Ok(())

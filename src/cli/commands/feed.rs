@@ -2,7 +2,7 @@
 //! --feed` asks for.
 
 use crate::cli::args::{BatchFeedArgs, FeedArgs};
-use crate::cli::render::plural;
+use crate::cli::render::{plural, print_report};
 use aloud::batch::BatchReport;
 use aloud::feed::{FEED_FILE, FeedOptions, FeedReport};
 use std::path::Path;
@@ -21,11 +21,9 @@ pub fn run(args: FeedArgs) -> aloud::Result<()> {
         },
     )?;
     let report = aloud::feed::write(&args.dir, &options)?;
-    if args.json {
-        println!("{}", serde_json::to_string(&report).unwrap_or_default());
-    } else {
-        println!("{}", summary(&report, &args.dir, options.base_url()));
-    }
+    print_report(args.json, &report, |report| {
+        summary(report, &args.dir, options.base_url())
+    });
     Ok(())
 }
 

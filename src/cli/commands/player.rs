@@ -2,16 +2,12 @@
 //! `aloud narrate --player` prints about it.
 
 use crate::cli::args::PlayerArgs;
-use crate::cli::render::clock;
+use crate::cli::render::{clock, print_report};
 use aloud::player::PlayerFiles;
 
 pub fn run(args: PlayerArgs) -> aloud::Result<()> {
     let files = aloud::player::write(&args.audio)?;
-    if args.json {
-        println!("{}", serde_json::to_string(&files).unwrap_or_default());
-    } else {
-        println!("{}", summary(&files));
-    }
+    print_report(args.json, &files, summary);
     Ok(())
 }
 

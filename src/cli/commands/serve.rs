@@ -4,7 +4,6 @@ use crate::cli::commands::worker::{address_policy, open_queue, runtime, worker_o
 use crate::cli::service_args::ServeArgs;
 use aloud::ingest::FetchOptions;
 use aloud::jobs::worker_name;
-use aloud::narrate::NarratorOptions;
 use aloud::serve::ServeOptions;
 use aloud::serve::auth::Tokens;
 
@@ -15,13 +14,8 @@ pub fn run(args: ServeArgs) -> aloud::Result<()> {
     };
     // Refused before anything is opened: no tokens means loopback only.
     aloud::serve::auth::check_listen(args.listen, &tokens).map_err(aloud::Error::job)?;
-    let narrator = NarratorOptions {
-        assets: args.assets.options(),
-        cache: args.cache.open(),
-        ..NarratorOptions::default()
-    };
     let addresses = address_policy(args.allow_private_urls, &args.allow_address);
-    let work = worker_options(&args.work, &args.queue, narrator, addresses.clone())?;
+    let work = worker_options(&args.runner, addresses.clone())?;
     let options = ServeOptions {
         tokens,
         store: work.store.clone(),
@@ -34,9 +28,9 @@ pub fn run(args: ServeArgs) -> aloud::Result<()> {
     };
     let runtime = runtime()?;
     runtime.block_on(async {
-        std::fs::create_dir_all(&args.queue.out_dir)
-            .map_err(|e| aloud::Error::io(&args.queue.out_dir, e))?;
-        let queue = open_queue(&args.queue).await?;
+        let out_dir = &args.runner.queue.out_dir;
+        std::fs::create_dir_all(out_dir).map_err(|e| aloud::Error::io(out_dir, e))?;
+        let queue = open_queue(&args.runner.queue).await?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| aloud::Error::Usage {

@@ -1,7 +1,7 @@
 //! `aloud worker`: one worker process taking narrations from a queue (and what `serve` and
 //! `status` share with it: the runtime, opening the queue, the worker's options).
 
-use crate::cli::service_args::{QueueArgs, WorkArgs, WorkerArgs};
+use crate::cli::service_args::{QueueArgs, RunnerArgs, WorkerArgs};
 use aloud::ingest::AddressPolicy;
 use aloud::jobs::webhook::WebhookSecret;
 use aloud::jobs::{Queue, QueueUrl, Store, WorkerOptions, worker_name};
@@ -40,17 +40,20 @@ pub fn open_store(args: &QueueArgs) -> aloud::Result<Store> {
 
 /// The worker options from the shared flags.
 pub fn worker_options(
-    work: &WorkArgs,
-    queue: &QueueArgs,
-    narrator: NarratorOptions,
+    runner: &RunnerArgs,
     addresses: AddressPolicy,
 ) -> aloud::Result<WorkerOptions> {
+    let (work, queue) = (&runner.work, &runner.queue);
+    let mut narrator = NarratorOptions {
+        assets: runner.assets.options(),
+        cache: runner.cache.open(),
+        ..NarratorOptions::default()
+    };
     let webhook_secret = match &work.webhook_secret_file {
         Some(path) => Some(WebhookSecret::from_file(path).map_err(aloud::Error::job)?),
         None => None,
     };
     let store = open_store(queue)?;
-    let mut narrator = narrator;
     if work.share_cache {
         narrator.cache = Some(
             narrator
@@ -85,16 +88,11 @@ pub fn address_policy(allow_private: bool, except: &[std::net::IpAddr]) -> Addre
 }
 
 pub fn run(args: WorkerArgs) -> aloud::Result<()> {
-    let narrator = NarratorOptions {
-        assets: args.assets.options(),
-        cache: args.cache.open(),
-        ..NarratorOptions::default()
-    };
     let addresses = address_policy(args.allow_private_urls, &[]);
-    let options = worker_options(&args.work, &args.queue, narrator, addresses)?;
+    let options = worker_options(&args.runner, addresses)?;
     let runtime = runtime()?;
     runtime.block_on(async {
-        let queue = open_queue(&args.queue).await?;
+        let queue = open_queue(&args.runner.queue).await?;
         let name = worker_name();
         eprintln!(
             "aloud worker {name}: taking narrations from {}",
