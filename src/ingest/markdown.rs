@@ -543,16 +543,23 @@ mod tests {
         assert_sources_bracket_text(contents, &document);
     }
 
+    /// Each sentence of `document`, read from `contents`, beside the bytes its source range covers.
+    fn spoken_with_sources<'a>(
+        contents: &'a str,
+        document: &'a Document,
+    ) -> Vec<(&'a str, &'a str)> {
+        document
+            .spoken_sentences()
+            .map(|s| (s.text.as_str(), &contents[s.source.clone()]))
+            .collect()
+    }
+
     #[test]
     fn sources_point_at_the_markdown_bytes() {
         let contents = "# The *Big* Day\n\nPlain *emph* end. Next [link](http://x.y) here.\nLine two\ncontinues. *Really done.* After `code` it.\n\nUse \\*stars\\* and fish &amp; chips. Ok.\n";
         let document = parse(contents, "fallback");
-        let slices: Vec<(&str, &str)> = document
-            .spoken_sentences()
-            .map(|s| (s.text.as_str(), &contents[s.source.clone()]))
-            .collect();
         assert_eq!(
-            slices,
+            spoken_with_sources(contents, &document),
             [
                 ("The Big Day", "The *Big* Day"),
                 ("Plain emph end.", "Plain *emph* end."),
@@ -573,12 +580,8 @@ mod tests {
     fn sources_split_inside_inline_code_and_around_entities() {
         let contents = "Run `a. B` now. He said &quot;Hi.&quot; Then left.";
         let document = parse(contents, "fallback");
-        let slices: Vec<(&str, &str)> = document
-            .spoken_sentences()
-            .map(|s| (s.text.as_str(), &contents[s.source.clone()]))
-            .collect();
         assert_eq!(
-            slices,
+            spoken_with_sources(contents, &document),
             [
                 ("Run a.", "Run `a."),
                 ("B now.", "B` now."),

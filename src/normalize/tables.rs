@@ -24,13 +24,17 @@ pub(super) struct Currency {
 }
 
 impl Currency {
+    const fn new(
+        one: &'static str,
+        many: &'static str,
+        minor: Option<(&'static str, &'static str)>,
+    ) -> Currency {
+        Currency { one, many, minor }
+    }
+
     /// A currency whose hundredth is a cent.
     const fn in_cents(one: &'static str, many: &'static str) -> Currency {
-        Currency {
-            one,
-            many,
-            minor: Some(("cent", "cents")),
-        }
+        Currency::new(one, many, Some(("cent", "cents")))
     }
 }
 
@@ -65,20 +69,9 @@ const CURRENCIES: [(&str, Currency); 11] = [
     ("€", Currency::in_cents("euro", "euros")),
     (
         "£",
-        Currency {
-            one: "pound",
-            many: "pounds",
-            minor: Some(("penny", "pence")),
-        },
+        Currency::new("pound", "pounds", Some(("penny", "pence"))),
     ),
-    (
-        "¥",
-        Currency {
-            one: "yen",
-            many: "yen",
-            minor: None,
-        },
-    ),
+    ("¥", Currency::new("yen", "yen", None)),
 ];
 
 pub(super) fn currency_prefix(s: &str) -> Option<(usize, &'static Currency)> {
