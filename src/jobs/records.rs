@@ -40,6 +40,10 @@ macro_rules! select {
 }
 
 /// Runs the same statement on whichever database the queue is.
+/// The advisory lock that serialises creating the records' table on PostgreSQL ("aloud" in
+/// ASCII).
+const SETUP_LOCK: i64 = 0x61_6c6f_7564;
+
 macro_rules! each_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
@@ -178,13 +182,33 @@ impl Records {
     }
 
     pub(crate) async fn setup(&self) -> Result<(), JobError> {
-        each_db!(&self.db, pool => {
-            sqlx::query(SCHEMA).execute(pool).await.map_err(self.fail())?;
-            sqlx::query("CREATE INDEX IF NOT EXISTS aloud_narrations_status ON aloud_narrations (status, created_ms)")
-                .execute(pool)
-                .await
-                .map_err(self.fail())?;
-        });
+        const INDEX: &str = "CREATE INDEX IF NOT EXISTS aloud_narrations_status ON aloud_narrations (status, created_ms)";
+        match &self.db {
+            Db::Sqlite(pool) => {
+                for sql in [SCHEMA, INDEX] {
+                    sqlx::query(sql).execute(pool).await.map_err(self.fail())?;
+                }
+            }
+            Db::Postgres(pool) => {
+                // Processes starting at once on a new database collide in PostgreSQL's catalog
+                // even with IF NOT EXISTS (a duplicate key in pg_type, seen when a batch and
+                // its workers started together): one creates the table while the others wait
+                // on this lock, then find it there.
+                let mut transaction = pool.begin().await.map_err(self.fail())?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(SETUP_LOCK)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(self.fail())?;
+                for sql in [SCHEMA, INDEX] {
+                    sqlx::query(sql)
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(self.fail())?;
+                }
+                transaction.commit().await.map_err(self.fail())?;
+            }
+        }
         Ok(())
     }
 
