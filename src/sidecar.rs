@@ -239,15 +239,24 @@ impl Timeline {
 
     /// WebVTT captions: one cue per sentence, as written.
     pub fn webvtt(&self) -> String {
-        webvtt_document(self.sentences.iter().enumerate().map(|(i, sentence)| {
+        webvtt_document(self.sentence_cues('.', vtt_text))
+    }
+
+    /// One cue per sentence, numbered from 1, its text as `text` writes it.
+    fn sentence_cues(
+        &self,
+        decimal: char,
+        text: fn(&str) -> String,
+    ) -> impl Iterator<Item = String> + '_ {
+        self.sentences.iter().enumerate().map(move |(i, sentence)| {
             caption_cue(
                 &(i + 1).to_string(),
                 sentence.start,
                 sentence.end,
-                '.',
-                &vtt_text(&sentence.text),
+                decimal,
+                &text(&sentence.text),
             )
-        }))
+        })
     }
 
     /// WebVTT chapters: one cue per chapter, titled.
@@ -265,20 +274,7 @@ impl Timeline {
 
     /// SubRip captions: one per sentence, a blank line between them.
     pub fn srt(&self) -> String {
-        let cues: Vec<String> = self
-            .sentences
-            .iter()
-            .enumerate()
-            .map(|(i, sentence)| {
-                caption_cue(
-                    &(i + 1).to_string(),
-                    sentence.start,
-                    sentence.end,
-                    ',',
-                    &one_line(&sentence.text),
-                )
-            })
-            .collect();
+        let cues: Vec<String> = self.sentence_cues(',', one_line).collect();
         cues.join("\n")
     }
 
