@@ -244,10 +244,7 @@ impl ElevenLabs {
         let speech = SpeechSettings::from_profile(profile)?;
         let (base, setting) =
             http::base_url(NAME, profile, BASE_VAR, DEFAULT_BASE)?;
-        let mut endpoint = base.clone();
-        endpoint.set_query(None);
-        endpoint.set_fragment(None);
-        endpoint.set_path(http::unversioned_path(&base, "/v1"));
+        let mut endpoint = http::with_path(&base, http::unversioned_path(&base, "/v1"));
         {
             let mut segments = endpoint.path_segments_mut().map_err(|()| {
                 engine_error(NAME, format!("{} cannot take a path", setting.origin))

@@ -282,13 +282,13 @@ impl Google {
         let speech = SpeechSettings::from_profile(profile)?;
         let (base, _) =
             http::base_url(NAME, profile, BASE_VAR, DEFAULT_BASE)?;
-        let mut endpoint = base.clone();
-        endpoint.set_query(None);
-        endpoint.set_fragment(None);
-        endpoint.set_path(&format!(
-            "{}/v1beta1/text:synthesize",
-            http::unversioned_path(&base, "/v1beta1")
-        ));
+        let endpoint = http::with_path(
+            &base,
+            &format!(
+                "{}/v1beta1/text:synthesize",
+                http::unversioned_path(&base, "/v1beta1")
+            ),
+        );
         let (auth, file_project) = Auth::find(&settings)?;
         let official = base
             .host_str()

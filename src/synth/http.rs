@@ -199,6 +199,16 @@ pub fn unversioned_path<'a>(base: &'a reqwest::Url, version: &str) -> &'a str {
     path.strip_suffix(version).unwrap_or(path)
 }
 
+/// `base` with `path` for its path and no query or fragment: a vendor API's endpoint under the
+/// base URL a user gave (what follows the path there belongs to the base, not to the API).
+pub fn with_path(base: &reqwest::Url, path: &str) -> reqwest::Url {
+    let mut url = base.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url.set_path(path);
+    url
+}
+
 /// `url` as it may be shown or keyed on: without user info or query, where credentials hide.
 pub fn public_url(url: &reqwest::Url) -> String {
     let mut url = url.clone();
