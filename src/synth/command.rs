@@ -18,14 +18,15 @@
 
 use super::config::engine_error;
 use super::wyoming::block_on;
-use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
+use super::{
+    Backend, BackendEntry, BackendLimits, Billing, Clip, EngineClock, OpenContext, SpeechRequest,
+};
 use crate::audio;
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
@@ -54,7 +55,7 @@ pub struct CommandBackend {
     voice: Option<String>,
     timeout: Duration,
     sample_rate: u32,
-    engine_nanos: Arc<AtomicU64>,
+    engine_time: Arc<EngineClock>,
 }
 
 impl CommandBackend {
@@ -66,7 +67,7 @@ impl CommandBackend {
             voice: None,
             timeout,
             sample_rate: 0,
-            engine_nanos: Arc::new(AtomicU64::new(0)),
+            engine_time: Arc::default(),
         }
     }
 
@@ -207,10 +208,7 @@ impl CommandBackend {
         }
         let clip = audio::decode(&bytes, &format!("{NAME} ('{}', {place})", self.program))?;
         drop(scratch);
-        self.engine_nanos.fetch_add(
-            started.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64,
-            Ordering::Relaxed,
-        );
+        self.engine_time.add(started.elapsed());
         Ok(clip)
     }
 }
@@ -257,7 +255,7 @@ impl Backend for CommandBackend {
     }
 
     fn engine_time(&self) -> Duration {
-        Duration::from_nanos(self.engine_nanos.load(Ordering::Relaxed))
+        self.engine_time.total()
     }
 }
 

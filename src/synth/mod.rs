@@ -34,6 +34,7 @@ use crate::lexicon::Pronunciation;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 // A clip is audio, whoever made it: the type lives in `audio`, which every stage after the
@@ -140,6 +141,26 @@ pub trait Backend: Send + Sync {
     /// Total time spent inside the engine proper so far (for benchmarks).
     fn engine_time(&self) -> Duration {
         Duration::ZERO
+    }
+}
+
+/// Time spent inside an engine, summed over the requests of every thread: what
+/// [`Backend::engine_time`] reports.
+#[derive(Debug, Default)]
+pub struct EngineClock {
+    nanos: AtomicU64,
+}
+
+impl EngineClock {
+    pub fn add(&self, spent: Duration) {
+        self.nanos.fetch_add(
+            u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    pub fn total(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
     }
 }
 

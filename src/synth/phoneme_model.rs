@@ -2,6 +2,7 @@
 //! phoneme vocabulary, a pool of ONNX Runtime sessions of one model file, the 24 kHz rate,
 //! the model digest their cache identity keys on, and the time spent inside the model.
 
+pub use super::EngineClock;
 use super::config::engine_error;
 use super::espeak::Espeak;
 use super::misaki::{Accent, Misaki};
@@ -15,9 +16,7 @@ use ort::value::Tensor;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
 
 /// Kokoro and its students speak at 24 kHz.
 pub const SAMPLE_RATE: u32 = 24_000;
@@ -234,25 +233,6 @@ impl ModelDigest {
                 Err(_) => format!("unread:{}", path.display()),
             })
             .clone()
-    }
-}
-
-/// Time spent inside the model, summed over the sentences of every thread.
-#[derive(Debug, Default)]
-pub struct EngineClock {
-    nanos: AtomicU64,
-}
-
-impl EngineClock {
-    pub fn add(&self, spent: Duration) {
-        self.nanos.fetch_add(
-            u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
-    }
-
-    pub fn total(&self) -> Duration {
-        Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
     }
 }
 

@@ -2,7 +2,9 @@
 
 use super::config::engine_error;
 use super::espeak::Espeak;
-use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
+use super::{
+    Backend, BackendEntry, BackendLimits, Billing, Clip, EngineClock, OpenContext, SpeechRequest,
+};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -14,7 +16,6 @@ use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -192,7 +193,7 @@ struct PiperInner {
     threads_per_session: usize,
     concurrency: usize,
     idle_sessions: Mutex<Vec<Session>>,
-    engine_nanos: AtomicU64,
+    engine_time: EngineClock,
     /// SHA-256 of the voice's `.onnx.json`.
     config_digest: String,
     /// SHA-256 of the model file, computed on first use (only the sentence cache needs it).
@@ -305,7 +306,7 @@ impl PiperVoice {
             threads_per_session: (cores / concurrency).max(1),
             concurrency,
             idle_sessions: Mutex::new(Vec::new()),
-            engine_nanos: AtomicU64::new(0),
+            engine_time: EngineClock::default(),
             config_digest: hex::encode(Sha256::digest(config_text.as_bytes())),
             model_digest: OnceLock::new(),
         };
@@ -419,8 +420,7 @@ impl PiperInner {
         let mut session = self.take_session()?;
         let started = Instant::now();
         let result = self.infer(&mut session, ids);
-        self.engine_nanos
-            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.engine_time.add(started.elapsed());
         self.return_session(session);
         let samples = result.map_err(|m| engine_error(NAME, m))?;
         Ok(Clip {
@@ -519,7 +519,7 @@ impl Backend for PiperVoice {
     }
 
     fn engine_time(&self) -> Duration {
-        Duration::from_nanos(self.inner.engine_nanos.load(Ordering::Relaxed))
+        self.inner.engine_time.total()
     }
 }
 

@@ -8,14 +8,15 @@
 //! per request: the server closes nothing between events, so requests never interleave.
 
 use super::config::{self, engine_error, process_env, profile_error};
-use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
+use super::{
+    Backend, BackendEntry, BackendLimits, Billing, Clip, EngineClock, OpenContext, SpeechRequest,
+};
 use crate::audio::{self, PcmEncoding, RawPcm};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
@@ -55,7 +56,7 @@ pub struct Wyoming {
     connect_timeout: Duration,
     read_timeout: Duration,
     sample_rate: u32,
-    engine_nanos: AtomicU64,
+    engine_time: EngineClock,
 }
 
 fn option_seconds(profile: &VoiceProfile, key: &str, default: Duration) -> Result<Duration> {
@@ -102,7 +103,7 @@ impl Wyoming {
             connect_timeout: CONNECT_TIMEOUT,
             read_timeout: READ_TIMEOUT,
             sample_rate,
-            engine_nanos: AtomicU64::new(0),
+            engine_time: EngineClock::default(),
         })
     }
 
@@ -282,10 +283,7 @@ impl Wyoming {
             ));
         }
         let clip = audio::decode_raw(&pcm, &format, NAME)?;
-        self.engine_nanos.fetch_add(
-            started.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64,
-            Ordering::Relaxed,
-        );
+        self.engine_time.add(started.elapsed());
         Ok(clip)
     }
 }
@@ -342,7 +340,7 @@ impl Backend for Wyoming {
     }
 
     fn engine_time(&self) -> Duration {
-        Duration::from_nanos(self.engine_nanos.load(Ordering::Relaxed))
+        self.engine_time.total()
     }
 }
 
