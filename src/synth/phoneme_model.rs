@@ -6,17 +6,18 @@ pub use super::EngineClock;
 use super::config::engine_error;
 use super::espeak::Espeak;
 use super::misaki::{Accent, Misaki};
-use super::{Clip, OpenContext, SpeechRequest};
+use super::{Backend, Clip, OpenContext, SpeechRequest};
 use crate::assets::EngineAssets;
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
 use ort::value::Tensor;
+use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Kokoro and its students speak at 24 kHz.
 pub const SAMPLE_RATE: u32 = 24_000;
@@ -206,6 +207,36 @@ impl Opening {
             concurrency: context.concurrency.unwrap_or(default_concurrency).max(1),
         })
     }
+
+    /// Opens the voice on these files with `open` (the engine's own), then hands its speaker
+    /// (found by `speaker`) the digest found here, so a built-in voice keys on its pin rather
+    /// than hashing its model.
+    pub fn open_voice<V: Backend + 'static>(
+        self,
+        profile: &VoiceProfile,
+        open: impl FnOnce(
+            &Path,
+            Option<&'static Espeak>,
+            &Path,
+            &Path,
+            &VoiceProfile,
+            usize,
+        ) -> Result<V>,
+        speaker: impl FnOnce(&mut V) -> Option<&mut Speaker>,
+    ) -> Result<Arc<dyn Backend>> {
+        let mut voice = open(
+            &self.engine.onnxruntime,
+            Some(self.espeak),
+            &self.model,
+            &self.companion,
+            profile,
+            self.concurrency,
+        )?;
+        if let Some(speaker) = speaker(&mut voice) {
+            speaker.model_digest = self.digest;
+        }
+        Ok(Arc::new(voice))
+    }
 }
 
 /// The model's SHA-256 for the cache identity: from its pin for a built-in voice, else
@@ -297,6 +328,19 @@ pub async fn off_the_runtime<T: Send + 'static>(
     tokio::task::spawn_blocking(blocking)
         .await
         .map_err(|e| engine_error(engine, format!("synthesis task failed: {e}")))?
+}
+
+/// Reads the model's companion file (hibari's vocabulary, a Kokoro voice's style) with `parse`,
+/// and its SHA-256 for the cache identity; one that does not parse fails naming the file.
+pub fn read_companion<T>(
+    engine: &str,
+    path: &Path,
+    parse: impl FnOnce(&[u8]) -> Result<T, String>,
+) -> Result<(T, String)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let value =
+        parse(&bytes).map_err(|m| engine_error(engine, format!("{}: {m}", path.display())))?;
+    Ok((value, hex::encode(Sha256::digest(&bytes))))
 }
 
 /// Refuses to open an engine whose files are not there, naming the file and the profile.

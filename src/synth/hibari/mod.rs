@@ -9,7 +9,8 @@ use super::config::engine_error;
 use super::espeak::Espeak;
 use super::misaki::G2P_VERSION;
 use super::phoneme_model::{
-    Opening, SAMPLE_RATE, Speaker, Vocab, off_the_runtime, require_files, sentence_clip,
+    Opening, SAMPLE_RATE, Speaker, Vocab, off_the_runtime, read_companion, require_files,
+    sentence_clip,
 };
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::Result;
@@ -51,18 +52,9 @@ fn open_backend(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc
         |model| model.with_file_name("vocab.json"),
         Path::to_path_buf,
     )?;
-    let mut voice = HibariVoice::open(
-        &found.engine.onnxruntime,
-        Some(found.espeak),
-        &found.model,
-        &found.companion,
-        profile,
-        found.concurrency,
-    )?;
-    if let Some(inner) = Arc::get_mut(&mut voice.inner) {
-        inner.speaker.model_digest = found.digest;
-    }
-    Ok(Arc::new(voice))
+    found.open_voice(profile, HibariVoice::open, |voice| {
+        Arc::get_mut(&mut voice.inner).map(|inner| &mut inner.speaker)
+    })
 }
 
 /// One opened hibari voice. Cloning is cheap and shares the sessions.
@@ -95,16 +87,15 @@ impl HibariVoice {
             &profile.name,
             "run `aloud setup` (hibari is the default voice)",
         )?;
-        let vocab_text =
-            std::fs::read(vocab).map_err(|e| crate::error::Error::io(vocab, e))?;
-        let vocab_table = Vocab::parse(&String::from_utf8_lossy(&vocab_text))
-            .map_err(|m| engine_error(NAME, format!("{}: {m}", vocab.display())))?;
+        let (vocab_table, vocab_digest) = read_companion(NAME, vocab, |bytes| {
+            Vocab::parse(&String::from_utf8_lossy(bytes))
+        })?;
         let environment = super::piper::onnx_runtime(onnxruntime)?;
         Ok(HibariVoice {
             inner: Arc::new(Inner {
                 model: Model::new(environment, model, concurrency),
                 vocab: vocab_table,
-                vocab_digest: hex::encode(Sha256::digest(&vocab_text)),
+                vocab_digest,
                 dsp: Dsp::new(),
                 speaker: Speaker::new(
                     espeak,

@@ -9,14 +9,13 @@ use super::config::engine_error;
 use super::espeak::Espeak;
 use super::misaki::G2P_VERSION;
 use super::phoneme_model::{
-    Opening, SAMPLE_RATE, SessionPool, Speaker, Vocab, off_the_runtime, require_files,
-    sentence_clip,
+    Opening, SAMPLE_RATE, SessionPool, Speaker, Vocab, off_the_runtime, read_companion,
+    require_files, sentence_clip,
 };
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
@@ -65,18 +64,9 @@ fn open_backend(profile: &VoiceProfile, context: &mut OpenContext) -> Result<Arc
         |model| style_beside(model, &name),
         |builtin| style_beside(builtin, &name),
     )?;
-    let mut voice = KokoroVoice::open(
-        &found.engine.onnxruntime,
-        Some(found.espeak),
-        &found.model,
-        &found.companion,
-        profile,
-        found.concurrency,
-    )?;
-    if let Some(inner) = Arc::get_mut(&mut voice.inner) {
-        inner.speaker.model_digest = found.digest;
-    }
-    Ok(Arc::new(voice))
+    found.open_voice(profile, KokoroVoice::open, |voice| {
+        Arc::get_mut(&mut voice.inner).map(|inner| &mut inner.speaker)
+    })
 }
 
 /// `NAME.bin` in the directory of `path`.
@@ -132,15 +122,13 @@ impl KokoroVoice {
             &profile.name,
             &format!("run `aloud setup --voice {}`", profile.name),
         )?;
-        let bytes = std::fs::read(style).map_err(|e| Error::io(style, e))?;
-        let style_table = Style::from_bytes(&bytes)
-            .map_err(|m| engine_error(NAME, format!("{}: {m}", style.display())))?;
+        let (style_table, style_digest) = read_companion(NAME, style, Style::from_bytes)?;
         let environment = super::piper::onnx_runtime(onnxruntime)?;
         Ok(KokoroVoice {
             inner: Arc::new(Inner {
                 pool: SessionPool::new(environment, model, concurrency),
                 style: style_table,
-                style_digest: hex::encode(Sha256::digest(&bytes)),
+                style_digest,
                 speaker: Speaker::new(espeak, profile, voice),
             }),
         })
