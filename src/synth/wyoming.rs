@@ -556,6 +556,20 @@ mod tests {
             .collect()
     }
 
+    /// Writes the audio events named in `kinds`, in order, as a server speaking [`tone`]s sends
+    /// them: `audio-start` and each `audio-chunk` carry the format, `audio-stop` nothing.
+    async fn write_audio(w: &mut (impl AsyncWrite + Unpin), kinds: &[&str]) {
+        let data = audio_data();
+        for &kind in kinds {
+            match kind {
+                "audio-chunk" => write_event(w, kind, &data, &tone(800)).await,
+                "audio-stop" => write_event(w, kind, &Map::new(), &[]).await,
+                _ => write_event(w, kind, &data, &[]).await,
+            }
+            .unwrap();
+        }
+    }
+
     /// Serves one scripted exchange per connection; returns its URL.
     async fn fake_server(script: Script) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -578,25 +592,13 @@ mod tests {
                     }
                     assert_eq!(request.kind, "synthesize");
                     assert!(request.data["text"].is_string());
-                    let data = audio_data();
                     match script {
                         Script::Speak => {
-                            write_event(w, "audio-start", &data, &[]).await.unwrap();
-                            write_event(w, "audio-chunk", &data, &tone(800))
-                                .await
-                                .unwrap();
-                            write_event(w, "audio-chunk", &data, &tone(800))
-                                .await
-                                .unwrap();
-                            write_event(w, "audio-stop", &Map::new(), &[])
-                                .await
-                                .unwrap();
+                            let kinds = ["audio-start", "audio-chunk", "audio-chunk", "audio-stop"];
+                            write_audio(w, &kinds).await;
                         }
                         Script::CloseMidAudio => {
-                            write_event(w, "audio-start", &data, &[]).await.unwrap();
-                            write_event(w, "audio-chunk", &data, &tone(800))
-                                .await
-                                .unwrap();
+                            write_audio(w, &["audio-start", "audio-chunk"]).await;
                         }
                         Script::Garbage => {
                             w.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n")
@@ -604,12 +606,7 @@ mod tests {
                                 .unwrap();
                         }
                         Script::NoAudioStart => {
-                            write_event(w, "audio-chunk", &data, &tone(800))
-                                .await
-                                .unwrap();
-                            write_event(w, "audio-stop", &Map::new(), &[])
-                                .await
-                                .unwrap();
+                            write_audio(w, &["audio-chunk", "audio-stop"]).await;
                         }
                         Script::ServerError => {
                             let data = json!({"text": "voice not found: fake-voice", "code": "VoiceNotFoundError"});
