@@ -396,9 +396,10 @@ impl Polly {
                 "the regional endpoint",
             ),
         )?;
-        let mut endpoint = base.clone();
-        endpoint.set_path(&format!("{}/v1/speech", base.path().trim_end_matches('/')));
-        endpoint.set_query(None);
+        let endpoint = http::with_path(
+            &base,
+            &format!("{}/v1/speech", base.path().trim_end_matches('/')),
+        );
         let credentials = credentials::resolve(sources).map_err(|m| engine_error(NAME, m))?;
         let polly = Polly {
             connection: Connection::new(NAME, settings, endpoint)?,
