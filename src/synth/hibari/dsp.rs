@@ -10,6 +10,7 @@
 //! overlap-add normalised by the summed squared window. Both FFTs are planned once per
 //! [`Dsp`]; a synthesis allocates its buffers once, never per frame.
 
+use super::approx;
 use realfft::num_complex::Complex32;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use std::sync::Arc;
@@ -20,7 +21,7 @@ pub use crate::synth::phoneme_model::SAMPLE_RATE;
 /// Frequency bins per frame: `N_FFT / 2 + 1`.
 pub const BINS: usize = N_FFT / 2 + 1;
 /// Bumped whenever this port changes what a sentence sounds like (part of the cache identity).
-pub const DSP_VERSION: u32 = 2;
+pub const DSP_VERSION: u32 = 3;
 
 const VOICING_THRESHOLD: f32 = 40.0;
 const MAX_HARMONIC_HZ: f32 = 11_000.0;
@@ -170,7 +171,6 @@ impl Dsp {
         let mut drawn = vec![0.0f32; 2 * BINS];
         let pulses = self.pulses(spectra.f0);
         let padded = reflect_pad(&pulses, N_FFT / 2);
-        let ex = |x: f32| x.min(MAX_LOG_MAGNITUDE).exp();
 
         let blocks = frames + N_FFT / HOP - 1;
         let mut sum = vec![0.0f32; blocks * HOP];
@@ -179,51 +179,50 @@ impl Dsp {
         let mut scratch_forward = self.forward.make_scratch_vec();
         let mut scratch_inverse = self.inverse.make_scratch_vec();
         let mut time = self.inverse.make_output_vec();
-        for f in 0..frames {
-            let start = f * HOP;
-            for ((x, &p), &w) in frame
-                .iter_mut()
-                .zip(&padded[start..start + N_FFT])
-                .zip(&self.source_window)
-            {
-                *x = p * w;
-            }
-            self.forward
-                .process_with_scratch(&mut frame, &mut spectrum, &mut scratch_forward)
-                .map_err(|e| format!("forward FFT: {e}"))?;
-            if let Some(normals) = seeded.as_mut() {
-                normals.fill(&mut drawn);
-            }
-            for (b, bin) in spectrum.iter_mut().enumerate() {
-                let at = b * frames + f;
-                let angle = spectra.th[at].tanh() * std::f32::consts::PI;
-                let (sin, cos) = angle.sin_cos();
-                let gain = ex(spectra.lh[at]);
-                let rot = Complex32::new(cos * gain, sin * gain);
-                let mut s = *bin * rot;
-                let noise_gain = ex(spectra.ln[at]);
-                let (re, im) = match noise {
-                    Noise::Given(values) => (values[2 * at], values[2 * at + 1]),
-                    Noise::Seeded(_) => (drawn[2 * b], drawn[2 * b + 1]),
-                };
-                s.re += re * noise_gain;
-                s.im += im * noise_gain;
-                let (sin, cos) = spectra.phi[at].sin_cos();
-                let free_gain = ex(spectra.lr[at]);
-                s.re += cos * free_gain;
-                s.im += sin * free_gain;
-                *bin = s;
-            }
-            // irfft ignores the imaginary parts of DC and Nyquist; realfft wants them zero.
-            spectrum[0].im = 0.0;
-            spectrum[BINS - 1].im = 0.0;
-            self.inverse
-                .process_with_scratch(&mut spectrum, &mut time, &mut scratch_inverse)
-                .map_err(|e| format!("inverse FFT: {e}"))?;
-            let out = &mut sum[start..start + N_FFT];
-            let scale = 1.0 / N_FFT as f32;
-            for ((y, &x), &w) in out.iter_mut().zip(&time).zip(&self.window) {
-                *y += x * scale * w;
+        // The planes are bin-major; the per-bin loop wants a frame's bins side by side, so
+        // they are transposed a block of frames at a time (a block's rows stay in cache).
+        let mut rows = FrameRows::new();
+        for block_start in (0..frames).step_by(FrameRows::FRAMES) {
+            let in_block = FrameRows::FRAMES.min(frames - block_start);
+            rows.transpose(spectra, block_start, in_block);
+            for i in 0..in_block {
+                let f = block_start + i;
+                let start = f * HOP;
+                for ((x, &p), &w) in frame
+                    .iter_mut()
+                    .zip(&padded[start..start + N_FFT])
+                    .zip(&self.source_window)
+                {
+                    *x = p * w;
+                }
+                self.forward
+                    .process_with_scratch(&mut frame, &mut spectrum, &mut scratch_forward)
+                    .map_err(|e| format!("forward FFT: {e}"))?;
+                match noise {
+                    Noise::Given(values) => {
+                        for (b, pair) in drawn.chunks_exact_mut(2).enumerate() {
+                            let at = 2 * (b * frames + f);
+                            pair.copy_from_slice(&values[at..at + 2]);
+                        }
+                    }
+                    Noise::Seeded(_) => {
+                        if let Some(normals) = seeded.as_mut() {
+                            normals.fill(&mut drawn);
+                        }
+                    }
+                }
+                rows.shape(i, &mut spectrum, &drawn);
+                // irfft ignores the imaginary parts of DC and Nyquist; realfft wants them zero.
+                spectrum[0].im = 0.0;
+                spectrum[BINS - 1].im = 0.0;
+                self.inverse
+                    .process_with_scratch(&mut spectrum, &mut time, &mut scratch_inverse)
+                    .map_err(|e| format!("inverse FFT: {e}"))?;
+                let out = &mut sum[start..start + N_FFT];
+                let scale = 1.0 / N_FFT as f32;
+                for ((y, &x), &w) in out.iter_mut().zip(&time).zip(&self.window) {
+                    *y += x * scale * w;
+                }
             }
         }
         let norm = self.ola_norm(frames);
@@ -248,6 +247,76 @@ impl Dsp {
             }
         }
         sum.iter().map(|s| 1.0 / s.max(1e-11)).collect()
+    }
+}
+
+/// A block of frames of the five spectral planes, frame-major: row `i` holds frame
+/// `block_start + i`'s `BINS` values of each plane.
+struct FrameRows {
+    lh: Vec<f32>,
+    th: Vec<f32>,
+    ln: Vec<f32>,
+    lr: Vec<f32>,
+    phi: Vec<f32>,
+}
+
+impl FrameRows {
+    const FRAMES: usize = 16;
+
+    fn new() -> Self {
+        let plane = || vec![0.0f32; BINS * Self::FRAMES];
+        FrameRows {
+            lh: plane(),
+            th: plane(),
+            ln: plane(),
+            lr: plane(),
+            phi: plane(),
+        }
+    }
+
+    fn transpose(&mut self, spectra: &Spectra, block_start: usize, in_block: usize) {
+        let frames = spectra.frames();
+        for (rows, plane) in [
+            (&mut self.lh, spectra.lh),
+            (&mut self.th, spectra.th),
+            (&mut self.ln, spectra.ln),
+            (&mut self.lr, spectra.lr),
+            (&mut self.phi, spectra.phi),
+        ] {
+            for b in 0..BINS {
+                let column = &plane[b * frames + block_start..][..in_block];
+                for (i, &value) in column.iter().enumerate() {
+                    rows[i * BINS + b] = value;
+                }
+            }
+        }
+    }
+
+    /// Shapes row `i`'s source spectrum in place, with `drawn` the frame's noise pairs:
+    /// `exp(lh) e^{i pi tanh(th)} X + exp(ln) Z + exp(lr) e^{i phi}`.
+    fn shape(&self, i: usize, spectrum: &mut [Complex32], drawn: &[f32]) {
+        let row = i * BINS..(i + 1) * BINS;
+        let ex = |x: f32| approx::exp(x.min(MAX_LOG_MAGNITUDE));
+        for (((((bin, &lh), &th), &ln), (&lr, &phi)), noise) in spectrum
+            .iter_mut()
+            .zip(&self.lh[row.clone()])
+            .zip(&self.th[row.clone()])
+            .zip(&self.ln[row.clone()])
+            .zip(self.lr[row.clone()].iter().zip(&self.phi[row]))
+            .zip(drawn.chunks_exact(2))
+        {
+            let (sin, cos) = approx::sin_cos(approx::tanh(th) * std::f32::consts::PI);
+            let gain = ex(lh);
+            let mut s = *bin * Complex32::new(cos * gain, sin * gain);
+            let noise_gain = ex(ln);
+            s.re += noise[0] * noise_gain;
+            s.im += noise[1] * noise_gain;
+            let (sin, cos) = approx::sin_cos(phi);
+            let free_gain = ex(lr);
+            s.re += cos * free_gain;
+            s.im += sin * free_gain;
+            *bin = s;
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! Runtime, misaki phonemes in, its six spectral outputs turned into 24 kHz audio by the DSP
 //! ported from the wheel (`dsp.rs`).
 
+mod approx;
 pub mod dsp;
 pub mod model;
 
