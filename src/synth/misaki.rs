@@ -6,8 +6,9 @@ use super::SpeechRequest;
 use super::config::engine_error;
 use super::espeak::Espeak;
 use crate::error::Result;
+use misaki_g2p::G2P;
+use misaki_rs::Language;
 use misaki_rs::fallback::{Fallback, FallbackError};
-use misaki_rs::{G2P, Language};
 use std::sync::OnceLock;
 
 /// Bumped whenever aloud's use of misaki changes what a sentence sounds like; with the crate's
