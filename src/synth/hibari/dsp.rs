@@ -21,7 +21,7 @@ pub use crate::synth::phoneme_model::SAMPLE_RATE;
 /// Frequency bins per frame: `N_FFT / 2 + 1`.
 pub const BINS: usize = N_FFT / 2 + 1;
 /// Bumped whenever this port changes what a sentence sounds like (part of the cache identity).
-pub const DSP_VERSION: u32 = 3;
+pub const DSP_VERSION: u32 = 4;
 
 const VOICING_THRESHOLD: f32 = 40.0;
 const MAX_HARMONIC_HZ: f32 = 11_000.0;
@@ -135,11 +135,11 @@ impl Dsp {
                     continue;
                 }
                 let harmonics = (MAX_HARMONIC_HZ / f).floor() + 0.5;
-                let s = (t * 0.5).sin() * 2.0;
+                let s = approx::sin_cos(t * 0.5).0 * 2.0;
                 let e = if s.abs() <= 2e-3 {
                     harmonics
                 } else {
-                    (harmonics * t).sin() / s
+                    approx::sin_cos(harmonics * t).0 / s
                 };
                 out.push(e - 0.5);
             }
