@@ -42,8 +42,9 @@ pub fn sin_cos(x: f32) -> (f32, f32) {
     const DP3: f32 = 3.774_895e-8;
     let negative = x < 0.0;
     let a = x.abs();
-    // The octant, rounded up to even: the reduced argument lies in [-pi/4, pi/4].
-    let j = ((a * FOUR_OVER_PI) as i32 + 1) & !1;
+    // The octant, rounded up to even: the reduced argument lies in [-pi/4, pi/4]. (Wrapping:
+    // an infinite argument saturates the cast, and its result is NaN whatever `j` is.)
+    let j = ((a * FOUR_OVER_PI) as i32).wrapping_add(1) & !1;
     let y = j as f32;
     let r = ((a - y * DP1) - y * DP2) - y * DP3;
     let z = r * r;
@@ -58,7 +59,7 @@ pub fn sin_cos(x: f32) -> (f32, f32) {
         (sin_poly, cos_poly)
     };
     let sin_negative = (j & 4 != 0) != negative;
-    let cos_negative = (j - 2) & 4 == 0;
+    let cos_negative = j.wrapping_sub(2) & 4 == 0;
     let flip = |v: f32, negate: bool| f32::from_bits(v.to_bits() ^ ((negate as u32) << 31));
     (flip(sin, sin_negative), flip(cos, cos_negative))
 }
@@ -100,6 +101,11 @@ mod tests {
             assert!((sin - libm_sin).abs() <= 3e-7, "sin({x}) = {sin}, libm {libm_sin}");
             assert!((cos - libm_cos).abs() <= 3e-7, "cos({x}) = {cos}, libm {libm_cos}");
         }
+        for x in [f32::INFINITY, f32::NEG_INFINITY, f32::NAN] {
+            let (sin, cos) = sin_cos(x);
+            assert!(sin.is_nan() && cos.is_nan(), "{x}: {sin} {cos}");
+        }
+        assert!(exp(f32::NAN).is_nan() && tanh(f32::NAN).is_nan());
         let pi = std::f32::consts::PI;
         for (x, sin, cos) in [(0.0, 0.0, 1.0), (pi / 2.0, 1.0, 0.0), (pi, 0.0, -1.0)] {
             let (s, c) = sin_cos(x);
