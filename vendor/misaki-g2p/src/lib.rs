@@ -1,20 +1,21 @@
 //! misaki-rs 0.8.0's `G2P` (src/g2p.rs, MIT, Copyright (c) 2026 Michele Yin), unchanged but
-//! for one thing: it does not build the perceptron tagger that misaki-rs's `G2P::new` loads
-//! and never uses (`#[allow(dead_code)]` there; pronunciation runs on the ported spaCy tagger).
+//! for rustfmt's layout and one thing: it does not build the perceptron tagger that
+//! misaki-rs's `G2P::new` loads and never uses (`#[allow(dead_code)]` there; pronunciation
+//! runs on the ported spaCy tagger).
 //! Loading it cost every process about 44 MB and 85 ms. Everything else (lexicons, spaCy
 //! tagger and tokenizer, rules, data) is misaki-rs's own, used through its public modules.
 //! The crate's unit tests stay upstream with the code they test.
 
+use fancy_regex::Regex as FancyRegex;
 use misaki_rs::fallback::{Fallback, FallbackError};
 use misaki_rs::language::Language;
 use misaki_rs::languages::{LanguageRules, english::English};
 use misaki_rs::lexicon::Lexicon;
-use thiserror::Error;
 use misaki_rs::token::MToken;
-use fancy_regex::Regex as FancyRegex;
 use num2words::Num2Words;
 use regex::Regex;
 use std::collections::HashMap;
+use thiserror::Error;
 
 #[derive(Error, Debug)]
 pub enum G2PError {
@@ -263,7 +264,13 @@ impl G2P {
 
         let weight = |t: &str| -> usize {
             t.chars()
-                .map(|c| if c.to_lowercase().next() == Some(c) { 1 } else { 2 })
+                .map(|c| {
+                    if c.to_lowercase().next() == Some(c) {
+                        1
+                    } else {
+                        2
+                    }
+                })
                 .sum()
         };
         let tag = group
@@ -404,7 +411,8 @@ impl G2P {
         tk: &MToken,
     ) -> misaki_rs::lexicon::TokenContext {
         const VOWELS: &str = "AIOQWYaiu\u{e6}\u{251}\u{252}\u{254}\u{259}\u{25b}\u{25c}\u{26a}\u{28a}\u{28c}\u{1d7b}";
-        const CONSONANTS: &str = "bdfhjklmnpstvwz\u{f0}\u{14b}\u{261}\u{279}\u{27e}\u{283}\u{292}\u{2a4}\u{2a7}\u{3b8}";
+        const CONSONANTS: &str =
+            "bdfhjklmnpstvwz\u{f0}\u{14b}\u{261}\u{279}\u{27e}\u{283}\u{292}\u{2a4}\u{2a7}\u{3b8}";
         const NON_QUOTE_PUNCTS: &str = "!,.:;?\u{2014}\u{2026}";
 
         // `next(..., vowel)` in Python: if no character belongs to any of the
@@ -429,7 +437,10 @@ impl G2P {
             || tk.text == "To"
             || (tk.text == "TO" && (tk.tag == "TO" || tk.tag == "IN"));
 
-        misaki_rs::lexicon::TokenContext { future_vowel, future_to }
+        misaki_rs::lexicon::TokenContext {
+            future_vowel,
+            future_to,
+        }
     }
 
     pub fn tokenize(&self, text: &str) -> Vec<MToken> {
@@ -446,10 +457,7 @@ impl G2P {
     /// subtokenization. The Python equivalent uses spaCy's
     /// `Alignment.from_strings` against a whitespace-split token list; we use
     /// byte offsets instead, which is more robust to subtoken splits.
-    pub fn tokenize_with_offsets(
-        &self,
-        text: &str,
-    ) -> Vec<(MToken, std::ops::Range<usize>)> {
+    pub fn tokenize_with_offsets(&self, text: &str) -> Vec<(MToken, std::ops::Range<usize>)> {
         let word_boundary_regex = Regex::new(r"\S+").unwrap();
         let mut tokens = Vec::new();
 
@@ -466,8 +474,7 @@ impl G2P {
                 for sub in subtokens {
                     let s = word_start + sub.start();
                     let e = word_start + sub.end();
-                    let tk =
-                        MToken::new(sub.as_str().to_string(), "NN".to_string(), String::new());
+                    let tk = MToken::new(sub.as_str().to_string(), "NN".to_string(), String::new());
                     tokens.push((tk, s..e));
                 }
             }
@@ -533,8 +540,7 @@ impl G2P {
             }
         }
 
-        let mut tokens: Vec<MToken> =
-            tokens_with_spans.into_iter().map(|(tk, _)| tk).collect();
+        let mut tokens: Vec<MToken> = tokens_with_spans.into_iter().map(|(tk, _)| tk).collect();
 
         // Tag at WORD level, as misaki does. spaCy tags its own tokens and
         // misaki's subtokens inherit the parent's tag; our tokenizer splits
@@ -572,10 +578,9 @@ impl G2P {
                 // right, and with the wrong norm the tagger called that piece
                 // an MD where spaCy says '' -- which decides whether the word
                 // stays joined.
-                let norm = tok
-                    .norm
-                    .clone()
-                    .unwrap_or_else(|| misaki_rs::norms::norm_of(t, misaki_rs::spacy_tagger::hash_string));
+                let norm = tok.norm.clone().unwrap_or_else(|| {
+                    misaki_rs::norms::norm_of(t, misaki_rs::spacy_tagger::hash_string)
+                });
                 (t.clone(), norm, !ws.is_empty())
             })
             .collect();
@@ -603,7 +608,11 @@ impl G2P {
                 .flatten()
                 .map(|m| m.as_str().to_string())
                 .collect();
-            let subs = if subs.is_empty() { vec![stext.clone()] } else { subs };
+            let subs = if subs.is_empty() {
+                vec![stext.clone()]
+            } else {
+                subs
+            };
             let n = subs.len();
             let subs_snapshot = subs.clone();
             for (j, sub) in subs.into_iter().enumerate() {
@@ -652,8 +661,11 @@ impl G2P {
                                 // Only the head subtoken takes the override;
                                 // the rest are blanked so the loop skips them
                                 // (`phonemes = v.lstrip('/') if i == 0 else ''`).
-                                tk.phonemes =
-                                    Some(if first_in_span { ph.clone() } else { String::new() });
+                                tk.phonemes = Some(if first_in_span {
+                                    ph.clone()
+                                } else {
+                                    String::new()
+                                });
                                 first_in_span = false;
                             }
                             LinkFeature::NumFlags(f) => {
@@ -725,7 +737,11 @@ impl G2P {
             for i in 0..tokens.len() {
                 let c1 = {
                     let t = &tokens[i].text;
-                    if t.chars().count() == 1 { t.chars().next() } else { None }
+                    if t.chars().count() == 1 {
+                        t.chars().next()
+                    } else {
+                        None
+                    }
                 };
                 if tokens[i].tag == "$" {
                     if let Some(c) = c1 {
@@ -871,9 +887,8 @@ impl G2P {
                         } else if let Ok((p, _)) = self.g2p(&spoken) {
                             tokens[i].phonemes = Some(p.trim_end().to_string());
                         }
-                    } else if let Some(spoken) = (!is_head[i])
-                        .then(|| self.nonhead_number(&word))
-                        .flatten()
+                    } else if let Some(spoken) =
+                        (!is_head[i]).then(|| self.nonhead_number(&word)).flatten()
                     {
                         // A numeric group that is not the head of its word.
                         if let Some(p) = self.number_phonemes(&spoken) {
@@ -1033,7 +1048,9 @@ impl G2P {
                     // that the standalone-quote path gives it, producing
                     // ɪt”ˈɛs instead of ɪts.
                     let part_of = |tk: &MToken| -> String {
-                        if !tk.text.is_empty() && tk.text.chars().all(|c| SUBTOKEN_JUNKS.contains(c)) {
+                        if !tk.text.is_empty()
+                            && tk.text.chars().all(|c| SUBTOKEN_JUNKS.contains(c))
+                        {
                             String::new()
                         } else {
                             tk.phonemes.clone().unwrap_or_else(|| self.unk.clone())
@@ -1043,10 +1060,17 @@ impl G2P {
                     let classes: std::collections::BTreeSet<u8> = text
                         .chars()
                         .filter(|c| !SUBTOKEN_JUNKS.contains(*c))
-                        .map(|c| if c.is_alphabetic() { 0u8 } else if c.is_ascii_digit() { 1 } else { 2 })
+                        .map(|c| {
+                            if c.is_alphabetic() {
+                                0u8
+                            } else if c.is_ascii_digit() {
+                                1
+                            } else {
+                                2
+                            }
+                        })
                         .collect();
-                    let prespace =
-                        text.contains(' ') || text.contains('/') || classes.len() > 1;
+                    let prespace = text.contains(' ') || text.contains('/') || classes.len() > 1;
 
                     // misaki tries the whole word in the lexicon first and only
                     // falls back to stitching the parts together.
@@ -1122,7 +1146,9 @@ impl G2P {
                             // Word by word, so "point" keeps its -2 stress; the
                             // phrase path is only a fallback.
                             if let Some(p) = self.number_phonemes(&spoken).or_else(|| {
-                                self.g2p(&spoken).ok().map(|(p, _)| p.trim_end().to_string())
+                                self.g2p(&spoken)
+                                    .ok()
+                                    .map(|(p, _)| p.trim_end().to_string())
                             }) {
                                 let mut tk = group[0].clone();
                                 tk.text = text;
@@ -1189,10 +1215,7 @@ impl G2P {
                         let needs_fallback = res.iter().enumerate().any(|(i, part)| {
                             part.is_none()
                                 && !group[i].text.is_empty()
-                                && !group[i]
-                                    .text
-                                    .chars()
-                                    .all(|c| SUBTOKEN_JUNKS.contains(c))
+                                && !group[i].text.chars().all(|c| SUBTOKEN_JUNKS.contains(c))
                         });
                         if needs_fallback {
                             let ps = fallback.phonemize(&text)?;
@@ -1267,9 +1290,7 @@ impl G2P {
                                 .map(|(i, p)| (p.contains(PRIMARY), weight(p), i))
                                 .collect();
                             let n_primary = idx.iter().filter(|(b, _, _)| *b).count();
-                            if idx.len() == 2
-                                && group[idx[0].2].text.chars().count() == 1
-                            {
+                            if idx.len() == 2 && group[idx[0].2].text.chars().count() == 1 {
                                 let i = idx[1].2;
                                 parts[i] = self.lexicon.apply_stress(&parts[i], Some(-0.5));
                             } else if idx.len() >= 2 && n_primary > (idx.len() + 1) / 2 {
@@ -1336,8 +1357,7 @@ impl G2P {
             let mut rolling = misaki_rs::lexicon::TokenContext::default();
             for i in (0..n).rev() {
                 ctxs[i] = rolling.clone();
-                rolling =
-                    Self::token_context(&rolling, tokens[i].phonemes.as_deref(), &tokens[i]);
+                rolling = Self::token_context(&rolling, tokens[i].phonemes.as_deref(), &tokens[i]);
             }
             for i in 0..n {
                 if tokens[i].underscore().alias.is_some() {
@@ -1362,9 +1382,7 @@ impl G2P {
                     }
                 });
                 let tag = tokens[i].tag.clone();
-                if let Some((ps, _)) =
-                    self.lexicon.get_word(&key, &tag, stress, Some(&ctxs[i]))
-                {
+                if let Some((ps, _)) = self.lexicon.get_word(&key, &tag, stress, Some(&ctxs[i])) {
                     tokens[i].phonemes = Some(ps);
                 }
             }
@@ -1421,9 +1439,7 @@ impl G2P {
         let unsigned = clean.strip_prefix('-').unwrap_or(&clean);
         if unsigned.matches('.').count() > 1
             && unsigned.chars().any(|c| c.is_ascii_digit())
-            && unsigned
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '.')
+            && unsigned.chars().all(|c| c.is_ascii_digit() || c == '.')
         {
             return true;
         }
@@ -1551,7 +1567,11 @@ impl G2P {
         let mut out: Vec<String> = Vec::new();
         for w in spoken.split_whitespace() {
             // misaki gives both "point" and the spoken-zero "O" a stress of -2.
-            let stress = if w == "point" || w == "O" { Some(-2.0) } else { None };
+            let stress = if w == "point" || w == "O" {
+                Some(-2.0)
+            } else {
+                None
+            };
             let (ps, _) = self.lexicon.get_word(w, "NN", stress, None)?;
             out.push(ps);
         }
@@ -1741,4 +1761,3 @@ impl G2P {
         word.to_string()
     }
 }
-
