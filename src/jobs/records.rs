@@ -39,11 +39,11 @@ macro_rules! select {
     };
 }
 
-/// Runs the same statement on whichever database the queue is.
 /// The advisory lock that serialises creating the records' table on PostgreSQL ("aloud" in
 /// ASCII).
 const SETUP_LOCK: i64 = 0x61_6c6f_7564;
 
+/// Runs the same statement on whichever database the queue is.
 macro_rules! each_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {

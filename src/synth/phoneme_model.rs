@@ -2,7 +2,7 @@
 //! phoneme vocabulary, a pool of ONNX Runtime sessions of one model file, the 24 kHz rate,
 //! the model digest their cache identity keys on, and the time spent inside the model.
 
-pub use super::EngineClock;
+use super::EngineClock;
 use super::config::engine_error;
 use super::espeak::Espeak;
 use super::misaki::{Accent, Misaki};
