@@ -433,7 +433,8 @@ impl Stitcher {
         let mut writer = ChapterPlacer {
             writer,
             marks: chapter_marks(&chapter_starts, frames),
-            chapters: chapter_starts.into_iter().peekable(),
+            chapters: chapter_starts,
+            next: 0,
         };
         let mut spool = Spool {
             file: spool.into_inner().map_err(|e| Error::Output {
@@ -444,9 +445,9 @@ impl Stitcher {
             output: &output,
         };
         let before = meter.report();
-        let mut after = MeterThread::start(Meter::new(sample_rate)?);
         let Some(target) = finishing.loudness else {
             // Untouched: samples go to the file exactly as stitched.
+            let mut after = MeterThread::start(Meter::new(sample_rate)?);
             spool.replay(|block| {
                 after.add(block)?;
                 writer.push_samples(block)
@@ -467,8 +468,23 @@ impl Stitcher {
         // Too short or silent to measure: leave the level, still guard the ceiling.
         let ceiling = target.ceiling_dbtp - margin;
         let mut gain_db = before.integrated_lufs.map_or(0.0, |m| target.lufs - m);
+        // From its second pass on, the search also writes a WAV and meters it in full, so the
+        // pass that lands on the target is the final render instead of being followed by one
+        // more: on speech the search takes two passes, and three renders become two. (An MP3's
+        // gain is corrected after the search, so its search only measures.)
+        let write_while_searching = matches!(finishing.container, Container::Wav(_));
+        let mut written: Option<Rendered> = None;
         if before.integrated_lufs.is_some() {
+            let mut passes = 0;
             gain_db = gain_through_limiter(gain_db, target.lufs, |gain_db| {
+                passes += 1;
+                if write_while_searching && passes > 1 {
+                    let rendered =
+                        render_to(&mut spool, &mut writer, gain_db, ceiling, sample_rate)?;
+                    let lufs = rendered.after.integrated_lufs;
+                    written = Some(rendered);
+                    return Ok(lufs);
+                }
                 let mut meter = MeterThread::start(Meter::integrated_only(sample_rate)?);
                 spool.render(gain_db, ceiling, sample_rate, |block| meter.add(block))?;
                 Ok(meter.finish()?.integrated_lufs)
@@ -494,17 +510,17 @@ impl Stitcher {
             }
             ceiling -= (peak - (target.ceiling_dbtp - 0.1)).max(0.0);
         }
-        let limiter = spool.render(gain_db, ceiling, sample_rate, |block| {
-            after.add(block)?;
-            writer.push_samples(block)
-        })?;
+        let Rendered { limiter, after, .. } = match written {
+            Some(last) if last.gain_db.to_bits() == gain_db.to_bits() => last,
+            _ => render_to(&mut spool, &mut writer, gain_db, ceiling, sample_rate)?,
+        };
         let is_mp3 = matches!(finishing.container, Container::Mp3 { .. });
         let chapters = writer.finish()?;
         let after = if is_mp3 {
             // What a listener's decoder produces, not what went into the encoder.
             decoded_loudness(&output)?
         } else {
-            after.finish()?
+            after
         };
         Ok((
             chapters,
@@ -573,25 +589,27 @@ fn decoded_loudness(path: &Path) -> Result<LoudnessReport> {
 
 /// Feeds the rendered program to the writer, starting each WAV chapter at its frame (an
 /// MP3 takes its chapters whole at the end).
-struct ChapterPlacer<I: Iterator<Item = (String, u64)>> {
+struct ChapterPlacer {
     writer: Sink,
     marks: Vec<ChapterMark>,
-    chapters: std::iter::Peekable<I>,
+    chapters: Vec<(String, u64)>,
+    /// The first chapter not yet started in the WAV.
+    next: usize,
 }
 
-impl<I: Iterator<Item = (String, u64)>> ChapterPlacer<I> {
+impl ChapterPlacer {
     fn push_samples(&mut self, mut block: &[f32]) -> Result<()> {
         let Sink::Wav(wav) = &mut self.writer else {
             return self.writer.push_samples(block);
         };
         loop {
             let position = wav.position();
-            match self.chapters.peek() {
+            match self.chapters.get(self.next) {
                 Some((title, start)) if *start <= position + block.len() as u64 => {
                     let before = (start.saturating_sub(position)) as usize;
                     wav.push_samples(&block[..before])?;
                     wav.start_chapter(title);
-                    self.chapters.next();
+                    self.next += 1;
                     block = &block[before..];
                 }
                 _ => return wav.push_samples(block),
@@ -599,12 +617,22 @@ impl<I: Iterator<Item = (String, u64)>> ChapterPlacer<I> {
         }
     }
 
-    fn finish(mut self) -> Result<Vec<ChapterMark>> {
+    /// Starts the program over (see [`ProgramWriter::rewind`]); an MP3 is written once, after
+    /// its search, and never has anything to take back.
+    fn rewind(&mut self) -> Result<()> {
+        if let Sink::Wav(wav) = &mut self.writer {
+            wav.rewind()?;
+        }
+        self.next = 0;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<ChapterMark>> {
         match self.writer {
             Sink::Wav(mut wav) => {
                 // Chapters starting at the very end (an empty last chapter) still get a mark.
-                for (title, _) in self.chapters.by_ref() {
-                    wav.start_chapter(&title);
+                for (title, _) in &self.chapters[self.next.min(self.chapters.len())..] {
+                    wav.start_chapter(title);
                 }
                 wav.finish()
             }
@@ -615,6 +643,36 @@ impl<I: Iterator<Item = (String, u64)>> ChapterPlacer<I> {
             }
         }
     }
+}
+
+/// One render of the program into the output: the gain it was made at, the limiter's work on
+/// it, and its loudness as written.
+struct Rendered {
+    gain_db: f64,
+    limiter: Limiter,
+    after: LoudnessReport,
+}
+
+/// Writes the program, from its start, at `gain_db` through the limiter aimed at
+/// `ceiling_dbtp`, metering what is written.
+fn render_to(
+    spool: &mut Spool,
+    writer: &mut ChapterPlacer,
+    gain_db: f64,
+    ceiling_dbtp: f64,
+    sample_rate: u32,
+) -> Result<Rendered> {
+    writer.rewind()?;
+    let mut meter = MeterThread::start(Meter::new(sample_rate)?);
+    let limiter = spool.render(gain_db, ceiling_dbtp, sample_rate, |block| {
+        meter.add(block)?;
+        writer.push_samples(block)
+    })?;
+    Ok(Rendered {
+        gain_db,
+        limiter,
+        after: meter.finish()?,
+    })
 }
 
 /// The stitched program as 32-bit float samples in an unnamed working file.

@@ -275,3 +275,104 @@ fn the_program_lands_on_the_loudness_target_under_the_ceiling() {
         );
     }
 }
+
+/// Stitches the same loud-and-quiet program with `finishing`: two chapters of tone bursts the
+/// limiter has to work on.
+fn bursts_program(out: &Path, finishing: Finishing, rate: u32) -> (Vec<ChapterMark>, FinishReport) {
+    let mut stitcher = Stitcher::create(out, rate, finishing, "T").unwrap();
+    for i in 0..10 {
+        // Quiet speech-like tone with a short loud burst: the quiet part sets the gain, and the
+        // limiter has to hold the burst under the ceiling.
+        let mut clip = padded_tone(0.05, 0.8, 0.05, 0.1, rate);
+        let burst = rate as usize / 2..rate as usize / 2 + rate as usize / 200;
+        for (n, s) in clip.samples[burst].iter_mut().enumerate() {
+            *s = 0.9 * (n as f32 * 0.7 * (1 + i % 3) as f32).sin();
+        }
+        let starts_chapter = match i {
+            0 => Some("One"),
+            5 => Some("Two"),
+            _ => None,
+        };
+        let placed = Placed {
+            text: "x",
+            spoken: "x",
+            source: [0, 1],
+            position: if starts_chapter.is_some() {
+                Position::Heading
+            } else {
+                Position::InParagraph
+            },
+            starts_chapter,
+        };
+        stitcher.push(placed, &[clip]).unwrap();
+    }
+    stitcher.finish().unwrap()
+}
+
+#[test]
+fn the_finished_file_is_one_render_at_the_reported_gain_with_its_chapters() {
+    // The gain search writes the WAV on its passes and starts it over when a pass misses the
+    // target: what is left must be exactly one render of the program, at the gain reported,
+    // with each chapter marked once.
+    let dir = tempfile::tempdir().unwrap();
+    let rate = 16_000;
+    let mut plain = Finishing::with_pauses(PausePolicy::default());
+    plain.loudness = None;
+    plain.container = Container::Wav(SampleFormat::Float32);
+    let stitched_path = dir.path().join("stitched.wav");
+    bursts_program(&stitched_path, plain, rate);
+    let stitched: Vec<f32> = hound::WavReader::open(&stitched_path)
+        .unwrap()
+        .samples::<f32>()
+        .map(|s| s.unwrap())
+        .collect();
+
+    for preset in ["web", "audiobook", "broadcast"] {
+        let target = LoudnessTarget::preset(preset).unwrap();
+        let mut finishing = Finishing::with_pauses(PausePolicy::default());
+        finishing.loudness = Some(target);
+        let out = dir.path().join(format!("{preset}.wav"));
+        let (marks, report) = bursts_program(&out, finishing, rate);
+        // web and audiobook raise the bursts into the limiter (the search takes four and six
+        // passes); broadcast lowers the program and lands on its first.
+        assert_eq!(
+            report.limited_fraction > 0.0,
+            preset != "broadcast",
+            "{preset}: {report:?}"
+        );
+
+        let expected: Vec<i16> = crate::audio::loudness::apply(
+            &stitched,
+            rate,
+            report.gain_db,
+            target.ceiling_dbtp - Container::Wav(SampleFormat::Int16).ceiling_margin_db(),
+        )
+        .into_iter()
+        .map(wav::to_i16)
+        .collect();
+        let written: Vec<i16> = hound::WavReader::open(&out)
+            .unwrap()
+            .samples::<i16>()
+            .map(|s| s.unwrap())
+            .collect();
+        assert_eq!(written.len(), expected.len(), "{preset}");
+        assert!(written == expected, "{preset}: the file is not one render");
+
+        let summary = markers::read_wav_summary(&out).unwrap();
+        assert_eq!(summary.chapters, marks, "{preset}");
+        let titles: Vec<&str> = summary.chapters.iter().map(|m| m.title.as_str()).collect();
+        assert_eq!(titles, ["One", "Two"], "{preset}");
+        let measured = crate::audio::loudness::measure(
+            &written
+                .iter()
+                .map(|&s| f32::from(s) / 32767.0)
+                .collect::<Vec<_>>(),
+            rate,
+        )
+        .unwrap();
+        assert!(
+            (measured.integrated_lufs.unwrap() - target.lufs).abs() < 0.2,
+            "{preset}: {measured:?}"
+        );
+    }
+}

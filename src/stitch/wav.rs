@@ -242,6 +242,23 @@ impl ProgramWriter {
         Ok(())
     }
 
+    /// Drops every frame and chapter written so far, keeping the header, so the program can
+    /// be written again (a finishing pass whose gain missed the target).
+    pub fn rewind(&mut self) -> Result<()> {
+        let header_len = self.header_len;
+        let reset = |out: &mut BufWriter<File>| -> std::io::Result<()> {
+            out.flush()?;
+            out.get_ref().set_len(header_len)?;
+            out.seek(SeekFrom::Start(header_len)).map(|_| ())
+        };
+        if let Err(e) = reset(&mut self.out) {
+            return Err(self.poison(e));
+        }
+        self.frames = 0;
+        self.chapters.clear();
+        Ok(())
+    }
+
     /// Frames written so far.
     pub fn position(&self) -> u64 {
         self.frames

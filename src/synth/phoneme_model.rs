@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 /// Kokoro and its students speak at 24 kHz.
 pub const SAMPLE_RATE: u32 = 24_000;
@@ -72,14 +72,28 @@ impl Vocab {
     }
 }
 
-/// Sessions of one model file, made on first use and kept for reuse: one per sentence in
-/// flight, each with its share of the cores.
+/// Sessions of one model file, kept for reuse: one per sentence in flight, each with its share
+/// of the cores. [`SessionPool::warm`] starts building them all at once in the background, so
+/// their ~100 ms of graph optimization each overlaps the G2P's start-up instead of following it.
 pub struct SessionPool {
+    shared: Arc<Shared>,
+    warmers: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+struct Shared {
     environment: &'static ort::environment::Environment,
     path: PathBuf,
     threads: usize,
     keep: usize,
-    idle: Mutex<Vec<Session>>,
+    state: Mutex<PoolState>,
+    changed: Condvar,
+}
+
+/// Sessions waiting for a sentence, and how many exist or are being built (at most `keep`).
+#[derive(Default)]
+struct PoolState {
+    idle: Vec<Session>,
+    made: usize,
 }
 
 impl SessionPool {
@@ -94,38 +108,93 @@ impl SessionPool {
             .unwrap_or(1);
         let concurrency = concurrency.max(1);
         SessionPool {
-            environment,
-            path: path.to_path_buf(),
-            threads: (cores / concurrency).max(1),
-            keep: concurrency,
-            idle: Mutex::new(Vec::new()),
+            shared: Arc::new(Shared {
+                environment,
+                path: path.to_path_buf(),
+                threads: (cores / concurrency).max(1),
+                keep: concurrency,
+                state: Mutex::new(PoolState::default()),
+                changed: Condvar::new(),
+            }),
+            warmers: Mutex::new(Vec::new()),
         }
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.shared.path
     }
 
-    /// Runs `work` on a session of the model (loaded now if none is idle), then keeps the
-    /// session for the next sentence.
+    /// Starts building, each on its own thread, the sessions not yet made. Called when the
+    /// first sentence needs the model (not at open, so a run served from the cache builds
+    /// none); a build that fails here is retried by the sentence that needs it, which reports
+    /// the error.
+    pub fn warm(&self) {
+        let Ok(mut warmers) = self.warmers.lock() else {
+            return;
+        };
+        if !warmers.is_empty() {
+            return;
+        }
+        let missing = {
+            let Ok(mut state) = self.shared.state.lock() else {
+                return;
+            };
+            let missing = self.shared.keep.saturating_sub(state.made);
+            state.made += missing;
+            missing
+        };
+        for _ in 0..missing {
+            let shared = Arc::clone(&self.shared);
+            let spawned = std::thread::Builder::new()
+                .name("aloud-session".into())
+                .spawn(move || {
+                    let built = shared.build().ok();
+                    shared.settle(built);
+                });
+            match spawned {
+                Ok(handle) => warmers.push(handle),
+                Err(_) => self.shared.settle(None),
+            }
+        }
+    }
+
+    /// Runs `work` on a session of the model (one being built is waited for; one is built
+    /// now if none is idle and fewer than `concurrency` exist), then keeps the session for the
+    /// next sentence.
     pub fn with_session<T>(
         &self,
         work: impl FnOnce(&mut Session) -> Result<T, String>,
     ) -> Result<T, String> {
-        let mut session = self.session()?;
-        let result = work(&mut session);
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < self.keep
-        {
-            idle.push(session);
+        let mut lease = Lease {
+            shared: &self.shared,
+            session: Some(self.session()?),
+        };
+        match lease.session.as_mut() {
+            Some(session) => work(session),
+            None => Err("the session pool lost a session".to_string()),
         }
-        result
     }
 
     fn session(&self) -> Result<Session, String> {
-        if let Some(session) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
-            return Ok(session);
+        let shared = &self.shared;
+        let poisoned = || "the session pool was poisoned by a panic".to_string();
+        let mut state = shared.state.lock().map_err(|_| poisoned())?;
+        loop {
+            if let Some(session) = state.idle.pop() {
+                return Ok(session);
+            }
+            if state.made < shared.keep {
+                state.made += 1;
+                drop(state);
+                return shared.build().inspect_err(|_| shared.settle(None));
+            }
+            state = shared.changed.wait(state).map_err(|_| poisoned())?;
         }
+    }
+}
+
+impl Shared {
+    fn build(&self) -> Result<Session, String> {
         let fail =
             |e: &dyn std::fmt::Display| format!("cannot load model {}: {e}", self.path.display());
         Session::builder(self.environment)
@@ -136,8 +205,51 @@ impl SessionPool {
             .map_err(|e| fail(&e))?
             .with_optimization_level(GraphOptimizationLevel::Level3)
             .map_err(|e| fail(&e))?
+            .with_execution_providers([ort::ep::CPU::default()
+                .with_arena_allocator(std::env::var_os("ALOUD_NOARENA").is_none())
+                .build()])
+            .map_err(|e| fail(&e))?
+            .with_memory_pattern(std::env::var_os("ALOUD_NOMEMPAT").is_none())
+            .map_err(|e| fail(&e))?
             .commit_from_file(&self.path)
             .map_err(|e| fail(&e))
+    }
+
+    /// Returns a session to the pool, or with `None` gives up the place of one that failed to
+    /// build, and wakes a sentence waiting for either.
+    fn settle(&self, session: Option<Session>) {
+        if let Ok(mut state) = self.state.lock() {
+            match session {
+                Some(session) => state.idle.push(session),
+                None => state.made = state.made.saturating_sub(1),
+            }
+        }
+        self.changed.notify_all();
+    }
+}
+
+/// A session out of the pool for one sentence; it goes back even if the work panics, so no
+/// sentence waits for it forever.
+struct Lease<'a> {
+    shared: &'a Shared,
+    session: Option<Session>,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        self.shared.settle(self.session.take());
+    }
+}
+
+impl Drop for SessionPool {
+    /// Waits for sessions still being built, so none is mid-build in ONNX Runtime while the
+    /// process exits.
+    fn drop(&mut self) {
+        if let Ok(warmers) = self.warmers.get_mut() {
+            for warmer in warmers.drain(..) {
+                let _ = warmer.join();
+            }
+        }
     }
 }
 

@@ -120,6 +120,7 @@ impl HibariVoice {
 
     /// Blocking synthesis of one request.
     pub fn synthesize_blocking(&self, request: &SpeechRequest) -> Result<Clip> {
+        self.inner.model.warm();
         let phonemes = self.phonemize(request)?;
         sentence_clip(request, self.inner.speak(&phonemes, None))
     }

@@ -29,6 +29,11 @@ impl Model {
         self.pool.path()
     }
 
+    /// Starts loading the sessions in the background (see [`SessionPool::warm`]).
+    pub fn warm(&self) {
+        self.pool.warm();
+    }
+
     /// Runs the model on `ids` at `speed` (1.0 the teacher's pace) and hands its outputs to
     /// `then` where ONNX Runtime left them: a second of audio is about 1.2 MB of spectra, so
     /// they are not copied.

@@ -154,6 +154,7 @@ impl KokoroVoice {
 
     /// Blocking synthesis of one request.
     pub fn synthesize_blocking(&self, request: &SpeechRequest) -> Result<Clip> {
+        self.inner.pool.warm();
         let phonemes = self.phonemize(request)?;
         sentence_clip(request, self.inner.speak(&phonemes))
     }
