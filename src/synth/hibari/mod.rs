@@ -22,7 +22,7 @@ use model::Model;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const ENTRY: BackendEntry = BackendEntry {
     engine: NAME,
@@ -132,12 +132,9 @@ impl Inner {
         if ids.len() < 3 {
             return Ok(Vec::new());
         }
-        let started = Instant::now();
-        let mut inference = Duration::ZERO;
         let mut samples = self
             .model
-            .run(ids, self.speaker.speed, |spectra| {
-                inference = started.elapsed();
+            .run(ids, self.speaker.speed, &self.speaker.engine_time, |spectra| {
                 let noise = match noise {
                     Some(values) => dsp::Noise::Given(values),
                     None => dsp::Noise::Seeded(noise_seed(phonemes)),
@@ -145,7 +142,6 @@ impl Inner {
                 self.dsp.synthesize(&spectra, noise)
             })
             .map_err(|m| engine_error(NAME, m))?;
-        self.speaker.engine_time.add(inference);
         for s in &mut samples {
             *s = s.clamp(-1.0, 1.0);
         }

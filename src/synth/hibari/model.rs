@@ -2,10 +2,12 @@
 //! shared session pool.
 
 use super::dsp::Spectra;
+use crate::synth::EngineClock;
 use crate::synth::phoneme_model::{SessionPool, ids_input, speed_input};
 use ort::session::{Session, SessionInputValue};
 use std::borrow::Cow;
 use std::path::Path;
+use std::time::Instant;
 
 /// Sessions of one model file (see [`SessionPool`]).
 pub struct Model {
@@ -34,17 +36,18 @@ impl Model {
         self.pool.warm();
     }
 
-    /// Runs the model on `ids` at `speed` (1.0 the teacher's pace) and hands its outputs to
-    /// `then` where ONNX Runtime left them: a second of audio is about 1.2 MB of spectra, so
-    /// they are not copied.
+    /// Runs the model on `ids` at `speed` (1.0 the teacher's pace), adding the time inside the
+    /// model to `clock`, and hands its outputs to `then` where ONNX Runtime left them: a second
+    /// of audio is about 1.2 MB of spectra, so they are not copied.
     pub fn run<T>(
         &self,
         ids: Vec<i64>,
         speed: f32,
+        clock: &EngineClock,
         then: impl FnOnce(Spectra) -> Result<T, String>,
     ) -> Result<T, String> {
         self.pool
-            .with_session(|session| run_session(session, ids, speed, then))
+            .with_session(|session| run_session(session, ids, speed, clock, then))
     }
 }
 
@@ -52,11 +55,15 @@ fn run_session<T>(
     session: &mut Session,
     ids: Vec<i64>,
     speed: f32,
+    clock: &EngineClock,
     then: impl FnOnce(Spectra) -> Result<T, String>,
 ) -> Result<T, String> {
     let inputs: Vec<(Cow<str>, SessionInputValue)> =
         vec![ids_input("ids", ids)?, speed_input(speed)?];
-    let outputs = session.run(inputs).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let outputs = session.run(inputs);
+    clock.add(started.elapsed());
+    let outputs = outputs.map_err(|e| e.to_string())?;
     let mut taken: Vec<&[f32]> = Vec::with_capacity(6);
     for name in OUTPUT_NAMES {
         let value = outputs

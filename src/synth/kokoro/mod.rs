@@ -18,7 +18,7 @@ use crate::voice::VoiceProfile;
 use async_trait::async_trait;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use style::Style;
 
 pub const ENTRY: BackendEntry = BackendEntry {
@@ -176,10 +176,14 @@ impl Inner {
                 ),
             ));
         }
-        let started = Instant::now();
-        let mut samples = model::run(&self.pool, ids, self.style.row(tokens), self.speaker.speed)
-            .map_err(|m| engine_error(NAME, m))?;
-        self.speaker.engine_time.add(started.elapsed());
+        let mut samples = model::run(
+            &self.pool,
+            ids,
+            self.style.row(tokens),
+            self.speaker.speed,
+            &self.speaker.engine_time,
+        )
+        .map_err(|m| engine_error(NAME, m))?;
         for s in &mut samples {
             *s = s.clamp(-1.0, 1.0);
         }

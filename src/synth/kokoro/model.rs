@@ -1,15 +1,23 @@
 //! The Kokoro-82M v1.0 ONNX model: one run from padded phoneme ids, a style vector and a
 //! speed to the 24 kHz waveform, on the shared session pool.
 
+use crate::synth::EngineClock;
 use crate::synth::phoneme_model::{SessionPool, ids_input, speed_input};
 use ort::session::{Session, SessionInputValue};
 use ort::value::Tensor;
 use std::borrow::Cow;
+use std::time::Instant;
 
 /// Speaks `ids` (already wrapped in the pad id 0) in `style` at `speed` (1.0 the voice's own
-/// pace) on a session of `pool`.
-pub fn run(pool: &SessionPool, ids: Vec<i64>, style: &[f32], speed: f32) -> Result<Vec<f32>, String> {
-    pool.with_session(|session| run_session(session, ids, style, speed))
+/// pace) on a session of `pool`, adding the time inside the model to `clock`.
+pub fn run(
+    pool: &SessionPool,
+    ids: Vec<i64>,
+    style: &[f32],
+    speed: f32,
+    clock: &EngineClock,
+) -> Result<Vec<f32>, String> {
+    pool.with_session(|session| run_session(session, ids, style, speed, clock))
 }
 
 fn run_session(
@@ -17,6 +25,7 @@ fn run_session(
     ids: Vec<i64>,
     style: &[f32],
     speed: f32,
+    clock: &EngineClock,
 ) -> Result<Vec<f32>, String> {
     let style = Tensor::from_array(([1usize, style.len()], style.to_vec()))
         .map_err(|e| e.to_string())?;
@@ -25,7 +34,10 @@ fn run_session(
         ("style".into(), style.into()),
         speed_input(speed)?,
     ];
-    let outputs = session.run(inputs).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let outputs = session.run(inputs);
+    clock.add(started.elapsed());
+    let outputs = outputs.map_err(|e| e.to_string())?;
     let audio = outputs
         .get("audio")
         .ok_or_else(|| "the model has no output 'audio'".to_string())?;
