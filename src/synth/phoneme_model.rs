@@ -205,12 +205,6 @@ impl Shared {
             .map_err(|e| fail(&e))?
             .with_optimization_level(GraphOptimizationLevel::Level3)
             .map_err(|e| fail(&e))?
-            .with_execution_providers([ort::ep::CPU::default()
-                .with_arena_allocator(std::env::var_os("ALOUD_NOARENA").is_none())
-                .build()])
-            .map_err(|e| fail(&e))?
-            .with_memory_pattern(std::env::var_os("ALOUD_NOMEMPAT").is_none())
-            .map_err(|e| fail(&e))?
             .commit_from_file(&self.path)
             .map_err(|e| fail(&e))
     }
