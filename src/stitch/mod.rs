@@ -631,7 +631,7 @@ impl ChapterPlacer {
         match self.writer {
             Sink::Wav(mut wav) => {
                 // Chapters starting at the very end (an empty last chapter) still get a mark.
-                for (title, _) in &self.chapters[self.next.min(self.chapters.len())..] {
+                for (title, _) in self.chapters.iter().skip(self.next) {
                     wav.start_chapter(title);
                 }
                 wav.finish()

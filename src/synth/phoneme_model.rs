@@ -17,7 +17,8 @@ use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, Once, OnceLock};
+use std::time::Instant;
 
 /// Kokoro and its students speak at 24 kHz.
 pub const SAMPLE_RATE: u32 = 24_000;
@@ -77,6 +78,8 @@ impl Vocab {
 /// their ~100 ms of graph optimization each overlaps the G2P's start-up instead of following it.
 pub struct SessionPool {
     shared: Arc<Shared>,
+    /// Set by the first [`SessionPool::warm`]: each sentence calls it, one starts the builds.
+    warmed: Once,
     warmers: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
@@ -116,6 +119,7 @@ impl SessionPool {
                 state: Mutex::new(PoolState::default()),
                 changed: Condvar::new(),
             }),
+            warmed: Once::new(),
             warmers: Mutex::new(Vec::new()),
         }
     }
@@ -129,33 +133,33 @@ impl SessionPool {
     /// none); a build that fails here is retried by the sentence that needs it, which reports
     /// the error.
     pub fn warm(&self) {
-        let Ok(mut warmers) = self.warmers.lock() else {
-            return;
-        };
-        if !warmers.is_empty() {
-            return;
-        }
-        let missing = {
-            let Ok(mut state) = self.shared.state.lock() else {
+        self.warmed.call_once(|| {
+            // Taken before any place is claimed: a claimed place must get its builder.
+            let Ok(mut warmers) = self.warmers.lock() else {
                 return;
             };
-            let missing = self.shared.keep.saturating_sub(state.made);
-            state.made += missing;
-            missing
-        };
-        for _ in 0..missing {
-            let shared = Arc::clone(&self.shared);
-            let spawned = std::thread::Builder::new()
-                .name("aloud-session".into())
-                .spawn(move || {
-                    let built = shared.build().ok();
-                    shared.settle(built);
-                });
-            match spawned {
-                Ok(handle) => warmers.push(handle),
-                Err(_) => self.shared.settle(None),
+            let missing = {
+                let Ok(mut state) = self.shared.state.lock() else {
+                    return;
+                };
+                let missing = self.shared.keep.saturating_sub(state.made);
+                state.made += missing;
+                missing
+            };
+            for _ in 0..missing {
+                let shared = Arc::clone(&self.shared);
+                let spawned = std::thread::Builder::new()
+                    .name("aloud-session".into())
+                    .spawn(move || {
+                        let built = shared.build().ok();
+                        shared.settle(built);
+                    });
+                match spawned {
+                    Ok(handle) => warmers.push(handle),
+                    Err(_) => self.shared.settle(None),
+                }
             }
-        }
+        });
     }
 
     /// Runs `work` on a session of the model (one being built is waited for; one is built
@@ -245,6 +249,19 @@ impl Drop for SessionPool {
             }
         }
     }
+}
+
+/// Runs `session` on `inputs`, adding the time inside ONNX Runtime (and only that: not the
+/// wait for a session, not what is done with the outputs) to `clock`.
+pub fn run_timed<'s>(
+    session: &'s mut Session,
+    inputs: Vec<(Cow<'_, str>, SessionInputValue<'_>)>,
+    clock: &EngineClock,
+) -> Result<ort::session::SessionOutputs<'s>, String> {
+    let started = Instant::now();
+    let outputs = session.run(inputs);
+    clock.add(started.elapsed());
+    outputs.map_err(|e| e.to_string())
 }
 
 /// A model input of phoneme ids, `[1, n]` int64, named as the model names it.

@@ -3,11 +3,10 @@
 
 use super::dsp::Spectra;
 use crate::synth::EngineClock;
-use crate::synth::phoneme_model::{SessionPool, ids_input, speed_input};
+use crate::synth::phoneme_model::{SessionPool, ids_input, run_timed, speed_input};
 use ort::session::{Session, SessionInputValue};
 use std::borrow::Cow;
 use std::path::Path;
-use std::time::Instant;
 
 /// Sessions of one model file (see [`SessionPool`]).
 pub struct Model {
@@ -60,10 +59,7 @@ fn run_session<T>(
 ) -> Result<T, String> {
     let inputs: Vec<(Cow<str>, SessionInputValue)> =
         vec![ids_input("ids", ids)?, speed_input(speed)?];
-    let started = Instant::now();
-    let outputs = session.run(inputs);
-    clock.add(started.elapsed());
-    let outputs = outputs.map_err(|e| e.to_string())?;
+    let outputs = run_timed(session, inputs, clock)?;
     let mut taken: Vec<&[f32]> = Vec::with_capacity(6);
     for name in OUTPUT_NAMES {
         let value = outputs

@@ -2,11 +2,10 @@
 //! speed to the 24 kHz waveform, on the shared session pool.
 
 use crate::synth::EngineClock;
-use crate::synth::phoneme_model::{SessionPool, ids_input, speed_input};
+use crate::synth::phoneme_model::{SessionPool, ids_input, run_timed, speed_input};
 use ort::session::{Session, SessionInputValue};
 use ort::value::Tensor;
 use std::borrow::Cow;
-use std::time::Instant;
 
 /// Speaks `ids` (already wrapped in the pad id 0) in `style` at `speed` (1.0 the voice's own
 /// pace) on a session of `pool`, adding the time inside the model to `clock`.
@@ -34,10 +33,7 @@ fn run_session(
         ("style".into(), style.into()),
         speed_input(speed)?,
     ];
-    let started = Instant::now();
-    let outputs = session.run(inputs);
-    clock.add(started.elapsed());
-    let outputs = outputs.map_err(|e| e.to_string())?;
+    let outputs = run_timed(session, inputs, clock)?;
     let audio = outputs
         .get("audio")
         .ok_or_else(|| "the model has no output 'audio'".to_string())?;
