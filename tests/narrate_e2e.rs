@@ -308,3 +308,36 @@ fn lexicon_phonemes_reach_the_engine() {
         assert_ne!(with_lexicon, say(with_word, &Lexicon::default()));
     }
 }
+
+#[test]
+fn a_sentence_sounds_the_same_whatever_was_phonemized_before_it() {
+    // espeak-ng once kept the closing quote of `postponement."` and read the next sentence,
+    // whichever it was, as still inside it ("When" lost its stress): a batch whose articles
+    // interleaved differently made different audio of the same text.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let say = |text: &str| {
+        let request = SpeechRequest {
+            text: text.to_string(),
+            ..SpeechRequest::default()
+        };
+        runtime.block_on(narrator().speak(&request)).unwrap()
+    };
+    let sentence = "When the sun and moon line up, the tides run higher than usual.";
+    // A sentence that ends plainly leaves espeak-ng with nothing held, even before the fix.
+    say("The tide turns twice a day.");
+    let alone = say(sentence);
+    for before in [
+        "That is a postponement.\"",
+        "\"We are balancing this year's books with next year's savings,\"",
+        "He paused (briefly.)",
+    ] {
+        say(before);
+        let after = say(sentence);
+        assert!(
+            after == alone,
+            "after {before}: {} samples, alone {}",
+            after.samples.len(),
+            alone.samples.len()
+        );
+    }
+}

@@ -11,6 +11,8 @@ const AUDIO_OUTPUT_SYNCHRONOUS: c_int = 2;
 const ESPEAK_INITIALIZE_DONT_EXIT: c_int = 0x8000;
 const ESPEAK_CHARS_UTF8: c_int = 1;
 const ESPEAK_PHONEMES_IPA: c_int = 0x02;
+/// espeak-ng ends a text in one more call; a bound in case some build of it never does.
+const MAX_CALLS_TO_END: usize = 8;
 
 type InitializeFn = unsafe extern "C" fn(c_int, c_int, *const c_char, c_int) -> c_int;
 type SetVoiceByNameFn = unsafe extern "C" fn(*const c_char) -> c_int;
@@ -130,17 +132,8 @@ impl Espeak {
         let mut phonemes = String::new();
         while !cursor.is_null() {
             let clause_start = cursor as usize;
-            // SAFETY: cursor points into `input`, which stays alive; espeak-ng advances it to
-            // the next clause or sets it to NULL at the end of the text.
-            let clause = unsafe {
-                let out =
-                    (state.text_to_phonemes)(&mut cursor, ESPEAK_CHARS_UTF8, ESPEAK_PHONEMES_IPA);
-                if out.is_null() {
-                    String::new()
-                } else {
-                    CStr::from_ptr(out).to_string_lossy().into_owned()
-                }
-            };
+            // SAFETY: cursor points into `input`, which stays alive until the text is ended.
+            let clause = unsafe { state.next_clause(&mut cursor) };
             let clause_end = if cursor.is_null() {
                 end
             } else {
@@ -169,7 +162,43 @@ impl Espeak {
                 break;
             }
         }
+        // Text ending in a closing quote or bracket leaves the cursor on the text's end, with
+        // espeak-ng still holding what it read past the last clause. Left there, that carries
+        // into the next call, whichever sentence it is: after `postponement."` the "When" of
+        // the next lost its stress, so a sentence's sound depended on what the process had
+        // phonemized before it. Asked once more, espeak-ng reads nothing and ends the text.
+        for _ in 0..MAX_CALLS_TO_END {
+            if cursor.is_null() {
+                break;
+            }
+            // SAFETY: as above.
+            let rest = unsafe { state.next_clause(&mut cursor) };
+            if !rest.trim().is_empty() {
+                phonemes.push_str(rest.trim());
+                phonemes.push(' ');
+            }
+        }
         Ok(phonemes.trim_end().to_string())
+    }
+}
+
+impl EspeakState {
+    /// The IPA of the clause at `cursor`, which espeak-ng moves to the next clause (or to NULL
+    /// once the text has ended).
+    ///
+    /// # Safety
+    /// `cursor` points into a NUL-terminated UTF-8 text that outlives the call.
+    unsafe fn next_clause(&self, cursor: &mut *const c_void) -> String {
+        // SAFETY: the caller's guarantee; the returned string is espeak-ng's own buffer, copied
+        // before the next call reuses it.
+        unsafe {
+            let out = (self.text_to_phonemes)(cursor, ESPEAK_CHARS_UTF8, ESPEAK_PHONEMES_IPA);
+            if out.is_null() {
+                String::new()
+            } else {
+                CStr::from_ptr(out).to_string_lossy().into_owned()
+            }
+        }
     }
 }
 

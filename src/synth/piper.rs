@@ -201,8 +201,9 @@ struct PiperInner {
 }
 
 /// Bumped whenever aloud's text-to-phoneme path changes what a sentence sounds like, so cached
-/// clips made by an older phonemizer are not reused.
-const PHONEMIZER_VERSION: u32 = 1;
+/// clips made by an older phonemizer are not reused. 2: espeak-ng no longer carries a closing
+/// quote from one sentence into the next (clips made after such a sentence could differ).
+const PHONEMIZER_VERSION: u32 = 2;
 
 impl PiperInner {
     fn model_digest(&self) -> String {
