@@ -107,33 +107,30 @@ pub async fn run(
         shutdown.await;
         Ok::<(), std::io::Error>(())
     };
+    // The two storages are different types behind the same builder calls.
+    macro_rules! work_on {
+        ($backend:expr) => {
+            WorkerBuilder::new(name.as_str())
+                .backend($backend)
+                .data(shared)
+                .concurrency(concurrency)
+                .build(handle)
+                .run_until(shutdown)
+                .await
+                .map_err(|e| fail(e.to_string()))
+        };
+    }
     let result = match &queue.db {
-        Db::Sqlite(pool) => {
-            let backend = SqliteStorage::<JobSpec>::new(pool)
+        Db::Sqlite(pool) => work_on!(
+            SqliteStorage::<JobSpec>::new(pool)
                 .with_config(sqlite_config(concurrency))
-                .poll_with_interval(POLL);
-            WorkerBuilder::new(name.as_str())
-                .backend(backend)
-                .data(shared)
-                .concurrency(concurrency)
-                .build(handle)
-                .run_until(shutdown)
-                .await
-                .map_err(|e| fail(e.to_string()))
-        }
-        Db::Postgres(pool) => {
-            let backend = PostgresStorage::<JobSpec>::new(pool)
+                .poll_with_interval(POLL)
+        ),
+        Db::Postgres(pool) => work_on!(
+            PostgresStorage::<JobSpec>::new(pool)
                 .with_config(postgres_config(concurrency))
-                .poll_with_interval(POLL);
-            WorkerBuilder::new(name.as_str())
-                .backend(backend)
-                .data(shared)
-                .concurrency(concurrency)
-                .build(handle)
-                .run_until(shutdown)
-                .await
-                .map_err(|e| fail(e.to_string()))
-        }
+                .poll_with_interval(POLL)
+        ),
     };
     if let Some(pruner) = pruner {
         pruner.abort();
