@@ -11,8 +11,6 @@ const AUDIO_OUTPUT_SYNCHRONOUS: c_int = 2;
 const ESPEAK_INITIALIZE_DONT_EXIT: c_int = 0x8000;
 const ESPEAK_CHARS_UTF8: c_int = 1;
 const ESPEAK_PHONEMES_IPA: c_int = 0x02;
-/// espeak-ng ends a text in one more call; a bound in case some build of it never does.
-const MAX_CALLS_TO_END: usize = 8;
 
 type InitializeFn = unsafe extern "C" fn(c_int, c_int, *const c_char, c_int) -> c_int;
 type SetVoiceByNameFn = unsafe extern "C" fn(*const c_char) -> c_int;
@@ -158,24 +156,16 @@ impl Espeak {
                 None if !phonemes.is_empty() && !phonemes.ends_with(' ') => phonemes.push(' '),
                 None => {}
             }
-            if clause_end >= end {
+            // The loop runs until espeak-ng ends the text (NULL), not until the cursor reaches
+            // the text's end: text ending in a closing quote or bracket leaves the cursor there
+            // with espeak-ng still holding what it read past the last clause, and left there
+            // that carries into the next call, whichever sentence it is (after `postponement."`
+            // the "When" of the next lost its stress). Asked once more, espeak-ng reads nothing
+            // and ends the text. A cursor that does not move, or moves past the text's NUL,
+            // stops the loop rather than call espeak-ng again.
+            let moved_within_text = (clause_start + 1..=end).contains(&(cursor as usize));
+            if !cursor.is_null() && !moved_within_text {
                 break;
-            }
-        }
-        // Text ending in a closing quote or bracket leaves the cursor on the text's end, with
-        // espeak-ng still holding what it read past the last clause. Left there, that carries
-        // into the next call, whichever sentence it is: after `postponement."` the "When" of
-        // the next lost its stress, so a sentence's sound depended on what the process had
-        // phonemized before it. Asked once more, espeak-ng reads nothing and ends the text.
-        for _ in 0..MAX_CALLS_TO_END {
-            if cursor.is_null() {
-                break;
-            }
-            // SAFETY: as above.
-            let rest = unsafe { state.next_clause(&mut cursor) };
-            if !rest.trim().is_empty() {
-                phonemes.push_str(rest.trim());
-                phonemes.push(' ');
             }
         }
         Ok(phonemes.trim_end().to_string())
