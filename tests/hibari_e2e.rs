@@ -14,6 +14,7 @@ use aloud::synth::espeak::Espeak;
 use aloud::synth::hibari::HibariVoice;
 use aloud::synth::hibari::dsp::{Dsp, HOP, Noise, Spectra};
 use aloud::synth::misaki::{Accent, Misaki};
+use aloud::synth::phoneme_model::Sessions;
 use aloud::voice::VoiceProfile;
 use common::{SAMPLE, check_spoken, repo, skip_or_fail, venv_python};
 use std::path::{Path, PathBuf};
@@ -52,7 +53,7 @@ fn voice() -> HibariVoice {
         &voice.model,
         &voice.config,
         &profile(),
-        1,
+        Sessions::new(1),
     )
     .expect("the hibari voice opens")
 }
@@ -430,6 +431,60 @@ fn lexicon_ipa_reaches_the_model() {
         assert_eq!(clip, hello_clip, "{with_word}");
         assert_ne!(say(with_word, &Lexicon::default()).0, phonemes);
     }
+}
+
+#[test]
+fn the_optimized_copy_is_made_once_used_after_and_remade_when_corrupt() {
+    let (engine, assets) = assets();
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        HibariVoice::open(
+            &engine.onnxruntime,
+            Some(espeak()),
+            &assets.model,
+            &assets.config,
+            &profile(),
+            Sessions {
+                concurrency: 1,
+                optimized_copy: Some(dir.path().join("optimized").join("hibari-test")),
+            },
+        )
+        .expect("the hibari voice opens")
+    };
+    let copies = || -> Vec<PathBuf> {
+        std::fs::read_dir(dir.path().join("optimized"))
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+    let request = SpeechRequest::plain("The copy speaks as the model does.");
+    let original = voice().synthesize_blocking(&request).unwrap();
+
+    // No copy yet: the first session makes one (and nothing else is left in its folder).
+    assert_eq!(open().synthesize_blocking(&request).unwrap(), original);
+    let made = copies();
+    assert_eq!(made.len(), 1, "{made:?}");
+    let copy = &made[0];
+    let name = copy.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("hibari-test-ort-") && name.ends_with(".onnx"),
+        "{name}"
+    );
+    let size = std::fs::metadata(copy).unwrap().len();
+    assert!(size > 1_000_000, "{name}: {size} bytes");
+
+    // A copy that is there is what the next voice loads: marked by its time, it is not remade.
+    let modified = std::fs::metadata(copy).unwrap().modified().unwrap();
+    assert_eq!(open().synthesize_blocking(&request).unwrap(), original);
+    assert_eq!(
+        std::fs::metadata(copy).unwrap().modified().unwrap(),
+        modified
+    );
+
+    // A copy that does not load is made again, and the voice still speaks the same.
+    std::fs::write(copy, b"not a model").unwrap();
+    assert_eq!(open().synthesize_blocking(&request).unwrap(), original);
+    assert_eq!(copies(), made);
+    assert_eq!(std::fs::metadata(copy).unwrap().len(), size);
 }
 
 /// A copy of the voice with `model` standing for its model file.

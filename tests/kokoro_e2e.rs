@@ -13,6 +13,7 @@ use aloud::sidecar::Timeline;
 use aloud::synth::SpeechRequest;
 use aloud::synth::espeak::Espeak;
 use aloud::synth::kokoro::KokoroVoice;
+use aloud::synth::phoneme_model::Sessions;
 use aloud::voice::VoiceProfile;
 use common::{check_spoken, clip_rms, repo, skip_or_fail, venv_python};
 use std::path::Path;
@@ -54,7 +55,7 @@ fn voice() -> &'static KokoroVoice {
             &voice.model,
             &voice.config,
             &profile("kokoro-af_heart"),
-            1,
+            Sessions::new(1),
         )
         .expect("the kokoro voice opens")
     })
@@ -216,7 +217,7 @@ fn the_british_voice_speaks_with_british_phonemes() {
         &assets.model,
         &assets.config.with_file_name("bf_emma.bin"),
         &profile("kokoro-bf_emma"),
-        1,
+        Sessions::new(1),
     )
     .expect("bf_emma opens");
     let request = SpeechRequest::plain("Water, please.");

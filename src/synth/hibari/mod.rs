@@ -10,7 +10,7 @@ use super::config::engine_error;
 use super::espeak::Espeak;
 use super::misaki::G2P_VERSION;
 use super::phoneme_model::{
-    Opening, SAMPLE_RATE, Speaker, Vocab, off_the_runtime, read_companion, require_files,
+    Opening, SAMPLE_RATE, Sessions, Speaker, Vocab, off_the_runtime, read_companion, require_files,
     sentence_clip,
 };
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
@@ -81,7 +81,7 @@ impl HibariVoice {
         model: &Path,
         vocab: &Path,
         profile: &VoiceProfile,
-        concurrency: usize,
+        sessions: Sessions,
     ) -> Result<Self> {
         require_files(
             &[("hibari model", model), ("hibari vocabulary", vocab)],
@@ -94,7 +94,7 @@ impl HibariVoice {
         let environment = super::piper::onnx_runtime(onnxruntime)?;
         Ok(HibariVoice {
             inner: Arc::new(Inner {
-                model: Model::new(environment, model, concurrency),
+                model: Model::new(environment, model, sessions),
                 vocab: vocab_table,
                 vocab_digest,
                 dsp: Dsp::new(),

@@ -3,7 +3,7 @@
 
 use super::dsp::Spectra;
 use crate::synth::EngineClock;
-use crate::synth::phoneme_model::{SessionPool, ids_input, run_timed, speed_input};
+use crate::synth::phoneme_model::{SessionPool, Sessions, ids_input, run_timed, speed_input};
 use ort::session::{Session, SessionInputValue};
 use std::borrow::Cow;
 use std::path::Path;
@@ -19,10 +19,10 @@ impl Model {
     pub fn new(
         environment: &'static ort::environment::Environment,
         path: &Path,
-        concurrency: usize,
+        sessions: Sessions,
     ) -> Model {
         Model {
-            pool: SessionPool::new(environment, path, concurrency),
+            pool: SessionPool::new(environment, path, sessions),
         }
     }
 

@@ -9,7 +9,7 @@ use super::config::engine_error;
 use super::espeak::Espeak;
 use super::misaki::G2P_VERSION;
 use super::phoneme_model::{
-    Opening, SAMPLE_RATE, SessionPool, Speaker, Vocab, off_the_runtime, read_companion,
+    Opening, SAMPLE_RATE, SessionPool, Sessions, Speaker, Vocab, off_the_runtime, read_companion,
     require_files, sentence_clip,
 };
 use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
@@ -114,7 +114,7 @@ impl KokoroVoice {
         model: &Path,
         style: &Path,
         profile: &VoiceProfile,
-        concurrency: usize,
+        sessions: Sessions,
     ) -> Result<Self> {
         let voice = voice_name(profile)?;
         require_files(
@@ -126,7 +126,7 @@ impl KokoroVoice {
         let environment = super::piper::onnx_runtime(onnxruntime)?;
         Ok(KokoroVoice {
             inner: Arc::new(Inner {
-                pool: SessionPool::new(environment, model, concurrency),
+                pool: SessionPool::new(environment, model, sessions),
                 style: style_table,
                 style_digest,
                 speaker: Speaker::new(espeak, profile, voice),
@@ -270,10 +270,10 @@ mod tests {
             &absent,
             &absent,
             &profile(Some("ff_siwis")),
-            1,
+            Sessions::new(1),
         );
         assert!(matches!(result, Err(Error::UnknownVoice { .. })));
-        let result = KokoroVoice::open(&absent, None, &absent, &absent, &profile(None), 1);
+        let result = KokoroVoice::open(&absent, None, &absent, &absent, &profile(None), Sessions::new(1));
         let Err(Error::AssetMissing { what, hint }) = result else {
             panic!("expected AssetMissing");
         };

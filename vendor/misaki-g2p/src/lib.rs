@@ -1,9 +1,13 @@
 //! misaki-rs 0.8.0's `G2P` (src/g2p.rs, MIT, Copyright (c) 2026 Michele Yin), unchanged but
-//! for rustfmt's layout and one thing: it does not build the perceptron tagger that
-//! misaki-rs's `G2P::new` loads and never uses (`#[allow(dead_code)]` there; pronunciation
-//! runs on the ported spaCy tagger).
-//! Loading it cost every process about 44 MB and 85 ms. Everything else (lexicons, spaCy
-//! tagger and tokenizer, rules, data) is misaki-rs's own, used through its public modules.
+//! for rustfmt's layout and two things in `G2P::new`:
+//! - it does not build the perceptron tagger that misaki-rs's `G2P::new` loads and never uses
+//!   (`#[allow(dead_code)]` there; pronunciation runs on the ported spaCy tagger), which cost
+//!   every process about 44 MB and 85 ms;
+//! - it loads the lexicon's two tables, the spaCy tagger and the tokenizer on threads of their
+//!   own, side by side, instead of one after another.
+//!
+//! Everything else (lexicons, spaCy tagger and tokenizer, rules, data) is misaki-rs's own,
+//! used through its public modules.
 //! The crate's unit tests stay upstream with the code they test.
 
 use fancy_regex::Regex as FancyRegex;
@@ -156,14 +160,42 @@ impl G2P {
         // from misaki/en.py.
         let link_regex = Regex::new(r"\[([^\]]+)\]\(([^\)]*)\)").unwrap();
 
+        // The lexicon's two tables, the tagger and the tokenizer are parsed side by side:
+        // each is independent of the others and together they are most of a G2P's start.
+        let (lexicon, spacy_tagger, spacy_tokenizer) = std::thread::scope(|scope| {
+            let silvers = scope.spawn(|| match lang {
+                Language::EnglishGB => misaki_rs::data::load_gb_silver(),
+                Language::EnglishUS => misaki_rs::data::load_us_silver(),
+            });
+            let tagger = scope.spawn(misaki_rs::spacy_tagger::Tagger::load);
+            let tokenizer = scope.spawn(misaki_rs::spacy_tokenizer::SpacyTokenizer::new);
+            let golds = match lang {
+                Language::EnglishGB => misaki_rs::data::load_gb_gold(),
+                Language::EnglishUS => misaki_rs::data::load_us_gold(),
+            };
+            let joined = |what: &str| format!("loading misaki's {what} panicked");
+            // `Lexicon::new` as misaki-rs writes it, with the tables loaded above.
+            let lexicon = Lexicon {
+                lang,
+                cap_stresses: (0.5, 2.0),
+                golds,
+                silvers: silvers.join().expect(&joined("silver lexicon")),
+            };
+            (
+                lexicon,
+                tagger.join().expect(&joined("tagger")),
+                tokenizer.join().expect(&joined("tokenizer")),
+            )
+        });
+
         Self {
-            lexicon: Lexicon::new(lang),
+            lexicon,
             unk: "❓".to_string(),
             subtoken_regex,
             link_regex,
             // The ported spaCy tagger: misaki's output depends on spaCy's exact tags.
-            spacy_tagger: misaki_rs::spacy_tagger::Tagger::load(),
-            spacy_tokenizer: misaki_rs::spacy_tokenizer::SpacyTokenizer::new(),
+            spacy_tagger,
+            spacy_tokenizer,
             rules,
             fallback,
         }
