@@ -205,6 +205,42 @@ impl Fallback for EspeakWords {
 mod tests {
     use super::*;
     use crate::lexicon::Pronunciation;
+    use misaki_g2p::table::{Entry, Table};
+    use misaki_rs::lexicon::PhonemeEntry;
+
+    /// The vendored G2P packs misaki-rs's lexicon tables: every entry of every table misaki-rs
+    /// ships must read back from its packed table as misaki-rs's map holds it, and a word not
+    /// in a table must not be found in it.
+    #[test]
+    fn every_lexicon_entry_reads_back_from_its_packed_table() {
+        for load in [
+            misaki_rs::data::load_us_gold,
+            misaki_rs::data::load_us_silver,
+            misaki_rs::data::load_gb_gold,
+            misaki_rs::data::load_gb_silver,
+        ] {
+            let map = load();
+            let table = Table::from_map(load());
+            assert_eq!(table.len(), map.len());
+            for (word, entry) in &map {
+                match (entry, table.get(word)) {
+                    (PhonemeEntry::Simple(want), Some(Entry::Simple(got))) => {
+                        assert_eq!(got, want, "{word}")
+                    }
+                    (PhonemeEntry::Tagged(want), Some(Entry::Tagged(got))) => {
+                        assert_eq!(got.len(), want.len(), "{word}");
+                        for (tag, phonemes) in want {
+                            assert_eq!(got.get(tag), Some(phonemes.as_deref()), "{word} {tag}");
+                        }
+                        assert_eq!(got.get("NO-SUCH-TAG"), None, "{word}");
+                    }
+                    (want, got) => panic!("{word}: {want:?} read back as {got:?}"),
+                }
+                let absent = format!("{word}\u{1}");
+                assert!(!map.contains_key(&absent) && table.get(&absent).is_none());
+            }
+        }
+    }
 
     #[test]
     fn ipa_becomes_misaki_letters() {

@@ -1,24 +1,32 @@
 //! misaki-rs 0.8.0's `G2P` (src/g2p.rs, MIT, Copyright (c) 2026 Michele Yin), unchanged but
-//! for rustfmt's layout and two things in `G2P::new`:
+//! for rustfmt's layout and these, all in how it is built and what it keeps, none in what it
+//! says:
 //! - it does not build the perceptron tagger that misaki-rs's `G2P::new` loads and never uses
 //!   (`#[allow(dead_code)]` there; pronunciation runs on the ported spaCy tagger), which cost
 //!   every process about 44 MB and 85 ms;
 //! - it loads the lexicon's two tables, the spaCy tagger and the tokenizer on threads of their
-//!   own, side by side, instead of one after another.
+//!   own, side by side, instead of one after another;
+//! - its lexicon is misaki-rs's `Lexicon` (`lexicon.rs`) over packed tables (`table.rs`)
+//!   instead of the `HashMap`s misaki-rs parses, which held about 53 MB; so English's rules,
+//!   whose trait takes misaki-rs's `Lexicon`, are that lexicon's `apply_rules`.
 //!
-//! Everything else (lexicons, spaCy tagger and tokenizer, rules, data) is misaki-rs's own,
+//! Everything else (the lexicon data, spaCy tagger and tokenizer, data) is misaki-rs's own,
 //! used through its public modules.
-//! The crate's unit tests stay upstream with the code they test.
+//! The crate's unit tests stay upstream with the code they test; the packed tables' test is
+//! aloud's (`src/synth/misaki.rs`), as this crate is not a workspace member.
+
+pub mod lexicon;
+pub mod table;
 
 use fancy_regex::Regex as FancyRegex;
+use lexicon::Lexicon;
 use misaki_rs::fallback::{Fallback, FallbackError};
 use misaki_rs::language::Language;
-use misaki_rs::languages::{LanguageRules, english::English};
-use misaki_rs::lexicon::Lexicon;
 use misaki_rs::token::MToken;
 use num2words::Num2Words;
 use regex::Regex;
 use std::collections::HashMap;
+use table::Table;
 use thiserror::Error;
 
 #[derive(Error, Debug)]
@@ -104,7 +112,6 @@ pub struct G2P {
     link_regex: Regex,
     spacy_tagger: misaki_rs::spacy_tagger::Tagger,
     spacy_tokenizer: misaki_rs::spacy_tokenizer::SpacyTokenizer,
-    rules: Box<dyn LanguageRules>,
     fallback: Option<Box<dyn Fallback>>,
 }
 
@@ -147,11 +154,6 @@ impl G2P {
         ))
         .unwrap();
 
-        let rules: Box<dyn LanguageRules> = match lang {
-            Language::EnglishUS | Language::EnglishGB => Box::new(English),
-            // Language::Italian => Box::new(Italian),
-        };
-
         // The caller supplies its own fallback (`with_fallback`); misaki-rs's espeak-rs one
         // is not built here.
         let fallback: Option<Box<dyn Fallback>> = None;
@@ -162,17 +164,20 @@ impl G2P {
 
         // The lexicon's two tables, the tagger and the tokenizer are parsed side by side:
         // each is independent of the others and together they are most of a G2P's start.
+        // Each table is packed as soon as it is parsed, and the parsed map freed.
         let (lexicon, spacy_tagger, spacy_tokenizer) = std::thread::scope(|scope| {
-            let silvers = scope.spawn(|| match lang {
-                Language::EnglishGB => misaki_rs::data::load_gb_silver(),
-                Language::EnglishUS => misaki_rs::data::load_us_silver(),
+            let silvers = scope.spawn(|| {
+                Table::from_map(match lang {
+                    Language::EnglishGB => misaki_rs::data::load_gb_silver(),
+                    Language::EnglishUS => misaki_rs::data::load_us_silver(),
+                })
             });
             let tagger = scope.spawn(misaki_rs::spacy_tagger::Tagger::load);
             let tokenizer = scope.spawn(misaki_rs::spacy_tokenizer::SpacyTokenizer::new);
-            let golds = match lang {
+            let golds = Table::from_map(match lang {
                 Language::EnglishGB => misaki_rs::data::load_gb_gold(),
                 Language::EnglishUS => misaki_rs::data::load_us_gold(),
-            };
+            });
             let joined = |what: &str| format!("loading misaki's {what} panicked");
             // `Lexicon::new` as misaki-rs writes it, with the tables loaded above.
             let lexicon = Lexicon {
@@ -187,6 +192,7 @@ impl G2P {
                 tokenizer.join().expect(&joined("tokenizer")),
             )
         });
+        release_freed_memory();
 
         Self {
             lexicon,
@@ -196,7 +202,6 @@ impl G2P {
             // The ported spaCy tagger: misaki's output depends on spaCy's exact tags.
             spacy_tagger,
             spacy_tokenizer,
-            rules,
             fallback,
         }
     }
@@ -943,7 +948,7 @@ impl G2P {
                 }
 
                 if tokens[i].phonemes.is_none() {
-                    if let Some(ps) = self.rules.apply_rules(&word, &tag, &self.lexicon) {
+                    if let Some(ps) = self.lexicon.apply_rules(&word, &tag) {
                         tokens[i].phonemes = Some(ps);
                     }
                 }
@@ -1791,5 +1796,16 @@ impl G2P {
         }
 
         word.to_string()
+    }
+}
+
+/// Hands the memory freed by the parsed maps back to the system. glibc keeps freed memory in
+/// each thread's arena for reuse; the maps were tens of MB in hundreds of thousands of pieces,
+/// and without this they would stay counted in the process's memory for its whole life.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system; it takes no pointers.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
