@@ -591,3 +591,46 @@ fn offline_without_the_default_voice_names_setup_and_writes_nothing() {
     assert!(names.contains(&"voice model hibari"), "{names:?}");
     assert!(!names.iter().any(|n| n.contains("joe")), "{names:?}");
 }
+
+#[test]
+fn a_file_that_is_not_onnx_runtime_is_named_and_nothing_is_written() {
+    // ONNX Runtime is loaded by the first session built, not when the voice opens: the
+    // failure comes with the first sentence and must still name the library and stop clean.
+    let (engine, _) = assets();
+    let dir = tempfile::tempdir().unwrap();
+    let article = dir.path().join("a.txt");
+    std::fs::write(&article, "Title\n\nOne sentence to say.\n").unwrap();
+    let not_a_library = dir.path().join("libonnxruntime.so");
+    std::fs::write(&not_a_library, b"not a shared library").unwrap();
+    let output = dir.path().join("out.wav");
+    let run = Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args([
+            "narrate",
+            "--voice",
+            "hibari",
+            "--no-cache",
+            "--onnxruntime",
+        ])
+        .arg(&not_a_library)
+        .arg("-o")
+        .arg(&output)
+        .arg(&article)
+        .env("ALOUD_ESPEAK_LIB", &engine.espeak_library)
+        .env("ALOUD_ESPEAK_DATA", &engine.espeak_data)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("hibari") && stderr.contains("cannot load ONNX Runtime"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(not_a_library.to_str().unwrap()), "{stderr}");
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "a.txt" && n != "libonnxruntime.so")
+        .collect();
+    assert!(left.is_empty(), "left {left:?}");
+}

@@ -103,7 +103,8 @@ pub struct SessionPool {
 }
 
 struct Shared {
-    environment: &'static ort::environment::Environment,
+    /// The ONNX Runtime library, loaded by the first session built (see [`SessionPool::new`]).
+    onnxruntime: PathBuf,
     path: PathBuf,
     /// Where the optimized copy of the model is kept, less the ONNX Runtime build's part of
     /// the name (see [`Shared::build`]).
@@ -124,19 +125,17 @@ struct PoolState {
 
 impl SessionPool {
     /// `sessions.concurrency` sessions at most are kept, each with `cores / concurrency`
-    /// threads.
-    pub fn new(
-        environment: &'static ort::environment::Environment,
-        path: &Path,
-        sessions: Sessions,
-    ) -> SessionPool {
+    /// threads. ONNX Runtime (the library at `onnxruntime`) is loaded by the first session
+    /// built, not here: a run whose sentences all come from the cache never loads it, and
+    /// one that speaks loads it beside misaki's G2P instead of before it.
+    pub fn new(onnxruntime: &Path, path: &Path, sessions: Sessions) -> SessionPool {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
         let concurrency = sessions.concurrency.max(1);
         SessionPool {
             shared: Arc::new(Shared {
-                environment,
+                onnxruntime: onnxruntime.to_path_buf(),
                 path: path.to_path_buf(),
                 optimized_copy: sessions.optimized_copy,
                 making_copy: Mutex::new(()),
@@ -230,6 +229,8 @@ impl Shared {
     /// aloud the WAVs are byte-identical, Hibari's and Kokoro's). The copy is made by the
     /// first session that finds none; a copy that fails to load is made again.
     fn build(&self) -> Result<Session, String> {
+        // Loaded first: the copy's name asks ONNX Runtime for its build.
+        super::piper::onnx_environment(&self.onnxruntime)?;
         if let Some(copy) = self.optimized_copy_path() {
             let from_copy = || {
                 copy.is_file()
@@ -287,14 +288,15 @@ impl Shared {
     ) -> Result<Session, String> {
         let fail =
             |e: &dyn std::fmt::Display| format!("cannot load model {}: {e}", self.path.display());
-        let mut builder = Session::builder(self.environment).map_err(|e| fail(&e))?;
+        let environment = super::piper::onnx_environment(&self.onnxruntime)?;
+        let mut builder = Session::builder(environment).map_err(|e| fail(&e))?;
         // Sessions side by side draw on one arena: each arena of its own grows to its own
         // peak, and together they held more than one does. Measured on Hibari's two sessions
         // (medians of 9 and 7 runs, outputs byte-identical): city-council 217 to 194 MB,
         // night-sky 209 to 189 MB, seed 255 to 238 MB, wall time unchanged or lower. A single
         // session keeps its own arena, freed with it.
         if self.keep > 1 {
-            shared_cpu_arena(self.environment).map_err(|e| fail(&e))?;
+            shared_cpu_arena(environment).map_err(|e| fail(&e))?;
             builder = builder.with_env_allocators().map_err(|e| fail(&e))?;
         }
         if let Some(path) = save_to {

@@ -222,6 +222,13 @@ static ONNX_RUNTIME: OnceLock<std::result::Result<ort::environment::Environment,
 
 /// ONNX Runtime can be loaded once per process; the first library path wins.
 pub(crate) fn onnx_runtime(library: &Path) -> Result<&'static ort::environment::Environment> {
+    onnx_environment(library).map_err(|message| engine_error(NAME, message))
+}
+
+/// [`onnx_runtime`], its failure as a bare message for the engine that asked to name.
+pub(crate) fn onnx_environment(
+    library: &Path,
+) -> std::result::Result<&'static ort::environment::Environment, String> {
     ONNX_RUNTIME
         .get_or_init(|| {
             let builder = ort::init_from(library)
@@ -232,7 +239,7 @@ pub(crate) fn onnx_runtime(library: &Path) -> Result<&'static ort::environment::
                 .map_err(|e| format!("cannot start ONNX Runtime: {e}"))
         })
         .as_ref()
-        .map_err(|message| engine_error(NAME, message.clone()))
+        .map_err(Clone::clone)
 }
 
 impl PiperVoice {

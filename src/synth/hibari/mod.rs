@@ -91,10 +91,9 @@ impl HibariVoice {
         let (vocab_table, vocab_digest) = read_companion(NAME, vocab, |bytes| {
             Vocab::parse(&String::from_utf8_lossy(bytes))
         })?;
-        let environment = super::piper::onnx_runtime(onnxruntime)?;
         Ok(HibariVoice {
             inner: Arc::new(Inner {
-                model: Model::new(environment, model, sessions),
+                model: Model::new(onnxruntime, model, sessions),
                 vocab: vocab_table,
                 vocab_digest,
                 dsp: Dsp::new(),

@@ -16,13 +16,9 @@ pub struct Model {
 const OUTPUT_NAMES: [&str; 6] = ["lh", "theta", "ln", "lr", "phi", "f0"];
 
 impl Model {
-    pub fn new(
-        environment: &'static ort::environment::Environment,
-        path: &Path,
-        sessions: Sessions,
-    ) -> Model {
+    pub fn new(onnxruntime: &Path, path: &Path, sessions: Sessions) -> Model {
         Model {
-            pool: SessionPool::new(environment, path, sessions),
+            pool: SessionPool::new(onnxruntime, path, sessions),
         }
     }
 

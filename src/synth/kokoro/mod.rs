@@ -123,10 +123,9 @@ impl KokoroVoice {
             &format!("run `aloud setup --voice {}`", profile.name),
         )?;
         let (style_table, style_digest) = read_companion(NAME, style, Style::from_bytes)?;
-        let environment = super::piper::onnx_runtime(onnxruntime)?;
         Ok(KokoroVoice {
             inner: Arc::new(Inner {
-                pool: SessionPool::new(environment, model, sessions),
+                pool: SessionPool::new(onnxruntime, model, sessions),
                 style: style_table,
                 style_digest,
                 speaker: Speaker::new(espeak, profile, voice),
