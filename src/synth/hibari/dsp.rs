@@ -349,7 +349,7 @@ pub enum Noise<'a> {
 
 /// Standard normal values from a seeded generator: each is one of a fixed table of 2^16
 /// normals, picked by the generator. Drawing each pair afresh (Marsaglia's polar method: a
-/// logarithm, a square root and a division, and a rejection loop) was about 5% of a Hibari
+/// logarithm, a square root and a division, and a rejection loop) was 3 to 4% of a Hibari
 /// narration's CPU time; a pick is a table read. The noise branch is shaped by the model's
 /// `ln` per bin and frame, so what it needs of its noise is independent values of a standard
 /// normal's spread, which picks from 65,536 of them give.
