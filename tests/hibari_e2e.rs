@@ -503,6 +503,15 @@ fn profile_with_model(dir: &Path, model: Option<&[u8]>) -> PathBuf {
     path
 }
 
+/// The names of the files in `dir`.
+fn names_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
 #[test]
 fn a_missing_or_corrupt_model_is_named_and_nothing_is_written() {
     let document = aloud::ingest::parse(
@@ -526,10 +535,8 @@ fn a_missing_or_corrupt_model_is_named_and_nothing_is_written() {
             .to_string();
         assert!(error.contains("hibari.onnx"), "{case}: {error}");
         assert!(!output.exists(), "{case}: output written");
-        let left: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
+        let left: Vec<_> = names_in(dir.path())
+            .into_iter()
             .filter(|n| n.starts_with("out"))
             .collect();
         assert!(left.is_empty(), "{case}: left {left:?}");
@@ -626,10 +633,8 @@ fn a_file_that_is_not_onnx_runtime_is_named_and_nothing_is_written() {
         "{stderr}"
     );
     assert!(stderr.contains(not_a_library.to_str().unwrap()), "{stderr}");
-    let left: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+    let left: Vec<String> = names_in(dir.path())
+        .into_iter()
         .filter(|n| n != "a.txt" && n != "libonnxruntime.so")
         .collect();
     assert!(left.is_empty(), "left {left:?}");
