@@ -208,19 +208,21 @@ mod tests {
     use misaki_g2p::table::{Entry, Table};
     use misaki_rs::lexicon::PhonemeEntry;
 
-    /// The vendored G2P packs misaki-rs's lexicon tables: every entry of every table misaki-rs
-    /// ships must read back from its packed table as misaki-rs's map holds it, and a word not
-    /// in a table must not be found in it.
+    /// The vendored G2P reads misaki-rs's lexicon tables packed at build time: every entry of
+    /// every table misaki-rs ships must read back from the packed table built into the binary
+    /// as misaki-rs's map holds it, and a word not in a table must not be found in it.
     #[test]
     fn every_lexicon_entry_reads_back_from_its_packed_table() {
-        for load in [
-            misaki_rs::data::load_us_gold,
-            misaki_rs::data::load_us_silver,
-            misaki_rs::data::load_gb_gold,
-            misaki_rs::data::load_gb_silver,
-        ] {
+        use misaki_rs::language::Language::{EnglishGB, EnglishUS};
+        let tables: [(_, _, fn() -> _); 4] = [
+            (EnglishUS, true, misaki_rs::data::load_us_gold),
+            (EnglishUS, false, misaki_rs::data::load_us_silver),
+            (EnglishGB, true, misaki_rs::data::load_gb_gold),
+            (EnglishGB, false, misaki_rs::data::load_gb_silver),
+        ];
+        for (lang, gold, load) in tables {
             let map = load();
-            let table = Table::from_map(load());
+            let table = Table::builtin(lang, gold);
             assert_eq!(table.len(), map.len());
             for (word, entry) in &map {
                 match (entry, table.get(word)) {
@@ -240,6 +242,47 @@ mod tests {
                 assert!(!map.contains_key(&absent) && table.get(&absent).is_none());
             }
         }
+    }
+
+    /// A packed table is checked whole before it is read, so no lookup can fail later.
+    #[test]
+    fn a_malformed_packed_table_is_refused() {
+        use std::borrow::Cow;
+        let map = std::collections::HashMap::from([
+            (
+                "tomato".to_string(),
+                PhonemeEntry::Simple("təmˈAtO".to_string()),
+            ),
+            (
+                "read".to_string(),
+                PhonemeEntry::Tagged([("VBD".to_string(), Some("ɹˈɛd".to_string()))].into()),
+            ),
+        ]);
+        let packed = misaki_g2p::pack::pack(map);
+        let table = Table::from_packed(Cow::Owned(packed.clone())).expect("well formed");
+        assert!(matches!(
+            table.get("tomato"),
+            Some(Entry::Simple("təmˈAtO"))
+        ));
+        let read = |bytes: Vec<u8>| Table::from_packed(Cow::Owned(bytes)).err();
+        assert_eq!(
+            read(b"JSON".to_vec()).as_deref(),
+            Some("not a packed lexicon table")
+        );
+        let mut short = packed.clone();
+        short.pop();
+        assert!(read(short).is_some_and(|e| e.contains("bytes where its header makes")));
+        // The first word's length, pointed past the end of the text.
+        let mut outside = packed.clone();
+        outside[4 * (misaki_g2p::pack::HEADER + 1)..][..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(
+            read(outside).as_deref(),
+            Some("word 0 points outside the table")
+        );
+        // Text that is not UTF-8.
+        let mut broken = packed;
+        *broken.last_mut().unwrap() = 0xFF;
+        assert!(read(broken).is_some_and(|e| e.starts_with("text:")));
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //!   own, side by side, instead of one after another;
 //! - its lexicon is misaki-rs's `Lexicon` (`lexicon.rs`) over packed tables (`table.rs`)
 //!   instead of the `HashMap`s misaki-rs parses, which held about 53 MB; so English's rules,
-//!   whose trait takes misaki-rs's `Lexicon`, are that lexicon's `apply_rules`.
+//!   whose trait takes misaki-rs's `Lexicon`, are that lexicon's `apply_rules`. The tables are
+//!   packed when the crate is built (`build.rs`, from misaki-rs's own parse of its JSON) and
+//!   read in place, instead of parsed at every start.
 //!
 //! Everything else (the lexicon data, the spaCy tagger and tokenizer) is misaki-rs's own,
 //! used through its public modules.
@@ -16,6 +18,7 @@
 //! aloud's (`src/synth/misaki.rs`), as this crate is not a workspace member.
 
 pub mod lexicon;
+pub mod pack;
 pub mod table;
 
 use fancy_regex::Regex as FancyRegex;
@@ -162,22 +165,14 @@ impl G2P {
         // from misaki/en.py.
         let link_regex = Regex::new(r"\[([^\]]+)\]\(([^\)]*)\)").unwrap();
 
-        // The lexicon's two tables, the tagger and the tokenizer are parsed side by side:
-        // each is independent of the others and together they are most of a G2P's start.
-        // Each table is packed as soon as it is parsed, and the parsed map freed.
+        // The lexicon's two tables are indexed, and the tagger and the tokenizer built, side
+        // by side: each is independent of the others and together they are most of a G2P's
+        // start. The tables come packed from build.rs, read in place.
         let (lexicon, spacy_tagger, spacy_tokenizer) = std::thread::scope(|scope| {
-            let silvers = scope.spawn(|| {
-                Table::from_map(match lang {
-                    Language::EnglishGB => misaki_rs::data::load_gb_silver(),
-                    Language::EnglishUS => misaki_rs::data::load_us_silver(),
-                })
-            });
+            let silvers = scope.spawn(|| Table::builtin(lang, false));
             let tagger = scope.spawn(misaki_rs::spacy_tagger::Tagger::load);
             let tokenizer = scope.spawn(misaki_rs::spacy_tokenizer::SpacyTokenizer::new);
-            let golds = Table::from_map(match lang {
-                Language::EnglishGB => misaki_rs::data::load_gb_gold(),
-                Language::EnglishUS => misaki_rs::data::load_us_gold(),
-            });
+            let golds = Table::builtin(lang, true);
             let joined = |what: &str| format!("loading misaki's {what} panicked");
             // `Lexicon::new` as misaki-rs writes it, with the tables loaded above.
             let lexicon = Lexicon {
@@ -1799,10 +1794,11 @@ impl G2P {
     }
 }
 
-/// Hands the memory freed by the parsed maps (about 53 MB in hundreds of thousands of pieces)
-/// back to the system: glibc keeps freed memory in each thread's arena for reuse, and only
-/// gives back what lies at the top of an arena unless asked. Hibari on city-council peaked at
-/// 181-183 MB without this and 163-176 MB with it (6 alternating runs each).
+/// Hands the memory freed while loading (the tagger's weights as first read, the regex
+/// compilers' scratch) back to the system: glibc keeps freed memory in each thread's arena for
+/// reuse, and only gives back what lies at the top of an arena unless asked. With the tables
+/// packed at build time, the seed article on Hibari peaked at 186-202 MB with this and
+/// 191-212 MB without (4 alternating runs each).
 fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free memory to the system; it takes no pointers.
