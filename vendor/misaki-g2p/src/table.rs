@@ -104,7 +104,10 @@ impl Table {
                 .find(hash, |&i| packed.word(i as usize) == word)
                 .is_some()
             {
-                return Err(format!("{word:?} is in the table twice"));
+                return Err(format!(
+                    "{:?} is in the table twice",
+                    String::from_utf8_lossy(word)
+                ));
             }
             index.insert_unique(hash, at as u32, |&i| {
                 hasher.hash_one(packed.word(i as usize))
@@ -118,6 +121,7 @@ impl Table {
     }
 
     pub fn get(&self, word: &str) -> Option<Entry<'_>> {
+        let word = word.as_bytes();
         let hash = self.hasher.hash_one(word);
         let &at = self
             .index
@@ -221,8 +225,10 @@ impl Packed {
         }
     }
 
-    fn word(&self, at: usize) -> &str {
-        self.str(self.span(HEADER + at * WORD))
+    /// Word `at`'s bytes: words are hashed and compared as bytes, so finding one never
+    /// needs its text checked as UTF-8 again.
+    fn word(&self, at: usize) -> &[u8] {
+        self.bytes_of(self.span(HEADER + at * WORD))
     }
 
     fn value(&self, at: usize) -> Value {
@@ -245,11 +251,14 @@ impl Packed {
         (self.str(self.span(record)), phonemes)
     }
 
-    fn str(&self, span: Span) -> &str {
+    fn bytes_of(&self, span: Span) -> &[u8] {
         let start = self.text + span.start as usize;
-        let bytes = &self.bytes[start..start + span.len as usize];
+        &self.bytes[start..start + span.len as usize]
+    }
+
+    fn str(&self, span: Span) -> &str {
         // `check` found the text UTF-8 and every span on its character boundaries.
-        std::str::from_utf8(bytes).expect("checked when the table was read")
+        std::str::from_utf8(self.bytes_of(span)).expect("checked when the table was read")
     }
 }
 
