@@ -180,14 +180,14 @@ impl Packed {
                 text + text_len as usize
             ));
         }
-        std::str::from_utf8(&bytes[text..]).map_err(|e| format!("text: {e}"))?;
         let packed = Packed {
             bytes,
             words,
             tags,
             text,
         };
-        let text_str = std::str::from_utf8(&packed.bytes[text..]).unwrap_or_default();
+        let text_str =
+            std::str::from_utf8(&packed.bytes[text..]).map_err(|e| format!("text: {e}"))?;
         let inside = |span: Span| {
             let end = span.start as usize + span.len as usize;
             end <= text_str.len()
