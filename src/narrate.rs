@@ -356,9 +356,10 @@ impl Narrator {
     }
 
     /// Speaks every placement (from the cache where it can) and pushes the clips, in order,
-    /// into `stitcher`, calling `after` once each sentence is in and then reporting it. `buffered` keeps up to
-    /// `concurrency` sentences in flight and yields them in order, so clips stream into the
-    /// program as soon as their turn comes. Each clip is cached as soon as it is made, so a
+    /// into `stitcher`, calling `after` once each sentence is in and then reporting it.
+    /// `buffered` keeps up to [`SPOKEN_AHEAD`] more than `concurrency` sentences started (the
+    /// permits hold the backend to `concurrency` at once) and yields them in order, so clips
+    /// stream into the program as soon as their turn comes. Each clip is cached as soon as it is made, so a
     /// job that fails later keeps it for the next run.
     async fn lay_out(
         &self,
@@ -388,7 +389,7 @@ impl Narrator {
             .enumerate()
             .map(|(index, placement)| speaker.speak_sentence(index, placement).boxed())
             .collect();
-        let mut clips = stream::iter(sentences).buffered(self.concurrency);
+        let mut clips = stream::iter(sentences).buffered(self.concurrency + SPOKEN_AHEAD);
         while let Some((index, pieces)) = clips.try_next().await? {
             let placement = &placements[index];
             stitcher.push(
@@ -509,6 +510,12 @@ impl Narrator {
             .block_on(self.narrate(document, output, on_event))
     }
 }
+
+/// Sentences that may be finished ahead of the one the program waits for, beyond those being
+/// spoken. With none, a long sentence held up every worker once they had spoken `concurrency`
+/// sentences past it: Hibari's two one-thread sessions left a core idle whenever one sentence
+/// outlasted the next one.
+const SPOKEN_AHEAD: usize = 4;
 
 /// What speaking a sentence needs: the backend, the program's rate and the cache.
 struct Speaker<'a> {
