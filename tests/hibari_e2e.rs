@@ -599,6 +599,44 @@ fn offline_without_the_default_voice_names_setup_and_writes_nothing() {
     assert!(!names.iter().any(|n| n.contains("joe")), "{names:?}");
 }
 
+/// ONNX Runtime 1.32 keeps a device id and a telemetry event store under the home directory
+/// unless `ORT_DISABLE_TELEMETRY` is set when it starts; the binary sets it, so a narration
+/// leaves nothing of Microsoft's in the home it ran with.
+#[test]
+fn a_narration_leaves_no_onnx_runtime_telemetry_in_the_home_directory() {
+    let (engine, _) = assets();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let article = dir.path().join("a.txt");
+    std::fs::write(&article, "Title\n\nOne sentence to say.\n").unwrap();
+    let output = dir.path().join("a.wav");
+    let run = Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args([
+            "narrate",
+            "--voice",
+            "hibari",
+            "--no-cache",
+            "--offline",
+            "-o",
+        ])
+        .arg(&output)
+        .arg(&article)
+        .env("HOME", &home)
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("ORT_DISABLE_TELEMETRY")
+        .env("ALOUD_DATA_DIR", AssetOptions::default().data_dir())
+        .env("ALOUD_ORT_LIB", &engine.onnxruntime)
+        .env("ALOUD_ESPEAK_LIB", &engine.espeak_library)
+        .env("ALOUD_ESPEAK_DATA", &engine.espeak_data)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(output.exists());
+    assert_eq!(names_in(&home), Vec::<String>::new(), "written in the home");
+}
+
 #[test]
 fn a_file_that_is_not_onnx_runtime_is_named_and_nothing_is_written() {
     // ONNX Runtime is loaded by the first session built, not when the voice opens: the

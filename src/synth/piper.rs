@@ -233,8 +233,11 @@ pub(crate) fn onnx_environment(
         .get_or_init(|| {
             let builder = ort::init_from(library)
                 .map_err(|e| format!("cannot load ONNX Runtime {}: {e}", library.display()))?;
+            // No telemetry events (the binary also sets ORT_DISABLE_TELEMETRY, which keeps
+            // the runtime from writing its device id and event store at all: see main.rs).
             builder
                 .with_name("aloud")
+                .with_telemetry(false)
                 .build()
                 .map_err(|e| format!("cannot start ONNX Runtime: {e}"))
         })
