@@ -38,39 +38,26 @@ impl Currency {
     }
 }
 
+const US_DOLLAR: Currency = Currency::in_cents("U S dollar", "U S dollars");
+const CANADIAN_DOLLAR: Currency = Currency::in_cents("Canadian dollar", "Canadian dollars");
+const AUSTRALIAN_DOLLAR: Currency = Currency::in_cents("Australian dollar", "Australian dollars");
+const NEW_ZEALAND_DOLLAR: Currency =
+    Currency::in_cents("New Zealand dollar", "New Zealand dollars");
+const HONG_KONG_DOLLAR: Currency = Currency::in_cents("Hong Kong dollar", "Hong Kong dollars");
+
 /// Currency signs, longest first.
+#[rustfmt::skip]
 const CURRENCIES: [(&str, Currency); 11] = [
-    ("US$", Currency::in_cents("U S dollar", "U S dollars")),
-    (
-        "CA$",
-        Currency::in_cents("Canadian dollar", "Canadian dollars"),
-    ),
-    (
-        "AU$",
-        Currency::in_cents("Australian dollar", "Australian dollars"),
-    ),
-    (
-        "NZ$",
-        Currency::in_cents("New Zealand dollar", "New Zealand dollars"),
-    ),
-    (
-        "HK$",
-        Currency::in_cents("Hong Kong dollar", "Hong Kong dollars"),
-    ),
-    (
-        "C$",
-        Currency::in_cents("Canadian dollar", "Canadian dollars"),
-    ),
-    (
-        "A$",
-        Currency::in_cents("Australian dollar", "Australian dollars"),
-    ),
+    ("US$", US_DOLLAR),
+    ("CA$", CANADIAN_DOLLAR),
+    ("AU$", AUSTRALIAN_DOLLAR),
+    ("NZ$", NEW_ZEALAND_DOLLAR),
+    ("HK$", HONG_KONG_DOLLAR),
+    ("C$", CANADIAN_DOLLAR),
+    ("A$", AUSTRALIAN_DOLLAR),
     ("$", Currency::in_cents("dollar", "dollars")),
     ("€", Currency::in_cents("euro", "euros")),
-    (
-        "£",
-        Currency::new("pound", "pounds", Some(("penny", "pence"))),
-    ),
+    ("£", Currency::new("pound", "pounds", Some(("penny", "pence")))),
     ("¥", Currency::new("yen", "yen", None)),
 ];
 
