@@ -13,7 +13,7 @@
 use super::config::{self, engine_error, env_value, process_env, profile_error, string_option};
 use super::http::{self, ApiKey, Connection, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
-use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, SpeechRequest};
 use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -24,7 +24,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     description: "Azure AI Speech text to speech (AZURE_SPEECH_KEY, AZURE_SPEECH_REGION)",
     limits: LIMITS,
     billing: Billing::ONCE,
-    open: super::Opener::Fn(open_backend),
+    open: super::Opener::Fn(|profile, _| Ok(Arc::new(Azure::open(profile)?))),
 };
 
 /// `max_chars`: Azure takes up to 10 minutes of audio per request (and 64 KB of SSML); a
@@ -155,10 +155,6 @@ pub struct Azure {
     region: Option<String>,
     key: ApiKey,
     speech: SpeechSettings,
-}
-
-fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
-    Ok(Arc::new(Azure::open(profile)?))
 }
 
 impl Azure {

@@ -11,10 +11,10 @@
 //! `voice_settings`, plus the timeouts and retries of [`super::http::HttpSettings`]. The key
 //! comes from `ELEVENLABS_API_KEY` only and travels in the `xi-api-key` header.
 
-use super::config::{self, engine_error, env_value, process_env, profile_error};
+use super::config::{self, engine_error, profile_error};
 use super::http::{self, Answer, ApiKey, Connection, Expect, Failure, HttpSettings};
 use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
+    Backend, BackendEntry, BackendLimits, Billing, Clip, SpeechRequest, WordTiming,
 };
 use crate::error::Result;
 use crate::voice::VoiceProfile;
@@ -27,7 +27,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     description: "ElevenLabs text-to-speech with word timings (ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL)",
     limits: LIMITS,
     billing: Billing::ONCE,
-    open: super::Opener::Fn(open_backend),
+    open: super::Opener::Fn(|profile, _| Ok(Arc::new(ElevenLabs::open(profile)?))),
 };
 
 /// `max_chars`: per-request limits differ by model (10,000 characters for
@@ -234,10 +234,6 @@ pub struct ElevenLabs {
     speech: SpeechSettings,
 }
 
-fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
-    Ok(Arc::new(ElevenLabs::open(profile)?))
-}
-
 impl ElevenLabs {
     pub fn open(profile: &VoiceProfile) -> Result<Self> {
         let settings = HttpSettings::from_profile(profile)?;
@@ -259,18 +255,15 @@ impl ElevenLabs {
         endpoint
             .query_pairs_mut()
             .append_pair("output_format", &speech.format);
-        let key = env_value(&process_env, KEY_VAR).map(ApiKey::new);
         let official = base
             .host_str()
             .is_some_and(|h| h == "elevenlabs.io" || h.ends_with(".elevenlabs.io"));
-        if key.is_none() && official {
-            return Err(engine_error(
-                NAME,
-                format!(
-                    "{KEY_VAR} is not set; export your ElevenLabs API key (profile settings on elevenlabs.io)"
-                ),
-            ));
-        }
+        let key = ApiKey::from_env(
+            NAME,
+            KEY_VAR,
+            official,
+            "export your ElevenLabs API key (profile settings on elevenlabs.io)",
+        )?;
         Ok(ElevenLabs {
             connection: Connection::new(NAME, settings, endpoint)?,
             key,

@@ -27,7 +27,7 @@ use super::config::{
 use super::http::{self, Answer, Connection, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
 use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
+    Backend, BackendEntry, BackendLimits, Billing, Clip, SpeechRequest, WordTiming,
 };
 use crate::error::Result;
 use crate::voice::VoiceProfile;
@@ -40,7 +40,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     description: "Google Cloud Text-to-Speech with word timings (GOOGLE_API_KEY, an access token or Application Default Credentials)",
     limits: LIMITS,
     billing: Billing::ONCE,
-    open: super::Opener::Fn(open_backend),
+    open: super::Opener::Fn(|profile, _| Ok(Arc::new(Google::open(profile)?))),
 };
 
 /// `max_chars`: Google takes at most 5000 bytes of input, and the SSML counts: each word gets
@@ -270,10 +270,6 @@ pub struct Google {
     auth: Auth,
     quota_project: Option<String>,
     speech: SpeechSettings,
-}
-
-fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
-    Ok(Arc::new(Google::open(profile)?))
 }
 
 impl Google {

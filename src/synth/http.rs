@@ -318,6 +318,25 @@ impl ApiKey {
         ApiKey(key)
     }
 
+    /// The key in the environment variable `variable`. The vendor's own service (`required`)
+    /// refuses requests without one, so its absence is an error saying how to get one
+    /// (`hint`); a compatible server may take none.
+    pub fn from_env(
+        backend: &str,
+        variable: &str,
+        required: bool,
+        hint: &str,
+    ) -> Result<Option<ApiKey>> {
+        let key = config::env_value(&config::process_env, variable).map(ApiKey::new);
+        if key.is_none() && required {
+            return Err(engine_error(
+                backend,
+                format!("{variable} is not set; {hint}"),
+            ));
+        }
+        Ok(key)
+    }
+
     pub fn bearer(&self) -> Option<HeaderValue> {
         let mut value = HeaderValue::from_str(&format!("Bearer {}", self.0)).ok()?;
         value.set_sensitive(true);

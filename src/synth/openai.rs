@@ -6,9 +6,9 @@
 //! plus the timeouts and retries of [`super::http::HttpSettings`]. The key comes from
 //! `OPENAI_API_KEY` only; servers on this machine usually need none.
 
-use super::config::{self, engine_error, env_value, process_env, profile_error};
+use super::config::{self, profile_error};
 use super::http::{self, ApiKey, Connection, Expect, HttpSettings};
-use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, SpeechRequest};
 use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -19,7 +19,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     description: "OpenAI's speech API or a compatible server (OPENAI_API_KEY, OPENAI_BASE_URL)",
     limits: LIMITS,
     billing: Billing::ONCE,
-    open: super::Opener::Fn(open_backend),
+    open: super::Opener::Fn(|profile, _| Ok(Arc::new(OpenAi::open(profile)?))),
 };
 
 const LIMITS: BackendLimits =
@@ -93,10 +93,6 @@ pub struct OpenAi {
     speech: SpeechSettings,
 }
 
-fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
-    Ok(Arc::new(OpenAi::open(profile)?))
-}
-
 impl OpenAi {
     pub fn open(profile: &VoiceProfile) -> Result<Self> {
         let settings = HttpSettings::from_profile(profile)?;
@@ -107,15 +103,12 @@ impl OpenAi {
             "{}/v1/audio/speech",
             http::unversioned_path(&base, "/v1")
         ));
-        let key = env_value(&process_env, KEY_VAR).map(ApiKey::new);
-        if key.is_none() && base.host_str() == Some("api.openai.com") {
-            return Err(engine_error(
-                NAME,
-                format!(
-                    "{KEY_VAR} is not set; export your API key, or set OPENAI_BASE_URL to a compatible server"
-                ),
-            ));
-        }
+        let key = ApiKey::from_env(
+            NAME,
+            KEY_VAR,
+            base.host_str() == Some("api.openai.com"),
+            "export your API key, or set OPENAI_BASE_URL to a compatible server",
+        )?;
         Ok(OpenAi {
             connection: Connection::new(NAME, settings, endpoint)?,
             key,

@@ -9,7 +9,7 @@
 
 use super::config::{Setting, engine_error, process_env};
 use super::http::{self, Connection, Expect, HttpSettings};
-use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, SpeechRequest};
 use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -21,7 +21,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     description: "a Piper HTTP server (python3 -m piper.http_server; ALOUD_PIPER_HTTP_URL)",
     limits: LIMITS,
     billing: Billing::Free,
-    open: super::Opener::Fn(open_backend),
+    open: super::Opener::Fn(|profile, _| Ok(Arc::new(PiperHttp::open(profile)?))),
 };
 
 const LIMITS: BackendLimits = BackendLimits::new(1000, 2, &["wav"]);
@@ -35,10 +35,6 @@ pub struct PiperHttp {
     voice: Option<String>,
     body_extra: serde_json::Map<String, serde_json::Value>,
     sample_rate: u32,
-}
-
-fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
-    Ok(Arc::new(PiperHttp::open(profile)?))
 }
 
 impl PiperHttp {

@@ -22,7 +22,7 @@ use super::config::{self, Setting, engine_error, profile_error, string_option};
 use super::http::{self, Answer, Connection, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
 use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest, WordTiming,
+    Backend, BackendEntry, BackendLimits, Billing, Clip, SpeechRequest, WordTiming,
 };
 use crate::error::Result;
 use crate::voice::VoiceProfile;
@@ -38,7 +38,7 @@ pub const ENTRY: BackendEntry = BackendEntry {
     billing: Billing::PerCharacter {
         passes: billed_passes,
     },
-    open: super::Opener::Fn(open_backend),
+    open: super::Opener::Fn(|profile, _| Ok(Arc::new(Polly::open(profile)?))),
 };
 
 /// Whether the profile asks for word speech marks (the default); `None` if it says neither.
@@ -346,10 +346,6 @@ pub struct Polly {
     region: String,
     credentials: AwsCredentials,
     speech: SpeechSettings,
-}
-
-fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Arc<dyn Backend>> {
-    Ok(Arc::new(Polly::open(profile)?))
 }
 
 impl Polly {
