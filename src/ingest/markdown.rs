@@ -353,6 +353,10 @@ mod tests {
             .collect()
     }
 
+    fn chapter_titles(document: &Document) -> Vec<&str> {
+        document.chapters.iter().map(|c| c.title.as_str()).collect()
+    }
+
     fn heading_text(chapter: &Chapter) -> Option<&str> {
         chapter.heading.as_ref().map(|h| h.text.as_str())
     }
@@ -389,8 +393,10 @@ mod tests {
         let document = parse(contents, "fallback");
         assert_eq!(document.title, "The Title");
         let chapters = &document.chapters;
-        let titles: Vec<&str> = chapters.iter().map(|c| c.title.as_str()).collect();
-        assert_eq!(titles, ["The Title", "First Section", "Sub Section"]);
+        assert_eq!(
+            chapter_titles(&document),
+            ["The Title", "First Section", "Sub Section"]
+        );
         let headings: Vec<Option<&str>> = chapters.iter().map(heading_text).collect();
         assert_eq!(
             headings,
@@ -429,8 +435,7 @@ mod tests {
         let contents = "![banner](banner.png)\n\n## Part\n\nBody.";
         let document = parse(contents, "my article");
         assert_eq!(document.title, "my article");
-        let titles: Vec<&str> = document.chapters.iter().map(|c| c.title.as_str()).collect();
-        assert_eq!(titles, ["Part"]);
+        assert_eq!(chapter_titles(&document), ["Part"]);
     }
 
     #[test]
@@ -448,8 +453,7 @@ mod tests {
     fn a_second_title_heading_starts_a_chapter() {
         let document = parse("# One\n\nA.\n\n# Two\n\nB.", "fallback");
         assert_eq!(document.title, "One");
-        let titles: Vec<&str> = document.chapters.iter().map(|c| c.title.as_str()).collect();
-        assert_eq!(titles, ["One", "Two"]);
+        assert_eq!(chapter_titles(&document), ["One", "Two"]);
     }
 
     #[test]
@@ -457,8 +461,7 @@ mod tests {
         let contents = "Title\n=====\n\nBody.\n\nSection {#sec}\n-------\n\nMore.";
         let document = parse(contents, "fallback");
         assert_eq!(document.title, "Title");
-        let titles: Vec<&str> = document.chapters.iter().map(|c| c.title.as_str()).collect();
-        assert_eq!(titles, ["Title", "Section"]);
+        assert_eq!(chapter_titles(&document), ["Title", "Section"]);
     }
 
     #[test]

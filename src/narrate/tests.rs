@@ -158,6 +158,13 @@ fn cached_narrator(fail_on: Option<&'static str>, cache: &ClipCache) -> (Narrato
     (narrator, tone)
 }
 
+/// A clip cache in a fresh temporary directory, which lasts as long as the returned guard.
+fn cache_in_temp_dir() -> (tempfile::TempDir, ClipCache) {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = ClipCache::new(dir.path().join("cache"), crate::cache::DEFAULT_MAX_BYTES);
+    (dir, cache)
+}
+
 fn calls(tone: &Tone) -> usize {
     tone.seen.lock().unwrap().len()
 }
@@ -173,8 +180,7 @@ fn markdown(text: &str) -> Document {
 
 #[test]
 fn an_unchanged_rerun_makes_no_backend_calls_and_the_same_bytes() {
-    let dir = tempfile::tempdir().unwrap();
-    let cache = ClipCache::new(dir.path().join("cache"), crate::cache::DEFAULT_MAX_BYTES);
+    let (dir, cache) = cache_in_temp_dir();
     let (first, tone) = cached_narrator(None, &cache);
     let out = dir.path().join("a.wav");
     let cold = first
@@ -196,8 +202,7 @@ fn an_unchanged_rerun_makes_no_backend_calls_and_the_same_bytes() {
 
 #[test]
 fn editing_one_sentence_synthesizes_exactly_that_sentence() {
-    let dir = tempfile::tempdir().unwrap();
-    let cache = ClipCache::new(dir.path().join("cache"), crate::cache::DEFAULT_MAX_BYTES);
+    let (dir, cache) = cache_in_temp_dir();
     let out = dir.path().join("a.wav");
     let before = "# Title\n\nOne. Two. Three.\n\nFour. Five.\n";
     let after = "# Title\n\nOne. Two, edited. Three.\n\nFour. Five.\n";
@@ -216,8 +221,7 @@ fn editing_one_sentence_synthesizes_exactly_that_sentence() {
 
 #[test]
 fn clips_made_before_a_failure_are_kept_for_the_next_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let cache = ClipCache::new(dir.path().join("cache"), crate::cache::DEFAULT_MAX_BYTES);
+    let (dir, cache) = cache_in_temp_dir();
     let out = dir.path().join("a.wav");
     let text = "# Title\n\nOne. Two. Three.\n\nFour. Five fails. Six.\n";
     let (failing, _) = cached_narrator(Some("fails"), &cache);

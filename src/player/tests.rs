@@ -61,6 +61,14 @@ fn write_wav(path: &Path, seconds: f64) {
     writer.finalize().unwrap();
 }
 
+/// A fresh temporary directory holding one second of audio named `name`, and the audio's path.
+fn dir_with_a_second_of_audio(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = dir.path().join(name);
+    write_wav(&audio, 1.0);
+    (dir, audio)
+}
+
 fn write_timeline(audio: &Path, timeline: &Timeline) {
     std::fs::write(
         timeline_path(audio),
@@ -158,9 +166,7 @@ fn the_component_is_small_self_contained_and_inlinable() {
 
 #[test]
 fn the_page_and_the_component_appear_beside_the_audio() {
-    let dir = tempfile::tempdir().unwrap();
-    let audio = dir.path().join("tides.wav");
-    write_wav(&audio, 1.0);
+    let (dir, audio) = dir_with_a_second_of_audio("tides.wav");
     write_timeline(&audio, &timeline(1.0));
     let files = write(&audio).unwrap();
     assert_eq!(files.page, dir.path().join("tides.html"));
@@ -191,9 +197,7 @@ fn the_page_and_the_component_appear_beside_the_audio() {
 
 #[test]
 fn a_timeline_within_a_tenth_of_a_second_is_the_audios() {
-    let dir = tempfile::tempdir().unwrap();
-    let audio = dir.path().join("t.wav");
-    write_wav(&audio, 1.0);
+    let (_dir, audio) = dir_with_a_second_of_audio("t.wav");
     let mut t = timeline(1.0);
     t.duration = 1.09;
     write_timeline(&audio, &t);
@@ -210,9 +214,7 @@ fn refused(dir: &Path, audio: &Path) -> Error {
 
 #[test]
 fn a_missing_timeline_is_named_with_how_to_make_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let audio = dir.path().join("t.wav");
-    write_wav(&audio, 1.0);
+    let (dir, audio) = dir_with_a_second_of_audio("t.wav");
     let error = refused(dir.path(), &audio);
     assert!(matches!(error, Error::TimelineMissing { .. }), "{error:?}");
     let message = error.to_string();
@@ -222,9 +224,7 @@ fn a_missing_timeline_is_named_with_how_to_make_one() {
 
 #[test]
 fn another_narrations_timeline_is_refused_naming_both_lengths() {
-    let dir = tempfile::tempdir().unwrap();
-    let audio = dir.path().join("t.wav");
-    write_wav(&audio, 1.0);
+    let (dir, audio) = dir_with_a_second_of_audio("t.wav");
     write_timeline(&audio, &timeline(3.25));
     // An earlier page stays as it was.
     std::fs::write(dir.path().join("t.html"), "earlier").unwrap();
@@ -244,9 +244,7 @@ fn another_narrations_timeline_is_refused_naming_both_lengths() {
 
 #[test]
 fn a_broken_timeline_is_refused_saying_what_is_wrong() {
-    let dir = tempfile::tempdir().unwrap();
-    let audio = dir.path().join("t.wav");
-    write_wav(&audio, 1.0);
+    let (dir, audio) = dir_with_a_second_of_audio("t.wav");
 
     std::fs::write(timeline_path(&audio), "{\"title\": ").unwrap();
     let error = refused(dir.path(), &audio);

@@ -325,6 +325,13 @@ mod tests {
         }
     }
 
+    /// Four silent frames of 8 kHz mono 16-bit audio, then a cue chunk for `points` and the chunks in `after`.
+    fn cued_silence(points: &[(u32, u32)], after: &[Vec<u8>]) -> Vec<u8> {
+        let mut chunks = vec![fmt_pcm(8000, 1, 16), chunk(b"data", &[0u8; 8]), cue(points)];
+        chunks.extend_from_slice(after);
+        riff(&chunks)
+    }
+
     fn expect_bad(bytes: &[u8], needle: &str) {
         match parse_bytes(bytes) {
             Err(Error::BadWav { path, message }) => {
@@ -376,32 +383,19 @@ mod tests {
 
     #[test]
     fn cue_without_label_or_adtl_gets_empty_title() {
-        let bytes = riff(&[
-            fmt_pcm(8000, 1, 16),
-            chunk(b"data", &[0u8; 8]),
-            cue(&[(1, 1)]),
-        ]);
+        let bytes = cued_silence(&[(1, 1)], &[]);
         assert_eq!(parse_bytes(&bytes).unwrap().chapters, vec![mark("", 1, 3)]);
     }
 
     #[test]
     fn cue_past_end_of_data_gets_zero_length() {
-        let bytes = riff(&[
-            fmt_pcm(8000, 1, 16),
-            chunk(b"data", &[0u8; 8]),
-            cue(&[(1, 9)]),
-        ]);
+        let bytes = cued_silence(&[(1, 9)], &[]);
         assert_eq!(parse_bytes(&bytes).unwrap().chapters, vec![mark("", 9, 0)]);
     }
 
     #[test]
     fn latin1_labels_are_decoded() {
-        let bytes = riff(&[
-            fmt_pcm(8000, 1, 16),
-            chunk(b"data", &[0u8; 8]),
-            cue(&[(1, 0)]),
-            adtl(&[labl(1, b"Caf\xe9")]),
-        ]);
+        let bytes = cued_silence(&[(1, 0)], &[adtl(&[labl(1, b"Caf\xe9")])]);
         assert_eq!(parse_bytes(&bytes).unwrap().chapters[0].title, "Café");
     }
 

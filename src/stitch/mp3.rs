@@ -429,23 +429,25 @@ fn tag(
 mod tests {
     use super::*;
 
+    /// Why `Mp3Writer::create` refuses `sample_rate` with `options`.
+    fn create_error(out: &Path, sample_rate: u32, options: &Mp3Options) -> String {
+        Mp3Writer::create(out, sample_rate, options)
+            .err()
+            .unwrap()
+            .to_string()
+    }
+
     #[test]
     fn rates_and_bit_rates_mp3_cannot_carry_are_refused_clearly() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("x.mp3");
-        let err = Mp3Writer::create(&out, 22_000, &Mp3Options::default())
-            .err()
-            .unwrap()
-            .to_string();
+        let err = create_error(&out, 22_000, &Mp3Options::default());
         assert!(err.contains("22000 Hz") && err.contains("22050"), "{err}");
         let options = Mp3Options {
             bitrate_kbps: 192,
             ..Mp3Options::default()
         };
-        let err = Mp3Writer::create(&out, 22_050, &options)
-            .err()
-            .unwrap()
-            .to_string();
+        let err = create_error(&out, 22_050, &options);
         assert!(err.contains("192 kbit/s") && err.contains("160"), "{err}");
         assert!(Mp3Writer::create(&out, 44_100, &options).is_ok());
         // 48 kbit/s frames at 22050 Hz are too small for LAME's Info frame.
@@ -453,10 +455,7 @@ mod tests {
             bitrate_kbps: 48,
             ..Mp3Options::default()
         };
-        let err = Mp3Writer::create(&out, 22_050, &options)
-            .err()
-            .unwrap()
-            .to_string();
+        let err = create_error(&out, 22_050, &options);
         assert!(err.contains("use one of 64, "), "{err}");
         assert!(
             std::fs::read_dir(dir.path()).unwrap().next().is_none(),

