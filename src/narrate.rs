@@ -359,8 +359,8 @@ impl Narrator {
     /// into `stitcher`, calling `after` once each sentence is in and then reporting it.
     /// `buffered` keeps up to [`SPOKEN_AHEAD`] more than `concurrency` sentences started (the
     /// permits hold the backend to `concurrency` at once) and yields them in order, so clips
-    /// stream into the program as soon as their turn comes. Each clip is cached as soon as it is made, so a
-    /// job that fails later keeps it for the next run.
+    /// stream into the program as soon as their turn comes. Each clip is cached as soon as it
+    /// is made, so a job that fails later keeps it for the next run.
     async fn lay_out(
         &self,
         placements: &[Placement<'_>],
