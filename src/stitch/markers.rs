@@ -325,7 +325,8 @@ mod tests {
         }
     }
 
-    /// Four silent frames of 8 kHz mono 16-bit audio, then a cue chunk for `points` and the chunks in `after`.
+    /// Four silent frames of 8 kHz mono 16-bit audio, then a cue chunk for `points` and the
+    /// chunks in `after`.
     fn cued_silence(points: &[(u32, u32)], after: &[Vec<u8>]) -> Vec<u8> {
         let mut chunks = vec![fmt_pcm(8000, 1, 16), chunk(b"data", &[0u8; 8]), cue(points)];
         chunks.extend_from_slice(after);

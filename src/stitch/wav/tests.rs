@@ -26,7 +26,8 @@ fn read_samples<S: hound::Sample>(path: &Path) -> Vec<S> {
         .collect()
 }
 
-/// Writes `input` as one chapterless 8 kHz program in `format` and reads the stored samples back through hound.
+/// Writes `input` as one chapterless 8 kHz program in `format` and reads the stored samples
+/// back through hound.
 fn write_and_read_back<S: hound::Sample>(
     out: &Path,
     format: SampleFormat,
@@ -38,7 +39,8 @@ fn write_and_read_back<S: hound::Sample>(
     read_samples(out)
 }
 
-/// An 8 kHz writer for `name` in a fresh temporary directory, which lasts as long as the returned guard.
+/// An 8 kHz writer for `name` in a fresh temporary directory, which lasts as long as the
+/// returned guard.
 fn writer_in_temp_dir(name: &str) -> (tempfile::TempDir, PathBuf, ProgramWriter) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join(name);
@@ -46,7 +48,8 @@ fn writer_in_temp_dir(name: &str) -> (tempfile::TempDir, PathBuf, ProgramWriter)
     (dir, out, w)
 }
 
-/// Like `writer_in_temp_dir`, but `previous` is already at the output path when the writer is created.
+/// Like `writer_in_temp_dir`, but `previous` is already at the output path when the writer is
+/// created.
 fn writer_over_existing(
     name: &str,
     previous: &[u8],
