@@ -301,21 +301,23 @@ impl Backend for Azure {
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
         let body = self.speech.ssml(request).into_bytes();
         let key = self.key.header_value();
-        let clip = self.connection.send_as(
-            || {
-                let mut builder = self
-                    .connection
-                    .post("application/ssml+xml", &body)
-                    .header("X-Microsoft-OutputFormat", &self.speech.format)
-                    .header(reqwest::header::USER_AGENT, "aloud");
-                if let Some(key) = &key {
-                    builder = builder.header("Ocp-Apim-Subscription-Key", key.clone());
-                }
-                builder
-            },
-            |answer| self.handle(answer),
-        )
-        .await?;
+        let clip = self
+            .connection
+            .send_as(
+                || {
+                    let mut builder = self
+                        .connection
+                        .post("application/ssml+xml", &body)
+                        .header("X-Microsoft-OutputFormat", &self.speech.format)
+                        .header(reqwest::header::USER_AGENT, "aloud");
+                    if let Some(key) = &key {
+                        builder = builder.header("Ocp-Apim-Subscription-Key", key.clone());
+                    }
+                    builder
+                },
+                |answer| self.handle(answer),
+            )
+            .await?;
         http::to_rate(NAME, clip, self.speech.rate)
     }
 }

@@ -13,9 +13,7 @@
 
 use super::config::{self, engine_error, profile_error};
 use super::http::{self, Answer, ApiKey, Connection, Expect, Failure, HttpSettings};
-use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, SpeechRequest, WordTiming,
-};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, SpeechRequest, WordTiming};
 use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -238,8 +236,7 @@ impl ElevenLabs {
     pub fn open(profile: &VoiceProfile) -> Result<Self> {
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
-        let (base, setting) =
-            http::base_url(NAME, profile, BASE_VAR, DEFAULT_BASE)?;
+        let (base, setting) = http::base_url(NAME, profile, BASE_VAR, DEFAULT_BASE)?;
         let mut endpoint = http::with_path(&base, http::unversioned_path(&base, "/v1"));
         {
             let mut segments = endpoint.path_segments_mut().map_err(|()| {
@@ -403,22 +400,24 @@ impl Backend for ElevenLabs {
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
         let body = self.connection.json(&self.speech.body(request))?;
-        let clip = self.connection.send_as(
-            || {
-                let mut builder = self.connection.post("application/json", &body);
-                if let Some(value) = self.key.as_ref().and_then(ApiKey::header_value) {
-                    builder = builder.header("xi-api-key", value);
-                }
-                builder
-            },
-            |answer| {
-                if !answer.status.is_success() {
-                    return Err(self.failure(&answer));
-                }
-                self.clip(&answer.body, &request.text)
-            },
-        )
-        .await?;
+        let clip = self
+            .connection
+            .send_as(
+                || {
+                    let mut builder = self.connection.post("application/json", &body);
+                    if let Some(value) = self.key.as_ref().and_then(ApiKey::header_value) {
+                        builder = builder.header("xi-api-key", value);
+                    }
+                    builder
+                },
+                |answer| {
+                    if !answer.status.is_success() {
+                        return Err(self.failure(&answer));
+                    }
+                    self.clip(&answer.body, &request.text)
+                },
+            )
+            .await?;
         http::to_rate(NAME, clip, self.speech.sample_rate())
     }
 }

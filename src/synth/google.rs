@@ -20,18 +20,14 @@
 
 mod auth;
 
-use auth::{Auth, Credentials, Source};
-use super::config::{
-    self, engine_error, process_env, profile_error, string_option,
-};
+use super::config::{self, engine_error, process_env, profile_error, string_option};
 use super::http::{self, Answer, Connection, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
-use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, SpeechRequest, WordTiming,
-};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, SpeechRequest, WordTiming};
 use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
+use auth::{Auth, Credentials, Source};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -276,8 +272,7 @@ impl Google {
     pub fn open(profile: &VoiceProfile) -> Result<Self> {
         let settings = HttpSettings::from_profile(profile)?;
         let speech = SpeechSettings::from_profile(profile)?;
-        let (base, _) =
-            http::base_url(NAME, profile, BASE_VAR, DEFAULT_BASE)?;
+        let (base, _) = http::base_url(NAME, profile, BASE_VAR, DEFAULT_BASE)?;
         let endpoint = http::with_path(
             &base,
             &format!(
@@ -434,25 +429,27 @@ impl Backend for Google {
         let body = self.connection.json(&self.speech.body(&ssml))?;
         let auth = self.auth.header(&self.connection).await?;
         let oauth = matches!(auth, Some(("authorization", _)));
-        let clip = self.connection.send_as(
-            || {
-                let mut builder = self.connection.post("application/json", &body);
-                if let Some((name, value)) = &auth {
-                    builder = builder.header(*name, value.clone());
-                }
-                if oauth && let Some(project) = &self.quota_project {
-                    builder = builder.header("x-goog-user-project", project.as_str());
-                }
-                builder
-            },
-            |answer| {
-                if !answer.status.is_success() {
-                    return Err(self.failure(&answer));
-                }
-                self.clip(&answer.body, &marks)
-            },
-        )
-        .await?;
+        let clip = self
+            .connection
+            .send_as(
+                || {
+                    let mut builder = self.connection.post("application/json", &body);
+                    if let Some((name, value)) = &auth {
+                        builder = builder.header(*name, value.clone());
+                    }
+                    if oauth && let Some(project) = &self.quota_project {
+                        builder = builder.header("x-goog-user-project", project.as_str());
+                    }
+                    builder
+                },
+                |answer| {
+                    if !answer.status.is_success() {
+                        return Err(self.failure(&answer));
+                    }
+                    self.clip(&answer.body, &marks)
+                },
+            )
+            .await?;
         http::to_rate(NAME, clip, self.speech.sample_rate)
     }
 }

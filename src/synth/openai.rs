@@ -155,13 +155,13 @@ impl Backend for OpenAi {
                 || {
                     let mut builder = self.connection.post("application/json", &body);
                     if let Some(value) = self.key.as_ref().and_then(ApiKey::bearer) {
-                    builder = builder.header(reqwest::header::AUTHORIZATION, value);
-                }
-                builder
-            },
-            |bytes| http::decode_body(bytes, expect),
-        )
-        .await?;
+                        builder = builder.header(reqwest::header::AUTHORIZATION, value);
+                    }
+                    builder
+                },
+                |bytes| http::decode_body(bytes, expect),
+            )
+            .await?;
         http::to_rate(NAME, clip, SAMPLE_RATE)
     }
 }

@@ -21,9 +21,7 @@ pub mod credentials;
 use super::config::{self, Setting, engine_error, profile_error, string_option};
 use super::http::{self, Answer, Connection, Expect, Failure, HttpSettings};
 use super::ssml::{self, SsmlOptions};
-use super::{
-    Backend, BackendEntry, BackendLimits, Billing, Clip, SpeechRequest, WordTiming,
-};
+use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, SpeechRequest, WordTiming};
 use crate::error::Result;
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
@@ -340,7 +338,6 @@ fn word_timings(body: &[u8], map: &SsmlMap, clip_seconds: f64) -> Result<Vec<Wor
         .collect())
 }
 
-
 pub struct Polly {
     connection: Connection,
     region: String,
@@ -483,20 +480,20 @@ impl Polly {
         // Signed per attempt: the signature covers the time. Signing was tried once when the
         // backend opened, so it cannot fail here; should it, the request goes unsigned and
         // Polly's refusal names the credentials.
-        self.connection.send_as(
-            || {
-                self.signed(&body).unwrap_or_else(|_| {
-                    self.connection.post("application/json", &body)
-                })
-            },
-            |answer| {
-                if answer.status.is_success() {
-                    return decode(&answer.body);
-                }
-                Err(classify(&answer, &self.credentials.source))
-            },
-        )
-        .await
+        self.connection
+            .send_as(
+                || {
+                    self.signed(&body)
+                        .unwrap_or_else(|_| self.connection.post("application/json", &body))
+                },
+                |answer| {
+                    if answer.status.is_success() {
+                        return decode(&answer.body);
+                    }
+                    Err(classify(&answer, &self.credentials.source))
+                },
+            )
+            .await
     }
 }
 

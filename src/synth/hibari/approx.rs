@@ -48,9 +48,8 @@ pub fn sin_cos(x: f32) -> (f32, f32) {
     let y = j as f32;
     let r = ((a - y * DP1) - y * DP2) - y * DP3;
     let z = r * r;
-    let cos_poly = ((2.443_315_7e-5 * z - 1.388_731_6e-3) * z + 4.166_664_6e-2) * z * z
-        - 0.5 * z
-        + 1.0;
+    let cos_poly =
+        ((2.443_315_7e-5 * z - 1.388_731_6e-3) * z + 4.166_664_6e-2) * z * z - 0.5 * z + 1.0;
     let sin_poly = ((-1.951_529_6e-4 * z + 8.332_161e-3) * z - 1.666_665_5e-1) * z * r + r;
     let swapped = j & 2 != 0;
     let (sin, cos) = if swapped {
@@ -76,7 +75,10 @@ mod tests {
     fn exp_is_within_a_few_ulp_of_libm() {
         for x in grid(-80.0, 80.0, 200_000) {
             let (ours, libm) = (exp(x), x.exp());
-            assert!((ours - libm).abs() <= 4e-7 * libm, "exp({x}) = {ours}, libm {libm}");
+            assert!(
+                (ours - libm).abs() <= 4e-7 * libm,
+                "exp({x}) = {ours}, libm {libm}"
+            );
         }
         assert_eq!(exp(0.0), 1.0);
     }
@@ -85,7 +87,10 @@ mod tests {
     fn tanh_is_within_a_few_1e_8_of_libm_and_saturates() {
         for x in grid(-20.0, 20.0, 200_000) {
             let (ours, libm) = (tanh(x), x.tanh());
-            assert!((ours - libm).abs() <= 1.2e-7, "tanh({x}) = {ours}, libm {libm}");
+            assert!(
+                (ours - libm).abs() <= 1.2e-7,
+                "tanh({x}) = {ours}, libm {libm}"
+            );
         }
         assert_eq!(tanh(1e6), 1.0);
         assert_eq!(tanh(-1e6), -1.0);
@@ -98,8 +103,14 @@ mod tests {
         for x in grid(-2_000.0, 2_000.0, 2_000_000) {
             let (sin, cos) = sin_cos(x);
             let (libm_sin, libm_cos) = x.sin_cos();
-            assert!((sin - libm_sin).abs() <= 3e-7, "sin({x}) = {sin}, libm {libm_sin}");
-            assert!((cos - libm_cos).abs() <= 3e-7, "cos({x}) = {cos}, libm {libm_cos}");
+            assert!(
+                (sin - libm_sin).abs() <= 3e-7,
+                "sin({x}) = {sin}, libm {libm_sin}"
+            );
+            assert!(
+                (cos - libm_cos).abs() <= 3e-7,
+                "cos({x}) = {cos}, libm {libm_cos}"
+            );
         }
         for x in [f32::INFINITY, f32::NEG_INFINITY, f32::NAN] {
             let (sin, cos) = sin_cos(x);
@@ -109,7 +120,10 @@ mod tests {
         let pi = std::f32::consts::PI;
         for (x, sin, cos) in [(0.0, 0.0, 1.0), (pi / 2.0, 1.0, 0.0), (pi, 0.0, -1.0)] {
             let (s, c) = sin_cos(x);
-            assert!((s - sin).abs() < 1e-6 && (c - cos).abs() < 1e-6, "{x}: {s} {c}");
+            assert!(
+                (s - sin).abs() < 1e-6 && (c - cos).abs() < 1e-6,
+                "{x}: {s} {c}"
+            );
         }
     }
 }

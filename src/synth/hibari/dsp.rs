@@ -537,7 +537,10 @@ mod tests {
         let mean = a.iter().map(|&x| x as f64).sum::<f64>() / a.len() as f64;
         let var = a.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / a.len() as f64;
         let beyond_two = a.iter().filter(|x| x.abs() > 2.0).count() as f64 / a.len() as f64;
-        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "{mean} {var}"
+        );
         // A normal lies beyond two standard deviations 4.55% of the time.
         assert!((beyond_two - 0.0455).abs() < 0.006, "{beyond_two}");
     }

@@ -133,13 +133,18 @@ impl Inner {
         }
         let mut samples = self
             .model
-            .run(ids, self.speaker.speed, &self.speaker.engine_time, |spectra| {
-                let noise = match noise {
-                    Some(values) => dsp::Noise::Given(values),
-                    None => dsp::Noise::Seeded(noise_seed(phonemes)),
-                };
-                self.dsp.synthesize(&spectra, noise)
-            })
+            .run(
+                ids,
+                self.speaker.speed,
+                &self.speaker.engine_time,
+                |spectra| {
+                    let noise = match noise {
+                        Some(values) => dsp::Noise::Given(values),
+                        None => dsp::Noise::Seeded(noise_seed(phonemes)),
+                    };
+                    self.dsp.synthesize(&spectra, noise)
+                },
+            )
             .map_err(|m| engine_error(NAME, m))?;
         for s in &mut samples {
             *s = s.clamp(-1.0, 1.0);

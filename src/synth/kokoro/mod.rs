@@ -272,7 +272,14 @@ mod tests {
             Sessions::new(1),
         );
         assert!(matches!(result, Err(Error::UnknownVoice { .. })));
-        let result = KokoroVoice::open(&absent, None, &absent, &absent, &profile(None), Sessions::new(1));
+        let result = KokoroVoice::open(
+            &absent,
+            None,
+            &absent,
+            &absent,
+            &profile(None),
+            Sessions::new(1),
+        );
         let Err(Error::AssetMissing { what, hint }) = result else {
             panic!("expected AssetMissing");
         };

@@ -26,8 +26,8 @@ fn run_session(
     speed: f32,
     clock: &EngineClock,
 ) -> Result<Vec<f32>, String> {
-    let style = Tensor::from_array(([1usize, style.len()], style.to_vec()))
-        .map_err(|e| e.to_string())?;
+    let style =
+        Tensor::from_array(([1usize, style.len()], style.to_vec())).map_err(|e| e.to_string())?;
     let inputs: Vec<(Cow<str>, SessionInputValue)> = vec![
         ids_input("tokens", ids)?,
         ("style".into(), style.into()),

@@ -133,6 +133,10 @@ mod tests {
     fn only_the_english_voices_are_known() {
         assert!(is_voice("af_heart") && is_voice("bf_emma") && is_voice("am_michael"));
         assert!(!is_voice("ff_siwis") && !is_voice("af_nobody") && !is_voice(""));
-        assert!(VOICES.iter().all(|v| v.starts_with('a') || v.starts_with('b')));
+        assert!(
+            VOICES
+                .iter()
+                .all(|v| v.starts_with('a') || v.starts_with('b'))
+        );
     }
 }

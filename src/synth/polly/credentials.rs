@@ -88,9 +88,7 @@ pub fn parse_ini(text: &str, config_file: bool) -> HashMap<String, HashMap<Strin
             let name = header[..end].trim();
             current = if config_file {
                 match name.strip_prefix("profile") {
-                    Some(rest) if rest.starts_with([' ', '\t']) => {
-                        Some(rest.trim().to_string())
-                    }
+                    Some(rest) if rest.starts_with([' ', '\t']) => Some(rest.trim().to_string()),
                     _ if name == "default" => Some(name.to_string()),
                     _ => None, // sso-session, services, ...: not profiles
                 }
@@ -162,20 +160,17 @@ pub fn resolve(sources: &Sources) -> Result<AwsCredentials, String> {
                 access_key_id: id,
                 secret_access_key: secret,
                 session_token: sources.var("AWS_SESSION_TOKEN"),
-                source: "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"
-                    .to_string(),
+                source: "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)".to_string(),
             });
         }
         (Some(_), None) => {
             return Err(
-                "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not; set both"
-                    .to_string(),
+                "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not; set both".to_string(),
             );
         }
         (None, Some(_)) => {
             return Err(
-                "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not; set both"
-                    .to_string(),
+                "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not; set both".to_string(),
             );
         }
         (None, None) => {}
