@@ -14,6 +14,8 @@ pub mod ssml;
 
 /// Declares each built-in backend's module and lists their `ENTRY`s, in the order
 /// [`Registry::builtin`] holds them: one name here is all a new backend adds outside its file.
+// rustfmt does not enter modules declared inside a macro, so `cargo fmt` skips the backends'
+// files: format them with `rustfmt --edition 2024 src/synth/*.rs src/synth/*/mod.rs`.
 macro_rules! builtin_backends {
     ($($backend:ident),* $(,)?) => {
         $(pub mod $backend;)*
