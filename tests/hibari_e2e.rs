@@ -512,6 +512,22 @@ fn names_in(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// `a.txt` in `dir`: a title and one sentence.
+fn one_sentence_article(dir: &Path) -> PathBuf {
+    let article = dir.join("a.txt");
+    std::fs::write(&article, "Title\n\nOne sentence to say.\n").unwrap();
+    article
+}
+
+/// The `aloud` binary, pointed at the provisioned espeak-ng.
+fn aloud_with_espeak(engine: &aloud::assets::EngineAssets) -> Command {
+    let mut aloud = Command::new(env!("CARGO_BIN_EXE_aloud"));
+    aloud
+        .env("ALOUD_ESPEAK_LIB", &engine.espeak_library)
+        .env("ALOUD_ESPEAK_DATA", &engine.espeak_data);
+    aloud
+}
+
 #[test]
 fn a_missing_or_corrupt_model_is_named_and_nothing_is_written() {
     let document = aloud::ingest::parse(
@@ -547,17 +563,14 @@ fn a_missing_or_corrupt_model_is_named_and_nothing_is_written() {
 fn offline_without_the_default_voice_names_setup_and_writes_nothing() {
     let (engine, _) = assets();
     let dir = tempfile::tempdir().unwrap();
-    let article = dir.path().join("a.txt");
-    std::fs::write(&article, "Title\n\nOne sentence to say.\n").unwrap();
+    let article = one_sentence_article(dir.path());
     let output = dir.path().join("a.wav");
-    let run = Command::new(env!("CARGO_BIN_EXE_aloud"))
+    let run = aloud_with_espeak(engine)
         .args(["narrate", "--voice", "hibari", "--offline", "-o"])
         .arg(&output)
         .arg(&article)
         .env("ALOUD_DATA_DIR", dir.path().join("empty-data"))
         .env("ALOUD_ORT_LIB", &engine.onnxruntime)
-        .env("ALOUD_ESPEAK_LIB", &engine.espeak_library)
-        .env("ALOUD_ESPEAK_DATA", &engine.espeak_data)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
@@ -572,7 +585,7 @@ fn offline_without_the_default_voice_names_setup_and_writes_nothing() {
         "offline created the data dir"
     );
 
-    let check = Command::new(env!("CARGO_BIN_EXE_aloud"))
+    let check = aloud_with_espeak(engine)
         .args([
             "setup",
             "--check",
@@ -583,8 +596,6 @@ fn offline_without_the_default_voice_names_setup_and_writes_nothing() {
         ])
         .env("ALOUD_DATA_DIR", dir.path().join("empty-data"))
         .env("ALOUD_ORT_LIB", &engine.onnxruntime)
-        .env("ALOUD_ESPEAK_LIB", &engine.espeak_library)
-        .env("ALOUD_ESPEAK_DATA", &engine.espeak_data)
         .output()
         .unwrap();
     assert!(!check.status.success());
@@ -608,10 +619,9 @@ fn a_narration_leaves_no_onnx_runtime_telemetry_in_the_home_directory() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     std::fs::create_dir(&home).unwrap();
-    let article = dir.path().join("a.txt");
-    std::fs::write(&article, "Title\n\nOne sentence to say.\n").unwrap();
+    let article = one_sentence_article(dir.path());
     let output = dir.path().join("a.wav");
-    let run = Command::new(env!("CARGO_BIN_EXE_aloud"))
+    let run = aloud_with_espeak(engine)
         .args([
             "narrate",
             "--voice",
@@ -627,8 +637,6 @@ fn a_narration_leaves_no_onnx_runtime_telemetry_in_the_home_directory() {
         .env_remove("ORT_DISABLE_TELEMETRY")
         .env("ALOUD_DATA_DIR", AssetOptions::default().data_dir())
         .env("ALOUD_ORT_LIB", &engine.onnxruntime)
-        .env("ALOUD_ESPEAK_LIB", &engine.espeak_library)
-        .env("ALOUD_ESPEAK_DATA", &engine.espeak_data)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
@@ -643,12 +651,11 @@ fn a_file_that_is_not_onnx_runtime_is_named_and_nothing_is_written() {
     // failure comes with the first sentence and must still name the library and stop clean.
     let (engine, _) = assets();
     let dir = tempfile::tempdir().unwrap();
-    let article = dir.path().join("a.txt");
-    std::fs::write(&article, "Title\n\nOne sentence to say.\n").unwrap();
+    let article = one_sentence_article(dir.path());
     let not_a_library = dir.path().join("libonnxruntime.so");
     std::fs::write(&not_a_library, b"not a shared library").unwrap();
     let output = dir.path().join("out.wav");
-    let run = Command::new(env!("CARGO_BIN_EXE_aloud"))
+    let run = aloud_with_espeak(engine)
         .args([
             "narrate",
             "--voice",
@@ -660,8 +667,6 @@ fn a_file_that_is_not_onnx_runtime_is_named_and_nothing_is_written() {
         .arg("-o")
         .arg(&output)
         .arg(&article)
-        .env("ALOUD_ESPEAK_LIB", &engine.espeak_library)
-        .env("ALOUD_ESPEAK_DATA", &engine.espeak_data)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
