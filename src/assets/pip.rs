@@ -38,7 +38,7 @@ impl Fetch for Pip {
         let mut cmd = Command::new(&self.python);
         cmd.args(["-m", "pip", "download", "--no-deps", "--no-input"])
             .args(["--disable-pip-version-check", "--progress-bar", "off"])
-            .args(pkg.pip_args)
+            .args(pkg.pip_args())
             .arg("--dest")
             .arg(dest);
         if fresh {

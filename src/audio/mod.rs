@@ -107,6 +107,17 @@ pub struct RawPcm {
 /// Rates outside this range are taken for a corrupt header rather than audio.
 const RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
 
+/// Says "`rate` Hz is outside 1000..=768000 Hz" when `rate` is outside [`RATES`].
+fn rate_out_of_range(rate: u32) -> Option<String> {
+    (!RATES.contains(&rate)).then(|| {
+        format!(
+            "{rate} Hz is outside {}..={} Hz",
+            RATES.start(),
+            RATES.end()
+        )
+    })
+}
+
 /// Identifies the container from its first bytes, never from a `Content-Type`.
 pub fn sniff(bytes: &[u8]) -> AudioFormat {
     if bytes.len() >= 12
@@ -189,13 +200,8 @@ pub fn decode(bytes: &[u8], origin: &str) -> Result<Clip> {
 /// Decodes headerless interleaved PCM laid out as `format` says; a trailing partial frame is ignored.
 pub fn decode_raw(bytes: &[u8], format: &RawPcm, origin: &str) -> Result<Clip> {
     let fail = |message: String| audio_error(origin, message);
-    if !RATES.contains(&format.sample_rate) {
-        return Err(fail(format!(
-            "raw PCM at {} Hz is outside {}..={} Hz",
-            format.sample_rate,
-            RATES.start(),
-            RATES.end()
-        )));
+    if let Some(problem) = rate_out_of_range(format.sample_rate) {
+        return Err(fail(format!("raw PCM at {problem}")));
     }
     if format.channels == 0 {
         return Err(fail("raw PCM with zero channels".to_string()));

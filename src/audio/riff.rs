@@ -8,7 +8,7 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
-use super::{PcmEncoding, RATES};
+use super::{PcmEncoding, rate_out_of_range};
 
 /// Why a WAV could not be read. The split between the first two is what a caller acts on:
 /// a truncated body may arrive whole if asked again, a malformed one never will.
@@ -331,13 +331,8 @@ fn wav_format(fmt: &Fmt) -> Result<WavFormat, WavError> {
             }
         }
     }
-    if !RATES.contains(&fmt.sample_rate) {
-        return Err(malformed(format!(
-            "WAV sample rate {} Hz is outside {}..={} Hz",
-            fmt.sample_rate,
-            RATES.start(),
-            RATES.end()
-        )));
+    if let Some(problem) = rate_out_of_range(fmt.sample_rate) {
+        return Err(malformed(format!("WAV sample rate {problem}")));
     }
     let bits = fmt.bits_per_sample;
     let encoding = match (tag, bits) {

@@ -142,7 +142,7 @@ fn catalog_for(w: &Wheels) -> &'static Catalog {
         version: "9.9.9",
         pip_name,
         pip_version: "9.9.9",
-        pip_args: &["--only-binary=:all:"],
+        wheel_platform: None,
         wheel: leak_str(format!("{pip_name}-9.9.9-py3-none-any.whl")),
         wheel_sha256: leak_str(sha_hex(wheel)),
         native,
