@@ -267,8 +267,7 @@ fn detail(body: &[u8]) -> Option<String> {
     if text.trim_start().starts_with('<') {
         return None; // an HTML error page
     }
-    let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let short: String = text.chars().take(200).collect();
+    let short = http::brief(&text);
     (!short.is_empty()).then_some(short)
 }
 

@@ -276,18 +276,9 @@ impl ElevenLabs {
     /// What an unsuccessful answer means. ElevenLabs explains itself in
     /// `{"detail": {"status": ..., "message": ...}}`, or pydantic's list for a 422.
     fn failure(&self, answer: &Answer) -> Failure {
-        let json: Option<Value> = serde_json::from_slice(&answer.body).ok();
-        let detail = json.as_ref().and_then(|j| j.get("detail"));
-        let status = detail
-            .and_then(|d| d.get("status"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let said = detail.map(describe_detail).unwrap_or_default();
-        let said = if said.is_empty() {
-            String::new()
-        } else {
-            format!(": {said}")
-        };
+        let detail = http::error_member(&answer.body, "detail");
+        let status = http::str_member(detail.as_ref(), "status");
+        let said = http::said(&detail.as_ref().map(describe_detail).unwrap_or_default());
         // ` voice_not_found`, as the messages quote it after the HTTP code.
         let named = if status.is_empty() {
             String::new()
@@ -372,12 +363,7 @@ fn describe_detail(detail: &Value) -> String {
             .join("; "),
         _ => String::new(),
     };
-    let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut short: String = text.chars().take(200).collect();
-    if short.len() < text.len() {
-        short.push('…');
-    }
-    short
+    http::brief(&text)
 }
 
 #[async_trait]

@@ -322,12 +322,9 @@ impl Google {
     /// What an unsuccessful answer means. Google explains itself in
     /// `{"error": {"code", "message", "status", "details": [{"reason"}]}}`.
     fn failure(&self, answer: &Answer) -> Failure {
-        let json: Option<Value> = serde_json::from_slice(&answer.body).ok();
-        let error = json.as_ref().and_then(|j| j.get("error"));
-        let status = error
-            .and_then(|e| e.get("status"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let error = http::error_member(&answer.body, "error");
+        let error = error.as_ref();
+        let status = http::str_member(error, "status");
         let reasons: Vec<&str> = error
             .and_then(|e| e.get("details"))
             .and_then(Value::as_array)
@@ -338,21 +335,7 @@ impl Google {
                     .collect()
             })
             .unwrap_or_default();
-        let message: String = error
-            .and_then(|e| e.get("message"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .chars()
-            .take(200)
-            .collect();
-        let said = if message.is_empty() {
-            String::new()
-        } else {
-            format!(": {message}")
-        };
+        let said = http::said(&http::brief(http::str_member(error, "message")));
         let code = answer.status.as_u16();
         let key_rejected = reasons.iter().any(|r| r.starts_with("API_KEY_"));
         match (code, status) {

@@ -472,15 +472,44 @@ fn server_detail(body: &[u8]) -> Option<String> {
         }
         text.to_string()
     };
+    let text = brief(&text);
+    (!text.is_empty()).then_some(text)
+}
+
+/// What a server said, on one line of at most 200 characters (a cut one ends in '…'), so that
+/// an error message never echoes a whole page.
+pub fn brief(text: &str) -> String {
     let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.is_empty() {
-        return None;
-    }
     let mut short: String = text.chars().take(200).collect();
     if short.len() < text.len() {
         short.push('…');
     }
-    Some(short)
+    short
+}
+
+/// What follows the HTTP status in an error message: ": what the server said", or nothing when
+/// it said nothing.
+pub fn said(text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {text}")
+    }
+}
+
+/// The member `key` of a JSON object in an error answer's body (`error`, `detail`), if the body
+/// is one and has it.
+pub fn error_member(body: &[u8], key: &str) -> Option<serde_json::Value> {
+    let mut json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    Some(json.get_mut(key)?.take())
+}
+
+/// `object.key` when it is a string, else "".
+pub fn str_member<'a>(object: Option<&'a serde_json::Value>, key: &str) -> &'a str {
+    object
+        .and_then(|o| o.get(key))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("")
 }
 
 /// `retry-after-ms` (milliseconds), else `Retry-After` (seconds or an HTTP date).

@@ -385,8 +385,7 @@ impl Auth {
                                 .collect::<Vec<_>>()
                                 .join(": ")
                         })
-                        .filter(|s| !s.is_empty())
-                        .map(|s| format!(": {}", s.chars().take(200).collect::<String>()))
+                        .map(|s| http::said(&http::brief(&s)))
                         .unwrap_or_default();
                     return Err(Failure::Fatal {
                         message: format!(
