@@ -59,6 +59,15 @@ pub enum Error {
     #[error("{backend}: {message}")]
     Engine { backend: String, message: String },
 
+    /// An engine's failure on one sentence it was asked for on its own; a narration, which
+    /// numbers its sentences, reports it as [`Error::Synthesis`] instead.
+    #[error("{backend}: sentence \"{sentence}\": {message}")]
+    EngineSentence {
+        backend: String,
+        sentence: String,
+        message: String,
+    },
+
     /// A batch manifest that cannot be used; `place` is the line or entry.
     #[error("manifest {path}: {place}: {message}")]
     Manifest {

@@ -608,7 +608,7 @@ fn spoken_placements<'p>(plan: &'p Plan, document: &Document) -> Result<Vec<Plac
 
 fn sentence_error(backend: &str, index: usize, text: &str, error: Error) -> Error {
     let message = match error {
-        Error::Engine { message, .. } => message,
+        Error::Engine { message, .. } | Error::EngineSentence { message, .. } => message,
         other => other.to_string(),
     };
     Error::Synthesis {

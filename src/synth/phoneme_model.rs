@@ -599,9 +599,10 @@ pub fn sentence_clip(request: &SpeechRequest, samples: Result<Vec<f32>>) -> Resu
 /// An engine's failure on one sentence, with the sentence named.
 pub fn in_sentence(error: Error, text: &str) -> Error {
     match error {
-        Error::Engine { backend, message } => Error::Engine {
+        Error::Engine { backend, message } => Error::EngineSentence {
             backend,
-            message: format!("sentence \"{text}\": {message}"),
+            sentence: text.to_string(),
+            message,
         },
         other => other,
     }
