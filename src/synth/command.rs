@@ -327,7 +327,7 @@ fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Ar
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::config::test_profile;
+    use crate::synth::config::test_profile_of;
 
     fn sh(script: &str, timeout: Duration) -> CommandBackend {
         CommandBackend::new("sh", vec!["-c".into(), script.into()], timeout)
@@ -482,9 +482,12 @@ mod tests {
 
     #[test]
     fn profiles_configure_the_program() {
-        let profile = test_profile(
-            "name='t'\nengine='command'\nlanguage='en'\nvoice='en-gb'\n\
-             [options]\nprogram='espeak-ng'\nargs=['--stdout','-v','{voice}']\n\
+        let profile = test_profile_of(
+            "t",
+            "command",
+            "en",
+            Some("en-gb"),
+            "[options]\nprogram='espeak-ng'\nargs=['--stdout','-v','{voice}']\n\
              timeout_seconds=2.5\nsample_rate=22050\n",
         );
         let backend = from_profile(&profile).unwrap();
@@ -501,9 +504,8 @@ mod tests {
             ("program='x'\ntimeout_seconds=0", "timeout_seconds"),
             ("program='x'\nsample_rate=5", "sample_rate"),
         ] {
-            let profile = test_profile(&format!(
-                "name='t'\nengine='command'\nlanguage='en'\n[options]\n{options}\n"
-            ));
+            let rest = format!("[options]\n{options}\n");
+            let profile = test_profile_of("t", "command", "en", None, &rest);
             let err = from_profile(&profile).unwrap_err().to_string();
             assert!(err.contains(complaint), "{options}: {err}");
         }

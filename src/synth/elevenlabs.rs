@@ -426,10 +426,9 @@ impl Backend for ElevenLabs {
 mod tests {
     use super::*;
 
+    /// An ElevenLabs voice with `extra` after its fields.
     fn profile(extra: &str) -> VoiceProfile {
-        config::test_profile(&format!(
-            "name='t'\nengine='elevenlabs'\nlanguage='en-US'\nvoice='voice123'\n{extra}"
-        ))
+        config::test_profile_of("t", "elevenlabs", "en-US", Some("voice123"), extra)
     }
 
     #[test]
