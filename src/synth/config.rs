@@ -175,6 +175,15 @@ pub(crate) fn test_profile_of(
     ))
 }
 
+/// Asserts that `settings` refuses each of the `bad` profile texts.
+#[cfg(test)]
+#[track_caller]
+pub(crate) fn assert_each_refused<T>(bad: &[&str], settings: impl Fn(&str) -> Result<T>) {
+    for text in bad {
+        assert!(settings(text).is_err(), "{text}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

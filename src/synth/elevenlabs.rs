@@ -451,17 +451,15 @@ mod tests {
             serde_json::json!({"text": "Hi.", "model_id": "eleven_flash_v2_5",
                 "voice_settings": {"stability": 0.4, "use_speaker_boost": true, "speed": 1.1}})
         );
-        for bad in [
-            "speaking_rate=1.5\n",
-            "[options]\nstability=2\n",
-            "[options]\noutput_format='wav'\n",
-            "[options]\ntimestamps='yes'\n",
-        ] {
-            assert!(
-                SpeechSettings::from_profile(&profile(bad)).is_err(),
-                "{bad}"
-            );
-        }
+        config::assert_each_refused(
+            &[
+                "speaking_rate=1.5\n",
+                "[options]\nstability=2\n",
+                "[options]\noutput_format='wav'\n",
+                "[options]\ntimestamps='yes'\n",
+            ],
+            |bad| SpeechSettings::from_profile(&profile(bad)),
+        );
     }
 
     #[test]

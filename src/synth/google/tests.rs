@@ -23,17 +23,15 @@ fn body_takes_the_language_from_the_voice_name() {
             "enableTimePointing": ["SSML_MARK"],
         })
     );
-    for bad in [
-        "audio_encoding='OGG_OPUS'\n",
-        "audio_encoding='FLAC'\n",
-        "pitch=30\n",
-        "sample_rate=100\n",
-    ] {
-        assert!(
-            SpeechSettings::from_profile(&profile(bad)).is_err(),
-            "{bad}"
-        );
-    }
+    config::assert_each_refused(
+        &[
+            "audio_encoding='OGG_OPUS'\n",
+            "audio_encoding='FLAC'\n",
+            "pitch=30\n",
+            "sample_rate=100\n",
+        ],
+        |bad| SpeechSettings::from_profile(&profile(bad)),
+    );
 }
 
 #[test]
