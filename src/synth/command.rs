@@ -327,6 +327,7 @@ fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Ar
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audio::riff::build::fmt_pcm;
     use crate::synth::config::test_profile_of;
 
     fn sh(script: &str, timeout: Duration) -> CommandBackend {
@@ -345,17 +346,10 @@ mod tests {
 
     /// A tiny WAV written the way `espeak-ng --stdout` writes it: placeholder sizes.
     fn streaming_wav(rate: u32, frames: usize) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(b"RIFF");
+        let mut bytes = b"RIFF".to_vec();
         bytes.extend_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
-        bytes.extend_from_slice(b"WAVEfmt ");
-        bytes.extend_from_slice(&16u32.to_le_bytes());
-        bytes.extend_from_slice(&1u16.to_le_bytes());
-        bytes.extend_from_slice(&1u16.to_le_bytes());
-        bytes.extend_from_slice(&rate.to_le_bytes());
-        bytes.extend_from_slice(&(rate * 2).to_le_bytes());
-        bytes.extend_from_slice(&2u16.to_le_bytes());
-        bytes.extend_from_slice(&16u16.to_le_bytes());
+        bytes.extend_from_slice(b"WAVE");
+        bytes.extend(fmt_pcm(rate, 1, 16));
         bytes.extend_from_slice(b"data");
         bytes.extend_from_slice(&0x7FFF_F000u32.to_le_bytes());
         for i in 0..frames {
