@@ -57,6 +57,14 @@ fn feed_text(dir: &Path) -> String {
     std::fs::read_to_string(dir.join(FEED_FILE)).unwrap()
 }
 
+/// Writes `dir`'s feed, which must fail and leave no feed file; returns why it failed.
+#[track_caller]
+fn refused_without_a_feed(dir: &Path) -> Error {
+    let err = write(dir, &options()).expect_err("the feed is refused");
+    assert!(!dir.join(FEED_FILE).exists());
+    err
+}
+
 #[test]
 fn an_episode_keeps_its_guid_and_date_when_narrated_again_and_as_mp3() {
     let dir = tempfile::tempdir().unwrap();
@@ -266,11 +274,10 @@ fn a_directory_without_narrations_is_refused_and_nothing_is_written() {
     std::fs::write(dir.path().join("song.mp3"), b"ID3").unwrap();
     narration(dir.path(), "e.wav", "E", 10, at(JAN_2));
     std::fs::remove_file(dir.path().join("e.wav")).unwrap();
-    match write(dir.path(), &options()) {
-        Err(Error::FeedEmpty { dir: named }) => assert_eq!(named, dir.path()),
+    match refused_without_a_feed(dir.path()) {
+        Error::FeedEmpty { dir: named } => assert_eq!(named, dir.path()),
         other => panic!("expected FeedEmpty, got {other:?}"),
     }
-    assert!(!dir.path().join(FEED_FILE).exists());
 }
 
 #[test]
@@ -278,13 +285,10 @@ fn an_unreadable_timeline_is_named_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     narration(dir.path(), "a.wav", "A", 10, at(JAN_2));
     std::fs::write(dir.path().join("a.timeline.json"), "{").unwrap();
-    match write(dir.path(), &options()) {
-        Err(Error::FeedTimeline { path, .. }) => {
-            assert_eq!(path, dir.path().join("a.timeline.json"))
-        }
+    match refused_without_a_feed(dir.path()) {
+        Error::FeedTimeline { path, .. } => assert_eq!(path, dir.path().join("a.timeline.json")),
         other => panic!("expected FeedTimeline, got {other:?}"),
     }
-    assert!(!dir.path().join(FEED_FILE).exists());
 }
 
 #[test]

@@ -325,10 +325,9 @@ impl Backend for Azure {
 mod tests {
     use super::*;
 
+    /// Sonia, an en-GB Azure voice, with `extra` after her fields.
     fn profile(extra: &str) -> VoiceProfile {
-        config::test_profile(&format!(
-            "name='az'\nengine='azure'\nlanguage='en-GB'\nvoice='en-GB-SoniaNeural'\n{extra}"
-        ))
+        config::test_profile_of("az", "azure", "en-GB", Some("en-GB-SoniaNeural"), extra)
     }
 
     #[test]

@@ -327,7 +327,8 @@ fn open_backend(profile: &VoiceProfile, _context: &mut OpenContext) -> Result<Ar
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::config::test_profile;
+    use crate::audio::riff::build::fmt_pcm;
+    use crate::synth::config::test_profile_of;
 
     fn sh(script: &str, timeout: Duration) -> CommandBackend {
         CommandBackend::new("sh", vec!["-c".into(), script.into()], timeout)
@@ -345,17 +346,10 @@ mod tests {
 
     /// A tiny WAV written the way `espeak-ng --stdout` writes it: placeholder sizes.
     fn streaming_wav(rate: u32, frames: usize) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(b"RIFF");
+        let mut bytes = b"RIFF".to_vec();
         bytes.extend_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
-        bytes.extend_from_slice(b"WAVEfmt ");
-        bytes.extend_from_slice(&16u32.to_le_bytes());
-        bytes.extend_from_slice(&1u16.to_le_bytes());
-        bytes.extend_from_slice(&1u16.to_le_bytes());
-        bytes.extend_from_slice(&rate.to_le_bytes());
-        bytes.extend_from_slice(&(rate * 2).to_le_bytes());
-        bytes.extend_from_slice(&2u16.to_le_bytes());
-        bytes.extend_from_slice(&16u16.to_le_bytes());
+        bytes.extend_from_slice(b"WAVE");
+        bytes.extend(fmt_pcm(rate, 1, 16));
         bytes.extend_from_slice(b"data");
         bytes.extend_from_slice(&0x7FFF_F000u32.to_le_bytes());
         for i in 0..frames {
@@ -482,9 +476,12 @@ mod tests {
 
     #[test]
     fn profiles_configure_the_program() {
-        let profile = test_profile(
-            "name='t'\nengine='command'\nlanguage='en'\nvoice='en-gb'\n\
-             [options]\nprogram='espeak-ng'\nargs=['--stdout','-v','{voice}']\n\
+        let profile = test_profile_of(
+            "t",
+            "command",
+            "en",
+            Some("en-gb"),
+            "[options]\nprogram='espeak-ng'\nargs=['--stdout','-v','{voice}']\n\
              timeout_seconds=2.5\nsample_rate=22050\n",
         );
         let backend = from_profile(&profile).unwrap();
@@ -501,9 +498,8 @@ mod tests {
             ("program='x'\ntimeout_seconds=0", "timeout_seconds"),
             ("program='x'\nsample_rate=5", "sample_rate"),
         ] {
-            let profile = test_profile(&format!(
-                "name='t'\nengine='command'\nlanguage='en'\n[options]\n{options}\n"
-            ));
+            let rest = format!("[options]\n{options}\n");
+            let profile = test_profile_of("t", "command", "en", None, &rest);
             let err = from_profile(&profile).unwrap_err().to_string();
             assert!(err.contains(complaint), "{options}: {err}");
         }

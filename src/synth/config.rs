@@ -160,14 +160,37 @@ pub(crate) fn test_profile(toml: &str) -> VoiceProfile {
     VoiceProfile::from_toml(toml, std::path::Path::new("test.toml")).expect("a test profile parses")
 }
 
+/// A test profile of these fields, then `rest` (more fields, or an `[options]` table).
+#[cfg(test)]
+pub(crate) fn test_profile_of(
+    name: &str,
+    engine: &str,
+    language: &str,
+    voice: Option<&str>,
+    rest: &str,
+) -> VoiceProfile {
+    let voice = voice.map(|v| format!("voice='{v}'\n")).unwrap_or_default();
+    test_profile(&format!(
+        "name='{name}'\nengine='{engine}'\nlanguage='{language}'\n{voice}{rest}"
+    ))
+}
+
+/// Asserts that `settings` refuses each of the `bad` profile texts.
+#[cfg(test)]
+#[track_caller]
+pub(crate) fn assert_each_refused<T>(bad: &[&str], settings: impl Fn(&str) -> Result<T>) {
+    for text in bad {
+        assert!(settings(text).is_err(), "{text}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A profile whose only options are `options`.
     fn profile(options: &str) -> VoiceProfile {
-        test_profile(&format!(
-            "name='p'\nengine='openai'\nlanguage='en'\n[options]\n{options}"
-        ))
+        test_profile_of("p", "openai", "en", None, &format!("[options]\n{options}"))
     }
 
     #[test]

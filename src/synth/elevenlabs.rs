@@ -412,10 +412,9 @@ impl Backend for ElevenLabs {
 mod tests {
     use super::*;
 
+    /// An ElevenLabs voice with `extra` after its fields.
     fn profile(extra: &str) -> VoiceProfile {
-        config::test_profile(&format!(
-            "name='t'\nengine='elevenlabs'\nlanguage='en-US'\nvoice='voice123'\n{extra}"
-        ))
+        config::test_profile_of("t", "elevenlabs", "en-US", Some("voice123"), extra)
     }
 
     #[test]
@@ -438,17 +437,15 @@ mod tests {
             serde_json::json!({"text": "Hi.", "model_id": "eleven_flash_v2_5",
                 "voice_settings": {"stability": 0.4, "use_speaker_boost": true, "speed": 1.1}})
         );
-        for bad in [
-            "speaking_rate=1.5\n",
-            "[options]\nstability=2\n",
-            "[options]\noutput_format='wav'\n",
-            "[options]\ntimestamps='yes'\n",
-        ] {
-            assert!(
-                SpeechSettings::from_profile(&profile(bad)).is_err(),
-                "{bad}"
-            );
-        }
+        config::assert_each_refused(
+            &[
+                "speaking_rate=1.5\n",
+                "[options]\nstability=2\n",
+                "[options]\noutput_format='wav'\n",
+                "[options]\ntimestamps='yes'\n",
+            ],
+            |bad| SpeechSettings::from_profile(&profile(bad)),
+        );
     }
 
     #[test]

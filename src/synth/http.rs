@@ -595,6 +595,7 @@ pub fn to_rate(backend: &str, clip: Clip, rate: u32) -> Result<Clip> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audio::riff::build::fmt_pcm;
 
     #[test]
     fn backoff_grows_with_jitter_and_is_capped() {
@@ -608,15 +609,8 @@ mod tests {
 
     #[test]
     fn wav_with_placeholder_sizes_and_truncated_wav() {
-        let mut wav = Vec::new();
-        wav.extend_from_slice(b"RIFF\xff\xff\xff\xffWAVEfmt ");
-        wav.extend_from_slice(&16u32.to_le_bytes());
-        wav.extend_from_slice(&1u16.to_le_bytes());
-        wav.extend_from_slice(&1u16.to_le_bytes());
-        wav.extend_from_slice(&24000u32.to_le_bytes());
-        wav.extend_from_slice(&48000u32.to_le_bytes());
-        wav.extend_from_slice(&2u16.to_le_bytes());
-        wav.extend_from_slice(&16u16.to_le_bytes());
+        let mut wav = b"RIFF\xff\xff\xff\xffWAVE".to_vec();
+        wav.extend(fmt_pcm(24000, 1, 16));
         wav.extend_from_slice(b"data\xff\xff\xff\xff");
         wav.extend_from_slice(&[0, 64, 0, 192]);
         let clip = decode_body(&wav, Expect::Sniffed).unwrap();

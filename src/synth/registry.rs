@@ -166,10 +166,9 @@ pub(crate) fn builtin() -> &'static Registry {
 mod tests {
     use super::*;
 
+    /// A profile for `engine`.
     fn profile(engine: &str) -> VoiceProfile {
-        crate::synth::config::test_profile(&format!(
-            "name='t'\nengine='{engine}'\nlanguage='en'\nmodel='m'\n"
-        ))
+        crate::synth::config::test_profile_of("t", engine, "en", None, "model='m'\n")
     }
 
     #[test]

@@ -225,14 +225,15 @@ impl Backend for KokoroVoice {
 mod tests {
     use super::*;
 
+    /// A Kokoro profile, choosing `voice` or leaving it to the default.
     fn profile(voice: Option<&str>) -> VoiceProfile {
-        let mut text = String::from(
-            "name = \"k\"\nengine = \"kokoro\"\nlanguage = \"en-US\"\nmodel = \"kokoro-af_heart\"\n",
-        );
-        if let Some(voice) = voice {
-            text.push_str(&format!("voice = \"{voice}\"\n"));
-        }
-        crate::synth::config::test_profile(&text)
+        crate::synth::config::test_profile_of(
+            "k",
+            "kokoro",
+            "en-US",
+            voice,
+            "model='kokoro-af_heart'\n",
+        )
     }
 
     #[test]
