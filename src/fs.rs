@@ -17,6 +17,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     prepare(path, bytes)?.commit().map(|_| ())
 }
 
+/// As [`write_atomic`], with the file's mode set to `mode` whatever the umask: for files that
+/// everyone sharing a directory must read, like the engine files' stamps.
+pub fn write_atomic_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let prepared = prepare(path, bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let permissions = std::fs::Permissions::from_mode(mode);
+        prepared
+            .file
+            .as_file()
+            .set_permissions(permissions)
+            .map_err(|e| Error::io(path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    prepared.commit().map(|_| ())
+}
+
 /// `bytes` written and synced to a temporary file beside `path`, to be renamed into place
 /// by [`Prepared::commit`] (when several files must appear together, after the last is
 /// ready).
@@ -148,6 +167,19 @@ mod tests {
         write_atomic(&path, b"second").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"second");
         assert_eq!(names(dir.path()), ["feed.xml"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_given_a_mode_has_it_whatever_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".aloud-stamp.json");
+        // Execute bits, which no umask adds to the 0o666 files are otherwise created with.
+        write_atomic_with_mode(&path, b"{}", 0o755).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o755);
+        assert_eq!(names(dir.path()), [".aloud-stamp.json"]);
     }
 
     #[test]

@@ -219,9 +219,7 @@ impl Extraction<'_> {
                 ));
             }
         }
-        self.stamp
-            .write(self.staged)
-            .map_err(|e| Error::io(self.staged, e))
+        self.stamp.write(self.staged)
     }
 }
 
@@ -290,7 +288,7 @@ pub(super) fn join(pkg: &Package, parts: &[PathBuf], staged: &Path) -> Result<()
             sha256,
         },
     );
-    stamp.write(staged).map_err(|e| Error::io(staged, e))
+    stamp.write(staged)
 }
 
 pub(super) enum MemberError {

@@ -5,13 +5,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::Path;
 use std::time::UNIX_EPOCH;
 
 use super::catalog::{Package, PinnedTree};
 use super::resolve::{ItemState, Mode, all_ok};
 use super::{AssetState, Progress, STAMP_FILE};
+use crate::error::{Error, Result};
 
 /// What a previous verification saw, so unchanged files need not be hashed again.
 ///
@@ -52,20 +53,11 @@ impl Stamp {
     }
 
     /// Atomic, so a reader never sees half a stamp.
-    pub(super) fn write(&self, dir: &Path) -> io::Result<()> {
-        let json = serde_json::to_vec_pretty(self).map_err(io::Error::other)?;
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".aloud-stamp.");
+    pub(super) fn write(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(STAMP_FILE);
+        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::io(&path, e.into()))?;
         // Readable like the files it describes, so other users of a shared data dir can use it.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(fs::Permissions::from_mode(0o644));
-        }
-        let mut tmp = builder.tempfile_in(dir)?;
-        tmp.write_all(&json)?;
-        tmp.persist(dir.join(STAMP_FILE)).map_err(|e| e.error)?;
-        Ok(())
+        crate::fs::write_atomic_with_mode(&path, &json, 0o644)
     }
 }
 
