@@ -218,6 +218,14 @@ pub struct NarrateArgs {
     #[arg(long)]
     pub player: bool,
     #[command(flatten)]
+    pub narration: NarrationArgs,
+}
+
+/// The flag groups narrate, batch and preview share: how the article is read, finishing, the
+/// cache and the engine files.
+#[derive(Args)]
+pub struct NarrationArgs {
+    #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]
     pub finishing: FinishArgs,
@@ -339,13 +347,7 @@ pub struct BatchArgs {
     #[arg(short, long)]
     pub quiet: bool,
     #[command(flatten)]
-    pub read: ReadArgs,
-    #[command(flatten)]
-    pub finishing: FinishArgs,
-    #[command(flatten)]
-    pub cache: CacheArgs,
-    #[command(flatten)]
-    pub assets: AssetArgs,
+    pub narration: NarrationArgs,
     #[command(flatten)]
     pub feed: BatchFeedArgs,
     #[command(flatten)]
@@ -385,13 +387,7 @@ pub struct PreviewArgs {
     #[arg(short, long)]
     pub quiet: bool,
     #[command(flatten)]
-    pub read: ReadArgs,
-    #[command(flatten)]
-    pub finishing: FinishArgs,
-    #[command(flatten)]
-    pub cache: CacheArgs,
-    #[command(flatten)]
-    pub assets: AssetArgs,
+    pub narration: NarrationArgs,
 }
 
 #[derive(Args)]

@@ -1,7 +1,7 @@
 //! From parsed flags to the library's options: finishing, cache, engine files, reading,
 //! lexicons, and the narrator options that narrate, preview and batch share.
 
-use super::args::{AssetArgs, CacheArgs, FinishArgs, Loudness, ReadArgs};
+use super::args::{AssetArgs, CacheArgs, FinishArgs, Loudness, NarrationArgs, ReadArgs};
 use aloud::assets::AssetOptions;
 use aloud::cache::ClipCache;
 use aloud::ingest::{ReadOptions, Source};
@@ -103,24 +103,24 @@ fn given(path: &Option<PathBuf>) -> Option<PathBuf> {
     path.clone().filter(|path| !path.as_os_str().is_empty())
 }
 
-/// What narrate, preview and batch share: a job's engine files, cache, lexicons, finishing
-/// and sidecars, from their common flags.
-pub fn narrator_options(
-    profile: &VoiceProfile,
-    lexicons: &[PathBuf],
-    concurrency: Option<usize>,
-    finishing: &FinishArgs,
-    cache: &CacheArgs,
-    assets: &AssetArgs,
-) -> aloud::Result<NarratorOptions> {
-    Ok(NarratorOptions {
-        assets: assets.options(),
-        concurrency,
-        lexicon: load_lexicons(lexicons)?,
-        cache: cache.open(),
-        finishing: Some(finishing.finishing(profile)?),
-        sidecars: Some(finishing.sidecars.0.clone()),
-    })
+impl NarrationArgs {
+    /// What narrate, preview and batch share: a job's engine files, cache, lexicons, finishing
+    /// and sidecars, from their common flags.
+    pub fn narrator_options(
+        &self,
+        profile: &VoiceProfile,
+        lexicons: &[PathBuf],
+        concurrency: Option<usize>,
+    ) -> aloud::Result<NarratorOptions> {
+        Ok(NarratorOptions {
+            assets: self.assets.options(),
+            concurrency,
+            lexicon: load_lexicons(lexicons)?,
+            cache: self.cache.open(),
+            finishing: Some(self.finishing.finishing(profile)?),
+            sidecars: Some(self.finishing.sidecars.0.clone()),
+        })
+    }
 }
 
 pub fn load_lexicons(paths: &[PathBuf]) -> aloud::Result<Lexicon> {

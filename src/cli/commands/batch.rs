@@ -1,7 +1,6 @@
 //! `aloud batch`: many articles into one directory, resumable; or `--plan`, what it would do.
 
 use crate::cli::args::BatchArgs;
-use crate::cli::options::narrator_options;
 use crate::cli::progress::{BatchDisplay, bar};
 use crate::cli::render::{cached_summary, clock, money, plural};
 use aloud::batch::{BatchOptions, BatchPlan, Manifest, PlanStatus};
@@ -16,22 +15,17 @@ pub fn run(args: BatchArgs) -> aloud::Result<()> {
         default_voice: args.voice.clone(),
         jobs: args.jobs,
         force: args.force,
-        narrator: narrator_options(
-            &profile,
-            &args.lexicon,
-            args.concurrency,
-            &args.finishing,
-            &args.cache,
-            &args.assets,
-        )?,
-        pause_overrides: args.finishing.pause.clone(),
-        read: args.read.options(),
+        narrator: args
+            .narration
+            .narrator_options(&profile, &args.lexicon, args.concurrency)?,
+        pause_overrides: args.narration.finishing.pause.clone(),
+        read: args.narration.read.options(),
         feed: args.feed.options()?,
         queue: args.queue.options()?,
     };
     if args.plan {
         print_plan(
-            &aloud::batch::plan(&manifest, &options, args.cache.absence()),
+            &aloud::batch::plan(&manifest, &options, args.narration.cache.absence()),
             args.json,
         );
         return Ok(());

@@ -1,7 +1,7 @@
 //! `aloud narrate`: one article into one WAV or MP3 with its sidecars.
 
 use crate::cli::args::NarrateArgs;
-use crate::cli::options::{input_source, narrator_options};
+use crate::cli::options::input_source;
 use crate::cli::progress::{bar, report_assets};
 use crate::cli::render::{acx_checks, clock, plural};
 use aloud::narrate::{Event, Narrator};
@@ -9,21 +9,16 @@ use aloud::voice::VoiceProfile;
 
 pub fn run(args: NarrateArgs) -> aloud::Result<()> {
     let source = input_source(&args.input)?;
-    let document = aloud::ingest::load_source_with(&source, &args.read.options())?;
+    let document = aloud::ingest::load_source_with(&source, &args.narration.read.options())?;
     let profile = VoiceProfile::find(&args.voice)?;
     // A file's stem, a URL's last path segment (or host), or standard input's title.
     let output = args
         .output
         .clone()
         .unwrap_or_else(|| source.default_output(&document));
-    let options = narrator_options(
-        &profile,
-        &args.lexicon,
-        args.concurrency,
-        &args.finishing,
-        &args.cache,
-        &args.assets,
-    )?;
+    let options = args
+        .narration
+        .narrator_options(&profile, &args.lexicon, args.concurrency)?;
     let narrator = Narrator::open(profile, &options, &mut report_assets(args.quiet))?;
 
     let bar = bar(

@@ -1,7 +1,7 @@
 //! `aloud preview`: one paragraph (or a passage) now, to a file or streamed to a player.
 
 use crate::cli::args::PreviewArgs;
-use crate::cli::options::{input_source, narrator_options};
+use crate::cli::options::input_source;
 use crate::cli::progress::report_assets;
 use crate::cli::render::{clock, plural};
 use aloud::narrate::Narrator;
@@ -13,8 +13,10 @@ pub fn run(args: PreviewArgs) -> aloud::Result<()> {
     let document = match (&args.text, &args.input) {
         (Some(text), _) => aloud::ingest::parse_passage(text)?,
         (None, Some(input)) => {
-            let whole =
-                aloud::ingest::load_source_with(&input_source(input)?, &args.read.options())?;
+            let whole = aloud::ingest::load_source_with(
+                &input_source(input)?,
+                &args.narration.read.options(),
+            )?;
             let count = whole.paragraph_count();
             whole.paragraph(args.paragraph).ok_or_else(|| {
                 usage(format!(
@@ -35,14 +37,9 @@ pub fn run(args: PreviewArgs) -> aloud::Result<()> {
         ));
     }
     let profile = VoiceProfile::find(&args.voice)?;
-    let options = narrator_options(
-        &profile,
-        &args.lexicon,
-        None,
-        &args.finishing,
-        &args.cache,
-        &args.assets,
-    )?;
+    let options = args
+        .narration
+        .narrator_options(&profile, &args.lexicon, None)?;
     let narrator = Narrator::open(profile, &options, &mut report_assets(args.quiet))?;
     if streaming {
         let summary = narrator.stream_blocking(&document, std::io::stdout(), &mut |_| {})?;
