@@ -17,7 +17,7 @@
 //! (`psc:chapters`), which apps that predate Podcasting 2.0 read (gPodder, for one).
 
 use crate::error::{Error, Result};
-use crate::sidecar::{SidecarKind, Timeline, timeline_path};
+use crate::sidecar::{SidecarKind, Timeline, timeline_path, timestamp};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::{Reader, Writer};
@@ -479,22 +479,6 @@ fn duration_clock(seconds: f64) -> String {
     )
 }
 
-/// `3723.5` -> `01:02:03.500`: Normal Play Time, as Podlove Simple Chapters give a start.
-fn play_time(seconds: f64) -> String {
-    let millis = if seconds.is_finite() {
-        (seconds.max(0.0) * 1000.0).round() as u64
-    } else {
-        0
-    };
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        millis / 3_600_000,
-        millis / 60_000 % 60,
-        millis / 1000 % 60,
-        millis % 1000
-    )
-}
-
 /// Text on one line with only characters XML 1.0 allows: an article's title can hold a
 /// control character, which would make the whole feed unreadable.
 fn one_line(text: &str) -> String {
@@ -747,9 +731,10 @@ fn write_item<W: Write>(w: &mut Writer<W>, episode: &Episode) -> std::io::Result
                 .with_attribute(("version", "1.2"))
                 .write_inner_content(|w| {
                     for (title, start) in &episode.chapter_starts {
+                        // Podlove's starts are Normal Play Time: `01:02:03.500`.
                         w.create_element("psc:chapter")
                             .with_attributes([
-                                ("start", play_time(*start).as_str()),
+                                ("start", timestamp(*start, '.').as_str()),
                                 ("title", title.as_str()),
                             ])
                             .write_empty()?;

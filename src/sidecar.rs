@@ -155,9 +155,14 @@ impl SidecarKind {
     }
 }
 
-/// `3725.5` -> `01:02:05.500` (WebVTT) or `01:02:05,500` (SRT).
-fn clock(seconds: f64, separator: char) -> String {
-    let millis = (seconds.max(0.0) * 1000.0).round() as u64;
+/// `3725.5` -> `01:02:05.500` (WebVTT, Podlove chapters) or `01:02:05,500` (SRT); a negative
+/// or non-finite time is 0.
+pub(crate) fn timestamp(seconds: f64, separator: char) -> String {
+    let millis = if seconds.is_finite() {
+        (seconds.max(0.0) * 1000.0).round() as u64
+    } else {
+        0
+    };
     format!(
         "{:02}:{:02}:{:02}{separator}{:03}",
         millis / 3_600_000,
@@ -182,8 +187,8 @@ fn vtt_text(text: &str) -> String {
 fn caption_cue(id: &str, start: f64, end: f64, decimal: char, text: &str) -> String {
     format!(
         "{id}\n{} --> {}\n{text}\n",
-        clock(start, decimal),
-        clock(end, decimal)
+        timestamp(start, decimal),
+        timestamp(end, decimal)
     )
 }
 
@@ -368,6 +373,15 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_hours_minutes_seconds_and_milliseconds() {
+        assert_eq!(timestamp(3725.5, '.'), "01:02:05.500");
+        assert_eq!(timestamp(3725.5, ','), "01:02:05,500");
+        assert_eq!(timestamp(0.0004, '.'), "00:00:00.000");
+        assert_eq!(timestamp(-1.0, ','), "00:00:00,000");
+        assert_eq!(timestamp(f64::INFINITY, '.'), "00:00:00.000");
+    }
 
     #[test]
     fn sidecar_sits_beside_the_audio() {

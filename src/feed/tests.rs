@@ -335,8 +335,8 @@ fn durations_are_whole_seconds_as_hours_minutes_seconds() {
     assert_eq!(duration_clock(3725.0), "01:02:05");
     assert_eq!(duration_clock(-1.0), "00:00:00");
     assert_eq!(duration_clock(f64::NAN), "00:00:00");
-    assert_eq!(play_time(3723.5), "01:02:03.500");
-    assert_eq!(play_time(0.0), "00:00:00.000");
+    assert_eq!(timestamp(3723.5, '.'), "01:02:03.500");
+    assert_eq!(timestamp(0.0, '.'), "00:00:00.000");
 }
 
 #[test]
