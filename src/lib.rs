@@ -23,6 +23,7 @@ pub mod serve;
 pub mod sidecar;
 pub mod stitch;
 pub mod synth;
+mod tls;
 pub mod voice;
 
 pub use error::{Error, Result};

@@ -4,15 +4,15 @@
 
 use crate::error::{Error, Result};
 use base64::Engine as _;
-use sha2::{Digest, Sha512};
-use std::fs::File;
-use std::io::{self, Read};
+use sha2::Sha512;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::catalog::{Package, Source};
 use super::pip::{Client, Fetch, Pip};
 use super::resolve::pip_spec;
+use super::verify::digest_file;
 
 /// `npm pack NAME@VERSION`: the registry's own client, which honours the user's registry,
 /// proxy and certificate settings and checks the tarball's integrity itself.
@@ -72,19 +72,10 @@ impl Fetch for Npm {
 
 /// npm's integrity string for a file: `sha512-` and the base64 of its SHA-512.
 pub(super) fn integrity_of(path: &Path) -> io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut h = Sha512::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
+    let (_, digest) = digest_file::<Sha512>(path)?;
     Ok(format!(
         "sha512-{}",
-        base64::engine::general_purpose::STANDARD.encode(h.finalize())
+        base64::engine::general_purpose::STANDARD.encode(digest)
     ))
 }
 

@@ -316,9 +316,16 @@ pub(super) fn walk(root: &Path) -> io::Result<Vec<String>> {
     Ok(out)
 }
 
+/// A file's size and SHA-256 (hex).
 pub(crate) fn sha256_file(path: &Path) -> io::Result<(u64, String)> {
+    let (size, digest) = digest_file::<Sha256>(path)?;
+    Ok((size, hex::encode(digest)))
+}
+
+/// A file's size and digest, read a mebibyte at a time (a model is hundreds of them).
+pub(super) fn digest_file<D: Digest>(path: &Path) -> io::Result<(u64, sha2::digest::Output<D>)> {
     let mut file = File::open(path)?;
-    let mut h = Sha256::new();
+    let mut hasher = D::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut total = 0u64;
     loop {
@@ -326,8 +333,8 @@ pub(crate) fn sha256_file(path: &Path) -> io::Result<(u64, String)> {
         if n == 0 {
             break;
         }
-        h.update(&buf[..n]);
+        hasher.update(&buf[..n]);
         total += n as u64;
     }
-    Ok((total, hex::encode(h.finalize())))
+    Ok((total, hasher.finalize()))
 }

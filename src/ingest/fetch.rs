@@ -141,7 +141,7 @@ pub(super) fn charset_parameter(content_type: &str) -> Option<&str> {
 }
 
 fn client(url: &str, parsed: &Url, options: &FetchOptions) -> Result<reqwest::Client> {
-    install_crypto_provider();
+    crate::tls::install_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(options.connect_timeout)
@@ -159,19 +159,6 @@ fn client(url: &str, parsed: &Url, options: &FetchOptions) -> Result<reqwest::Cl
         url: url.to_string(),
         message: format!("cannot set up the HTTP client: {}", describe(&error)),
     })
-}
-
-/// reqwest is built with rustls but no crypto provider of its own (that would be aws-lc-rs,
-/// which needs CMake): ring is installed as the process default, once. A provider already
-/// installed by the host program is kept.
-fn install_crypto_provider() {
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    INSTALLED.call_once(|| {
-        if rustls::crypto::CryptoProvider::get_default().is_none() {
-            // `Err` means another thread installed one first, which is as good.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-        }
-    });
 }
 
 fn is_loopback(url: &Url) -> bool {

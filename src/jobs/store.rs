@@ -21,9 +21,7 @@ pub struct Store {
 /// Installs what opendal needs process-wide before any store is used: the ring crypto
 /// provider for rustls and opendal's default HTTP transport (reqwest).
 pub fn install() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
+    crate::tls::install_crypto_provider();
     opendal::install_default();
     #[cfg(feature = "s3")]
     opendal_http_transport_reqwest::install_default();

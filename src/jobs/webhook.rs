@@ -105,9 +105,7 @@ pub async fn deliver(
     let address = checked_address(&host, port, policy)
         .await
         .map_err(|e| fail(e.to_string()))?;
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
+    crate::tls::install_crypto_provider();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()

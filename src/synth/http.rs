@@ -111,24 +111,13 @@ fn jitter() -> f64 {
     fastrand::f64()
 }
 
-/// reqwest is built with rustls and no crypto provider of its own: ring is installed as the
-/// process default once (a provider installed by the host program is kept).
-fn install_crypto_provider() {
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    INSTALLED.call_once(|| {
-        if rustls::crypto::CryptoProvider::get_default().is_none() {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-        }
-    });
-}
-
 /// The client a backend keeps for its lifetime (connections are pooled across sentences).
 pub fn client(
     backend: &str,
     settings: &HttpSettings,
     base: &reqwest::Url,
 ) -> Result<reqwest::Client> {
-    install_crypto_provider();
+    crate::tls::install_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.timeout)
