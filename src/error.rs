@@ -245,6 +245,17 @@ impl Error {
         }
     }
 
+    /// A file given as input that cannot be read: [`Error::InputNotFound`] when it is not there,
+    /// else the I/O error with its path.
+    pub fn input(path: &std::path::Path, source: std::io::Error) -> Self {
+        match source.kind() {
+            std::io::ErrorKind::NotFound => Error::InputNotFound {
+                path: path.to_path_buf(),
+            },
+            _ => Error::io(path, source),
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

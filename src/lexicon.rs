@@ -108,12 +108,7 @@ impl Lexicon {
     }
 
     pub fn from_file(path: &Path) -> Result<Lexicon> {
-        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::InputNotFound {
-                path: path.to_path_buf(),
-            },
-            _ => Error::io(path, e),
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
         Self::from_toml(&text, path)
     }
 

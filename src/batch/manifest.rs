@@ -81,12 +81,7 @@ impl Manifest {
         if path.is_dir() {
             return Self::from_directory(path);
         }
-        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::InputNotFound {
-                path: path.to_path_buf(),
-            },
-            _ => Error::io(path, e),
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
         let extension = path
             .extension()
             .and_then(|e| e.to_str())

@@ -573,12 +573,7 @@ fn shape(
 
 /// An article file's bytes; a missing one named as such.
 fn read_article_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::InputNotFound {
-            path: path.to_path_buf(),
-        },
-        _ => Error::io(path, e),
-    })
+    std::fs::read(path).map_err(|e| Error::input(path, e))
 }
 
 /// Reads and plans one article, or finds that an earlier run finished it (`None`).

@@ -99,12 +99,7 @@ pub fn load(path: &Path) -> Result<Document> {
 
 /// [`load`], reading as `options` say.
 pub fn load_with(path: &Path, options: &ReadOptions) -> Result<Document> {
-    let bytes = std::fs::read(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => Error::InputNotFound {
-            path: path.to_path_buf(),
-        },
-        _ => Error::io(path, source),
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::input(path, source))?;
     parse_file_bytes(&bytes, path, options)
 }
 
