@@ -56,7 +56,7 @@ pub struct FeedOptions {
     image: Option<String>,
     /// The show's name [default: the directory's name].
     pub title: Option<String>,
-    /// [default: "<title>: articles read aloud by a synthetic voice."]
+    /// What the show is [default: "TITLE: articles read aloud by a synthetic voice."].
     pub description: Option<String>,
     /// `itunes:author` [default: "aloud"].
     pub author: Option<String>,

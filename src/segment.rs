@@ -5,14 +5,14 @@
 //! be lost, duplicated or reordered, whatever the rules decide; the rules can only move cuts.
 //!
 //! Sentence splitting has three parts so that it can grow rule by rule:
-//! 1. [`Candidate`]s: every run of terminal punctuation (plus closing quotes or brackets)
+//! 1. `Candidate`s: every run of terminal punctuation (plus closing quotes or brackets)
 //!    that is followed by whitespace. A spaced ellipsis (`. . .`) counts as one run. The end
 //!    of the text needs no candidate.
-//! 2. [`NOT_A_SENTENCE_END`]: a list of rules, each of which may reject a candidate
+//! 2. `NOT_A_SENTENCE_END`: a list of rules, each of which may reject a candidate
 //!    (an abbreviation, an initial, a lower-case continuation, ...). A new heuristic is a new
-//!    entry in that list, and rules see the same [`Candidate`] context. Abbreviations come
-//!    from [`crate::abbreviation`], which the normalizer reads too.
-//! 3. [`ListItems`]: list items (`1.`, `b)`, `iv.`, `•`) start a new piece even where no
+//!    entry in that list, and rules see the same `Candidate` context. Abbreviations come
+//!    from `crate::abbreviation`, which the normalizer reads too.
+//! 3. `ListItems`: list items (`1.`, `b)`, `iv.`, `•`) start a new piece even where no
 //!    punctuation ends the previous item, as in `1) The first item 2) The second item`.
 
 use std::ops::Range;

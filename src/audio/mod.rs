@@ -2,7 +2,7 @@
 //!
 //! A backend passes its response body to [`decode`] whatever its `Content-Type` said (Piper's
 //! HTTP server labels WAV `text/html`): the format is [`sniff`]ed from magic bytes. WAV is parsed
-//! by aloud's own RIFF reader ([`riff`], shared with the other WAV readers) rather than by
+//! by aloud's own RIFF reader (`riff`, shared with the other WAV readers) rather than by
 //! symphonia, because speech engines that stream write placeholder sizes (`espeak-ng --stdout`
 //! declares a data chunk of 0x7FFFF000 bytes, some servers 0 or 0xFFFFFFFF), which symphonia
 //! either refuses (a RIFF size of 0) or cannot tell from a cut body; MP3, FLAC and Ogg Vorbis

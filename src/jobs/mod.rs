@@ -1,6 +1,6 @@
 //! Narration as queued jobs on apalis: a job spec ([`spec`]), the queue it waits on (SQLite
 //! embedded in the output directory, or PostgreSQL for many machines; [`queue`]), the
-//! records the API reads ([`records`]), the store of finished files ([`store`]), submission ([`submit`]), workers ([`worker`]) and
+//! records the API reads ([`records`]), the store of finished files ([`store`]), submission ([`submit`](mod@submit)), workers ([`worker`]) and
 //! signed completion webhooks ([`webhook`]).
 
 pub mod queue;

@@ -25,7 +25,7 @@ pub const SCRIPT_NAME: &str = "aloud-player.js";
 /// a timeline of another narration, even of the same article, is off by far more.
 pub const DURATION_TOLERANCE: f64 = 0.1;
 
-/// What [`write`] wrote, and what it was built from (`--json` prints this).
+/// What [`write`](fn@write) wrote, and what it was built from (`--json` prints this).
 #[derive(Debug, Clone, Serialize)]
 pub struct PlayerFiles {
     /// `OUT.html`.

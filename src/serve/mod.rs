@@ -1,5 +1,5 @@
 //! `aloud serve`: narration as an HTTP service (axum) over a job queue. The API submits
-//! narrations ([`routes`]), serves their files with byte ranges ([`files`]), reports health
+//! narrations (`routes`), serves their files with byte ranges (`files`), reports health
 //! and Prometheus metrics, and describes itself in an OpenAPI 3.1 document
 //! (`openapi.json`). Bearer tokens, loopback-only without them, per-caller rate limits and a
 //! body size limit guard it ([`auth`]); URL inputs are fetched through the address guard.

@@ -1,6 +1,6 @@
 //! Reads RIFF chapter markers (cue points with labl titles and ltxt lengths) back from any WAV file.
 //!
-//! The chunks are walked by aloud's RIFF reader ([`crate::audio::riff`]) rather than through
+//! The chunks are walked by aloud's RIFF reader (`crate::audio::riff`) rather than through
 //! hound because hound stops at `data` and never exposes `cue ` or `LIST`/`adtl`.
 
 use std::collections::HashMap;

@@ -5,7 +5,7 @@
 //! Profile: `voice` is the voice ID (`elevenlabs:VOICE_ID` names one ad hoc), `model` the model
 //! (default `eleven_multilingual_v2`), `speaking_rate` becomes `voice_settings.speed` (ElevenLabs
 //! takes 0.7–1.2). Options: `base_url` (else `ELEVENLABS_BASE_URL`, else
-//! https://api.elevenlabs.io), `output_format` (`pcm_22050` default, `pcm_16000`, `pcm_24000`,
+//! <https://api.elevenlabs.io>), `output_format` (`pcm_22050` default, `pcm_16000`, `pcm_24000`,
 //! `pcm_44100`, `mp3_44100_128`), `timestamps` (default true: word timings cost nothing
 //! extra), `stability`, `similarity_boost`, `style` (0–1) and `use_speaker_boost` (bool) for
 //! `voice_settings`, plus the timeouts and retries of [`super::http::HttpSettings`]. The key

@@ -5,7 +5,7 @@
 //! Profile: `voice` is the voice name (`google:en-US-Neural2-F` names one ad hoc; its language
 //! comes from the name), `language` the language code when the name has none, `speaking_rate`
 //! becomes `speakingRate` (0.25–2.0). Options: `base_url` (else `ALOUD_GOOGLE_TTS_URL`, else
-//! https://texttospeech.googleapis.com), `audio_encoding` (`LINEAR16`, default, or `MP3`),
+//! <https://texttospeech.googleapis.com>), `audio_encoding` (`LINEAR16`, default, or `MP3`),
 //! `sample_rate` (Hz, default 24000), `pitch` (semitones, -20–20), `volume_gain_db` (-96–16),
 //! `quota_project` (else `GOOGLE_CLOUD_QUOTA_PROJECT`; sent as `x-goog-user-project` with OAuth
 //! credentials), plus the timeouts and retries of [`super::http::HttpSettings`].

@@ -1,7 +1,7 @@
 //! OpenAI's speech API and servers that copy it: `POST {base}/v1/audio/speech` with
 //! `{model, input, voice, response_format, speed}`, answered with the audio itself.
 //!
-//! Profile options: `base_url` (else `OPENAI_BASE_URL`, else https://api.openai.com), `model`
+//! Profile options: `base_url` (else `OPENAI_BASE_URL`, else <https://api.openai.com>), `model`
 //! (else the profile's `model`, else `gpt-4o-mini-tts`), `format` (`wav`, default, `pcm`, `mp3` or `flac`),
 //! plus the timeouts and retries of [`super::http::HttpSettings`]. The key comes from
 //! `OPENAI_API_KEY` only; servers on this machine usually need none.
