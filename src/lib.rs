@@ -27,3 +27,8 @@ mod tls;
 pub mod voice;
 
 pub use error::{Error, Result};
+
+// The README's Rust examples are compiled with the doctests, so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
