@@ -4,12 +4,14 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 use aloud::document::Document;
-use aloud::narrate::Summary;
-use aloud::sidecar::Timeline;
+use aloud::ingest::{Format, parse};
+use aloud::narrate::{Narrator, Summary};
+use aloud::sidecar::{TimedSentence, Timeline};
+use aloud::synth::{Clip, SpeechRequest};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub const SAMPLE: &str = "# Tides\n\n\
@@ -21,6 +23,74 @@ These are called spring tides, although they have nothing to do with the season.
 
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The sentence cache of [`run_aloud_cached`], inside the directory a test runs in.
+pub const CACHE: &str = ".aloud-cache";
+
+/// The `aloud` binary run to its end with `args` in `cwd`.
+pub fn run_aloud(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("aloud runs")
+}
+
+/// [`run_aloud`] with the sentence cache in `cwd`: no test is answered from another's clips
+/// (or the user's), while a test's own runs share theirs.
+pub fn run_aloud_cached(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aloud"))
+        .args(args)
+        .current_dir(cwd)
+        .env("ALOUD_CACHE_DIR", cwd.join(CACHE))
+        .output()
+        .expect("aloud runs")
+}
+
+/// `command` run to its end with `input` on its standard input and its standard output read.
+pub fn output_with_stdin(mut command: Command, input: &[u8]) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// What `ffprobe` reads of the chapters and format (tags included) of the file at `path`.
+pub fn ffprobe_chapters_and_format(path: &Path) -> serde_json::Value {
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_chapters",
+            "-show_format",
+            "-of",
+            "json",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&probe.stdout).unwrap()
+}
+
+/// Each narrated paragraph of `document`, its sentences joined by a space.
+pub fn paragraphs(document: &Document) -> Vec<String> {
+    document
+        .chapters
+        .iter()
+        .flat_map(|chapter| &chapter.paragraphs)
+        .map(|paragraph| {
+            let sentences: Vec<&str> = paragraph
+                .sentences
+                .iter()
+                .map(|s| s.text.as_str())
+                .collect();
+            sentences.join(" ")
+        })
+        .collect()
 }
 
 /// The joe voice with Piper's noise off: bit-identical output run to run.
@@ -79,6 +149,15 @@ pub fn python_with(python: PathBuf, modules: &str) -> Option<PathBuf> {
     ok.then_some(python)
 }
 
+/// [`joe_model`], or `None` after saying it is missing through [`skip_or_fail`].
+pub fn joe_model_or_skip() -> Option<PathBuf> {
+    let model = joe_model();
+    if model.is_none() {
+        skip_or_fail("the joe voice is not provisioned (run `aloud setup --voice joe`)");
+    }
+    model
+}
+
 /// The venv's Python with `modules` and the provisioned joe model, or `None` after saying
 /// which is missing (`venv_missing` for the venv) through [`skip_or_fail`].
 pub fn python_and_joe(modules: &str, venv_missing: &str) -> Option<(PathBuf, PathBuf)> {
@@ -86,10 +165,7 @@ pub fn python_and_joe(modules: &str, venv_missing: &str) -> Option<(PathBuf, Pat
         skip_or_fail(venv_missing);
         return None;
     };
-    let Some(model) = joe_model() else {
-        skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
-        return None;
-    };
+    let model = joe_model_or_skip()?;
     Some((python, model))
 }
 
@@ -254,21 +330,12 @@ impl Server {
 
 /// Runs the `--validate` check of tests/servers/SCRIPT on `body`: the problems it found.
 pub fn validate(python: &Path, script: &str, body: &serde_json::Value) -> Vec<String> {
-    let mut child = Command::new(python)
+    let mut command = Command::new(python);
+    command
         .arg(repo(&format!("tests/servers/{script}")))
         .arg("--validate")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(body.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+        .stderr(Stdio::inherit());
+    let output = output_with_stdin(command, body.to_string().as_bytes());
     serde_json::from_slice(&output.stdout).expect("the validator prints a JSON list")
 }
 
@@ -333,4 +400,51 @@ pub fn check_spoken(
     }
     (timeline, samples)
 }
+
+/// Narrates [`SAMPLE`] with `narrator` into a temporary WAV and checks it with
+/// [`check_spoken`] at `rate`: the document, the summary and the timeline, for more checks.
+pub fn narrate_sample(narrator: &Narrator, rate: u32) -> (Document, Summary, Timeline) {
+    let document = parse(SAMPLE, Format::Markdown, Path::new("tides.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("tides.wav");
+    let summary = narrator
+        .narrate_blocking(&document, &output, &mut |_| {})
+        .expect("narration succeeds");
+    let (timeline, _) = check_spoken(&document, &summary, &output, rate);
+    (document, summary, timeline)
+}
+
+/// Speaks each sentence of `timeline` alone with `narrator`, twice (the voice must be
+/// deterministic), and checks its samples stand in `program` at the sentence's start, `rate`
+/// samples a second: each sentence with its clip, for more checks.
+pub fn check_sentences_match_speaking_alone<'a>(
+    narrator: &Narrator,
+    timeline: &'a Timeline,
+    program: &[i16],
+    rate: u32,
+) -> Vec<(&'a TimedSentence, Clip)> {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut spoken = Vec::new();
+    for sentence in &timeline.sentences {
+        let request = SpeechRequest::plain(&sentence.spoken);
+        let alone = runtime.block_on(narrator.speak(&request)).unwrap();
+        let again = runtime.block_on(narrator.speak(&request)).unwrap();
+        assert_eq!(alone, again, "the deterministic voice varied between runs");
+        let from = (sentence.start * f64::from(rate)).round() as usize;
+        let expected: Vec<i16> = alone
+            .samples
+            .iter()
+            .map(|&s| aloud::stitch::wav::to_i16(s))
+            .collect();
+        assert_eq!(
+            &program[from..from + expected.len()],
+            expected.as_slice(),
+            "'{}' differs inside the program",
+            sentence.text
+        );
+        spoken.push((sentence, alone));
+    }
+    spoken
+}
+
 pub mod service;

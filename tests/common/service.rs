@@ -2,12 +2,24 @@
 //! `aloud worker` processes on loopback, a PostgreSQL 15 server in a temporary directory
 //! (initdb + pg_ctl, as `nobody` when the tests run as root), and waiting for narrations.
 
-use super::{free_port, repo};
+use super::{free_port, joe_model_or_skip, repo, skip_or_fail};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+/// The narrating tests of a binary share two cores; one at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// This test's turn on the machine (until the guard drops) once the joe voice is there, or
+/// `None` after saying it is missing through [`skip_or_fail`].
+pub fn turn_with_joe() -> Option<MutexGuard<'static, ()>> {
+    let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    joe_model_or_skip()?;
+    Some(turn)
+}
 
 /// An HTTP response as read off the socket.
 #[derive(Debug)]
@@ -378,6 +390,16 @@ impl Postgres {
             String::from_utf8_lossy(&output.stderr),
             std::fs::read_to_string(self.dir.path().join("postgres.log")).unwrap_or_default()
         );
+    }
+
+    /// [`Postgres::start`], or `None` after saying PostgreSQL 15 is missing through
+    /// [`skip_or_fail`].
+    pub fn start_or_skip() -> Option<Postgres> {
+        let postgres = Postgres::start();
+        if postgres.is_none() {
+            skip_or_fail("PostgreSQL 15 is not installed (scripts/test installs postgresql-15)");
+        }
+        postgres
     }
 
     pub fn url(&self) -> String {
