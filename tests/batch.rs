@@ -4,20 +4,13 @@
 
 mod common;
 
+use common::run_aloud;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn aloud(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aloud"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("aloud runs")
-}
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -159,7 +152,7 @@ fn a_batch_killed_with_sigkill_resumes_and_every_output_is_whole() {
     let first_meta = std::fs::metadata(&first_output).unwrap();
     let cached_before_rerun = cache_entries(&cache);
 
-    let rerun = aloud(&args, root);
+    let rerun = run_aloud(&args, root);
     assert!(
         rerun.status.success(),
         "{}",
@@ -195,7 +188,7 @@ fn a_batch_killed_with_sigkill_resumes_and_every_output_is_whole() {
         ("world/c-sky.md", "world/c-sky.wav"),
     ] {
         let alone = root.join("alone.wav");
-        let run = aloud(
+        let run = run_aloud(
             &[
                 "narrate",
                 articles.join(input).to_str().unwrap(),
@@ -224,13 +217,13 @@ fn a_batch_killed_with_sigkill_resumes_and_every_output_is_whole() {
     }
 
     // A third run has nothing to do.
-    let third = report_of(aloud(&args, root));
+    let third = report_of(run_aloud(&args, root));
     assert_eq!(third["skipped"], 3);
     assert_eq!(third["synthesized"], 0);
 
     // An output removed since is made again (from the cache); the others stay skipped.
     std::fs::remove_file(out.join("world/c-sky.vtt")).unwrap();
-    let fourth = report_of(aloud(&args, root));
+    let fourth = report_of(run_aloud(&args, root));
     assert_eq!(
         (fourth["skipped"].as_u64(), fourth["narrated"].as_u64()),
         (Some(2), Some(1))
@@ -242,7 +235,7 @@ fn a_batch_killed_with_sigkill_resumes_and_every_output_is_whole() {
     // Planned now, every article is done and nothing is left to send.
     let mut plan_args = args.clone();
     plan_args.push("--plan");
-    let plan = report_of(aloud(&plan_args, root));
+    let plan = report_of(run_aloud(&plan_args, root));
     let statuses: Vec<&str> = plan["articles"]
         .as_array()
         .unwrap()
@@ -312,7 +305,7 @@ fn one_failing_article_does_not_stop_the_others_and_the_exit_says_so() {
     )
     .unwrap();
     let voice = common::deterministic_voice();
-    let run = aloud(
+    let run = run_aloud(
         &[
             "batch",
             "today.jsonl",
@@ -385,7 +378,7 @@ fn a_manifest_that_writes_outside_the_output_directory_is_refused_before_any_wor
         "[[article]]\ninput = \"a.md\"\n\n[[article]]\ninput = \"a.md\"\noutput = \"../escape.wav\"\n",
     )
     .unwrap();
-    let run = aloud(&["batch", "m.toml", "--out-dir", "out"], root);
+    let run = run_aloud(&["batch", "m.toml", "--out-dir", "out"], root);
     assert_eq!(run.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
@@ -425,7 +418,7 @@ fn a_batch_plan_prices_what_each_voice_would_be_sent_and_writes_nothing() {
         ),
     )
     .unwrap();
-    let run = aloud(
+    let run = run_aloud(
         &[
             "batch",
             "m.jsonl",

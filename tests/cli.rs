@@ -1,25 +1,9 @@
 //! The `aloud` binary as a user meets it: summaries, JSON, inspect, and bad input that fails
 //! with one clear line, a non-zero exit and nothing left behind.
 
-use std::path::{Path, PathBuf};
+use common::{CACHE, repo, run_aloud_cached};
+use std::path::Path;
 use std::process::{Command, Output};
-
-/// The sentence cache each test's runs share: inside the test's own directory, so no test
-/// is answered from another's clips (or the user's).
-const CACHE: &str = ".aloud-cache";
-
-fn aloud(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aloud"))
-        .args(args)
-        .current_dir(cwd)
-        .env("ALOUD_CACHE_DIR", cwd.join(CACHE))
-        .output()
-        .expect("aloud runs")
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -62,7 +46,7 @@ fn narrate_json_summary_and_inspect_read_back_the_chapters() {
         "# Brief\n\nFirst paragraph. It has two sentences.\n\n## Second part\n\nThe end.\n",
     )
     .unwrap();
-    let run = aloud(
+    let run = run_aloud_cached(
         &[
             "narrate",
             "brief.md",
@@ -87,7 +71,7 @@ fn narrate_json_summary_and_inspect_read_back_the_chapters() {
         ["brief.timeline.json", "brief.vtt", "brief.wav"]
     );
 
-    let inspect = aloud(&["inspect", "brief.wav", "--json"], dir.path());
+    let inspect = run_aloud_cached(&["inspect", "brief.wav", "--json"], dir.path());
     assert!(inspect.status.success(), "{}", stderr(&inspect));
     let report: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
     let titles: Vec<&str> = report["chapters"]
@@ -113,7 +97,7 @@ fn narrate_json_summary_and_inspect_read_back_the_chapters() {
         timeline["chapters"][1]["start"]
     );
 
-    let human = aloud(&["inspect", "brief.wav"], dir.path());
+    let human = run_aloud_cached(&["inspect", "brief.wav"], dir.path());
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(
         text.contains("22050 Hz") && text.contains("2 chapters"),
@@ -132,7 +116,7 @@ fn a_rerun_comes_from_the_cache_and_an_edit_makes_one_clip() {
     let narrate = |extra: &[&str]| {
         let mut args = vec!["narrate", "brief.md", "--json", "--voice", voice];
         args.extend_from_slice(extra);
-        let run = aloud(&args, dir.path());
+        let run = run_aloud_cached(&args, dir.path());
         assert!(run.status.success(), "{}", stderr(&run));
         let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
         let wav = std::fs::read(dir.path().join("brief.wav")).unwrap();
@@ -151,7 +135,7 @@ fn a_rerun_comes_from_the_cache_and_an_edit_makes_one_clip() {
         "a cached rerun is byte for byte the same"
     );
 
-    let stats = aloud(&["cache", "stats", "--json"], dir.path());
+    let stats = run_aloud_cached(&["cache", "stats", "--json"], dir.path());
     let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
     assert_eq!(stats["entries"], 4);
 
@@ -166,10 +150,10 @@ fn a_rerun_comes_from_the_cache_and_an_edit_makes_one_clip() {
     let (bypass_made, bypass_cached, _) = narrate(&["--no-cache"]);
     assert_eq!((bypass_made, bypass_cached), (4, 0));
 
-    let human = aloud(&["cache", "clear"], dir.path());
+    let human = run_aloud_cached(&["cache", "clear"], dir.path());
     let line = String::from_utf8_lossy(&human.stdout);
     assert!(line.contains("removed 5 clips"), "{line}");
-    let stats = aloud(&["cache", "stats", "--json"], dir.path());
+    let stats = run_aloud_cached(&["cache", "stats", "--json"], dir.path());
     let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
     assert_eq!(stats["entries"], 0);
 }
@@ -178,7 +162,7 @@ fn a_rerun_comes_from_the_cache_and_an_edit_makes_one_clip() {
 fn plain_summary_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("note.txt"), "A note\n\nShort and sweet.\n").unwrap();
-    let run = aloud(&["narrate", "note.txt", "--quiet"], dir.path());
+    let run = run_aloud_cached(&["narrate", "note.txt", "--quiet"], dir.path());
     assert!(run.status.success(), "{}", stderr(&run));
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
@@ -191,7 +175,7 @@ fn plain_summary_is_one_line() {
 #[test]
 fn missing_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let run = aloud(&["narrate", "nowhere.txt", "-o", "out.wav"], dir.path());
+    let run = run_aloud_cached(&["narrate", "nowhere.txt", "-o", "out.wav"], dir.path());
     assert_one_line_error(&run, "nowhere.txt");
     assert!(leftovers(dir.path(), &[]).is_empty());
 }
@@ -202,7 +186,7 @@ fn empty_and_blank_inputs_are_refused() {
     std::fs::write(dir.path().join("empty.txt"), "").unwrap();
     std::fs::write(dir.path().join("blank.md"), "\n\n   \n").unwrap();
     for input in ["empty.txt", "blank.md"] {
-        let run = aloud(&["narrate", input, "-o", "out.wav"], dir.path());
+        let run = run_aloud_cached(&["narrate", input, "-o", "out.wav"], dir.path());
         assert_one_line_error(&run, input);
     }
     assert!(leftovers(dir.path(), &["empty.txt", "blank.md"]).is_empty());
@@ -216,7 +200,7 @@ fn binary_input_is_not_text() {
         [0x89, b'P', b'N', b'G', 0xff, 0xfe, 0, 1],
     )
     .unwrap();
-    let run = aloud(&["narrate", "photo.txt", "-o", "out.wav"], dir.path());
+    let run = run_aloud_cached(&["narrate", "photo.txt", "-o", "out.wav"], dir.path());
     assert_one_line_error(&run, "photo.txt");
     assert!(stderr(&run).contains("UTF-8"), "{}", stderr(&run));
     assert!(leftovers(dir.path(), &["photo.txt"]).is_empty());
@@ -226,7 +210,7 @@ fn binary_input_is_not_text() {
 fn unknown_voice_is_named() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.txt"), "Title\n\nBody.\n").unwrap();
-    let run = aloud(&["narrate", "a.txt", "--voice", "nobody-here"], dir.path());
+    let run = run_aloud_cached(&["narrate", "a.txt", "--voice", "nobody-here"], dir.path());
     assert_one_line_error(&run, "nobody-here");
     assert!(leftovers(dir.path(), &["a.txt"]).is_empty());
 }
@@ -234,8 +218,7 @@ fn unknown_voice_is_named() {
 #[test]
 fn a_model_that_cannot_load_is_named_at_its_first_sentence_and_leaves_nothing() {
     // The engine's session is made on first use, so a broken model fails there, not at open.
-    let Some(model) = common::joe_model() else {
-        common::skip_or_fail("the joe voice is not provisioned");
+    let Some(model) = common::joe_model_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -252,7 +235,7 @@ fn a_model_that_cannot_load_is_named_at_its_first_sentence_and_leaves_nothing() 
         "name = \"broken\"\nengine = \"piper\"\nlanguage = \"en-US\"\nmodel = \"broken.onnx\"\n",
     )
     .unwrap();
-    let run = aloud(
+    let run = run_aloud_cached(
         &["narrate", "a.txt", "--voice", "broken.toml", "--no-cache"],
         dir.path(),
     );
@@ -266,7 +249,7 @@ fn a_model_that_cannot_load_is_named_at_its_first_sentence_and_leaves_nothing() 
 fn unwritable_output_fails_and_an_existing_output_survives() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.txt"), "Title\n\nBody.\n").unwrap();
-    let run = aloud(
+    let run = run_aloud_cached(
         &["narrate", "a.txt", "-o", "no/such/dir/out.wav"],
         dir.path(),
     );
@@ -275,7 +258,7 @@ fn unwritable_output_fails_and_an_existing_output_survives() {
     // A failing run (here: an unknown engine file) never touches what is already there.
     std::fs::write(dir.path().join("keep.wav"), b"previous narration").unwrap();
     let data = tempfile::tempdir().unwrap();
-    let run = aloud(
+    let run = run_aloud_cached(
         &[
             "narrate",
             "a.txt",
@@ -325,13 +308,13 @@ fn offline_with_no_assets_says_what_is_missing_and_how_to_get_it() {
 fn inspect_rejects_what_is_not_a_wav() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("x.wav"), b"not a riff file at all").unwrap();
-    let run = aloud(&["inspect", "x.wav"], dir.path());
+    let run = run_aloud_cached(&["inspect", "x.wav"], dir.path());
     assert_one_line_error(&run, "x.wav");
 }
 
 #[test]
 fn help_teaches() {
-    let run = aloud(&["narrate", "--help"], Path::new("."));
+    let run = run_aloud_cached(&["narrate", "--help"], Path::new("."));
     let text = String::from_utf8_lossy(&run.stdout);
     for needle in [
         "--voice",
@@ -368,7 +351,7 @@ fn bad_finishing_settings_are_named_before_any_work() {
         ("--bits", "7", "unknown sample format"),
         ("--true-peak", "3", "3 dBTP is outside"),
     ] {
-        let run = aloud(&["narrate", "a.txt", flag, value, "--offline"], dir.path());
+        let run = run_aloud_cached(&["narrate", "a.txt", flag, value, "--offline"], dir.path());
         assert_eq!(run.status.code(), Some(2), "{flag} {value}");
         let text = stderr(&run);
         assert!(text.contains(flag), "{flag} {value}: {text}");
@@ -425,7 +408,7 @@ fn plan_shows_what_would_be_said_without_an_engine() {
         "plan writes nothing"
     );
 
-    let human = aloud(
+    let human = run_aloud_cached(
         &["plan", "story.md", "--lexicon", lexicon.to_str().unwrap()],
         dir.path(),
     );
@@ -446,9 +429,9 @@ fn a_missing_or_broken_lexicon_is_named() {
         "[words]\n\"two words\" = \"x\"\n",
     )
     .unwrap();
-    let run = aloud(&["plan", "a.txt", "--lexicon", "gone.toml"], dir.path());
+    let run = run_aloud_cached(&["plan", "a.txt", "--lexicon", "gone.toml"], dir.path());
     assert_one_line_error(&run, "gone.toml");
-    let run = aloud(&["narrate", "a.txt", "--lexicon", "bad.toml"], dir.path());
+    let run = run_aloud_cached(&["narrate", "a.txt", "--lexicon", "bad.toml"], dir.path());
     assert_one_line_error(&run, "bad.toml");
     assert!(leftovers(dir.path(), &["a.txt", "bad.toml"]).is_empty());
 }
@@ -536,7 +519,7 @@ fn plan_estimates_each_backend_from_its_profile_price() {
     // Each voice's own lexicon and limits shape its plan; the same text here.
     assert_eq!(count(&local["characters"]), count(&cloud["characters"]));
 
-    let human = aloud(
+    let human = run_aloud_cached(
         &["plan"].iter().chain(&args).copied().collect::<Vec<_>>(),
         dir.path(),
     );
@@ -591,8 +574,7 @@ fn plan_without_engine_files_or_cache_says_why_the_cache_is_unknown() {
 
 #[test]
 fn plan_counts_the_sentences_a_narration_left_in_the_cache() {
-    if common::joe_model().is_none() {
-        common::skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
+    if common::joe_model_or_skip().is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -602,7 +584,7 @@ fn plan_counts_the_sentences_a_narration_left_in_the_cache() {
     let voice = voice.to_str().unwrap();
     let text = "# Brief\n\nFirst paragraph. It has two sentences.\n\nThe end.\n";
     std::fs::write(dir.path().join("brief.md"), text).unwrap();
-    let run = aloud(
+    let run = run_aloud_cached(
         &[
             "narrate",
             "brief.md",
@@ -616,7 +598,7 @@ fn plan_counts_the_sentences_a_narration_left_in_the_cache() {
     );
     assert!(run.status.success(), "{}", stderr(&run));
     let estimate = || {
-        let run = aloud(
+        let run = run_aloud_cached(
             &[
                 "plan",
                 "brief.md",

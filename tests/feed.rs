@@ -6,20 +6,13 @@
 mod common;
 
 use aloud::sidecar::Timeline;
+use common::run_aloud;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
 
 /// 2024-01-02 03:04:05 UTC.
 const JAN_2: u64 = 1_704_164_645;
-
-fn aloud(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aloud"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("aloud runs")
-}
 
 fn succeeded(output: &Output) -> &Output {
     assert!(
@@ -344,7 +337,7 @@ fn check_feed(read: &serde_json::Value, episodes: &[&Expected], title: &str, fee
 fn narrate(root: &Path, input: &str, output: &str, sidecars: &str) {
     let voice = common::deterministic_voice();
     let cache = root.join("cache");
-    succeeded(&aloud(
+    succeeded(&run_aloud(
         &[
             "narrate",
             input,
@@ -409,7 +402,7 @@ fn a_feed_of_real_narrations_reads_back_in_two_parsers_and_reruns_add_no_duplica
         title,
         "--json",
     ];
-    let report = json(&aloud(&feed_args, root));
+    let report = json(&run_aloud(&feed_args, root));
     assert_eq!(report["url"], feed_url.as_str());
     assert_eq!(
         (report["added"].as_u64(), report["kept"].as_u64()),
@@ -440,7 +433,7 @@ fn a_feed_of_real_narrations_reads_back_in_two_parsers_and_reruns_add_no_duplica
 
     // The same feed again: the same bytes, nothing added.
     let first = std::fs::read(&feed).unwrap();
-    let again = json(&aloud(&feed_args, root));
+    let again = json(&run_aloud(&feed_args, root));
     assert_eq!(
         (again["added"].as_u64(), again["kept"].as_u64()),
         (Some(0), Some(2))
@@ -477,7 +470,7 @@ fn a_feed_of_real_narrations_reads_back_in_two_parsers_and_reruns_add_no_duplica
         "--feed-title",
         title,
     ];
-    let batch = json(&aloud(&batch_args, root));
+    let batch = json(&run_aloud(&batch_args, root));
     assert_eq!(batch["narrated"], 1);
     assert_eq!(
         (
@@ -507,7 +500,7 @@ fn a_feed_of_real_narrations_reads_back_in_two_parsers_and_reruns_add_no_duplica
 
     // The batch again: nothing to narrate, the same feed.
     let after_batch = std::fs::read(&feed).unwrap();
-    let rerun = json(&aloud(&batch_args, root));
+    let rerun = json(&run_aloud(&batch_args, root));
     assert_eq!(
         (rerun["narrated"].as_u64(), rerun["skipped"].as_u64()),
         (Some(0), Some(1))
@@ -555,7 +548,7 @@ fn bad_input_is_refused_with_one_error_line_and_nothing_written() {
     fake_narration(&empty.join(".aloud-batch"), "hidden");
     std::fs::write(empty.join("music.mp3"), b"ID3").unwrap();
     let before = entries(&empty);
-    let line = one_error_line(&aloud(&["feed", "empty", "--base-url", base], root));
+    let line = one_error_line(&run_aloud(&["feed", "empty", "--base-url", base], root));
     assert!(line.contains("empty: no narrations"), "{line}");
     assert!(
         line.contains(".timeline.json"),
@@ -571,21 +564,21 @@ fn bad_input_is_refused_with_one_error_line_and_nothing_written() {
         "ftp://example.com/pod/",
         "https://example.com/?a=1",
     ] {
-        let line = one_error_line(&aloud(&["feed", "pod", "--base-url", bad], root));
+        let line = one_error_line(&run_aloud(&["feed", "pod", "--base-url", bad], root));
         assert!(line.contains(&format!("feed base URL '{bad}'")), "{line}");
         assert_eq!(entries(&pod), ["a.timeline.json", "a.wav"]);
     }
 
     // A timeline that is not one is named.
     std::fs::write(pod.join("a.timeline.json"), "not json").unwrap();
-    let line = one_error_line(&aloud(&["feed", "pod", "--base-url", base], root));
+    let line = one_error_line(&run_aloud(&["feed", "pod", "--base-url", base], root));
     assert!(line.contains("a.timeline.json"), "{line}");
     assert_eq!(entries(&pod), ["a.timeline.json", "a.wav"]);
 
     // An existing feed that cannot be read back is not written over.
     fake_narration(&pod, "a");
     std::fs::write(pod.join("feed.xml"), "<rss><channel><item>").unwrap();
-    let line = one_error_line(&aloud(&["feed", "pod", "--base-url", base], root));
+    let line = one_error_line(&run_aloud(&["feed", "pod", "--base-url", base], root));
     assert!(
         line.contains("feed.xml: cannot read the existing feed"),
         "{line}"
@@ -599,10 +592,10 @@ fn bad_input_is_refused_with_one_error_line_and_nothing_written() {
     let articles = root.join("articles");
     std::fs::create_dir_all(&articles).unwrap();
     std::fs::write(articles.join("a.txt"), "Title\n\nOne sentence.\n").unwrap();
-    let no_url = aloud(&["batch", "articles", "--out-dir", "out", "--feed"], root);
+    let no_url = run_aloud(&["batch", "articles", "--out-dir", "out", "--feed"], root);
     assert_eq!(no_url.status.code(), Some(2), "{no_url:?}");
     assert!(String::from_utf8_lossy(&no_url.stderr).contains("--base-url"));
-    let line = one_error_line(&aloud(
+    let line = one_error_line(&run_aloud(
         &[
             "batch",
             "articles",

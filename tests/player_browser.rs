@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{deterministic_voice, free_port, skip_or_fail};
+use common::{CACHE, deterministic_voice, free_port, run_aloud_cached, skip_or_fail};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -24,23 +24,11 @@ By seven the market is loud. Gulls circle over the crates of fish.\n\n\
 The lighthouse has stood on the point for two hundred years. \
 Its last keeper retired in 1998, and a lamp with < 10 moving parts does the work.\n";
 
-/// The sentence cache each test's runs share: inside the test's own directory.
-const CACHE: &str = ".aloud-cache";
-
-fn aloud(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aloud"))
-        .args(args)
-        .current_dir(cwd)
-        .env("ALOUD_CACHE_DIR", cwd.join(CACHE))
-        .output()
-        .expect("aloud runs")
-}
-
 fn narrate(dir: &Path, input: &str, output: &str, extra: &[&str]) -> Output {
     let voice = deterministic_voice();
     let mut args = vec!["narrate", input, "-o", output, "--voice", &voice, "--quiet"];
     args.extend_from_slice(extra);
-    let run = aloud(&args, dir);
+    let run = run_aloud_cached(&args, dir);
     assert!(
         run.status.success(),
         "{}",
@@ -64,7 +52,7 @@ fn names(dir: &Path) -> Vec<String> {
 /// the directory as it was.
 fn assert_refused(dir: &Path, args: &[&str], needles: &[&str]) {
     let before = names(dir);
-    let run = aloud(args, dir);
+    let run = run_aloud_cached(args, dir);
     assert_eq!(run.status.code(), Some(1), "{run:?}");
     assert!(run.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&run.stderr);
@@ -119,7 +107,7 @@ fn the_player_command_refuses_a_missing_or_foreign_timeline_and_writes_nothing()
     assert_refused(dir.path(), &["player", "story.md"], &["story.md"]);
 
     // The real pair works, and says what it wrote.
-    let run = aloud(&["player", "other.wav", "--json"], dir.path());
+    let run = run_aloud_cached(&["player", "other.wav", "--json"], dir.path());
     assert!(run.status.success(), "{run:?}");
     let files: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(files["page"], "other.html");
@@ -803,7 +791,7 @@ fn the_component_embedded_in_an_article_page_fetches_its_timeline_and_plays() {
     narrate(&web, "story.md", "story.wav", &[]);
     narrate(&web, "brief.md", "brief.mp3", &[]);
     // `aloud player` puts the component beside the audio; the article page loads it.
-    let run = aloud(&["player", "story.wav"], &web);
+    let run = run_aloud_cached(&["player", "story.wav"], &web);
     assert!(run.status.success(), "{run:?}");
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
