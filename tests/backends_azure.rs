@@ -8,12 +8,11 @@
 //! on stderr, or fail when ALOUD_REQUIRE_READERS=1.
 
 mod common;
-use aloud::ingest::{Format, parse};
 use aloud::narrate::{Narrator, NarratorOptions};
 use aloud::synth::azure::Azure;
 use aloud::synth::{Backend, SpeechRequest};
 use aloud::voice::VoiceProfile;
-use common::{SAMPLE, Server};
+use common::Server;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -80,14 +79,7 @@ fn azure_narrates_markdown() {
     unsafe { std::env::remove_var("AZURE_SPEECH_KEY") };
     let narrator = narrator.expect("the backend opens");
     assert_eq!(narrator.backend().sample_rate(), 24_000);
-    let document = parse(SAMPLE, Format::Markdown, Path::new("tides.md")).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let output = dir.path().join("tides.wav");
-    let summary = narrator
-        .narrate_blocking(&document, &output, &mut |_| {})
-        .expect("narration succeeds");
-
-    let (timeline, _) = common::check_spoken(&document, &summary, &output, 24_000);
+    let (_, _, timeline) = common::narrate_sample(&narrator, 24_000);
     for sentence in &timeline.sentences {
         assert!(
             sentence.words.is_empty(),

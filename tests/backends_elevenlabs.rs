@@ -8,12 +8,11 @@
 //! on stderr, or fail when ALOUD_REQUIRE_READERS=1.
 
 mod common;
-use aloud::ingest::{Format, parse};
 use aloud::narrate::{Narrator, NarratorOptions};
 use aloud::synth::elevenlabs::ElevenLabs;
 use aloud::synth::{Backend, SpeechRequest};
 use aloud::voice::VoiceProfile;
-use common::{SAMPLE, Server, repo};
+use common::{Server, repo};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -77,7 +76,6 @@ fn elevenlabs_narrates_with_word_timings_and_stitching() {
     };
     let server = start_server(&python, &model);
     let rate = 22_050;
-    let document = parse(SAMPLE, Format::Markdown, Path::new("tides.md")).unwrap();
     let narrator = {
         let _guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
         unsafe { std::env::set_var("ELEVENLABS_API_KEY", KEY) };
@@ -90,14 +88,8 @@ fn elevenlabs_narrates_with_word_timings_and_stitching() {
         narrator.expect("the backend opens")
     };
     assert_eq!(narrator.backend().sample_rate(), rate);
-    let dir = tempfile::tempdir().unwrap();
-    let output = dir.path().join("tides.wav");
-    let summary = narrator
-        .narrate_blocking(&document, &output, &mut |_| {})
-        .expect("narration succeeds");
-
     // The audio: rate, speech in every sentence, and a plausible pace.
-    let (timeline, _) = common::check_spoken(&document, &summary, &output, rate);
+    let (document, _, timeline) = common::narrate_sample(&narrator, rate);
 
     // Word timings: every word of what was spoken, in order, within its sentence.
     let mut timed_words = 0;

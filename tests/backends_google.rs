@@ -9,13 +9,12 @@
 //! on stderr, or fail when ALOUD_REQUIRE_READERS=1.
 
 mod common;
-use aloud::ingest::{Format, parse};
 use aloud::lexicon::Pronunciation;
 use aloud::narrate::{Narrator, NarratorOptions};
 use aloud::synth::google::Google;
 use aloud::synth::{Backend, SpeechRequest};
 use aloud::voice::VoiceProfile;
-use common::{Ready, SAMPLE, Server, repo, skip_or_fail};
+use common::{Ready, Server, repo, skip_or_fail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -171,7 +170,6 @@ fn google_narrates_with_word_timings() {
     };
     let server = start_server(&python, &model);
     let rate = 24_000;
-    let document = parse(SAMPLE, Format::Markdown, Path::new("tides.md")).unwrap();
     let narrator = with_env(&[("GOOGLE_API_KEY", KEY)], || {
         Narrator::open(
             profile(server.port, "en-US-Neural2-F", ""),
@@ -181,13 +179,7 @@ fn google_narrates_with_word_timings() {
     })
     .expect("the backend opens");
     assert_eq!(narrator.backend().sample_rate(), rate);
-    let dir = tempfile::tempdir().unwrap();
-    let output = dir.path().join("tides.wav");
-    let summary = narrator
-        .narrate_blocking(&document, &output, &mut |_| {})
-        .expect("narration succeeds");
-
-    let (timeline, _) = common::check_spoken(&document, &summary, &output, rate);
+    let (document, _, timeline) = common::narrate_sample(&narrator, rate);
     let mut timed_words = 0;
     for sentence in &timeline.sentences {
         let texts: Vec<&str> = sentence.words.iter().map(|w| w.text.as_str()).collect();

@@ -10,7 +10,6 @@
 //! ALOUD_REQUIRE_READERS=1.
 
 mod common;
-use aloud::ingest::{Format, parse};
 use aloud::narrate::{Narrator, NarratorOptions};
 use aloud::voice::VoiceProfile;
 use common::{Ready, SAMPLE, Server, repo, skip_or_fail};
@@ -38,16 +37,10 @@ fn openai_server(python: &Path, model: &Path, key: &str) -> Server {
 
 /// Narrates SAMPLE with `profile` and checks rate, speech in every sentence and pace.
 fn narrate_and_check(profile: VoiceProfile, rate: u32) {
-    let document = parse(SAMPLE, Format::Markdown, Path::new("tides.md")).unwrap();
     let narrator = Narrator::open(profile, &NarratorOptions::default(), &mut |_| {})
         .expect("the backend opens");
     assert_eq!(narrator.backend().sample_rate(), rate);
-    let dir = tempfile::tempdir().unwrap();
-    let output = dir.path().join("tides.wav");
-    let summary = narrator
-        .narrate_blocking(&document, &output, &mut |_| {})
-        .expect("narration succeeds");
-    common::check_spoken(&document, &summary, &output, rate);
+    common::narrate_sample(&narrator, rate);
 }
 
 #[test]
