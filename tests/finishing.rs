@@ -1,17 +1,16 @@
 //! Finishing on real speech from the embedded engine: program loudness and true peak as
 //! ffmpeg's `ebur128` filter measures them, and click-free joins.
 
+mod common;
+
 use aloud::cache::ClipCache;
 use aloud::narrate::{Narrator, NarratorOptions, Summary};
 use aloud::sidecar::Timeline;
 use aloud::stitch::Finishing;
 use aloud::voice::VoiceProfile;
+use common::repo;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 const ARTICLE: &str = "# Harbour Lights\n\n\
 The old lighthouse was switched off in March, after a hundred and twelve years. \
@@ -207,19 +206,7 @@ fn an_mp3_for_the_web_has_its_chapters_and_lands_on_target() {
     assert!((integrated + 16.0).abs() <= 0.5, "{integrated} LUFS");
     assert!(peak <= -1.0, "true peak {peak} dBTP");
 
-    let probe = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_chapters",
-            "-show_format",
-            "-of",
-            "json",
-        ])
-        .arg(&output)
-        .output()
-        .unwrap();
-    let probe: serde_json::Value = serde_json::from_slice(&probe.stdout).unwrap();
+    let probe = common::ffprobe_chapters_and_format(&output);
     let timeline = Timeline::read(&summary.timeline).unwrap();
     let chapters = probe["chapters"].as_array().unwrap();
     assert_eq!(chapters.len(), timeline.chapters.len());

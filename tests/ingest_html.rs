@@ -1,32 +1,14 @@
 //! HTML ingestion as a user meets it: a realistic news page (samples/), pages in other
 //! charsets, pages without a story, standard input, and what the command line accepts.
 
+mod common;
+
 use aloud::Error;
-use aloud::document::Document;
 use aloud::ingest::{self, Format, Source};
+use common::{paragraphs, repo};
 use std::path::{Path, PathBuf};
 
 const SAMPLE: &str = "samples/harbor-ferry-night-service.html";
-
-fn sample_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(SAMPLE)
-}
-
-fn paragraphs(document: &Document) -> Vec<String> {
-    document
-        .chapters
-        .iter()
-        .flat_map(|chapter| &chapter.paragraphs)
-        .map(|paragraph| {
-            paragraph
-                .sentences
-                .iter()
-                .map(|s| s.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect()
-}
 
 /// The story, paragraph by paragraph (list items and the block quote included), as spoken.
 const STORY: &[&str] = &[
@@ -104,7 +86,7 @@ const BOILERPLATE: &[&str] = &[
 
 #[test]
 fn news_page_title_chapters_and_exactly_the_story() {
-    let document = ingest::load(&sample_path()).expect("sample loads");
+    let document = ingest::load(&repo(SAMPLE)).expect("sample loads");
     assert_eq!(
         document.title,
         "Harbor ferry adds night sailings after a record year"
@@ -149,8 +131,8 @@ fn news_page_title_chapters_and_exactly_the_story() {
 
 #[test]
 fn news_page_sources_point_into_the_html() {
-    let html = std::fs::read_to_string(sample_path()).expect("sample is UTF-8");
-    let document = ingest::load(&sample_path()).expect("sample loads");
+    let html = std::fs::read_to_string(repo(SAMPLE)).expect("sample is UTF-8");
+    let document = ingest::load(&repo(SAMPLE)).expect("sample loads");
     let body_start = html.find("<body").expect("has a body");
     let mut previous_end = 0;
     for sentence in document.spoken_sentences() {
@@ -207,8 +189,8 @@ fn decode_entities(text: &str) -> String {
 
 #[test]
 fn the_sample_reads_the_same_from_standard_input() {
-    let bytes = std::fs::read(sample_path()).expect("sample");
-    let from_file = ingest::load(&sample_path()).expect("file");
+    let bytes = std::fs::read(repo(SAMPLE)).expect("sample");
+    let from_file = ingest::load(&repo(SAMPLE)).expect("file");
     let from_stdin =
         ingest::read_input(bytes.as_slice(), ingest::STDIN_NAME, 1 << 20).expect("stdin");
     assert_eq!(from_stdin, from_file);
@@ -418,7 +400,7 @@ fn command_line_inputs_are_files_urls_or_standard_input() {
 
 #[test]
 fn default_output_names() {
-    let document = ingest::load(&sample_path()).expect("sample");
+    let document = ingest::load(&repo(SAMPLE)).expect("sample");
     let name = |source: Source| source.default_output(&document);
     assert_eq!(
         name(Source::File("dir/story.md".into())),
@@ -443,7 +425,6 @@ fn default_output_names() {
 /// `aloud narrate -` reads standard input, and refuses what is not an article with one line.
 #[test]
 fn the_command_line_reads_standard_input() {
-    use std::io::Write;
     let dir = tempfile::tempdir().expect("dir");
     for (input, needle) in [
         (&b""[..], "standard input: nothing to narrate"),
@@ -453,21 +434,12 @@ fn the_command_line_reads_standard_input() {
         ),
         (b"\x89PNG\r\n\x1a\n\0\0", "standard input: not UTF-8 text"),
     ] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_aloud"))
+        let mut narrate = std::process::Command::new(env!("CARGO_BIN_EXE_aloud"));
+        narrate
             .args(["narrate", "-", "--offline"])
             .current_dir(dir.path())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("aloud runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input)
-            .expect("write stdin");
-        let run = child.wait_with_output().expect("aloud ends");
+            .stderr(std::process::Stdio::piped());
+        let run = common::output_with_stdin(narrate, input);
         assert!(!run.status.success());
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert!(

@@ -5,30 +5,12 @@
 //! For each: the title, every paragraph that is narrated, and every block left out with its
 //! reason. And the project's own samples: no paragraph of a story is ever left out.
 
-use aloud::document::{Document, DropReason};
+mod common;
+
+use aloud::document::DropReason;
 use aloud::ingest::{self, ReadOptions};
-use std::path::{Path, PathBuf};
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-/// Each narrated paragraph, its sentences joined by a space.
-fn paragraphs(document: &Document) -> Vec<String> {
-    document
-        .chapters
-        .iter()
-        .flat_map(|chapter| &chapter.paragraphs)
-        .map(|paragraph| {
-            let sentences: Vec<&str> = paragraph
-                .sentences
-                .iter()
-                .map(|s| s.text.as_str())
-                .collect();
-            sentences.join(" ")
-        })
-        .collect()
-}
+use common::{paragraphs, repo};
+use std::path::Path;
 
 struct Copy {
     file: &'static str,
@@ -404,27 +386,17 @@ fn the_seed_article_reads_as_its_story() {
 
 // --- The command line ------------------------------------------------------------------
 
-use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 /// `aloud ARGS` in `dir`, with `stdin` on standard input, clips cached inside `dir`.
 fn aloud(args: &[&str], dir: &Path, stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aloud"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_aloud"));
+    command
         .args(args)
         .current_dir(dir)
-        .env("ALOUD_CACHE_DIR", dir.join(".aloud-cache"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("aloud runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
-    let output = child.wait_with_output().expect("aloud finishes");
+        .env("ALOUD_CACHE_DIR", dir.join(common::CACHE))
+        .stderr(Stdio::piped());
+    let output = common::output_with_stdin(command, stdin);
     assert!(
         output.status.success(),
         "aloud {args:?}: {}",

@@ -4,14 +4,12 @@
 //! CUE sheet. All must agree with the timeline.
 
 use aloud::sidecar::Timeline;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 mod common;
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
+use common::repo;
 
 fn readers_required() -> bool {
     std::env::var_os("ALOUD_REQUIRE_READERS").is_some_and(|v| v != "0")
@@ -180,19 +178,7 @@ fn every_sidecar_agrees_with_the_timeline_by_independent_readers() {
             "{}",
             String::from_utf8_lossy(&mux.stderr)
         );
-        let probe = Command::new("ffprobe")
-            .args([
-                "-v",
-                "error",
-                "-show_chapters",
-                "-show_format",
-                "-of",
-                "json",
-            ])
-            .arg(&m4b)
-            .output()
-            .unwrap();
-        let probe: serde_json::Value = serde_json::from_slice(&probe.stdout).unwrap();
+        let probe = common::ffprobe_chapters_and_format(&m4b);
         let chapters = probe["chapters"].as_array().unwrap();
         assert_eq!(chapters.len(), timeline.chapters.len());
         for (read, chapter) in chapters.iter().zip(&timeline.chapters) {
