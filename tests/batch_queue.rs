@@ -6,15 +6,11 @@
 mod common;
 
 use common::repo;
-use common::service::{Postgres, Process, aloud, voices_dir};
+use common::service::{Postgres, Process, aloud, turn_with_joe, voices_dir};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// The tests share two cores; one at a time.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 const VOICE: &str = "joe-deterministic";
 
@@ -142,11 +138,9 @@ fn counts(voices: &Path, queue: &str) -> Value {
 
 #[test]
 fn a_batch_on_the_embedded_sqlite_queue_makes_what_a_plain_batch_makes() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    if common::joe_model().is_none() {
-        common::skip_or_fail("the joe voice is not provisioned (run `aloud setup --voice joe`)");
+    let Some(_turn) = turn_with_joe() else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().expect("a temp dir");
     let voices = voices_dir(dir.path(), &[]);
     let input = articles(dir.path());
@@ -195,15 +189,10 @@ fn a_batch_on_the_embedded_sqlite_queue_makes_what_a_plain_batch_makes() {
 
 #[test]
 fn postgres_workers_elsewhere_narrate_a_batch_and_a_killed_batch_resumes() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    if common::joe_model().is_none() {
-        common::skip_or_fail("the joe voice is not provisioned (run `aloud setup --voice joe`)");
+    let Some(_turn) = turn_with_joe() else {
         return;
-    }
-    let Some(postgres) = Postgres::start() else {
-        common::skip_or_fail(
-            "PostgreSQL 15 is not installed (scripts/test installs postgresql-15)",
-        );
+    };
+    let Some(postgres) = Postgres::start_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().expect("a temp dir");
@@ -320,11 +309,9 @@ fn postgres_workers_elsewhere_narrate_a_batch_and_a_killed_batch_resumes() {
 
 #[test]
 fn workers_share_the_sentence_cache_through_the_store() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    if common::joe_model().is_none() {
-        common::skip_or_fail("the joe voice is not provisioned (run `aloud setup --voice joe`)");
+    let Some(_turn) = turn_with_joe() else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().expect("a temp dir");
     let voices = voices_dir(dir.path(), &[]);
     let input = articles(dir.path());

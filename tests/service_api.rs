@@ -398,8 +398,7 @@ fn webhook_receiver() -> (u16, mpsc::Receiver<(String, Vec<u8>)>) {
 
 #[test]
 fn a_narration_is_served_with_ranges_and_announced_by_a_signed_webhook() {
-    if common::joe_model().is_none() {
-        common::skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
+    if common::joe_model_or_skip().is_none() {
         return;
     }
     let dir = tempfile::tempdir().expect("a temp dir");

@@ -7,15 +7,13 @@
 
 mod common;
 
-use common::service::{Client, Postgres, Process, aloud, narrate_alone, serve, voices_dir};
+use common::service::{
+    Client, Postgres, Process, aloud, narrate_alone, serve, turn_with_joe, voices_dir,
+};
 use common::{free_port, repo};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// The tests share two cores; one at a time.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 const VOICE: &str = "joe-deterministic";
 
@@ -159,15 +157,10 @@ fn worker(
 
 #[test]
 fn postgres_two_workers_survive_a_sigkill_and_a_poison_job_fails() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    if common::joe_model().is_none() {
-        common::skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
+    let Some(_turn) = turn_with_joe() else {
         return;
-    }
-    let Some(postgres) = Postgres::start() else {
-        common::skip_or_fail(
-            "PostgreSQL 15 is not installed (scripts/test installs postgresql-15)",
-        );
+    };
+    let Some(postgres) = Postgres::start_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().expect("a temp dir");
@@ -273,11 +266,9 @@ fn postgres_two_workers_survive_a_sigkill_and_a_poison_job_fails() {
 
 #[test]
 fn the_embedded_sqlite_queue_loses_nothing_when_serve_is_killed() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    if common::joe_model().is_none() {
-        common::skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
+    let Some(_turn) = turn_with_joe() else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().expect("a temp dir");
     let voices = voices_dir(dir.path(), &[]);
     let out = dir.path().join("out");

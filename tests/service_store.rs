@@ -18,8 +18,7 @@ fn narrations_are_stored_in_s3_and_served_from_there() {
         common::skip_or_fail("the test venv has no moto (run scripts/test)");
         return;
     };
-    if common::joe_model().is_none() {
-        common::skip_or_fail("the joe voice is not provisioned (run `aloud setup`)");
+    if common::joe_model_or_skip().is_none() {
         return;
     }
     let moto = Server::start(
