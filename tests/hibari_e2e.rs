@@ -16,7 +16,10 @@ use aloud::synth::hibari::dsp::{Dsp, HOP, Noise, Spectra};
 use aloud::synth::misaki::{Accent, Misaki};
 use aloud::synth::phoneme_model::Sessions;
 use aloud::voice::VoiceProfile;
-use common::{SAMPLE, check_spoken, repo, skip_or_fail, venv_python};
+use common::{
+    SAMPLE, check_sentences_match_speaking_alone, check_spoken, output_with_stdin, repo,
+    skip_or_fail, venv_python,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -297,20 +300,9 @@ for w in sys.stdin.read().split('\\n'):
         skip_or_fail("the test venv cannot import hibari.g2p");
         return;
     };
-    let mut child = Command::new(python)
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(words.join("\n").as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let mut g2p = Command::new(python);
+    g2p.args(["-c", script]);
+    let output = output_with_stdin(g2p, words.join("\n").as_bytes());
     assert!(output.status.success());
     let theirs: Vec<String> = String::from_utf8(output.stdout)
         .unwrap()
@@ -376,24 +368,14 @@ fn a_sentence_in_the_program_is_bit_identical_to_speaking_it_alone() {
         .samples::<i16>()
         .map(|s| s.unwrap())
         .collect();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     assert_eq!(timeline.sentences.len(), document.sentence_count());
-    for sentence in &timeline.sentences {
-        let request = SpeechRequest::plain(&sentence.spoken);
-        let alone = runtime.block_on(narrator.speak(&request)).unwrap();
+    for (sentence, alone) in
+        check_sentences_match_speaking_alone(narrator, &timeline, &program, 24_000)
+    {
         assert_eq!(alone.sample_rate, 24_000);
-        assert_eq!(alone, runtime.block_on(narrator.speak(&request)).unwrap());
-        let from = (sentence.start * 24_000.0).round() as usize;
-        let expected: Vec<i16> = alone
-            .samples
-            .iter()
-            .map(|&s| aloud::stitch::wav::to_i16(s))
-            .collect();
-        assert!(expected.len() > 12_000, "'{}' is too short", sentence.text);
-        assert_eq!(
-            &program[from..from + expected.len()],
-            expected.as_slice(),
-            "'{}' differs inside the program",
+        assert!(
+            alone.samples.len() > 12_000,
+            "'{}' is too short",
             sentence.text
         );
     }

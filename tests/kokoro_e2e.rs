@@ -15,7 +15,9 @@ use aloud::synth::espeak::Espeak;
 use aloud::synth::kokoro::KokoroVoice;
 use aloud::synth::phoneme_model::Sessions;
 use aloud::voice::VoiceProfile;
-use common::{check_spoken, clip_rms, repo, skip_or_fail, venv_python};
+use common::{
+    check_sentences_match_speaking_alone, check_spoken, clip_rms, repo, skip_or_fail, venv_python,
+};
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -156,25 +158,15 @@ fn a_short_article_narrates_at_24_khz_audible_at_a_speaking_pace_and_sample_exac
 
     // Each sentence spoken alone is the same samples, at the place the timeline gives; and
     // speaking it again gives the same samples (the model is deterministic).
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     let timeline = Timeline::read(&summary.timeline).unwrap();
-    for sentence in &timeline.sentences {
-        let request = SpeechRequest::plain(&sentence.spoken);
-        let alone = runtime.block_on(narrator.speak(&request)).unwrap();
+    for (sentence, alone) in
+        check_sentences_match_speaking_alone(narrator, &timeline, &program, 24_000)
+    {
         assert_eq!(alone.sample_rate, 24_000);
-        assert_eq!(alone, runtime.block_on(narrator.speak(&request)).unwrap());
         assert!(alone.words.is_empty(), "the int8 export gives no durations");
-        let from = (sentence.start * 24_000.0).round() as usize;
-        let expected: Vec<i16> = alone
-            .samples
-            .iter()
-            .map(|&s| aloud::stitch::wav::to_i16(s))
-            .collect();
-        assert!(expected.len() > 12_000, "'{}' is too short", sentence.text);
-        assert_eq!(
-            &program[from..from + expected.len()],
-            expected.as_slice(),
-            "'{}' differs inside the program",
+        assert!(
+            alone.samples.len() > 12_000,
+            "'{}' is too short",
             sentence.text
         );
     }

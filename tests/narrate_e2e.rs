@@ -1,6 +1,8 @@
 //! End to end with the real embedded engine (Piper joe voice on ONNX Runtime): articles in,
 //! one WAV with chapters and a timeline out, checked by our reader and by ffprobe.
 
+mod common;
+
 use aloud::document::Document;
 use aloud::lexicon::Lexicon;
 use aloud::narrate::{Narrator, NarratorOptions, Summary};
@@ -8,13 +10,10 @@ use aloud::sidecar::Timeline;
 use aloud::stitch::markers::read_wav_summary;
 use aloud::synth::SpeechRequest;
 use aloud::voice::VoiceProfile;
-use std::path::{Path, PathBuf};
+use common::{check_sentences_match_speaking_alone, check_spoken, repo, rms};
+use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 /// One narrator for the whole test binary: loading the voice once keeps the suite quick.
 fn narrator() -> &'static Narrator {
@@ -57,14 +56,6 @@ fn read_samples(path: &Path) -> (hound::WavSpec, Vec<i16>) {
     (spec, samples)
 }
 
-fn rms(samples: &[i16]) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
-    (sum / samples.len() as f64).sqrt() / 32768.0
-}
-
 fn ffprobe_chapters(path: &Path) -> Option<Vec<(String, f64, f64)>> {
     let output = Command::new("ffprobe")
         .args(["-v", "error", "-show_chapters", "-of", "json"])
@@ -101,32 +92,9 @@ fn markdown_article_becomes_speech_with_chapters_readers_agree_on() {
     let output = dir.path().join("guide.wav");
     let summary = narrate(&document, &output);
 
-    let (spec, samples) = read_samples(&output);
-    assert_eq!(spec.sample_rate, 22050);
-    assert_eq!(spec.channels, 1);
-    assert_eq!(spec.bits_per_sample, 16);
-
-    // Natural speech runs 120 to 240 words a minute, pauses included.
-    let minutes = samples.len() as f64 / 22050.0 / 60.0;
-    let words_per_minute = document.word_count() as f64 / minutes;
-    assert!(
-        (120.0..=240.0).contains(&words_per_minute),
-        "{words_per_minute:.0} words per minute over {minutes:.2} min"
-    );
-
-    // Every sentence's stretch of the program carries speech, not silence.
-    let timeline = Timeline::read(&summary.timeline).unwrap();
-    assert_eq!(timeline.sentences.len(), document.sentence_count());
-    for sentence in &timeline.sentences {
-        let from = (sentence.start * 22050.0) as usize;
-        let to = (sentence.end * 22050.0) as usize;
-        let level = rms(&samples[from..to]);
-        assert!(
-            level > 0.02,
-            "'{}' is near silent (rms {level:.4})",
-            sentence.text
-        );
-    }
+    // 16-bit mono at 22050 Hz, 120 to 240 words a minute (pauses included), and speech, not
+    // silence, in every sentence's stretch of the program.
+    let (timeline, _) = check_spoken(&document, &summary, &output, 22050);
 
     // Chapters: one per heading, with the document's titles, in our reader and in ffprobe.
     let expected_titles: Vec<&str> = document.chapters.iter().map(|c| c.title.as_str()).collect();
@@ -225,30 +193,7 @@ fn a_sentence_in_the_program_is_bit_identical_to_speaking_it_alone() {
         .unwrap();
     let timeline = Timeline::read(&summary.timeline).unwrap();
     let (_, program) = read_samples(&output);
-
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    for sentence in &timeline.sentences {
-        let request = SpeechRequest::plain(&sentence.spoken);
-        let alone = runtime
-            .block_on(untouched_narrator().speak(&request))
-            .unwrap();
-        let again = runtime
-            .block_on(untouched_narrator().speak(&request))
-            .unwrap();
-        assert_eq!(alone, again, "the deterministic voice varied between runs");
-        let from = (sentence.start * 22050.0).round() as usize;
-        let expected: Vec<i16> = alone
-            .samples
-            .iter()
-            .map(|&s| aloud::stitch::wav::to_i16(s))
-            .collect();
-        assert_eq!(
-            &program[from..from + expected.len()],
-            expected.as_slice(),
-            "'{}' differs inside the program",
-            sentence.text
-        );
-    }
+    check_sentences_match_speaking_alone(untouched_narrator(), &timeline, &program, 22050);
 }
 
 #[test]
