@@ -247,7 +247,7 @@ impl Backend for CommandBackend {
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
         let clip = self.run(&request.text).await?;
-        if self.sample_rate == 0 || clip.sample_rate == self.sample_rate {
+        if self.sample_rate == 0 {
             Ok(clip)
         } else {
             audio::resample(clip, self.sample_rate)

@@ -166,6 +166,17 @@ impl EngineClock {
     }
 }
 
+/// Runs a CPU-bound engine's `blocking` synthesis on the blocking pool, so the async side
+/// keeps scheduling other sentences meanwhile; a task that dies fails as `engine`'s error.
+pub async fn off_the_runtime<T: Send + 'static>(
+    engine: &str,
+    blocking: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(blocking)
+        .await
+        .map_err(|e| config::engine_error(engine, format!("synthesis task failed: {e}")))?
+}
+
 /// What a backend may need while it opens: where assets live and where to report provisioning.
 pub struct OpenContext<'a> {
     pub assets: &'a AssetOptions,

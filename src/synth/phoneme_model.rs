@@ -608,16 +608,6 @@ pub fn in_sentence(error: Error, text: &str) -> Error {
     }
 }
 
-/// Runs `blocking` on the blocking pool, as the engines' `synthesize` does.
-pub async fn off_the_runtime<T: Send + 'static>(
-    engine: &str,
-    blocking: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(blocking)
-        .await
-        .map_err(|e| engine_error(engine, format!("synthesis task failed: {e}")))?
-}
-
 /// Reads the model's companion file (hibari's vocabulary, a Kokoro voice's style) with `parse`,
 /// and its SHA-256 for the cache identity; one that does not parse fails naming the file.
 pub fn read_companion<T>(

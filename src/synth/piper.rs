@@ -4,6 +4,7 @@ use super::config::engine_error;
 use super::espeak::Espeak;
 use super::{
     Backend, BackendEntry, BackendLimits, Billing, Clip, EngineClock, OpenContext, SpeechRequest,
+    off_the_runtime,
 };
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
@@ -520,13 +521,9 @@ impl Backend for PiperVoice {
     }
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Clip> {
-        // Inference is CPU-bound: run it on the blocking pool so the async side keeps
-        // scheduling other sentences.
         let inner = Arc::clone(&self.inner);
         let request = request.clone();
-        tokio::task::spawn_blocking(move || inner.synthesize_blocking(&request))
-            .await
-            .map_err(|e| engine_error(NAME, format!("synthesis task failed: {e}")))?
+        off_the_runtime(NAME, move || inner.synthesize_blocking(&request)).await
     }
 
     fn engine_time(&self) -> Duration {

@@ -9,10 +9,13 @@ use super::config::engine_error;
 use super::espeak::Espeak;
 use super::misaki::G2P_VERSION;
 use super::phoneme_model::{
-    Opening, SAMPLE_RATE, SessionPool, Sessions, Speaker, Vocab, off_the_runtime, read_companion,
-    require_files, sentence_clip,
+    Opening, SAMPLE_RATE, SessionPool, Sessions, Speaker, Vocab, read_companion, require_files,
+    sentence_clip,
 };
-use super::{Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest};
+use super::{
+    Backend, BackendEntry, BackendLimits, Billing, Clip, OpenContext, SpeechRequest,
+    off_the_runtime,
+};
 use crate::error::{Error, Result};
 use crate::voice::VoiceProfile;
 use async_trait::async_trait;
